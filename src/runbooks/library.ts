@@ -1,0 +1,44 @@
+/** The runbook library: every YAML file under a folder, loaded and validated together. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { RunbookDefinition } from '../shared/model';
+import { RunbookLoadError, type RunbookProblem } from './errors';
+import { loadRunbookText } from './load';
+
+export interface RunbookLibrary {
+  dir: string;
+  runbooks: ReadonlyMap<string, RunbookDefinition>;
+  /** Where each runbook came from, relative to the working directory. */
+  files: ReadonlyMap<string, string>;
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []))
+    .sort();
+}
+
+/** Loads every runbook; throws one RunbookLoadError with the problems of all invalid files. */
+export function loadLibrary(dir: string): RunbookLibrary {
+  const runbooks = new Map<string, RunbookDefinition>();
+  const files = new Map<string, string>();
+  const problems: RunbookProblem[] = [];
+  for (const path of yamlFiles(dir)) {
+    const file = relative(process.cwd(), path) || path;
+    try {
+      const rb = loadRunbookText(readFileSync(path, 'utf8'), file);
+      const other = files.get(rb.id);
+      if (other) {
+        problems.push({ file, line: 1, column: 1, field: 'id', message: `runbook id '${rb.id}' is also used by ${other}` });
+        continue;
+      }
+      runbooks.set(rb.id, rb);
+      files.set(rb.id, file);
+    } catch (err) {
+      if (err instanceof RunbookLoadError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw new RunbookLoadError(problems);
+  return { dir, runbooks, files };
+}

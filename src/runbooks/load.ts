@@ -1,0 +1,104 @@
+/** Loads one runbook file: YAML with line numbers, schema validation, compilation to the model. */
+import { createHash } from 'node:crypto';
+import { LineCounter, parseDocument } from 'yaml';
+import type { ParamSpec, RunbookDefinition } from '../shared/model';
+import { compileSteps } from './compile-step';
+import { formatPath, RunbookLoadError, type RunbookProblem } from './errors';
+import { locate } from './locate';
+import { checkTemplates } from './references';
+import { checkParamSpec } from './params';
+import { parallelShell, runbookFile, STEP_KIND_KEYS, STEP_SCHEMAS, type AuthoredRunbook, type AuthoredStep } from './schema';
+
+/** Parses and validates runbook text; throws RunbookLoadError listing every problem found. */
+export function loadRunbookText(text: string, file: string): RunbookDefinition {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const problems: RunbookProblem[] = [];
+  const report = (path: ReadonlyArray<PropertyKey>, message: string): void => {
+    problems.push({ file, ...locate(doc, lines, path), field: formatPath(path), message });
+  };
+
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      problems.push({ file, line: pos.line, column: pos.col, field: '(yaml)', message: e.message.split('\n')[0] as string });
+    }
+    throw new RunbookLoadError(problems);
+  }
+
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const parsed = runbookFile.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) report(issue.path, issue.message);
+    throw new RunbookLoadError(problems);
+  }
+  const rb = parsed.data;
+  validateSteps(rb.steps, ['steps'], report);
+  for (const [name, spec] of Object.entries(rb.params)) {
+    for (const m of checkParamSpec(spec)) report(['params', name], m);
+  }
+  if (problems.length > 0) throw new RunbookLoadError(problems);
+
+  const definition = compile(rb, text, report);
+  if (problems.length > 0) throw new RunbookLoadError(problems);
+  return definition;
+}
+
+/** Checks each step against the schema of its kind, so errors name the exact field. */
+function validateSteps(steps: unknown[], base: PropertyKey[], report: (p: PropertyKey[], m: string) => void): void {
+  steps.forEach((s, i) => {
+    const path = [...base, i];
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) {
+      report(path, 'a step must be a mapping');
+      return;
+    }
+    const kinds = STEP_KIND_KEYS.filter((k) => k in s);
+    if (kinds.length !== 1) {
+      report(path, kinds.length === 0
+        ? `a step needs one of: ${STEP_KIND_KEYS.join(', ')}`
+        : `a step has exactly one kind, found ${kinds.join(' and ')}`);
+      return;
+    }
+    const kind = kinds[0] as (typeof STEP_KIND_KEYS)[number];
+    const schema = kind === 'parallel' ? parallelShell : STEP_SCHEMAS[kind];
+    const r = schema.safeParse(s);
+    if (!r.success) {
+      for (const issue of r.error.issues) report([...path, ...issue.path], issue.message);
+      return;
+    }
+    if (kind === 'parallel') validateSteps((s as { parallel: unknown[] }).parallel, [...path, 'parallel'], report);
+  });
+}
+
+function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m: string) => void): RunbookDefinition {
+  const params: Record<string, ParamSpec> = {};
+  for (const [name, p] of Object.entries(rb.params)) {
+    params[name] = {
+      type: p.type,
+      required: p.required ?? p.default === undefined,
+      ...(p.description !== undefined ? { description: p.description } : {}),
+      ...(p.default !== undefined ? { default: p.default } : {}),
+      ...(p.values !== undefined ? { values: p.values } : {}),
+    };
+  }
+  const paramNames = new Set(Object.keys(params));
+  if (rb.service !== undefined) {
+    checkTemplates(rb.service, { params: paramNames, steps: new Set(), allowOutput: false }, ['service'], report);
+  }
+  const steps = compileSteps(rb.steps as Array<AuthoredStep & Record<string, unknown>>, ['steps'], new Set(), {
+    params: paramNames,
+    report,
+    seen: new Set(),
+  });
+  return {
+    id: rb.id,
+    title: rb.title,
+    description: rb.description,
+    version: createHash('sha256').update(text).digest('hex').slice(0, 12),
+    ...(rb.service !== undefined ? { service: rb.service } : {}),
+    ...(rb.severity !== undefined ? { severity: rb.severity } : {}),
+    tags: rb.tags,
+    params,
+    steps,
+  };
+}

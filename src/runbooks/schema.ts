@@ -1,0 +1,118 @@
+/**
+ * The authoring form of a runbook file (YAML), as zod schemas. The JSON Schema for editors
+ * (schemas/runbook.schema.json) is generated from these; a test fails when it is stale.
+ */
+import { z } from 'zod';
+
+const ID = /^[a-z][a-z0-9-]*$/;
+const duration = z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'a duration such as 30s, 5m, 1h30m');
+
+export const paramSpec = z
+  .object({
+    type: z.enum(['string', 'int', 'bool', 'enum', 'duration']),
+    description: z.string().optional(),
+    required: z.boolean().optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    values: z.array(z.string()).min(1).optional().describe('Allowed values (enum only).'),
+  })
+  .strict();
+
+export const retrySpec = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(100).optional().describe('@default 3'),
+    initialInterval: duration.optional().describe('@default 1s'),
+    backoff: z.number().min(1).max(10).optional().describe('@default 2'),
+    maxInterval: duration.optional(),
+    nonRetryable: z.array(z.string()).optional(),
+  })
+  .strict();
+
+const stepCommon = {
+  id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
+  name: z.string().optional(),
+  when: z.string().optional().describe('Run only when this expression is truthy, e.g. ${{ steps.probe.output.ok == false }}'),
+  retry: retrySpec.optional(),
+  timeout: duration.optional(),
+  onFailure: z.enum(['fail', 'continue']).optional().describe('@default fail'),
+};
+
+const inputs = z.record(z.string(), z.json());
+
+export const actionStep = z.object({ ...stepCommon, action: z.string(), with: inputs.optional() }).strict();
+export const notifyStep = z
+  .object({
+    ...stepCommon,
+    notify: z
+      .object({
+        target: z.string().optional(),
+        message: z.string(),
+        title: z.string().optional(),
+        severity: z.string().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+export const verifyStep = z
+  .object({
+    ...stepCommon,
+    verify: z
+      .object({
+        action: z.string(),
+        with: inputs.optional(),
+        until: z.string().describe('Expression over `output`, e.g. ${{ output.ok }}'),
+        interval: duration.optional().describe('@default 10s'),
+        within: duration.describe('Give up (the step fails) after this long.'),
+      })
+      .strict(),
+  })
+  .strict();
+export const approvalStep = z
+  .object({ ...stepCommon, approval: z.object({ message: z.string() }).strict() })
+  .strict();
+export const waitStep = z.object({ ...stepCommon, wait: duration }).strict();
+
+export type AuthoredStep = z.infer<typeof actionStep> | z.infer<typeof notifyStep> | z.infer<typeof verifyStep> |
+  z.infer<typeof approvalStep> | z.infer<typeof waitStep> | ({ parallel: AuthoredStep[] } & z.infer<z.ZodObject<typeof stepCommon>>);
+
+/** The key that names a step's kind; exactly one must be present. */
+export const STEP_KIND_KEYS = ['action', 'notify', 'verify', 'approval', 'wait', 'parallel'] as const;
+
+export const parallelStep: z.ZodType<AuthoredStep> = z.lazy(() =>
+  z.object({ ...stepCommon, parallel: z.array(step).min(2) }).strict(),
+) as z.ZodType<AuthoredStep>;
+
+export const step: z.ZodType<AuthoredStep> = z.lazy(() =>
+  z.union([actionStep, notifyStep, verifyStep, approvalStep, waitStep, parallelStep]),
+) as z.ZodType<AuthoredStep>;
+
+export const runbookFile = z
+  .object({
+    id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
+    title: z.string().min(1),
+    description: z.string().default(''),
+    service: z.string().optional().describe('Which service a run is about (a template), e.g. ${{ params.service }}'),
+    severity: z.string().optional(),
+    tags: z.array(z.string()).default([]),
+    params: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), paramSpec).default({}),
+    steps: z.array(z.unknown()).min(1),
+  })
+  .strict();
+export type AuthoredRunbook = z.infer<typeof runbookFile>;
+
+/** Schemas by kind key, for precise errors once the kind is known. */
+export const STEP_SCHEMAS = {
+  action: actionStep,
+  notify: notifyStep,
+  verify: verifyStep,
+  approval: approvalStep,
+  wait: waitStep,
+} as const;
+
+/** Step common fields as one schema (used for parallel steps before their children are checked). */
+export const parallelShell = z.object({ ...stepCommon, parallel: z.array(z.unknown()).min(2) }).strict();
+
+/** JSON Schema for editors: the file shape with steps described fully. */
+export function runbookJsonSchema(): unknown {
+  const full = runbookFile.extend({ steps: z.array(step).min(1) });
+  return z.toJSONSchema(full, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' });
+}

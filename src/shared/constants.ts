@@ -1,0 +1,24 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The task queue every runbook worker polls. */
+export const RUNBOOK_TASK_QUEUE = 'runbooks';
+
+/** Workflow type names, as the Web UI and the HTTP API know them. */
+export const RUNBOOK_WORKFLOW = 'runbookWorkflow';
+
+/**
+ * Search attributes the product registers and sets, so runs are easy to find in the Web UI
+ * (e.g. `RunbookId = "service-down" AND Phase = "waiting_approval"`).
+ */
+export const SA = {
+  runbookId: defineSearchAttributeKey('RunbookId', SearchAttributeType.KEYWORD),
+  service: defineSearchAttributeKey('Service', SearchAttributeType.KEYWORD),
+  severity: defineSearchAttributeKey('Severity', SearchAttributeType.KEYWORD),
+  triggerSource: defineSearchAttributeKey('TriggerSource', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
+  requestedBy: defineSearchAttributeKey('RequestedBy', SearchAttributeType.KEYWORD),
+} as const;
+
+/** `--search-attribute` / operator registration form: name and Temporal type name. */
+export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; type: 'Keyword' }> =
+  Object.values(SA).map((k) => ({ name: k.name, type: 'Keyword' as const }));

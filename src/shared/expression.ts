@@ -1,0 +1,162 @@
+/**
+ * A small, safe expression language for runbook templates: `${{ params.service }}`,
+ * `${{ steps.probe.output.status == 200 && !params.force }}`.
+ *
+ * No JavaScript eval: text is parsed into a tree and interpreted. Member access reads own
+ * properties of plain data only, and `__proto__`, `constructor` and `prototype` are rejected at
+ * parse time, so a template can never reach the prototype chain. Pure and deterministic, so the
+ * workflow sandbox uses it as well as the loader and the planner.
+ */
+
+export type PathSegment = string | number;
+export type Expr =
+  | { t: 'lit'; v: string | number | boolean | null }
+  | { t: 'path'; root: string; segs: PathSegment[] }
+  | { t: 'not'; e: Expr }
+  | { t: 'bin'; op: BinOp; l: Expr; r: Expr }
+  | { t: 'call'; fn: FunctionName; args: Expr[] };
+
+type BinOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
+export const FUNCTIONS = ['length', 'contains', 'startsWith', 'lower', 'upper', 'join', 'default', 'toJSON'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
+export class ExpressionError extends Error {
+  constructor(message: string, readonly at: number) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}
+
+type Token = { k: 'num' | 'str' | 'id' | 'op'; v: string; at: number };
+const TOKEN = /\s*(?:(\d+(?:\.\d+)?)|'([^']*)'|"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)|(==|!=|<=|>=|&&|\|\||[<>!().,[\]]))/y;
+
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let at = 0;
+  while (at < src.length) {
+    if (/^\s*$/.test(src.slice(at))) break;
+    TOKEN.lastIndex = at;
+    const m = TOKEN.exec(src);
+    if (!m) throw new ExpressionError(`unexpected character '${src.slice(at).trim()[0]}'`, at);
+    const start = at + (m[0].length - m[0].trimStart().length);
+    if (m[1] !== undefined) out.push({ k: 'num', v: m[1], at: start });
+    else if (m[2] !== undefined || m[3] !== undefined) out.push({ k: 'str', v: (m[2] ?? m[3]) as string, at: start });
+    else if (m[4] !== undefined) out.push({ k: 'id', v: m[4], at: start });
+    else out.push({ k: 'op', v: m[5] as string, at: start });
+    at = TOKEN.lastIndex;
+  }
+  return out;
+}
+
+/** Parses one expression (the text between `${{` and `}}`). Throws ExpressionError. */
+export function parseExpression(src: string): Expr {
+  const toks = tokenize(src);
+  let i = 0;
+  const peek = (): Token | undefined => toks[i];
+  const isOp = (v: string): boolean => peek()?.k === 'op' && peek()?.v === v;
+  const expect = (v: string): void => {
+    if (!isOp(v)) throw new ExpressionError(`expected '${v}'`, peek()?.at ?? src.length);
+    i++;
+  };
+  const binary = (ops: BinOp[], next: () => Expr) => (): Expr => {
+    let l = next();
+    while (peek()?.k === 'op' && (ops as string[]).includes(peek()?.v as string)) {
+      const op = (toks[i++] as Token).v as BinOp;
+      l = { t: 'bin', op, l, r: next() };
+    }
+    return l;
+  };
+  const unary = (): Expr => {
+    if (isOp('!')) {
+      i++;
+      return { t: 'not', e: unary() };
+    }
+    return primary();
+  };
+  const comparison = binary(['==', '!=', '<', '<=', '>', '>='], unary);
+  const and = binary(['&&'], comparison);
+  const or = binary(['||'], and);
+
+  function primary(): Expr {
+    const tok = toks[i++];
+    if (!tok) throw new ExpressionError('unexpected end of expression', src.length);
+    if (tok.k === 'num') return { t: 'lit', v: Number(tok.v) };
+    if (tok.k === 'str') return { t: 'lit', v: tok.v };
+    if (tok.k === 'op' && tok.v === '(') {
+      const e = or();
+      expect(')');
+      return e;
+    }
+    if (tok.k !== 'id') throw new ExpressionError(`unexpected '${tok.v}'`, tok.at);
+    if (tok.v === 'true' || tok.v === 'false') return { t: 'lit', v: tok.v === 'true' };
+    if (tok.v === 'null') return { t: 'lit', v: null };
+    if (isOp('(')) return call(tok);
+    return path(tok);
+  }
+
+  function call(tok: Token): Expr {
+    if (!(FUNCTIONS as readonly string[]).includes(tok.v)) throw new ExpressionError(`unknown function '${tok.v}'`, tok.at);
+    expect('(');
+    const args: Expr[] = [];
+    if (!isOp(')')) {
+      args.push(or());
+      while (isOp(',')) {
+        i++;
+        args.push(or());
+      }
+    }
+    expect(')');
+    return { t: 'call', fn: tok.v as FunctionName, args };
+  }
+
+  function path(tok: Token): Expr {
+    checkName(tok.v, tok.at);
+    const segs: PathSegment[] = [];
+    for (;;) {
+      if (isOp('.')) {
+        i++;
+        const name = toks[i++];
+        if (!name || name.k !== 'id') throw new ExpressionError("expected a name after '.'", name?.at ?? src.length);
+        checkName(name.v, name.at);
+        segs.push(name.v);
+      } else if (isOp('[')) {
+        i++;
+        const key = toks[i++];
+        if (!key || (key.k !== 'num' && key.k !== 'str')) {
+          throw new ExpressionError('only a number or a quoted name may stand in [ ]', key?.at ?? src.length);
+        }
+        if (key.k === 'str') checkName(key.v, key.at);
+        segs.push(key.k === 'num' ? Number(key.v) : key.v);
+        expect(']');
+      } else {
+        return { t: 'path', root: tok.v, segs };
+      }
+    }
+  }
+
+  const e = or();
+  if (i < toks.length) throw new ExpressionError(`unexpected '${(toks[i] as Token).v}'`, (toks[i] as Token).at);
+  return e;
+}
+
+function checkName(name: string, at: number): void {
+  if (FORBIDDEN.has(name)) throw new ExpressionError(`'${name}' may not be accessed`, at);
+}
+
+/** Every path an expression reads, for load-time checks that references can exist. */
+export function referencedPaths(e: Expr): Array<{ root: string; segs: PathSegment[] }> {
+  switch (e.t) {
+    case 'lit':
+      return [];
+    case 'path':
+      return [{ root: e.root, segs: e.segs }];
+    case 'not':
+      return referencedPaths(e.e);
+    case 'bin':
+      return [...referencedPaths(e.l), ...referencedPaths(e.r)];
+    case 'call':
+      return e.args.flatMap(referencedPaths);
+  }
+}

@@ -1,0 +1,11 @@
+/** Messages a run understands. Defined once, used by the workflow, the API, the CLI and tests. */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecision, ApprovalDecisionResult, RunStatus } from './status';
+
+export const statusQuery = defineQuery<RunStatus>('status');
+
+/** API and CLI: an answer comes back (accepted or why refused), through the update's validator. */
+export const decideApprovalUpdate = defineUpdate<ApprovalDecisionResult, [ApprovalDecision]>('decideApproval');
+
+/** Web UI: same meaning as the update; a refused decision is recorded in the run's log. */
+export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');

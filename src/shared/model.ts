@@ -1,0 +1,118 @@
+/**
+ * The compiled runbook model: what the loader produces from YAML and what the workflow interprets.
+ * Plain data (JSON-safe) so it can travel in workflow arguments and be pinned in history: a run
+ * always finishes on the version of the runbook it started with.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type ParamType = 'string' | 'int' | 'bool' | 'enum' | 'duration';
+export type ParamValue = string | number | boolean;
+
+export interface ParamSpec {
+  type: ParamType;
+  description?: string;
+  /** @default false unless no default is given */
+  required: boolean;
+  default?: ParamValue;
+  /** Allowed values, for `enum`. */
+  values?: string[];
+}
+
+/** Maps to a Temporal RetryPolicy. */
+export interface RetrySpec {
+  /** @default 3 */
+  maxAttempts: number;
+  /** @default 1000 */
+  initialIntervalMs: number;
+  /** @default 2 */
+  backoff: number;
+  maxIntervalMs?: number;
+  /** Failure types never retried (in addition to the action's own non-retryable errors). */
+  nonRetryable?: string[];
+}
+
+export type OnFailure = 'fail' | 'continue';
+
+interface StepBase {
+  id: string;
+  name?: string;
+  /** A template expression; the step is skipped when it is falsy. */
+  when?: string;
+  retry: RetrySpec;
+  /** Per-attempt timeout of the step's activity, or the whole step's for waits and approvals. */
+  timeoutMs: number;
+  onFailure: OnFailure;
+}
+
+/** What every step that calls the catalog carries, resolved at load from the catalog. */
+export interface ActionRef {
+  action: string;
+  /** Activity type the catalog maps the action to. */
+  activity: string;
+  mutating: boolean;
+  /** Inputs: JSON with `${{ }}` templates in strings. */
+  with: JsonObject;
+}
+
+export interface ActionStep extends StepBase, ActionRef {
+  kind: 'action';
+}
+
+export interface NotifyStep extends StepBase, ActionRef {
+  kind: 'notify';
+}
+
+export interface VerifyStep extends StepBase, ActionRef {
+  kind: 'verify';
+  /** Expression over `output` (and the usual roots) that must become truthy. */
+  until: string;
+  intervalMs: number;
+  /** Give up after this long. */
+  withinMs: number;
+}
+
+export interface ApprovalStep extends StepBase {
+  kind: 'approval';
+  /** Shown to approvers; may use templates. */
+  message: string;
+}
+
+export interface WaitStep extends StepBase {
+  kind: 'wait';
+  durationMs: number;
+}
+
+export interface ParallelStep extends StepBase {
+  kind: 'parallel';
+  steps: Step[];
+}
+
+export type Step = ActionStep | NotifyStep | VerifyStep | ApprovalStep | WaitStep | ParallelStep;
+export type StepKind = Step['kind'];
+
+export interface RunbookDefinition {
+  id: string;
+  title: string;
+  description: string;
+  /** Short content hash of the source file: which version a run used. */
+  version: string;
+  /** Template naming the service a run is about (a search attribute). */
+  service?: string;
+  /** Default severity of runs (a search attribute). */
+  severity?: string;
+  tags: string[];
+  params: Record<string, ParamSpec>;
+  steps: Step[];
+}
+
+export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert';
+
+export interface TriggerInfo {
+  source: TriggerSource;
+  /** Identity of whoever started the run (from their token, never from a request body). */
+  requestedBy: string;
+  /** Free-form reason shown in the run's summary. */
+  reason?: string;
+}

@@ -1,0 +1,89 @@
+/** What a run reports about itself: the `status` query's answer, in structure. */
+import type { JsonValue, ParamValue, StepKind, TriggerInfo } from './model';
+
+export type RunPhase =
+  | 'starting'
+  | 'running'
+  | 'waiting_approval'
+  | 'succeeded'
+  | 'failed'
+  | 'rejected'
+  | 'cancelled';
+
+export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set(['succeeded', 'failed', 'rejected', 'cancelled']);
+
+export type StepStateName = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped';
+
+export interface StepStatus {
+  id: string;
+  name?: string;
+  kind: StepKind;
+  action?: string;
+  mutating: boolean;
+  state: StepStateName;
+  /** Activity attempts made (1 = first try succeeded). */
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  /** A short text form of the output, for tables and the Web UI. */
+  outputSummary?: string;
+  /** Full output (also kept in history); outputs are never secrets by contract. */
+  output?: JsonValue;
+  /** Why the step was skipped, or what it would have done in a dry run. */
+  note?: string;
+  error?: { message: string; type?: string };
+}
+
+export interface ApprovalDecisionRecord {
+  decision: 'approve' | 'reject';
+  actor: string;
+  via: DecisionChannel;
+  comment?: string;
+  at: string;
+}
+
+export interface PendingApproval {
+  stepId: string;
+  message: string;
+  requestedAt: string;
+  deadline?: string;
+}
+
+export interface RunStatus {
+  runbook: { id: string; title: string; version: string };
+  params: Record<string, ParamValue>;
+  trigger: TriggerInfo;
+  dryRun: boolean;
+  phase: RunPhase;
+  startedAt: string;
+  finishedAt?: string;
+  steps: StepStatus[];
+  pendingApprovals: PendingApproval[];
+  decisions: Array<ApprovalDecisionRecord & { stepId: string }>;
+  error?: { message: string; type?: string; stepId?: string };
+}
+
+export type DecisionChannel = 'api' | 'cli' | 'web-ui';
+
+/** An approval decision as sent to a run. */
+export interface ApprovalDecision {
+  stepId: string;
+  decision: 'approve' | 'reject';
+  /** Who decides: set by the API from the bearer token; the Web UI signal carries what the user typed. */
+  actor: string;
+  via?: DecisionChannel;
+  comment?: string;
+}
+
+export interface ApprovalDecisionResult {
+  stepId: string;
+  accepted: true;
+  outcome: 'approved' | 'rejected' | 'pending';
+}
+
+/** What a run returns when it ends. */
+export interface RunResult {
+  phase: RunPhase;
+  steps: Array<Pick<StepStatus, 'id' | 'state' | 'attempts' | 'outputSummary' | 'error'>>;
+  error?: RunStatus['error'];
+}
