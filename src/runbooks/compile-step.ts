@@ -58,6 +58,7 @@ function compileActionRef(action: string, inputs: JsonObject, path: PropertyKey[
   }
   // Templated inputs may take any value at run time: the entry treats them as possibly mutating.
   const mutating = isMutating(entry, inputs);
+  if (entry.skipInDryRun) return { action, activity: entry.activity, mutating, skipInDryRun: true, with: inputs };
   return { action, activity: entry.activity, mutating, with: inputs };
 }
 

@@ -52,6 +52,8 @@ export interface ActionRef {
   /** Activity type the catalog maps the action to. */
   activity: string;
   mutating: boolean;
+  /** Not called in dry runs although not mutating (e.g. notifications to people). */
+  skipInDryRun?: boolean;
   /** Inputs: JSON with `${{ }}` templates in strings. */
   with: JsonObject;
 }

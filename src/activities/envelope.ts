@@ -1,0 +1,39 @@
+/**
+ * Turns a catalog entry plus its implementation into a Temporal activity speaking the common
+ * envelope: inputs are checked against the entry's schema (bad input fails at once, typed
+ * InvalidInput), failures are wrapped once with their attempt, durations are measured.
+ */
+import { Context } from '@temporalio/activity';
+import type { z } from 'zod';
+import type { CatalogEntry } from '../catalog/types';
+import type { ActionInput, ActionResult, StepContext } from '../shared/activity-types';
+import type { JsonValue } from '../shared/model';
+import { permanent, wrapFailure } from './errors';
+
+export interface StepMetrics {
+  observeStep(labels: { action: string; outcome: 'success' | 'failure' }, seconds: number): void;
+}
+
+export type ActionImpl<E extends CatalogEntry> = (input: z.infer<E['input']>, ctx: StepContext) => Promise<z.infer<E['output']>>;
+
+export function envelope<E extends CatalogEntry>(entry: E, impl: ActionImpl<E>, metrics: StepMetrics) {
+  return async (env: ActionInput): Promise<ActionResult> => {
+    const attempt = Context.current().info.attempt;
+    const started = performance.now();
+    const observe = (outcome: 'success' | 'failure'): void =>
+      metrics.observeStep({ action: entry.id, outcome }, (performance.now() - started) / 1000);
+    try {
+      const parsed = entry.input.safeParse(env.input);
+      if (!parsed.success) {
+        const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+        throw permanent(`invalid input for ${entry.id}: ${detail}`, 'InvalidInput');
+      }
+      const output = (await impl(parsed.data as z.infer<E['input']>, env.step)) as JsonValue;
+      observe('success');
+      return { output, attempt };
+    } catch (err) {
+      observe('failure');
+      throw wrapFailure(err, attempt);
+    }
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The error taxonomy at the activity boundary: each client's errors are wrapped once, here.
+ * Transient errors stay retryable; permanent ones are non-retryable with a type the workflow
+ * can branch on. Every failure carries the attempt number so the run can report it.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActionFailureDetails } from '../shared/activity-types';
+
+export type PermanentType = 'InvalidInput' | 'NotFound' | 'Forbidden' | 'HttpClientError' | 'UnknownTarget' | 'MissingSecret';
+
+export function permanent(message: string, type: PermanentType): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, type);
+}
+
+/** Re-throws any error as an ApplicationFailure carrying the attempt, keeping its type and retryability. */
+export function wrapFailure(err: unknown, attempt: number): ApplicationFailure {
+  const details: ActionFailureDetails = { attempt };
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type ?? 'Error',
+      nonRetryable: err.nonRetryable === true,
+      details: [details],
+      cause: err.cause,
+    });
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  // Node's network errors hide the useful code (ECONNREFUSED) in `cause`.
+  const code = (e.cause as { code?: string } | undefined)?.code ?? (e as { code?: string }).code;
+  return ApplicationFailure.create({
+    message: code && !e.message.includes(code) ? `${e.message} (${code})` : e.message,
+    type: code ?? e.name,
+    nonRetryable: false,
+    details: [details],
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * HTTP actions: one request, or a check of an endpoint. Built over an injected `fetch`, so unit
+ * tests pass a small fake and production passes the real one.
+ */
+import type { HttpCheckInput, HttpCheckResult, HttpRequestInput, HttpRequestResult } from '../catalog/http';
+import type { JsonValue } from '../shared/model';
+import type { StepContext } from '../shared/activity-types';
+import { ApplicationFailure } from '@temporalio/common';
+import { permanent } from './errors';
+import { buildHeaders, type SecretResolver } from './secrets';
+
+export interface HttpDeps {
+  fetch: typeof globalThis.fetch;
+  secrets: SecretResolver;
+  /** Monotonic clock in ms, injectable for tests. */
+  now?: () => number;
+}
+
+/** Bodies are kept in history and status; a runbook needs a little, not megabytes. */
+const MAX_BODY_CHARS = 64 * 1024;
+const KEPT_HEADERS = ['content-type', 'location', 'retry-after', 'etag', 'idempotency-key'];
+
+async function readBody(res: Response): Promise<JsonValue> {
+  const text = await res.text();
+  const clipped = text.length > MAX_BODY_CHARS ? `${text.slice(0, MAX_BODY_CHARS)}…` : text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text.length <= MAX_BODY_CHARS) {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch {
+      return clipped;
+    }
+  }
+  return clipped;
+}
+
+export function createHttpActivities(deps: HttpDeps) {
+  const now = deps.now ?? (() => performance.now());
+
+  async function httpRequest(input: HttpRequestInput, ctx: StepContext): Promise<HttpRequestResult> {
+    const headers = await buildHeaders(deps.secrets, input.headers, input.secretHeaders);
+    const mutating = !['GET', 'HEAD'].includes(input.method);
+    // Receivers that honour it apply a retried or replayed mutation once.
+    if (mutating && !Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key')) {
+      headers['Idempotency-Key'] = ctx.idempotencyKey;
+    }
+    let body: string | undefined;
+    if (input.body !== undefined && input.method !== 'GET' && input.method !== 'HEAD') {
+      body = typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
+      if (typeof input.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+        headers['Content-Type'] = 'application/json';
+      }
+    }
+    const started = now();
+    const res = await deps.fetch(input.url, {
+      method: input.method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      signal: AbortSignal.timeout(input.requestTimeoutMs),
+    });
+    const result: HttpRequestResult = {
+      status: res.status,
+      headers: Object.fromEntries(KEPT_HEADERS.flatMap((h) => (res.headers.has(h) ? [[h, res.headers.get(h) as string]] : []))),
+      body: input.method === 'HEAD' ? '' : await readBody(res),
+      durationMs: Math.round(now() - started),
+    };
+    const accepted = input.acceptStatus ? input.acceptStatus.includes(res.status) : res.status >= 200 && res.status < 300;
+    if (accepted) return result;
+    const msg = `${input.method} ${input.url} answered ${res.status}`;
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+      throw ApplicationFailure.create({ message: msg, type: 'HttpClientError', nonRetryable: true, details: [result] });
+    }
+    throw ApplicationFailure.create({ message: msg, type: res.status >= 500 ? 'HttpServerError' : 'HttpUnexpectedStatus', details: [result] });
+  }
+
+  async function httpCheck(input: HttpCheckInput, _ctx: StepContext): Promise<HttpCheckResult> {
+    const problems: string[] = [];
+    const headers = await buildHeaders(deps.secrets, input.headers, input.secretHeaders);
+    const started = now();
+    let status: number | null = null;
+    try {
+      const res = await deps.fetch(input.url, { method: input.method, headers, signal: AbortSignal.timeout(input.requestTimeoutMs) });
+      status = res.status;
+      const text = input.method === 'HEAD' ? '' : await res.text();
+      const expected = Array.isArray(input.expectStatus) ? input.expectStatus : [input.expectStatus];
+      if (!expected.includes(res.status)) problems.push(`status ${res.status}, expected ${expected.join(' or ')}`);
+      if (input.bodyContains !== undefined && !text.includes(input.bodyContains)) problems.push(`body does not contain '${input.bodyContains}'`);
+      if (input.bodyMatches !== undefined && !safeRegExp(input.bodyMatches).test(text)) problems.push(`body does not match /${input.bodyMatches}/`);
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      problems.push(e.name === 'TimeoutError' ? `no answer within ${input.requestTimeoutMs}ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`);
+    }
+    const latencyMs = Math.round(now() - started);
+    if (input.latencyBudgetMs !== undefined && latencyMs > input.latencyBudgetMs) {
+      problems.push(`latency ${latencyMs}ms over budget ${input.latencyBudgetMs}ms`);
+    }
+    const result: HttpCheckResult = { ok: problems.length === 0, status, latencyMs, problems };
+    if (input.require && !result.ok) {
+      throw ApplicationFailure.create({ message: `check failed: ${problems.join('; ')}`, type: 'CheckFailed', details: [result] });
+    }
+    return result;
+  }
+
+  return { httpRequest, httpCheck };
+}
+
+function safeRegExp(src: string): RegExp {
+  try {
+    return new RegExp(src);
+  } catch (err) {
+    throw permanent(`bodyMatches is not a valid regular expression: ${(err as Error).message}`, 'InvalidInput');
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * All activities, composed from narrow dependencies. The worker passes real clients; tests pass
+ * fakes. Every catalog action becomes one activity named after the entry's `activity`.
+ */
+import { httpCheck, httpRequest } from '../catalog/http';
+import { notifyWebhook } from '../catalog/notify';
+import type { RunbookLibrary } from '../runbooks/library';
+import { envelope, type StepMetrics } from './envelope';
+import { createHttpActivities } from './http';
+import { createNotifyWebhookActivities, type WebhookTarget } from './notify/webhook';
+import { createRunbookActivities } from './runbooks';
+import type { SecretResolver } from './secrets';
+
+export interface ActivityDeps {
+  fetch: typeof globalThis.fetch;
+  secrets: SecretResolver;
+  webhookTargets: Readonly<Record<string, WebhookTarget>>;
+  runUrl: (workflowId: string) => string;
+  library: () => RunbookLibrary;
+  metrics: StepMetrics;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const http = createHttpActivities(deps);
+  const notify = createNotifyWebhookActivities({ ...deps, targets: deps.webhookTargets });
+  return {
+    [httpRequest.activity]: envelope(httpRequest, http.httpRequest, deps.metrics),
+    [httpCheck.activity]: envelope(httpCheck, http.httpCheck, deps.metrics),
+    [notifyWebhook.activity]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics),
+    ...createRunbookActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

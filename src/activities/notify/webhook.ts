@@ -1,0 +1,67 @@
+/**
+ * Webhook notifications. Targets (URL, headers, named secrets) come from configuration, so
+ * neither the runbook nor the run history ever holds an address with a token in it.
+ */
+import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/notify';
+import type { StepContext } from '../../shared/activity-types';
+import { ApplicationFailure } from '@temporalio/common';
+import { permanent } from '../errors';
+import { buildHeaders, type SecretResolver } from '../secrets';
+
+export interface WebhookTarget {
+  /** Plain URL, or... */
+  url?: string;
+  /** ...a named secret holding the URL (Slack-style URLs are credentials). */
+  urlSecret?: string;
+  headers?: Record<string, string>;
+  secretHeaders?: Record<string, { secret: string; prefix?: string }>;
+}
+
+export interface NotifyWebhookDeps {
+  fetch: typeof globalThis.fetch;
+  secrets: SecretResolver;
+  targets: Readonly<Record<string, WebhookTarget>>;
+  /** Link to the run in the Web UI, for the message. */
+  runUrl: (workflowId: string) => string;
+}
+
+/** The JSON body receivers get: stable field names, documented in docs/notifications.md. */
+export interface WebhookNotification {
+  text: string;
+  title?: string;
+  severity?: string;
+  fields?: Record<string, unknown>;
+  runbook: string;
+  run: { workflowId: string; step: string; url: string };
+}
+
+export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
+  async function notifyWebhook(input: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
+    const target = Object.prototype.hasOwnProperty.call(deps.targets, input.target) ? deps.targets[input.target] : undefined;
+    if (!target) {
+      throw permanent(`no webhook target '${input.target}' in configuration (known: ${Object.keys(deps.targets).join(', ') || 'none'})`, 'UnknownTarget');
+    }
+    const url = target.url ?? (target.urlSecret ? await deps.secrets.resolve(target.urlSecret) : undefined);
+    if (!url) throw permanent(`webhook target '${input.target}' has no url`, 'InvalidInput');
+    const body: WebhookNotification = {
+      text: input.message,
+      ...(input.title ? { title: input.title } : {}),
+      ...(input.severity ? { severity: input.severity } : {}),
+      ...(input.fields ? { fields: input.fields } : {}),
+      runbook: ctx.runbookId,
+      run: { workflowId: ctx.workflowId, step: ctx.stepId, url: deps.runUrl(ctx.workflowId) },
+    };
+    const headers = {
+      'Content-Type': 'application/json',
+      'Idempotency-Key': ctx.idempotencyKey,
+      ...(await buildHeaders(deps.secrets, target.headers, target.secretHeaders)),
+    };
+    const res = await deps.fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    await res.arrayBuffer(); // drain, so the connection is reused
+    if (res.ok) return { target: input.target, status: res.status, delivered: true };
+    const message = `webhook '${input.target}' answered ${res.status}`;
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw permanent(message, 'HttpClientError');
+    throw ApplicationFailure.retryable(message, 'HttpServerError');
+  }
+  return { notifyWebhook };
+}

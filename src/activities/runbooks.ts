@@ -1,0 +1,19 @@
+/** Loading a runbook by id for runs started with only an id (the Web UI's start form). */
+import type { RunbookLibrary } from '../runbooks/library';
+import { resolveParams } from '../runbooks/params';
+import type { ResolveRunbookInput, ResolveRunbookResult } from '../shared/workflow-types';
+import { permanent } from './errors';
+
+export function createRunbookActivities(deps: { library: () => RunbookLibrary }) {
+  async function resolveRunbook(input: ResolveRunbookInput): Promise<ResolveRunbookResult> {
+    const lib = deps.library();
+    const runbook = lib.runbooks.get(input.runbookId);
+    if (!runbook) {
+      throw permanent(`no runbook '${input.runbookId}' (known: ${[...lib.runbooks.keys()].join(', ')})`, 'NotFound');
+    }
+    const r = resolveParams(runbook.params, input.params ?? {});
+    if ('errors' in r) throw permanent(r.errors.map((e) => `${e.field}: ${e.message}`).join('; '), 'InvalidInput');
+    return { runbook, params: r.params };
+  }
+  return { resolveRunbook };
+}

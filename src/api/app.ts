@@ -1,0 +1,63 @@
+/**
+ * The HTTP API, built apart from `listen` so tests drive it with `inject`.
+ * Errors are JSON `{ error, field? }`: 400 bad input, 401/403 auth, 404 unknown, 409 conflict,
+ * 503 when Temporal cannot be reached.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { TokenEntry } from '../config/load';
+import type { Role } from '../config/schema';
+import type { RunbookLibrary } from '../runbooks/library';
+import { RunError } from '../runs/errors';
+import type { RunService } from '../runs/service';
+import { requireRole } from './auth';
+import { createApiMetrics } from './metrics';
+import { runbookRoutes } from './routes/runbooks';
+import { runRoutes } from './routes/runs';
+
+export interface AppDeps {
+  runs: RunService;
+  library: () => RunbookLibrary;
+  tokens: readonly TokenEntry[];
+  registry: Registry;
+  /** Running runs per runbook, for the in-progress gauge. */
+  inProgress?: () => Promise<Record<string, number>>;
+  logger?: boolean;
+}
+
+const STATUS: Record<RunError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, unavailable: 503, forbidden: 403 };
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
+  const metrics = createApiMetrics(deps.registry, deps.inProgress);
+  const role = (r: Role) => requireRole(deps.tokens, r);
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    if (err instanceof RunError) return reply.code(STATUS[err.kind]).send({ error: err.message, ...(err.field ? { field: err.field } : {}) });
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      // Fastify's own: malformed JSON, wrong content type, body too large.
+      return reply.code(e.statusCode).send({ error: e.message, field: 'body' });
+    }
+    req.log.error(err);
+    return reply.code(500).send({ error: 'internal error' });
+  });
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) =>
+    (await deps.runs.ready()) ? { status: 'ready' } : reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' }),
+  );
+  app.get('/metrics', async (_req, reply) => reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()));
+
+  runbookRoutes(app, { library: deps.library, role });
+  runRoutes(app, { runs: deps.runs, metrics, role });
+  return app;
+}

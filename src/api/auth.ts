@@ -1,0 +1,57 @@
+/**
+ * Bearer tokens from configuration, each mapped to an identity and roles. The identity of an
+ * actor always comes from here, never from a request body.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenEntry } from '../config/load';
+import type { Role } from '../config/schema';
+
+export interface Principal {
+  identity: string;
+  roles: Role[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** What each role may do, beyond reading (every role can read). */
+const GRANTS: Record<Role, ReadonlySet<Role>> = {
+  viewer: new Set(['viewer']),
+  operator: new Set(['viewer', 'operator']),
+  approver: new Set(['viewer', 'approver']),
+  admin: new Set(['viewer', 'operator', 'approver', 'admin']),
+};
+
+export function authenticate(tokens: readonly TokenEntry[], header: string | undefined): Principal | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const digest = createHash('sha256').update(m[1] as string).digest();
+  // Compare against every entry (constant time each) so timing does not tell which matched.
+  let found: TokenEntry | undefined;
+  for (const t of tokens) if (timingSafeEqual(digest, t.sha256) && !found) found = t;
+  return found ? { identity: found.identity, roles: found.roles } : undefined;
+}
+
+export function hasRole(p: Principal, needed: Role): boolean {
+  return p.roles.some((r) => GRANTS[r].has(needed));
+}
+
+/** A preHandler requiring a role. */
+export function requireRole(tokens: readonly TokenEntry[], needed: Role) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const p = authenticate(tokens, req.headers.authorization);
+    if (!p) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required', field: 'authorization' });
+      return reply;
+    }
+    if (!hasRole(p, needed)) {
+      await reply.code(403).send({ error: `${p.identity} lacks the ${needed} role`, field: 'authorization' });
+      return reply;
+    }
+    req.principal = p;
+  };
+}

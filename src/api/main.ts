@@ -1,0 +1,27 @@
+/** HTTP API process alone (scale-out: behind a load balancer). Needs TEMPORAL_ADDRESS. */
+import { Registry } from 'prom-client';
+import { loadConfig } from '../config/load';
+import { connectClient } from '../config/temporal';
+import { loadLibrary } from '../runbooks/library';
+import { createRunService } from '../runs/service';
+import { ensureSearchAttributes } from '../worker/search-attributes';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.temporalAddress) throw new Error('TEMPORAL_ADDRESS is required for a standalone API (npm start runs everything locally)');
+  const library = loadLibrary(config.runbooksDir);
+  const client = await connectClient({ ...config, temporalAddress: config.temporalAddress });
+  await ensureSearchAttributes(client, config.namespace).catch((err: Error) => console.warn(`[api] search attributes not checked: ${err.message}`));
+  const runs = createRunService({ client, config, library: () => library });
+  const app = buildApp({ runs, library: () => library, tokens: config.tokens, registry: new Registry(), inProgress: runs.runningByRunbook, logger: true });
+  await app.listen({ host: config.api.host, port: config.api.port });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => void app.close().then(() => client.connection.close()).then(() => process.exit(0)));
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`${err.name}: ${err.message}`);
+  process.exit(1);
+});

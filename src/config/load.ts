@@ -1,0 +1,122 @@
+/**
+ * One typed configuration, read once at start: a YAML file (RUNBOOKS_CONFIG, default
+ * config/dev.yaml for the embedded default) with environment variables taking precedence.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { WebhookTarget } from '../activities/notify/webhook';
+import { RUNBOOK_TASK_QUEUE } from '../shared/constants';
+import { locate } from '../runbooks/locate';
+import { formatPath } from '../runbooks/errors';
+import { configFile, type Role } from './schema';
+
+export interface TokenEntry {
+  identity: string;
+  roles: Role[];
+  sha256: Buffer;
+}
+
+export interface TlsFiles {
+  caPath?: string;
+  certPath?: string;
+  keyPath?: string;
+  serverName?: string;
+}
+
+export interface AppConfig {
+  /** Undefined: start the embedded dev server. */
+  temporalAddress?: string;
+  namespace: string;
+  taskQueue: string;
+  tls?: TlsFiles;
+  /** Name of the env var holding a Temporal Cloud API key, if any (the key never leaves env). */
+  apiKeyEnv?: string;
+  uiUrl: string;
+  api: { host: string; port: number; publicUrl: string };
+  worker: { metricsPort: number };
+  runbooksDir: string;
+  secretsDir?: string;
+  dataDir: string;
+  tokens: TokenEntry[];
+  webhookTargets: Record<string, WebhookTarget>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new ConfigError(`${name} must be a port number, got '${v}'`);
+  return Number(v);
+}
+
+export function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function readConfigFile(path: string) {
+  const text = readFileSync(path, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length) throw new ConfigError(`${path}: ${doc.errors[0]?.message}`);
+  const r = configFile.safeParse(doc.toJS() ?? {});
+  if (!r.success) {
+    const msgs = r.error.issues.map((i) => {
+      const at = locate(doc, lines, i.path);
+      return `${path}:${at.line}:${at.column}: ${formatPath(i.path)}: ${i.message}`;
+    });
+    throw new ConfigError(msgs.join('\n'));
+  }
+  return r.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): AppConfig {
+  const defaultFile = resolve(root, 'config/dev.yaml');
+  const path = env.RUNBOOKS_CONFIG ? resolve(root, env.RUNBOOKS_CONFIG) : existsSync(defaultFile) ? defaultFile : undefined;
+  if (env.RUNBOOKS_CONFIG && path && !existsSync(path)) throw new ConfigError(`RUNBOOKS_CONFIG: no file ${path}`);
+  const file = path ? readConfigFile(path) : {};
+
+  const tokens: TokenEntry[] = (file.auth?.tokens ?? []).map((t) => {
+    let secret: string | undefined = t.token;
+    if (t.tokenEnv) secret = env[t.tokenEnv];
+    if (t.tokenFile) secret = existsSync(resolve(root, t.tokenFile)) ? readFileSync(resolve(root, t.tokenFile), 'utf8').trim() : undefined;
+    if (t.tokenSha256) return { identity: t.identity, roles: t.roles, sha256: Buffer.from(t.tokenSha256, 'hex') };
+    if (!secret) throw new ConfigError(`token for ${t.identity}: ${t.tokenEnv ? `env ${t.tokenEnv}` : `file ${t.tokenFile}`} is empty or missing`);
+    return { identity: t.identity, roles: t.roles, sha256: sha256(secret) };
+  });
+
+  const port = int(env, 'RUNBOOKS_API_PORT') ?? file.api?.port ?? 8080;
+  const host = env.RUNBOOKS_API_HOST ?? file.api?.host ?? '127.0.0.1';
+  const uiPort = int(env, 'TEMPORAL_UI_PORT') ?? 8233;
+  const tls: TlsFiles = {
+    ...(env.TEMPORAL_TLS_CA ? { caPath: env.TEMPORAL_TLS_CA } : {}),
+    ...(env.TEMPORAL_TLS_CERT ? { certPath: env.TEMPORAL_TLS_CERT } : {}),
+    ...(env.TEMPORAL_TLS_KEY ? { keyPath: env.TEMPORAL_TLS_KEY } : {}),
+    ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverName: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+  const address = env.TEMPORAL_ADDRESS || file.temporal?.address;
+  return {
+    ...(address ? { temporalAddress: address } : {}),
+    namespace: env.TEMPORAL_NAMESPACE || file.temporal?.namespace || 'default',
+    taskQueue: env.RUNBOOKS_TASK_QUEUE || file.temporal?.taskQueue || RUNBOOK_TASK_QUEUE,
+    ...(Object.keys(tls).length > 0 || env.TEMPORAL_TLS === 'true' ? { tls } : {}),
+    ...(env.TEMPORAL_API_KEY ? { apiKeyEnv: 'TEMPORAL_API_KEY' } : {}),
+    uiUrl: env.TEMPORAL_UI_URL || file.temporal?.uiUrl || `http://localhost:${uiPort}`,
+    api: { host, port, publicUrl: env.RUNBOOKS_PUBLIC_URL || file.api?.publicUrl || `http://${host}:${port}` },
+    worker: { metricsPort: int(env, 'RUNBOOKS_WORKER_METRICS_PORT') ?? file.worker?.metricsPort ?? 9464 },
+    runbooksDir: resolve(root, env.RUNBOOKS_DIR || file.runbooksDir || 'runbooks'),
+    ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) } : {}),
+    dataDir: resolve(root, env.RUNBOOKS_DATA_DIR || '.data'),
+    tokens,
+    webhookTargets: file.notify?.webhooks ?? {},
+  };
+}
+
+/** Link to a run in the Temporal Web UI. */
+export function runUrl(config: Pick<AppConfig, 'uiUrl' | 'namespace'>, workflowId: string): string {
+  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

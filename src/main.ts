@@ -1,0 +1,99 @@
+/**
+ * `npm start`: the whole product on one machine. Without TEMPORAL_ADDRESS it starts the embedded
+ * Temporal dev server (SQLite file under .data/, Web UI on :8233, search attributes registered);
+ * then the worker and the HTTP API. Ctrl-C stops them in order: API, worker (in-flight steps get
+ * a grace period), server.
+ */
+import { join } from 'node:path';
+import { Runtime } from '@temporalio/worker';
+import { Registry } from 'prom-client';
+import { buildApp } from './api/app';
+import { loadConfig, type AppConfig } from './config/load';
+import { connectClient, connectWorker } from './config/temporal';
+import { startDevServer, freePort, type DevServer } from './devserver/server';
+import { loadLibrary } from './runbooks/library';
+import { RunbookLoadError } from './runbooks/errors';
+import { createRunService } from './runs/service';
+import { createWorker } from './worker/create-worker';
+import { startWorkerMetricsServer } from './worker/metrics-server';
+import { createWorkerMetrics } from './worker/metrics';
+import { ensureSearchAttributes } from './worker/search-attributes';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const library = loadLibrary(config.runbooksDir);
+  const say = (msg: string): void => console.log(`[durable-runbooks] ${msg}`);
+  say(`${library.runbooks.size} runbooks loaded from ${config.runbooksDir}`);
+
+  let server: DevServer | undefined;
+  let address = config.temporalAddress;
+  if (!address) {
+    const port = Number(process.env.TEMPORAL_PORT ?? 7233);
+    const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+    const dbFile = join(config.dataDir, 'temporal.sqlite');
+    say(`starting Temporal dev server on 127.0.0.1:${port} (data: ${dbFile})`);
+    server = await startDevServer({ port, uiPort, dbFile, namespace: config.namespace });
+    address = server.address;
+  }
+  const cfg: AppConfig & { temporalAddress: string } = { ...config, temporalAddress: address };
+
+  const sdkMetricsPort = await freePort();
+  Runtime.install({
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } },
+  });
+
+  const client = await connectClient(cfg);
+  if (!server) {
+    const added = await ensureSearchAttributes(client, cfg.namespace);
+    if (added.length) say(`registered search attributes: ${added.join(', ')}`);
+  }
+
+  const workerMetrics = createWorkerMetrics();
+  const worker = await createWorker({ connection: await connectWorker(cfg), config: cfg, metrics: workerMetrics, library: () => library });
+  const workerRun = worker.run();
+  const metricsServer = await startWorkerMetricsServer({
+    registry: workerMetrics.registry,
+    port: cfg.worker.metricsPort,
+    host: '127.0.0.1',
+    sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+  });
+
+  const runs = createRunService({ client, config: cfg, library: () => library });
+  const app = buildApp({ runs, library: () => library, tokens: cfg.tokens, registry: new Registry(), inProgress: runs.runningByRunbook });
+  await app.listen({ host: cfg.api.host, port: cfg.api.port });
+
+  say(`Temporal:    ${address} (namespace ${cfg.namespace})`);
+  if (server?.uiUrl || config.temporalAddress) say(`Web UI:      ${cfg.uiUrl}`);
+  say(`HTTP API:    ${cfg.api.publicUrl}  (try: ./bin/runbook list)`);
+  say(`Worker:      task queue '${cfg.taskQueue}', metrics on http://127.0.0.1:${cfg.worker.metricsPort}/metrics`);
+  say('Ctrl-C stops everything.');
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping API, worker${server ? ' and Temporal' : ''}...`);
+    await app.close();
+    worker.shutdown();
+    await workerRun.catch(() => undefined);
+    metricsServer.close();
+    await client.connection.close();
+    await server?.stop();
+    say('stopped.');
+    process.exit(0);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(sig));
+  await workerRun.catch(async (err: Error) => {
+    if (stopping) return;
+    console.error('worker failed:', err);
+    await app.close();
+    await server?.stop();
+    process.exit(1);
+  });
+}
+
+main().catch((err: Error) => {
+  console.error(err instanceof RunbookLoadError ? `invalid runbooks:\n${err.message}` : `${err.name}: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,244 @@
+/**
+ * Acting on runs through the Temporal client: start (idempotent), list, read, decide, cancel.
+ * The HTTP API is a thin layer over this; alert triggers and schedules reuse it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { runUrl, type AppConfig } from '../config/load';
+import { canonicalJson } from '../runbooks/plan';
+import { resolveParams } from '../runbooks/params';
+import type { RunbookLibrary } from '../runbooks/library';
+import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
+import { decideApprovalUpdate, statusQuery } from '../shared/messages';
+import type { ParamValue, TriggerInfo } from '../shared/model';
+import type { ApprovalDecisionResult, DecisionChannel, RunStatus } from '../shared/status';
+import type { RunbookWorkflowInput } from '../shared/workflow-types';
+import { staticDetails, staticSummary } from '../workflows/runbook/details';
+import { isUnavailable, RunError } from './errors';
+import { renderServiceName } from './service-name';
+
+export interface StartRunRequest {
+  runbookId: string;
+  params: Record<string, unknown>;
+  dryRun?: boolean;
+  idempotencyKey?: string;
+  reason?: string;
+  trigger: TriggerInfo;
+}
+
+export interface StartedRun {
+  workflowId: string;
+  runId: string;
+  url: string;
+  /** False when an earlier request with the same idempotency key started it. */
+  created: boolean;
+}
+
+export interface RunSummary {
+  workflowId: string;
+  runId: string;
+  runbookId?: string;
+  phase?: string;
+  service?: string;
+  severity?: string;
+  triggerSource?: string;
+  requestedBy?: string;
+  status: string;
+  startTime: string;
+  closeTime?: string;
+  url: string;
+}
+
+export interface RunDetail {
+  workflowId: string;
+  runId: string;
+  status: string;
+  startTime: string;
+  closeTime?: string;
+  url: string;
+  /** The run's own status, or null when no worker could answer the query. */
+  run: RunStatus | null;
+}
+
+const QUERY_DEADLINE_MS = 5000;
+const SAFE_VALUE = /^[A-Za-z0-9_.:@\-/]+$/;
+
+export function createRunService(deps: { client: Client; config: AppConfig; library: () => RunbookLibrary }) {
+  const { client, config } = deps;
+
+  async function call<T>(fn: () => Promise<T>, notFound?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof RunError) throw err;
+      if (err instanceof WorkflowNotFoundError && notFound) throw new RunError('not_found', notFound);
+      if (isUnavailable(err)) throw new RunError('unavailable', `Temporal is unreachable: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  async function start(req: StartRunRequest): Promise<StartedRun> {
+    const runbook = deps.library().runbooks.get(req.runbookId);
+    if (!runbook) throw new RunError('not_found', `no runbook '${req.runbookId}'`, 'runbook');
+    const resolved = resolveParams(runbook.params, req.params);
+    if ('errors' in resolved) {
+      const first = resolved.errors[0] as { field: string; message: string };
+      throw new RunError('invalid', resolved.errors.map((e) => `${e.field}: ${e.message}`).join('; '), first.field);
+    }
+    const params: Record<string, ParamValue> = resolved.params;
+    const dryRun = req.dryRun ?? false;
+    const requestHash = createHash('sha256').update(canonicalJson({ runbook: runbook.id, version: runbook.version, params, dryRun })).digest('hex');
+    const workflowId = req.idempotencyKey
+      ? `${runbook.id}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
+      : `${runbook.id}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
+    const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
+    const input: RunbookWorkflowInput = { runbook, params, dryRun, trigger };
+    const service = renderServiceName(runbook, params);
+    return call(async () => {
+      try {
+        const handle = await client.workflow.start(RUNBOOK_WORKFLOW, {
+          taskQueue: config.taskQueue,
+          workflowId,
+          args: [input],
+          // A key names one request for ever: a finished run is not started again by a retry.
+          workflowIdReusePolicy: req.idempotencyKey ? WorkflowIdReusePolicy.REJECT_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          memo: { requestHash },
+          typedSearchAttributes: [
+            { key: SA.runbookId, value: runbook.id },
+            { key: SA.triggerSource, value: trigger.source },
+            { key: SA.requestedBy, value: trigger.requestedBy },
+            { key: SA.phase, value: 'starting' },
+            ...(service ? [{ key: SA.service, value: service }] : []),
+            ...(runbook.severity ? [{ key: SA.severity, value: runbook.severity }] : []),
+          ],
+          staticSummary: staticSummary(runbook, params, dryRun),
+          staticDetails: staticDetails(runbook, params, trigger),
+        });
+        return { workflowId, runId: handle.firstExecutionRunId, url: runUrl(config, workflowId), created: true };
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !req.idempotencyKey) throw err;
+        const existing = await client.workflow.getHandle(workflowId).describe();
+        if (existing.memo?.requestHash !== requestHash) {
+          throw new RunError('conflict', 'idempotencyKey was already used for a different request', 'idempotencyKey');
+        }
+        return { workflowId, runId: existing.runId, url: runUrl(config, workflowId), created: false };
+      }
+    });
+  }
+
+  async function list(filter: { runbook?: string; phase?: string; service?: string; limit?: number }): Promise<RunSummary[]> {
+    const clauses = [`WorkflowType = '${RUNBOOK_WORKFLOW}'`];
+    for (const [field, key] of [['runbook', SA.runbookId.name], ['phase', SA.phase.name], ['service', SA.service.name]] as const) {
+      const v = filter[field];
+      if (v === undefined) continue;
+      if (!SAFE_VALUE.test(v)) throw new RunError('invalid', `${field} may hold letters, digits and _.:@-/ only`, field);
+      clauses.push(`${key} = '${v}'`);
+    }
+    const limit = filter.limit ?? 50;
+    return call(async () => {
+      const out: RunSummary[] = [];
+      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 100) })) {
+        const sa = wf.typedSearchAttributes;
+        const get = (k: typeof SA.phase): string | undefined => sa.get(k) ?? undefined;
+        out.push({
+          workflowId: wf.workflowId,
+          runId: wf.runId,
+          ...defined({ runbookId: get(SA.runbookId), phase: get(SA.phase), service: get(SA.service), severity: get(SA.severity), triggerSource: get(SA.triggerSource), requestedBy: get(SA.requestedBy) }),
+          status: wf.status.name,
+          startTime: wf.startTime.toISOString(),
+          ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
+          url: runUrl(config, wf.workflowId),
+        });
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
+  }
+
+  async function get(workflowId: string): Promise<RunDetail> {
+    return call(async () => {
+      const handle = client.workflow.getHandle(workflowId);
+      const d = await handle.describe();
+      let run: RunStatus | null = null;
+      try {
+        run = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
+      } catch (err) {
+        if (isUnavailable(err) && !/deadline/i.test(String((err as Error).message))) throw err;
+        run = null; // no worker answered in time: the execution facts above still stand
+      }
+      return {
+        workflowId,
+        runId: d.runId,
+        status: d.status.name,
+        startTime: d.startTime.toISOString(),
+        ...(d.closeTime ? { closeTime: d.closeTime.toISOString() } : {}),
+        url: runUrl(config, workflowId),
+        run,
+      };
+    }, `no run '${workflowId}'`);
+  }
+
+  async function decide(workflowId: string, d: { stepId: string; decision: 'approve' | 'reject'; comment?: string; actor: string; via: DecisionChannel }): Promise<ApprovalDecisionResult> {
+    return call(async () => {
+      try {
+        return await client.workflow.getHandle(workflowId).executeUpdate(decideApprovalUpdate, {
+          args: [d],
+          // The same person sending the same decision twice is one decision.
+          updateId: `${d.stepId}:${d.actor}:${d.decision}`,
+        });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw new RunError('conflict', err.cause?.message ?? err.message, 'stepId');
+        if (err instanceof WorkflowNotFoundError) throw err;
+        if (/already completed|closed/i.test((err as Error).message)) throw new RunError('conflict', 'the run has already finished');
+        throw err;
+      }
+    }, `no run '${workflowId}'`);
+  }
+
+  async function cancel(workflowId: string): Promise<void> {
+    return call(async () => {
+      try {
+        await client.workflow.getHandle(workflowId).cancel();
+      } catch (err) {
+        if (/already completed|closed/i.test((err as Error).message)) throw new RunError('conflict', 'the run has already finished');
+        throw err;
+      }
+    }, `no run '${workflowId}'`);
+  }
+
+  /** Whether Temporal answers now (for /readyz). */
+  async function ready(): Promise<boolean> {
+    try {
+      await client.connection.withDeadline(Date.now() + 3000, () => client.workflowService.getSystemInfo({}));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Running runs per runbook in the library (one visibility count each), for the gauge. */
+  async function runningByRunbook(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const id of deps.library().runbooks.keys()) {
+      const { count } = await client.workflow.count(`WorkflowType = '${RUNBOOK_WORKFLOW}' AND ExecutionStatus = 'Running' AND ${SA.runbookId.name} = '${id}'`);
+      out[id] = count;
+    }
+    return out;
+  }
+
+  return { start, list, get, decide, cancel, ready, runningByRunbook };
+}
+
+export type RunService = ReturnType<typeof createRunService>;
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

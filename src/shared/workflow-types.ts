@@ -1,0 +1,26 @@
+import type { ParamValue, RunbookDefinition, TriggerInfo } from './model';
+
+/**
+ * Input of `runbookWorkflow`. The API, CLI and schedules pass the compiled `runbook`, pinning the
+ * version the run uses. The Web UI can pass just `runbookId` and params: the worker then loads and
+ * validates the current version once, and that result is recorded in history.
+ */
+export interface RunbookWorkflowInput {
+  runbook?: RunbookDefinition;
+  runbookId?: string;
+  params?: Record<string, ParamValue>;
+  /** Run read-only steps for real; record what mutating steps would have done. @default false */
+  dryRun?: boolean;
+  /** @default { source: 'web-ui', requestedBy: 'web-ui' } */
+  trigger?: TriggerInfo;
+}
+
+export interface ResolveRunbookInput {
+  runbookId: string;
+  params: Record<string, unknown>;
+}
+
+export interface ResolveRunbookResult {
+  runbook: RunbookDefinition;
+  params: Record<string, ParamValue>;
+}

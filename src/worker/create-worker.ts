@@ -1,0 +1,42 @@
+/** Builds the worker: activities over real clients, the workflow bundle, metrics sinks. */
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createSecretResolver } from '../activities/secrets';
+import { runUrl, type AppConfig } from '../config/load';
+import { loadLibrary, type RunbookLibrary } from '../runbooks/library';
+import { workflowCodeOptions } from './bundle';
+import type { WorkerMetrics } from './metrics';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  config: AppConfig;
+  metrics: WorkerMetrics;
+  /** @default loads config.runbooksDir once */
+  library?: () => RunbookLibrary;
+  /** Override of the workflow code (tests pass a shared bundle). */
+  workflowCode?: ReturnType<typeof workflowCodeOptions> | { workflowBundle: { code: string } };
+  fetch?: typeof globalThis.fetch;
+}
+
+export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
+  let lib: RunbookLibrary | undefined;
+  const library = o.library ?? (() => (lib ??= loadLibrary(o.config.runbooksDir)));
+  const activities = createActivities({
+    fetch: o.fetch ?? globalThis.fetch,
+    secrets: createSecretResolver({ env: process.env, ...(o.config.secretsDir ? { dir: o.config.secretsDir } : {}) }),
+    webhookTargets: o.config.webhookTargets,
+    runUrl: (id) => runUrl(o.config, id),
+    library,
+    metrics: o.metrics,
+  });
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.config.namespace,
+    taskQueue: o.config.taskQueue,
+    ...(o.workflowCode ?? workflowCodeOptions()),
+    activities,
+    sinks: o.metrics.sinks,
+    // Let in-flight steps finish on Ctrl-C; Temporal retries whatever a hard kill interrupts.
+    shutdownGraceTime: '10s',
+  });
+}

@@ -1,0 +1,34 @@
+/** Worker process alone (scale-out: many of these against a Temporal cluster). Needs TEMPORAL_ADDRESS. */
+import { Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config/load';
+import { connectWorker } from '../config/temporal';
+import { freePort } from '../devserver/server';
+import { loadLibrary } from '../runbooks/library';
+import { createWorker } from './create-worker';
+import { startWorkerMetricsServer } from './metrics-server';
+import { createWorkerMetrics } from './metrics';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.temporalAddress) throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything locally)');
+  const library = loadLibrary(config.runbooksDir);
+  const sdkMetricsPort = await freePort();
+  // Runtime handles SIGINT/SIGTERM: the worker drains (grace period) and run() resolves.
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } });
+  const metrics = createWorkerMetrics();
+  const worker = await createWorker({
+    connection: await connectWorker({ ...config, temporalAddress: config.temporalAddress }),
+    config,
+    metrics,
+    library: () => library,
+  });
+  const server = await startWorkerMetricsServer({ registry: metrics.registry, port: config.worker.metricsPort, sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics` });
+  console.log(`[worker] polling '${config.taskQueue}' on ${config.temporalAddress}; metrics on :${config.worker.metricsPort}/metrics`);
+  await worker.run();
+  server.close();
+}
+
+main().catch((err: Error) => {
+  console.error(`${err.name}: ${err.message}`);
+  process.exit(1);
+});

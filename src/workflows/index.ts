@@ -1,0 +1,2 @@
+/** Every workflow type the worker runs. Deterministic code only (lint enforces it). */
+export { runbookWorkflow } from './runbook/workflow';

@@ -1,0 +1,103 @@
+/**
+ * The run's own record of itself: phase, every step's state, pending approvals and decisions.
+ * It answers the `status` query, keeps the Web UI's current details and the Phase search
+ * attribute up to date, and gives templates their scope.
+ */
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { SA } from '../../shared/constants';
+import type { JsonValue, ParamValue, RunbookDefinition, Step, TriggerInfo } from '../../shared/model';
+import type { RunPhase, RunStatus, StepStatus } from '../../shared/status';
+import { renderDetails } from './details';
+
+const SUMMARY_MAX = 160;
+
+export function summarize(output: JsonValue | undefined): string | undefined {
+  if (output === undefined) return undefined;
+  const text = typeof output === 'string' ? output : JSON.stringify(output);
+  return text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX - 1)}…` : text;
+}
+
+function flatten(steps: Step[]): Step[] {
+  return steps.flatMap((s) => (s.kind === 'parallel' ? [s, ...flatten(s.steps)] : [s]));
+}
+
+export class RunState {
+  readonly status: RunStatus;
+  private readonly byId = new Map<string, StepStatus>();
+
+  constructor(
+    readonly runbook: RunbookDefinition,
+    params: Record<string, ParamValue>,
+    trigger: TriggerInfo,
+    dryRun: boolean,
+    readonly workflowId: string,
+  ) {
+    const steps = flatten(runbook.steps).map((s): StepStatus => ({
+      id: s.id,
+      ...(s.name !== undefined ? { name: s.name } : {}),
+      kind: s.kind,
+      ...('action' in s ? { action: s.action } : {}),
+      mutating: 'mutating' in s ? s.mutating : false,
+      state: 'pending',
+      attempts: 0,
+    }));
+    for (const s of steps) this.byId.set(s.id, s);
+    this.status = {
+      runbook: { id: runbook.id, title: runbook.title, version: runbook.version },
+      params,
+      trigger,
+      dryRun,
+      phase: 'starting',
+      startedAt: new Date().toISOString(),
+      steps,
+      pendingApprovals: [],
+      decisions: [],
+    };
+  }
+
+  step(id: string): StepStatus {
+    const s = this.byId.get(id);
+    if (!s) throw new TypeError(`no step ${id}`); // a bug in the interpreter, not in the runbook
+    return s;
+  }
+
+  /** Updates a step and refreshes what the Web UI shows. */
+  updateStep(id: string, patch: Partial<StepStatus>): void {
+    Object.assign(this.step(id), patch);
+    this.publish();
+  }
+
+  setPhase(phase: RunPhase): void {
+    if (this.status.phase === phase) return;
+    this.status.phase = phase;
+    upsertSearchAttributes([{ key: SA.phase, value: phase }]);
+    this.publish();
+  }
+
+  /** The roots templates read: params, finished steps, the run itself and (later) the alert. */
+  scope(): Record<string, unknown> {
+    const steps: Record<string, unknown> = {};
+    for (const s of this.status.steps) {
+      if (s.state === 'succeeded' || s.state === 'failed' || s.state === 'skipped') {
+        steps[s.id] = { output: s.output ?? null, state: s.state, attempts: s.attempts, note: s.note ?? null };
+      }
+    }
+    return {
+      params: this.status.params,
+      steps,
+      run: {
+        id: this.workflowId,
+        runbookId: this.runbook.id,
+        requestedBy: this.status.trigger.requestedBy,
+        trigger: this.status.trigger.source,
+        dryRun: this.status.dryRun,
+        startedAt: this.status.startedAt,
+      },
+      alert: null,
+    };
+  }
+
+  publish(): void {
+    setCurrentDetails(renderDetails(this.status));
+  }
+}

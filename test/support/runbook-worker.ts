@@ -1,0 +1,49 @@
+/** Runs a real worker (real activities, real HTTP) on a unique task queue for one test. */
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import { createSecretResolver } from '../../src/activities/secrets';
+import type { WebhookTarget } from '../../src/activities/notify/webhook';
+import type { RunbookLibrary } from '../../src/runbooks/library';
+import { loadRunbookText } from '../../src/runbooks/load';
+import type { RunbookDefinition } from '../../src/shared/model';
+import { createWorkerMetrics, type WorkerMetrics } from '../../src/worker/metrics';
+import { uniqueQueue, workflowBundle } from './temporal';
+
+export function runbookFromYaml(text: string): RunbookDefinition {
+  return loadRunbookText(text, 'inline.yaml');
+}
+
+export function libraryOf(...runbooks: RunbookDefinition[]): RunbookLibrary {
+  return { dir: 'inline', runbooks: new Map(runbooks.map((r) => [r.id, r])), files: new Map(runbooks.map((r) => [r.id, `${r.id}.yaml`])) };
+}
+
+export interface TestWorker {
+  worker: Worker;
+  taskQueue: string;
+  metrics: WorkerMetrics;
+}
+
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  o: { library?: RunbookLibrary; webhookTargets?: Record<string, WebhookTarget>; env?: NodeJS.ProcessEnv; taskQueue?: string } = {},
+): Promise<TestWorker> {
+  const taskQueue = o.taskQueue ?? uniqueQueue();
+  const metrics = createWorkerMetrics();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({
+      fetch: globalThis.fetch,
+      secrets: createSecretResolver({ env: o.env ?? {} }),
+      webhookTargets: o.webhookTargets ?? {},
+      runUrl: (id) => `http://ui.test/workflows/${id}`,
+      library: () => o.library ?? libraryOf(),
+      metrics,
+    }),
+    sinks: metrics.sinks,
+  });
+  return { worker, taskQueue, metrics };
+}
