@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
+import { sdkTelemetry } from './worker/telemetry';
 import { Registry } from 'prom-client';
 import { buildApp } from './api/app';
 import { loadConfig, type AppConfig } from './config/load';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const sdkMetricsPort = await freePort();
   Runtime.install({
     shutdownSignals: [],
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } },
+    telemetryOptions: sdkTelemetry(sdkMetricsPort),
   });
 
   const client = await connectClient(cfg);

@@ -10,6 +10,10 @@ export interface ApiMetrics {
 /** `inProgress` counts running runs per runbook (from Temporal visibility), read at scrape time. */
 export function createApiMetrics(registry: Registry, inProgress?: () => Promise<Record<string, number>>): ApiMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'runbook_api_' });
+  // These three are gauges named `_total`, which Prometheus naming rules (and promtool) reject.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(`runbook_api_${name}`);
+  }
   const requests = new Histogram({
     name: 'runbook_api_request_duration_seconds',
     help: 'HTTP API requests, by method, route and status.',

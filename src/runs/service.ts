@@ -70,12 +70,25 @@ export interface RunDetail {
 const QUERY_DEADLINE_MS = 5000;
 const SAFE_VALUE = /^[A-Za-z0-9_.:@\-/]+$/;
 
-export function createRunService(deps: { client: Client; config: AppConfig; library: () => RunbookLibrary }) {
+export interface RunServiceDeps {
+  client: Client;
+  config: AppConfig;
+  library: () => RunbookLibrary;
+  /**
+   * Deadline of one operation. The SDK retries an unreachable server for ~25 s by default; a
+   * caller (a person, or Alertmanager waiting for a 5xx to retry) is better served by a prompt 503.
+   * @default 8000
+   */
+  deadlineMs?: number;
+}
+
+export function createRunService(deps: RunServiceDeps) {
   const { client, config } = deps;
+  const deadlineMs = deps.deadlineMs ?? 8000;
 
   async function call<T>(fn: () => Promise<T>, notFound?: string): Promise<T> {
     try {
-      return await fn();
+      return await client.connection.withDeadline(Date.now() + deadlineMs, fn);
     } catch (err) {
       if (err instanceof RunError) throw err;
       if (err instanceof WorkflowNotFoundError && notFound) throw new RunError('not_found', notFound);
@@ -205,12 +218,11 @@ export function createRunService(deps: { client: Client; config: AppConfig; libr
 
   async function cancel(workflowId: string): Promise<void> {
     return call(async () => {
-      try {
-        await client.workflow.getHandle(workflowId).cancel();
-      } catch (err) {
-        if (/already completed|closed/i.test((err as Error).message)) throw new RunError('conflict', 'the run has already finished');
-        throw err;
-      }
+      const handle = client.workflow.getHandle(workflowId);
+      // Read first: cancelling a finished run is a no-op to Temporal but a mistake to report.
+      const { status } = await handle.describe();
+      if (status.name !== 'RUNNING') throw new RunError('conflict', `the run has already finished (${status.name})`);
+      await handle.cancel();
     }, `no run '${workflowId}'`);
   }
 

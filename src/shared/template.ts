@@ -93,6 +93,11 @@ function callFn(fn: string, args: unknown[]): unknown {
       return Array.isArray(a) ? a.map((x) => toText(x)).join(typeof b === 'string' ? b : ',') : toText(a);
     case 'default':
       return a === undefined || a === null || a === '' ? b : a;
+    case 'number': {
+      // Prometheus and many APIs send numbers as strings ("0.042").
+      const n = typeof a === 'number' ? a : typeof a === 'string' && a.trim() !== '' ? Number(a) : NaN;
+      return Number.isFinite(n) ? n : null;
+    }
     case 'toJSON':
       return JSON.stringify(a ?? null);
     default:
@@ -178,7 +183,7 @@ export function render(value: JsonValue, scope: Scope): unknown {
 /** Whether a rendered value still holds something only the run can know. */
 export function containsUnresolved(v: unknown): boolean {
   if (v instanceof Unresolved) return true;
-  if (typeof v === 'string') return /<(params|steps|alert|run|output)[.\[]/.test(v);
+  if (typeof v === 'string') return /<(params|steps|alert|run|output)[.[]/.test(v);
   if (Array.isArray(v)) return v.some(containsUnresolved);
   if (v !== null && typeof v === 'object') return Object.values(v).some(containsUnresolved);
   return false;

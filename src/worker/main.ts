@@ -1,5 +1,6 @@
 /** Worker process alone (scale-out: many of these against a Temporal cluster). Needs TEMPORAL_ADDRESS. */
 import { Runtime } from '@temporalio/worker';
+import { sdkTelemetry } from './telemetry';
 import { loadConfig } from '../config/load';
 import { connectWorker } from '../config/temporal';
 import { freePort } from '../devserver/server';
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const library = loadLibrary(config.runbooksDir);
   const sdkMetricsPort = await freePort();
   // Runtime handles SIGINT/SIGTERM: the worker drains (grace period) and run() resolves.
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } });
+  Runtime.install({ telemetryOptions: sdkTelemetry(sdkMetricsPort) });
   const metrics = createWorkerMetrics();
   const worker = await createWorker({
     connection: await connectWorker({ ...config, temporalAddress: config.temporalAddress }),

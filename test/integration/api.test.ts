@@ -1,0 +1,189 @@
+/** The HTTP API against a real Temporal and a real worker, over a real socket. */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Registry } from 'prom-client';
+import { Client, Connection } from '@temporalio/client';
+import { buildApp } from '../../src/api/app';
+import { createRunService } from '../../src/runs/service';
+import { startApiStack, TOKENS, type ApiStack } from '../support/api-stack';
+import { startReceiver, type Receiver } from '../support/http-receiver';
+import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
+import { connectTestEnv } from '../support/temporal';
+
+let env: TestWorkflowEnvironment;
+let stack: ApiStack;
+let target: Receiver;
+
+async function api(method: string, path: string, o: { token?: string; body?: unknown; raw?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: {
+      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+      ...(o.body !== undefined || o.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(o.raw !== undefined ? { body: o.raw } : o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } };
+}
+
+/** Polls the run until its phase is reached (and, for a final phase, the execution has closed). */
+async function waitForPhase(id: string, phase: string, executionStatus?: string): Promise<Record<string, unknown>> {
+  for (;;) {
+    const r = await api('GET', `/v1/runs/${id}`, { token: TOKENS.viewer });
+    const run = r.body.run as { phase?: string } | null;
+    if (run?.phase === phase && (!executionStatus || r.body.status === executionStatus)) return r.body;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  target = await startReceiver();
+  target.on('/health', () => ({ status: 200, body: { ok: true } }));
+  target.on('/restart', () => ({ status: 202, body: { restarted: true } }));
+  const rb = runbookFromYaml(`
+id: restart-service
+title: Restart a service
+service: \${{ params.service }}
+severity: sev2
+params:
+  service: { type: string }
+  replicas: { type: int, default: 2 }
+steps:
+  - id: probe
+    action: http:check
+    with: { url: "${target.url}/health" }
+  - id: approve
+    approval: { message: "Restart \${{ params.service }}?" }
+  - id: restart
+    action: http:request
+    with: { method: POST, url: "${target.url}/restart", body: { service: "\${{ params.service }}", replicas: "\${{ params.replicas }}" } }
+`);
+  stack = await startApiStack(env, libraryOf(rb));
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await target?.close();
+  await env?.teardown();
+});
+
+test('health, readiness and metrics need no token; metrics pass promtool', async () => {
+  expect(await api('GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+  expect(await api('GET', '/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
+  const m = await fetch(`${stack.url}/metrics`);
+  expect(m.status).toBe(200);
+  const text = await m.text();
+  expect(text).toContain('runbook_api_request_duration_seconds');
+  expect(text).toContain('runbook_runs_in_progress');
+});
+
+test('auth: no token 401, wrong role 403, identity from the token', async () => {
+  expect(await api('GET', '/v1/runbooks')).toMatchObject({ status: 401, body: { field: 'authorization' } });
+  expect(await api('GET', '/v1/runbooks', { token: 'nope-nope-nope' })).toMatchObject({ status: 401 });
+  expect(await api('POST', '/v1/runs', { token: TOKENS.viewer, body: { runbook: 'restart-service', params: { service: 'x' } } })).toMatchObject({
+    status: 403,
+    body: { error: 'viewer lacks the operator role' },
+  });
+});
+
+test('runbooks: list, show, plan; unknown 404; bad params 400 naming the field', async () => {
+  const list = await api('GET', '/v1/runbooks', { token: TOKENS.viewer });
+  expect(list.status).toBe(200);
+  expect((list.body.runbooks as Array<{ id: string }>).map((r) => r.id)).toEqual(['restart-service']);
+  expect((await api('GET', '/v1/runbooks/restart-service', { token: TOKENS.viewer })).body).toMatchObject({ id: 'restart-service', steps: expect.any(Array) });
+  expect(await api('GET', '/v1/runbooks/nope', { token: TOKENS.viewer })).toMatchObject({ status: 404, body: { field: 'id' } });
+
+  const plan = await api('POST', '/v1/runbooks/restart-service/plan', { token: TOKENS.viewer, body: { params: { service: 'api' } } });
+  expect(plan.status).toBe(200);
+  expect(plan.body).toMatchObject({
+    mutatingSteps: ['restart'],
+    steps: expect.arrayContaining([
+      expect.objectContaining({ id: 'restart', mutating: true, inputs: { method: 'POST', url: `${target.url}/restart`, body: { service: 'api', replicas: 2 } } }),
+      expect.objectContaining({ id: 'approve', message: 'Restart api?' }),
+    ]),
+  });
+  const again = await api('POST', '/v1/runbooks/restart-service/plan', { token: TOKENS.viewer, body: { params: { service: 'api' } } });
+  expect(again.body.hash).toBe(plan.body.hash);
+  expect(await api('POST', '/v1/runbooks/restart-service/plan', { token: TOKENS.viewer, body: { params: { service: 'api', replicas: 'two' } } })).toMatchObject({
+    status: 400,
+    body: { field: 'params.replicas' },
+  });
+});
+
+test('bad input to POST /v1/runs answers 400 naming the field', async () => {
+  const t = { token: TOKENS.alice };
+  expect(await api('POST', '/v1/runs', { ...t, body: { params: {} } })).toMatchObject({ status: 400, body: { field: 'runbook' } });
+  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'restart-service' } })).toMatchObject({ status: 400, body: { field: 'params.service' } });
+  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'restart-service', params: { service: 'a' }, dryRun: 'yes' } })).toMatchObject({ status: 400, body: { field: 'dryRun' } });
+  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'restart-service', params: { service: 'a' }, actor: 'mallory' } })).toMatchObject({ status: 400, body: { field: 'body' } });
+  expect(await api('POST', '/v1/runs', { ...t, raw: '{"runbook": ' })).toMatchObject({ status: 400, body: { field: 'body' } });
+  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'nope', params: {} } })).toMatchObject({ status: 404, body: { field: 'runbook' } });
+  expect(await api('GET', '/v1/runs?phase=bad"value', { token: TOKENS.viewer })).toMatchObject({ status: 400, body: { field: 'phase' } });
+});
+
+test('a run started over HTTP is approved by another person and finishes', async () => {
+  const started = await api('POST', '/v1/runs', { token: TOKENS.alice, body: { runbook: 'restart-service', params: { service: 'payments' }, reason: 'api test' } });
+  expect(started.status).toBe(201);
+  const id = started.body.workflowId as string;
+  expect(started.body.url).toBe(`http://localhost:8233/namespaces/default/workflows/${id}`);
+
+  const waiting = await waitForPhase(id, 'waiting_approval');
+  expect(waiting.run).toMatchObject({ trigger: { source: 'api', requestedBy: 'alice', reason: 'api test' }, params: { service: 'payments', replicas: 2 } });
+
+  // Viewer cannot approve; a wrong step is refused with the reason; the approver's identity comes from the token.
+  expect(await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.viewer, body: { stepId: 'approve', decision: 'approve' } })).toMatchObject({ status: 403 });
+  expect(await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'restart', decision: 'approve' } })).toMatchObject({
+    status: 409,
+    body: { error: "step 'restart' is not waiting for approval (waiting: approve)" },
+  });
+  expect(await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'approve', decision: 'maybe' } })).toMatchObject({ status: 400, body: { field: 'decision' } });
+  const ok = await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'approve', decision: 'approve', comment: 'lgtm' } });
+  expect(ok).toEqual({ status: 200, body: { stepId: 'approve', accepted: true, outcome: 'approved' } });
+
+  const done = await waitForPhase(id, 'succeeded', 'COMPLETED');
+  expect(done).toMatchObject({ status: 'COMPLETED', run: { decisions: [expect.objectContaining({ actor: 'bob', comment: 'lgtm', via: 'api' })] } });
+
+  // Found by search attributes.
+  for (;;) {
+    const listed = await api('GET', '/v1/runs?runbook=restart-service&service=payments&phase=succeeded', { token: TOKENS.viewer });
+    const runs = listed.body.runs as Array<Record<string, unknown>>;
+    if (runs.some((r) => r.workflowId === id)) {
+      expect(runs.find((r) => r.workflowId === id)).toMatchObject({ runbookId: 'restart-service', service: 'payments', severity: 'sev2', triggerSource: 'api', requestedBy: 'alice', status: 'COMPLETED' });
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200)); // visibility is eventually consistent
+  }
+});
+
+test('idempotency key: same request gives the same run; a different request with the key is a conflict', async () => {
+  const body = { runbook: 'restart-service', params: { service: 'search' }, idempotencyKey: `key-${Date.now()}` };
+  const first = await api('POST', '/v1/runs', { token: TOKENS.alice, body });
+  const second = await api('POST', '/v1/runs', { token: TOKENS.alice, body });
+  expect(first.status).toBe(201);
+  expect(second).toMatchObject({ status: 200, body: { workflowId: first.body.workflowId, created: false } });
+  expect(await api('POST', '/v1/runs', { token: TOKENS.alice, body: { ...body, params: { service: 'other' } } })).toMatchObject({ status: 409, body: { field: 'idempotencyKey' } });
+  const cancel = await api('POST', `/v1/runs/${first.body.workflowId as string}/cancel`, { token: TOKENS.alice });
+  expect(cancel.status).toBe(202);
+  const cancelled = await waitForPhase(first.body.workflowId as string, 'cancelled', 'CANCELLED');
+  expect(cancelled.status).toBe('CANCELLED');
+  expect(await api('POST', `/v1/runs/${first.body.workflowId as string}/cancel`, { token: TOKENS.alice })).toMatchObject({ status: 409 });
+  expect(await api('GET', '/v1/runs/no-such-run', { token: TOKENS.viewer })).toMatchObject({ status: 404 });
+});
+
+test('Temporal unreachable: readyz and run operations answer 503', async () => {
+  const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+  const client = new Client({ connection });
+  const library = libraryOf(runbookFromYaml('id: x\ntitle: X\nsteps:\n  - id: w\n    wait: 1s\n'));
+  const runs = createRunService({ client, config: stack.config, library: () => library, deadlineMs: 1000 });
+  const app = buildApp({ runs, library: () => library, tokens: stack.config.tokens, registry: new Registry() });
+  try {
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    const r = await app.inject({ method: 'POST', url: '/v1/runs', headers: { authorization: `Bearer ${TOKENS.alice}` }, payload: { runbook: 'x' } });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ error: expect.stringContaining('Temporal is unreachable') });
+  } finally {
+    await app.close();
+    await connection.close();
+  }
+});

@@ -1,0 +1,60 @@
+/**
+ * The product's server side for integration tests: a real worker and the real HTTP API listening
+ * on a loopback port, over the shared Temporal dev server. Tokens as in config/dev.yaml.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { buildApp } from '../../src/api/app';
+import { loadConfig, sha256, type AppConfig } from '../../src/config/load';
+import type { RunbookLibrary } from '../../src/runbooks/library';
+import { createRunService } from '../../src/runs/service';
+import { createTestWorker, type TestWorker } from './runbook-worker';
+import type { WebhookTarget } from '../../src/activities/notify/webhook';
+
+export const TOKENS = {
+  alice: 'test-alice-operator',
+  bob: 'test-bob-approver',
+  viewer: 'test-viewer-token',
+  admin: 'test-admin-token',
+} as const;
+
+export interface ApiStack {
+  app: FastifyInstance;
+  url: string;
+  config: AppConfig;
+  worker: TestWorker;
+  /** Resolves when the worker has stopped (after close). */
+  close(): Promise<void>;
+}
+
+export async function startApiStack(env: TestWorkflowEnvironment, library: RunbookLibrary, o: { webhookTargets?: Record<string, WebhookTarget> } = {}): Promise<ApiStack> {
+  const worker = await createTestWorker(env, { library, ...(o.webhookTargets ? { webhookTargets: o.webhookTargets } : {}) });
+  const config: AppConfig = {
+    ...loadConfig({ RUNBOOKS_CONFIG: '' }, process.cwd()),
+    temporalAddress: env.address,
+    taskQueue: worker.taskQueue,
+    uiUrl: 'http://localhost:8233',
+    tokens: [
+      { identity: 'alice', roles: ['operator'], sha256: sha256(TOKENS.alice) },
+      { identity: 'bob', roles: ['approver'], sha256: sha256(TOKENS.bob) },
+      { identity: 'viewer', roles: ['viewer'], sha256: sha256(TOKENS.viewer) },
+      { identity: 'admin', roles: ['admin'], sha256: sha256(TOKENS.admin) },
+    ],
+  };
+  const runs = createRunService({ client: env.client, config, library: () => library });
+  const app = buildApp({ runs, library: () => library, tokens: config.tokens, registry: new Registry(), inProgress: runs.runningByRunbook });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const running = worker.worker.run();
+  return {
+    app,
+    url,
+    config,
+    worker,
+    close: async () => {
+      await app.close();
+      worker.worker.shutdown();
+      await running;
+    },
+  };
+}
