@@ -24,12 +24,15 @@ export function wrapFailure(err: unknown, attempt: number): ApplicationFailure {
       cause: err.cause,
     });
   }
-  const e = err instanceof Error ? err : new Error(String(err));
-  // Node's network errors hide the useful code (ECONNREFUSED) in `cause`.
-  const code = (e.cause as { code?: string } | undefined)?.code ?? (e as { code?: string }).code;
+  // Duck-typed: errors from Node internals are not `instanceof Error` across realms (jest, vm).
+  const e = typeof err === 'object' && err !== null && 'message' in err ? (err as Error) : new Error(String(err));
+  // Node's network errors hide the useful part (ECONNREFUSED, bad port) in `cause`.
+  const cause = e.cause as (Error & { code?: string }) | undefined;
+  const code = cause?.code ?? (e as { code?: string }).code;
+  const why = code ?? cause?.message;
   return ApplicationFailure.create({
-    message: code && !e.message.includes(code) ? `${e.message} (${code})` : e.message,
-    type: code ?? e.name,
+    message: why && !e.message.includes(why) ? `${e.message}: ${why}` : e.message,
+    type: code ?? (e.name === 'TimeoutError' ? 'Timeout' : e.name),
     nonRetryable: false,
     details: [details],
   });

@@ -74,6 +74,8 @@ export function createHttpActivities(deps: HttpDeps) {
 
   async function httpCheck(input: HttpCheckInput, _ctx: StepContext): Promise<HttpCheckResult> {
     const problems: string[] = [];
+    // Invalid input fails the step; only what the endpoint does counts as a problem.
+    const pattern = input.bodyMatches !== undefined ? safeRegExp(input.bodyMatches) : undefined;
     const headers = await buildHeaders(deps.secrets, input.headers, input.secretHeaders);
     const started = now();
     let status: number | null = null;
@@ -84,10 +86,9 @@ export function createHttpActivities(deps: HttpDeps) {
       const expected = Array.isArray(input.expectStatus) ? input.expectStatus : [input.expectStatus];
       if (!expected.includes(res.status)) problems.push(`status ${res.status}, expected ${expected.join(' or ')}`);
       if (input.bodyContains !== undefined && !text.includes(input.bodyContains)) problems.push(`body does not contain '${input.bodyContains}'`);
-      if (input.bodyMatches !== undefined && !safeRegExp(input.bodyMatches).test(text)) problems.push(`body does not match /${input.bodyMatches}/`);
+      if (pattern && !pattern.test(text)) problems.push(`body does not match /${input.bodyMatches}/`);
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      problems.push(e.name === 'TimeoutError' ? `no answer within ${input.requestTimeoutMs}ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`);
+      problems.push((err as Error).name === 'TimeoutError' ? `no answer within ${input.requestTimeoutMs}ms` : networkErrorText(err));
     }
     const latencyMs = Math.round(now() - started);
     if (input.latencyBudgetMs !== undefined && latencyMs > input.latencyBudgetMs) {
@@ -101,6 +102,13 @@ export function createHttpActivities(deps: HttpDeps) {
   }
 
   return { httpRequest, httpCheck };
+}
+
+/** fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, bad port) is in `cause`. */
+export function networkErrorText(err: unknown): string {
+  const e = err as Error & { cause?: Error & { code?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause && !e.message.includes(cause) ? `${e.message}: ${cause}` : e.message;
 }
 
 function safeRegExp(src: string): RegExp {

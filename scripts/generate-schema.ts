@@ -1,0 +1,21 @@
+/**
+ * Writes the generated, committed artefacts: the runbook JSON Schema for editors and the action
+ * catalog reference. `npm run schema`; test/unit/generated.test.ts fails when they are stale.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { catalogMarkdown } from '../src/catalog/docs';
+import { projectRoot } from '../src/devserver/cli';
+import { runbookJsonSchema } from '../src/runbooks/schema';
+
+export const GENERATED = {
+  'schemas/runbook.schema.json': () => `${JSON.stringify(runbookJsonSchema(), null, 2)}\n`,
+  'docs/actions.md': () => catalogMarkdown(),
+};
+
+if (require.main === module) {
+  for (const [path, make] of Object.entries(GENERATED)) {
+    writeFileSync(join(projectRoot(), path), make());
+    console.log(`wrote ${path}`);
+  }
+}

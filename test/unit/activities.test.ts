@@ -1,0 +1,126 @@
+/** Catalog activities through their envelope, against a real loopback HTTP server. */
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { createSecretResolver, envVarFor } from '../../src/activities/secrets';
+import { CATALOG } from '../../src/catalog';
+import { freePort } from '../../src/devserver/server';
+import type { ActionInput, ActionResult, StepContext } from '../../src/shared/activity-types';
+import type { JsonObject } from '../../src/shared/model';
+import { createWorkerMetrics } from '../../src/worker/metrics';
+import { startReceiver, type Receiver } from '../support/http-receiver';
+import { libraryOf } from '../support/runbook-worker';
+
+let target: Receiver;
+let closedUrl: string;
+const metrics = createWorkerMetrics();
+const step: StepContext = { workflowId: 'wf-1', runId: 'r-1', stepId: 'restart', runbookId: 'rb', idempotencyKey: 'wf-1/restart', dryRun: false };
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  target = await startReceiver();
+  closedUrl = `http://127.0.0.1:${await freePort()}/`;
+  target.on('/ok', () => ({ status: 200, body: { fine: true } }));
+  target.on('/text', () => ({ status: 200, body: 'plain text here' }));
+  target.on('/hooks/restart', () => ({ status: 202, body: { accepted: true } }));
+  target.on('/healthz', () => ({ status: 200, body: 'ok' }));
+  target.on('/slow', () => ({ status: 200, body: 'late', delayMs: 300 }));
+  target.on('/busy', () => ({ status: 503, body: 'busy' }));
+  target.on('/missing', () => ({ status: 404, body: { error: 'nope' } }));
+  target.on('/throttled', () => ({ status: 429, body: 'slow down' }));
+  target.on('/notify', () => ({ status: 200, body: 'ok' }));
+});
+afterAll(() => target.close());
+
+const acts = () =>
+  createActivities({
+    fetch: globalThis.fetch,
+    secrets: createSecretResolver({ env: { [envVarFor('api-token')]: 's3cret', [envVarFor('hook-url')]: `${target.url}/notify` } }),
+    webhookTargets: { default: { url: `${target.url}/notify` }, secretive: { urlSecret: 'hook-url', secretHeaders: { Authorization: { secret: 'api-token', prefix: 'Bearer ' } } } },
+    runUrl: (id) => `http://ui/wf/${id}`,
+    library: () => libraryOf(),
+    metrics,
+  });
+
+async function run(activity: string, input: JsonObject, attempt = 1): Promise<ActionResult> {
+  const fn = acts()[activity] as (i: ActionInput) => Promise<ActionResult>;
+  return new MockActivityEnvironment({ attempt }).run(fn, { step, input });
+}
+
+async function failure(activity: string, input: JsonObject, attempt = 1): Promise<ApplicationFailure> {
+  const err = await run(activity, input, attempt).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+test.each([...CATALOG.values()].map((e) => [e.id, e] as const))('the documented example of %s runs', async (_id, entry) => {
+  const input = JSON.parse(JSON.stringify(entry.example.with).replace(/http:\/\/127\.0\.0\.1:9/g, target.url)) as JsonObject;
+  const r = await run(entry.activity, input);
+  expect(entry.output.safeParse(r.output).success).toBe(true);
+});
+
+test('http:request sends the body as JSON with an idempotency key and secret headers', async () => {
+  const r = await run('httpRequest', { method: 'POST', url: `${target.url}/hooks/restart`, body: { service: 'api' }, secretHeaders: { Authorization: { secret: 'api-token', prefix: 'Bearer ' } } });
+  expect(r).toMatchObject({ attempt: 1, output: { status: 202, body: { accepted: true }, headers: { 'content-type': 'application/json' } } });
+  const sent = target.received.at(-1)!;
+  expect(sent.headers).toMatchObject({ 'idempotency-key': 'wf-1/restart', authorization: 'Bearer s3cret', 'content-type': 'application/json' });
+  expect(JSON.parse(sent.body)).toEqual({ service: 'api' });
+  // The secret never appears in what the activity returns (and so in history).
+  expect(JSON.stringify(r)).not.toContain('s3cret');
+});
+
+test('http:request GET sends no idempotency key and keeps text bodies', async () => {
+  const r = await run('httpRequest', { url: `${target.url}/text` });
+  expect(r.output).toMatchObject({ status: 200, body: 'plain text here' });
+  expect(target.received.at(-1)!.headers['idempotency-key']).toBeUndefined();
+});
+
+test('error taxonomy: 404 permanent, 503 and 429 retryable, network errors retryable, attempts carried', async () => {
+  expect(await failure('httpRequest', { url: `${target.url}/missing` }, 2)).toMatchObject({ type: 'HttpClientError', nonRetryable: true, details: [{ attempt: 2 }] });
+  expect(await failure('httpRequest', { url: `${target.url}/busy` })).toMatchObject({ type: 'HttpServerError', nonRetryable: false });
+  expect(await failure('httpRequest', { url: `${target.url}/throttled` })).toMatchObject({ type: 'HttpUnexpectedStatus', nonRetryable: false });
+  expect(await failure('httpRequest', { url: closedUrl }, 3)).toMatchObject({ type: 'ECONNREFUSED', nonRetryable: false, details: [{ attempt: 3 }], message: 'fetch failed: ECONNREFUSED' });
+  expect(await failure('httpRequest', { url: `${target.url}/busy`, acceptStatus: [200] })).toMatchObject({ type: 'HttpServerError' });
+  expect((await run('httpRequest', { url: `${target.url}/busy`, acceptStatus: [503] })).output).toMatchObject({ status: 503 });
+});
+
+test('invalid input fails at once, naming the field', async () => {
+  expect(await failure('httpRequest', { url: 'not a url' })).toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: expect.stringContaining('url:') });
+  expect(await failure('httpRequest', { url: `${target.url}/ok`, method: 'BREW' })).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('method:') });
+  expect(await failure('httpCheck', { url: `${target.url}/ok`, bodyMatches: '(' })).toMatchObject({ type: 'InvalidInput' });
+  expect(await failure('httpRequest', { url: `${target.url}/ok`, secretHeaders: { X: { secret: 'absent' } } })).toMatchObject({
+    type: 'MissingSecret',
+    message: `secret 'absent' is not configured: set ${envVarFor('absent')}`,
+  });
+});
+
+test('http:check reports problems instead of failing, unless required', async () => {
+  expect((await run('httpCheck', { url: `${target.url}/ok`, bodyContains: 'fine' })).output).toMatchObject({ ok: true, status: 200, problems: [] });
+  expect((await run('httpCheck', { url: `${target.url}/busy` })).output).toMatchObject({ ok: false, status: 503, problems: ['status 503, expected 200'] });
+  expect((await run('httpCheck', { url: `${target.url}/slow`, latencyBudgetMs: 50 })).output).toMatchObject({ ok: false, problems: [expect.stringMatching(/^latency \d+ms over budget 50ms$/)] });
+  expect((await run('httpCheck', { url: `${target.url}/text`, bodyMatches: '^nothing' })).output).toMatchObject({ ok: false, problems: ['body does not match /^nothing/'] });
+  expect((await run('httpCheck', { url: closedUrl })).output).toMatchObject({ ok: false, status: null, problems: ['fetch failed: ECONNREFUSED'] });
+  expect(await failure('httpCheck', { url: `${target.url}/busy`, require: true })).toMatchObject({ type: 'CheckFailed', nonRetryable: false });
+});
+
+test('notify:webhook posts the documented JSON to a configured target, URL and token from secrets', async () => {
+  await run('notifyWebhook', { target: 'secretive', message: 'Run finished', severity: 'info', title: 'Done' });
+  const sent = target.received.at(-1)!;
+  expect(sent.path).toBe('/notify');
+  expect(sent.headers).toMatchObject({ authorization: 'Bearer s3cret', 'idempotency-key': 'wf-1/restart', 'content-type': 'application/json' });
+  expect(JSON.parse(sent.body)).toEqual({
+    text: 'Run finished',
+    title: 'Done',
+    severity: 'info',
+    runbook: 'rb',
+    run: { workflowId: 'wf-1', step: 'restart', url: 'http://ui/wf/wf-1' },
+  });
+  expect(await failure('notifyWebhook', { target: 'nowhere', message: 'x' })).toMatchObject({ type: 'UnknownTarget', nonRetryable: true, message: expect.stringContaining('known: default, secretive') });
+});
+
+test('step durations are measured per action and outcome', async () => {
+  const text = await metrics.registry.metrics();
+  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:request",outcome="failure"\} [1-9]/);
+  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="notify:webhook",outcome="success"\} [1-9]/);
+});
