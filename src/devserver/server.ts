@@ -45,7 +45,7 @@ export function devServerArgs(o: DevServerOptions): string[] {
     ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
     // Offline machines: no version check calls out.
     '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
-    '--log-level', o.logLevel ?? 'warn',
+    '--log-level', o.logLevel ?? 'error',
     ...(o.extraArgs ?? []),
   ];
 }

@@ -1,10 +1,10 @@
 /** `npm run build` step: bundles the workflow code once, so worker start skips webpack. */
 import { writeFileSync } from 'node:fs';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { bundlePath } from './bundle';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
   writeFileSync(bundlePath(), code);
   console.log(`workflow bundle: ${bundlePath()} (${Math.round(code.length / 1024)} KiB)`);
 }

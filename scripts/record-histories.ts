@@ -1,0 +1,144 @@
+/**
+ * Records the event histories of representative runs into test/histories/, for the replay test
+ * (test/unit/replay.test.ts) that fails when a code change would break runs already in flight.
+ *
+ *   npm run build && node dist/scripts/record-histories.js
+ *
+ * Re-record only on purpose (a deliberate, patched change of behaviour); keep the old files
+ * when runs of the old shape may still be in flight.
+ */
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { createSecretResolver } from '../src/activities/secrets';
+import { projectRoot } from '../src/devserver/cli';
+import { freePort, startDevServer } from '../src/devserver/server';
+import { loadRunbookText } from '../src/runbooks/load';
+import { RUNBOOK_WORKFLOW } from '../src/shared/constants';
+import { decideApprovalUpdate, statusQuery } from '../src/shared/messages';
+import type { RunbookWorkflowInput } from '../src/shared/workflow-types';
+import { createWorkerMetrics } from '../src/worker/metrics';
+
+const TASK_QUEUE = 'record-histories';
+
+function runbookYaml(url: string): string {
+  return `
+id: replay-sample
+title: Replay sample
+service: \${{ params.service }}
+severity: sev3
+params:
+  service: { type: string, default: checkout }
+steps:
+  - id: probe
+    action: http:check
+    with: { url: "${url}/health" }
+  - id: approve
+    approval: { message: "Restart \${{ params.service }}?" }
+    timeout: 10m
+  - id: restart
+    when: \${{ steps.probe.output.ok }}
+    action: http:request
+    with: { method: POST, url: "${url}/restart", body: { service: "\${{ params.service }}" } }
+  - id: tolerated
+    action: http:request
+    with: { url: "${url}/gone" }
+    onFailure: continue
+  - id: both
+    parallel:
+      - id: a
+        action: http:check
+        with: { url: "${url}/health" }
+      - id: settle
+        wait: 200ms
+  - id: ready
+    verify:
+      action: http:check
+      with: { url: "${url}/warming" }
+      until: \${{ output.ok }}
+      interval: 200ms
+      within: 30s
+  - id: tell
+    notify: { message: "\${{ params.service }} restarted" }
+`;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  let warming = 0;
+  const target = createServer((req, res) => {
+    const path = req.url ?? '';
+    req.resume();
+    if (path === '/warming') res.writeHead(++warming % 3 === 0 ? 200 : 503).end();
+    else if (path === '/gone') res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+  const server = await startDevServer({ port: await freePort(), stdio: 'ignore' });
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const metrics = createWorkerMetrics();
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address: server.address }),
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('../src/workflows'),
+    activities: createActivities({
+      fetch,
+      secrets: createSecretResolver({ env: {} }),
+      webhookTargets: { default: { url: `${url}/notify` } },
+      runUrl: (id) => `http://localhost:8233/namespaces/default/workflows/${id}`,
+      library: () => ({ dir: '', runbooks: new Map([[runbook.id, runbook]]), files: new Map() }),
+      metrics,
+    }),
+    sinks: metrics.sinks,
+  });
+  const runbook = loadRunbookText(runbookYaml(url), 'replay-sample.yaml');
+  const trigger = { source: 'api' as const, requestedBy: 'alice' };
+
+  const scenarios: Array<{ name: string; input: RunbookWorkflowInput; act: (id: string) => Promise<void> }> = [
+    { name: 'approved', input: { runbook, params: { service: 'checkout' }, trigger }, act: (id) => decide(id, 'approve') },
+    { name: 'rejected', input: { runbook, params: { service: 'checkout' }, trigger }, act: (id) => decide(id, 'reject') },
+    { name: 'dry-run', input: { runbook, params: { service: 'checkout' }, dryRun: true, trigger }, act: async () => undefined },
+    { name: 'cancelled', input: { runbook, params: { service: 'checkout' }, trigger }, act: async (id) => { await waitForApproval(id); await client.workflow.getHandle(id).cancel(); } },
+    { name: 'by-id', input: { runbookId: 'replay-sample', params: {} }, act: (id) => decide(id, 'approve') },
+  ];
+
+  async function waitForApproval(id: string): Promise<void> {
+    for (;;) {
+      const s = await client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
+      if (s?.phase === 'waiting_approval') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  async function decide(id: string, decision: 'approve' | 'reject'): Promise<void> {
+    await waitForApproval(id);
+    await client.workflow.getHandle(id).executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'approve', decision, actor: 'bob', comment: 'recorded' }] });
+  }
+
+  await worker.runUntil(async () => {
+    for (const s of scenarios) {
+      const id = `replay-${s.name}`;
+      const handle = await client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue: TASK_QUEUE, workflowId: id, args: [s.input] });
+      await s.act(id);
+      await handle.result().catch(() => undefined);
+      const history = await handle.fetchHistory();
+      const file = join(projectRoot(), 'test/histories', `runbook-${s.name}.json`);
+      // The same JSON form as `temporal workflow show --output json`, so either tool can record.
+      writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+      console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
+    }
+  });
+  await client.connection.close();
+  await server.stop();
+  target.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+/**
+ * Committed histories of representative runs replay against the current workflow code: a change
+ * that would break determinism for runs in flight fails here, before it reaches a worker.
+ * Recorded by scripts/record-histories.ts.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/temporal';
+
+const dir = join(__dirname, '../histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+beforeAll(() => {
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+});
+
+test('there are histories to replay', () => {
+  expect(files.length).toBeGreaterThanOrEqual(5);
+});
+
+test.each(files)('%s replays without nondeterminism', async (file) => {
+  const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file.replace(/\.json$/, ''));
+});
