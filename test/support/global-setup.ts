@@ -5,12 +5,15 @@
  */
 import { freePort, startDevServer, type DevServer } from '../../src/devserver/server';
 import { temporalCliPath } from '../../src/devserver/cli';
+import { buildOnce } from './build';
 
 declare global {
   var __temporalDevServer: DevServer | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Tests that run the real processes (npm start, the CLI) need dist/; build it once, here.
+  buildOnce();
   if (process.env.TEMPORAL_TEST_ADDRESS) return; // an outer runner already started one
   try {
     temporalCliPath();
