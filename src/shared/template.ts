@@ -126,7 +126,12 @@ export function evaluate(e: Expr, scope: Scope): unknown {
       if (e.op === '&&' && !(l instanceof Unresolved) && !truthy(l)) return l;
       if (e.op === '||' && !(l instanceof Unresolved) && truthy(l)) return l;
       const r = evaluate(e.r, scope);
-      if (e.op === '&&' || e.op === '||') return l instanceof Unresolved ? l : r;
+      if (e.op === '&&' || e.op === '||') {
+        if (!(l instanceof Unresolved) || r instanceof Unresolved) return l instanceof Unresolved ? l : r;
+        // Unknown left side: a known right side may still decide (x || true, x && false).
+        if (e.op === '||') return truthy(r) ? r : l;
+        return truthy(r) ? l : r;
+      }
       if (l instanceof Unresolved) return l;
       if (r instanceof Unresolved) return r;
       if (e.op === '==') return equal(l, r);

@@ -44,7 +44,7 @@ const acts = () =>
   });
 
 async function run(activity: string, input: JsonObject, attempt = 1): Promise<ActionResult> {
-  const fn = acts()[activity] as (i: ActionInput) => Promise<ActionResult>;
+  const fn = (acts() as Record<string, unknown>)[activity] as (i: ActionInput) => Promise<ActionResult>;
   return new MockActivityEnvironment({ attempt }).run(fn, { step, input });
 }
 

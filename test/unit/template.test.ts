@@ -68,6 +68,9 @@ describe('templates', () => {
     expect(toPlainJson(out)).toEqual({ a: '<steps.x.output.y>', b: 'n=<steps.x.output.y>' });
     expect(evaluateText('params.a && steps.x.ok', { params: { a: false } })).toBe(false);
     expect(evaluateText('params.a && steps.x.ok', { params: { a: true } })).toBeInstanceOf(Unresolved);
+    expect(evaluateText('steps.x.ok || params.a', { params: { a: true } })).toBe(true);
+    expect(evaluateText('steps.x.ok || params.a', { params: { a: false } })).toBeInstanceOf(Unresolved);
+    expect(evaluateText('steps.x.ok && params.a', { params: { a: false } })).toBe(false);
   });
 });
 

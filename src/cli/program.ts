@@ -1,0 +1,31 @@
+/** The `runbook` command tree. Usage errors throw (exitOverride) so main decides the exit code. */
+import { Command, Option } from 'commander';
+import { registerApprovalCommands } from './commands/approvals';
+import { registerRunbookCommands } from './commands/runbooks';
+import { registerRunCommands } from './commands/runs';
+import { contextFactory } from './context';
+import type { Io } from './io';
+
+export const DEFAULT_API = 'http://127.0.0.1:8080';
+
+export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
+  const program = new Command('runbook')
+    .description('Run and follow durable runbooks through the durable-runbooks HTTP API.')
+    .addOption(new Option('--api <url>', 'API base URL').env('RUNBOOK_API').default(DEFAULT_API))
+    .addOption(new Option('--token <token>', 'API bearer token (config/dev.yaml lists dev tokens)').env('RUNBOOK_TOKEN'))
+    .option('--json', 'print the raw JSON answer instead of text')
+    // Set before adding commands: subcommands inherit these settings.
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .showHelpAfterError('(run `runbook --help` for usage)')
+    .showSuggestionAfterError(true);
+  const context = contextFactory(io, fetchImpl);
+  registerRunbookCommands(program, context);
+  registerRunCommands(program, context);
+  registerApprovalCommands(program, context);
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 success; 1 the run failed, was rejected or cancelled (start --wait), or the API failed or was unreachable;\n2 bad input: usage errors and every 4xx answer from the API.',
+  );
+  return program;
+}
