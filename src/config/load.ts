@@ -74,13 +74,21 @@ function readConfigFile(path: string) {
   return r.data;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): AppConfig {
+export interface LoadConfigOptions {
+  /**
+   * Resolve the API's bearer tokens. Processes that authenticate nobody (the worker) pass false,
+   * so they need not be given the tokens at all. @default true
+   */
+  tokens?: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd(), opts: LoadConfigOptions = {}): AppConfig {
   const defaultFile = resolve(root, 'config/dev.yaml');
   const path = env.RUNBOOKS_CONFIG ? resolve(root, env.RUNBOOKS_CONFIG) : existsSync(defaultFile) ? defaultFile : undefined;
   if (env.RUNBOOKS_CONFIG && path && !existsSync(path)) throw new ConfigError(`RUNBOOKS_CONFIG: no file ${path}`);
   const file = path ? readConfigFile(path) : {};
 
-  const tokens: TokenEntry[] = (file.auth?.tokens ?? []).map((t) => {
+  const tokens: TokenEntry[] = (opts.tokens === false ? [] : (file.auth?.tokens ?? [])).map((t) => {
     let secret: string | undefined = t.token;
     if (t.tokenEnv) secret = env[t.tokenEnv];
     if (t.tokenFile) secret = existsSync(resolve(root, t.tokenFile)) ? readFileSync(resolve(root, t.tokenFile), 'utf8').trim() : undefined;

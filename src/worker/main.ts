@@ -10,7 +10,8 @@ import { startWorkerMetricsServer } from './metrics-server';
 import { createWorkerMetrics } from './metrics';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // The worker authenticates nobody: it needs no API tokens.
+  const config = loadConfig(process.env, process.cwd(), { tokens: false });
   if (!config.temporalAddress) throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything locally)');
   const library = loadLibrary(config.runbooksDir);
   const sdkMetricsPort = await freePort();
