@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   });
 
   const runs = createRunService({ client, config: cfg, library: () => library });
-  const app = buildApp({ runs, library: () => library, tokens: cfg.tokens, registry: new Registry(), inProgress: runs.runningByRunbook });
+  const app = buildApp({ runs, library: () => library, tokens: cfg.tokens, registry: new Registry(), inProgress: runs.runningByRunbook, devInbox: cfg.api.devInbox });
   await app.listen({ host: cfg.api.host, port: cfg.api.port });
 
   say(`Temporal:    ${address} (namespace ${cfg.namespace})`);

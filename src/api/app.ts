@@ -14,6 +14,7 @@ import { requireRole } from './auth';
 import { createApiMetrics } from './metrics';
 import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
+import { devInboxRoutes } from './routes/dev-inbox';
 
 export interface AppDeps {
   runs: RunService;
@@ -23,6 +24,8 @@ export interface AppDeps {
   /** Running runs per runbook, for the in-progress gauge. */
   inProgress?: () => Promise<Record<string, number>>;
   logger?: boolean;
+  /** Mount the development inbox (config api.devInbox). @default false */
+  devInbox?: boolean;
 }
 
 const STATUS: Record<RunError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, unavailable: 503, forbidden: 403 };
@@ -59,5 +62,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });
+  if (deps.devInbox) devInboxRoutes(app, { role });
   return app;
 }

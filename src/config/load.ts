@@ -34,7 +34,7 @@ export interface AppConfig {
   /** Name of the env var holding a Temporal Cloud API key, if any (the key never leaves env). */
   apiKeyEnv?: string;
   uiUrl: string;
-  api: { host: string; port: number; publicUrl: string };
+  api: { host: string; port: number; publicUrl: string; devInbox: boolean };
   worker: { metricsPort: number };
   runbooksDir: string;
   secretsDir?: string;
@@ -114,14 +114,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     ...(Object.keys(tls).length > 0 || env.TEMPORAL_TLS === 'true' ? { tls } : {}),
     ...(env.TEMPORAL_API_KEY ? { apiKeyEnv: 'TEMPORAL_API_KEY' } : {}),
     uiUrl: env.TEMPORAL_UI_URL || file.temporal?.uiUrl || `http://localhost:${uiPort}`,
-    api: { host, port, publicUrl: env.RUNBOOKS_PUBLIC_URL || file.api?.publicUrl || `http://${host}:${port}` },
+    api: { host, port, publicUrl: env.RUNBOOKS_PUBLIC_URL || file.api?.publicUrl || `http://${host}:${port}`, devInbox: file.api?.devInbox ?? false },
     worker: { metricsPort: int(env, 'RUNBOOKS_WORKER_METRICS_PORT') ?? file.worker?.metricsPort ?? 9464 },
     runbooksDir: resolve(root, env.RUNBOOKS_DIR || file.runbooksDir || 'runbooks'),
     ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) } : {}),
     dataDir: resolve(root, env.RUNBOOKS_DATA_DIR || '.data'),
     tokens,
-    webhookTargets: file.notify?.webhooks ?? {},
+    webhookTargets: devInboxTargets(file.notify?.webhooks ?? {}, `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
   };
+}
+
+/**
+ * In development, targets may say `devInbox: true` instead of a URL: they then post to the API's
+ * own inbox (/v1/dev/inbox/<name>) at whatever port the API listens on.
+ */
+function devInboxTargets(targets: Record<string, WebhookTarget & { devInbox?: boolean }>, apiBase: string): Record<string, WebhookTarget> {
+  return Object.fromEntries(
+    Object.entries(targets).map(([name, t]) => {
+      const { devInbox, ...rest } = t;
+      return [name, devInbox ? { url: `${apiBase}/v1/dev/inbox/${encodeURIComponent(name)}` } : rest];
+    }),
+  );
 }
 
 /** Link to a run in the Temporal Web UI. */

@@ -24,13 +24,17 @@ const tokenSource = z
 
 const webhookTarget = z
   .object({
+    /** Development only: deliver to the API's own inbox (needs api.devInbox). */
+    devInbox: z.literal(true).optional(),
     url: z.url().optional(),
     urlSecret: z.string().optional(),
     headers: z.record(z.string(), z.string()).optional(),
     secretHeaders: z.record(z.string(), z.object({ secret: z.string(), prefix: z.string().optional() }).strict()).optional(),
   })
   .strict()
-  .refine((t) => (t.url === undefined) !== (t.urlSecret === undefined), { message: 'give exactly one of url, urlSecret' });
+  .refine((t) => [t.url, t.urlSecret, t.devInbox].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of url, urlSecret, devInbox',
+  });
 
 export const configFile = z
   .object({
@@ -44,7 +48,13 @@ export const configFile = z
       .strict()
       .optional(),
     api: z
-      .object({ host: z.string().optional(), port: z.number().int().min(0).max(65535).optional(), publicUrl: z.url().optional() })
+      .object({
+        host: z.string().optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        publicUrl: z.url().optional(),
+        /** Development only: keep notifications sent to /v1/dev/inbox/<target> for reading. */
+        devInbox: z.boolean().optional(),
+      })
       .strict()
       .optional(),
     worker: z.object({ metricsPort: z.number().int().min(0).max(65535).optional() }).strict().optional(),

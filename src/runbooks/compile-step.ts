@@ -58,8 +58,14 @@ function compileActionRef(action: string, inputs: JsonObject, path: PropertyKey[
   }
   // Templated inputs may take any value at run time: the entry treats them as possibly mutating.
   const mutating = isMutating(entry, inputs);
-  if (entry.skipInDryRun) return { action, activity: entry.activity, mutating, skipInDryRun: true, with: inputs };
-  return { action, activity: entry.activity, mutating, with: inputs };
+  return {
+    action,
+    activity: entry.activity,
+    mutating,
+    ...(entry.skipInDryRun ? { skipInDryRun: true } : {}),
+    ...(entry.nonRetryable.length ? { nonRetryable: entry.nonRetryable } : {}),
+    with: inputs,
+  };
 }
 
 export interface StepCompiler {
@@ -95,6 +101,13 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
     retry: compileRetry(s.retry),
     onFailure: s.onFailure ?? 'fail',
   } as const;
+
+  // Fields every step may carry but some kinds cannot honour: refuse rather than ignore them.
+  const kind = (['parallel', 'approval', 'wait'] as const).find((k) => k in s);
+  if (kind && s.retry !== undefined) c.report([...path, 'retry'], `a ${kind} step calls no action, so it has nothing to retry`);
+  if ((kind === 'parallel' || kind === 'wait') && s.timeout !== undefined) {
+    c.report([...path, 'timeout'], kind === 'wait' ? 'a wait step lasts its duration; it takes no timeout' : 'a parallel step has no timeout of its own; give one to each branch');
+  }
 
   if ('parallel' in s) {
     const children = (s.parallel as AnyStep[]).map((child, i) =>

@@ -20,7 +20,8 @@ export function loadRunbookText(text: string, file: string): RunbookDefinition {
 
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
-      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      // With prettyErrors off the yaml library leaves linePos unset; map the offset ourselves.
+      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
       problems.push({ file, line: pos.line, column: pos.col, field: '(yaml)', message: e.message.split('\n')[0] as string });
     }
     throw new RunbookLoadError(problems);

@@ -26,6 +26,10 @@ export function coerceParam(spec: ParamSpec, value: unknown): { value: ParamValu
       const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
       return typeof n === 'number' && Number.isSafeInteger(n) ? { value: n } : { error: 'expected an integer' };
     }
+    case 'number': {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      return typeof n === 'number' && Number.isFinite(n) ? { value: n } : { error: 'expected a number' };
+    }
     case 'bool':
       if (typeof value === 'boolean') return { value };
       if (value === 'true' || value === 'false') return { value: value === 'true' };

@@ -9,7 +9,7 @@ const duration = z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'a duration su
 
 export const paramSpec = z
   .object({
-    type: z.enum(['string', 'int', 'bool', 'enum', 'duration']),
+    type: z.enum(['string', 'int', 'number', 'bool', 'enum', 'duration']),
     description: z.string().optional(),
     required: z.boolean().optional(),
     default: z.union([z.string(), z.number(), z.boolean()]).optional(),

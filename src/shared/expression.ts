@@ -17,7 +17,7 @@ export type Expr =
   | { t: 'call'; fn: FunctionName; args: Expr[] };
 
 type BinOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
-export const FUNCTIONS = ['length', 'contains', 'startsWith', 'lower', 'upper', 'join', 'default', 'toJSON', 'number'] as const;
+export const FUNCTIONS = ['length', 'contains', 'startsWith', 'lower', 'upper', 'join', 'default', 'toJSON', 'number', 'urlencode'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);

@@ -7,7 +7,7 @@
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-export type ParamType = 'string' | 'int' | 'bool' | 'enum' | 'duration';
+export type ParamType = 'string' | 'int' | 'number' | 'bool' | 'enum' | 'duration';
 export type ParamValue = string | number | boolean;
 
 export interface ParamSpec {
@@ -54,6 +54,8 @@ export interface ActionRef {
   mutating: boolean;
   /** Not called in dry runs although not mutating (e.g. notifications to people). */
   skipInDryRun?: boolean;
+  /** Failure types the action declares permanent (from the catalog): never retried. */
+  nonRetryable?: string[];
   /** Inputs: JSON with `${{ }}` templates in strings. */
   with: JsonObject;
 }

@@ -98,6 +98,9 @@ function callFn(fn: string, args: unknown[]): unknown {
       const n = typeof a === 'number' ? a : typeof a === 'string' && a.trim() !== '' ? Number(a) : NaN;
       return Number.isFinite(n) ? n : null;
     }
+    case 'urlencode':
+      // For query strings: PromQL's `+`, `&`, `#` and spaces must not reach the URL raw.
+      return encodeURIComponent(toText(a));
     case 'toJSON':
       return JSON.stringify(a ?? null);
     default:

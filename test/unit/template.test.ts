@@ -18,6 +18,7 @@ describe('expressions', () => {
     ["number(steps.probe.output.body.data.result[0].value[1]) > 0.01", true],
     ["contains(params.tags, 'b') && length(params.tags) == 2", true],
     ["lower('ABC') == 'abc'", true],
+    ["urlencode('sum(rate(x[5m])) > 0.05 & y')", 'sum(rate(x%5B5m%5D))%20%3E%200.05%20%26%20y'],
     ["default(params.missing, 'x')", 'x'],
     ["join(params.tags, '+')", 'a+b'],
     ["params.tags.length", 2],

@@ -150,6 +150,7 @@ test('dry run performs read-only steps and records what mutating steps would do'
   });
   expect(target.received.filter((r) => r.path === '/restart').length).toBe(before);
   const restart = status.steps.find((s) => s.id === 'restart');
+  expect(restart?.state).toBe('skipped');
   expect(restart?.note).toBe(`dry run: would call http:request with {"method":"POST","url":"${target.url}/restart","body":{"service":"api"}}`);
   expect(status.steps.find((s) => s.id === 'approve')?.note).toBe('dry run: would wait for approval: Restart api?');
   expect(status.steps.find((s) => s.id === 'probe')?.state).toBe('succeeded');

@@ -29,7 +29,7 @@ export async function callAction(
   const info = workflowInfo();
   const acts = proxyActivities<ActionActivities>({
     startToCloseTimeout: step.timeoutMs,
-    retry: retryPolicy(step.retry, ['InvalidInput']),
+    retry: retryPolicy(step.retry, ['InvalidInput', ...(step.nonRetryable ?? [])]),
     summary: `${step.id}: ${step.action}`,
   });
   const fn = acts[step.activity] as ActionActivities[string];

@@ -37,7 +37,10 @@ export class Executor {
     this.state.updateStep(step.id, { state: 'running', startedAt: now() });
     try {
       const done = await this.execute(step);
-      this.state.updateStep(step.id, { state: 'succeeded', finishedAt: now(), ...done });
+      // A dry run's mutating step did not happen: it is skipped, with what it would have done.
+      const state = done.wouldDo ? 'skipped' : 'succeeded';
+      const { wouldDo: _, ...record } = done;
+      this.state.updateStep(step.id, { state, finishedAt: now(), ...record });
     } catch (err) {
       if (isCancellation(err)) {
         this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), error: { message: 'cancelled', type: 'Cancelled' } });
@@ -67,14 +70,14 @@ export class Executor {
   }
 
   /** Executes one step; returns what to record. Throws to fail it. */
-  private async execute(step: Step): Promise<{ output?: JsonValue; outputSummary?: string; attempts?: number; note?: string }> {
+  private async execute(step: Step): Promise<{ output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true }> {
     const { dryRun } = this.state.status;
     switch (step.kind) {
       case 'action':
       case 'notify': {
         const input = render(step.with, this.state.scope()) as JsonObject;
         if (dryRun && (step.mutating || step.skipInDryRun)) {
-          return { note: `dry run: would call ${step.action} with ${toText(input)}`, attempts: 0 };
+          return { note: `dry run: would call ${step.action} with ${toText(input)}`, attempts: 0, wouldDo: true };
         }
         const r = await callAction(step, input, this.runInfo());
         return { output: r.output, outputSummary: summarize(r.output), attempts: r.attempt };
@@ -95,9 +98,9 @@ export class Executor {
     }
   }
 
-  private async approval(step: Step & { kind: 'approval' }): Promise<{ note: string }> {
+  private async approval(step: Step & { kind: 'approval' }): Promise<{ note: string; wouldDo?: true }> {
     const message = toText(render(step.message, this.state.scope()));
-    if (this.state.status.dryRun) return { note: `dry run: would wait for approval: ${message}` };
+    if (this.state.status.dryRun) return { note: `dry run: would wait for approval: ${message}`, wouldDo: true };
     const waitStart = Date.now();
     const decision = await this.gates.waitFor(step.id, message, step.timeoutMs);
     const labels = { runbook: this.state.runbook.id, outcome: decision ? decision.decision : 'timeout' };

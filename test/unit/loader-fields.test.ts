@@ -1,0 +1,50 @@
+/** Fields a step kind cannot honour are refused at load, not silently ignored. */
+import { RunbookLoadError } from '../../src/runbooks/errors';
+import { loadRunbookText } from '../../src/runbooks/load';
+
+function problems(yaml: string): string[] {
+  try {
+    loadRunbookText(yaml, 'rb.yaml');
+  } catch (err) {
+    if (err instanceof RunbookLoadError) return err.problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
+    throw err;
+  }
+  return [];
+}
+
+test('retry on approval, wait and parallel; timeout on wait and parallel', () => {
+  expect(
+    problems(`id: x
+title: X
+steps:
+  - id: ok
+    approval: { message: go? }
+    retry: { maxAttempts: 2 }
+  - id: pause
+    wait: 5s
+    timeout: 1m
+  - id: both
+    timeout: 1m
+    parallel:
+      - { id: a, wait: 1s }
+      - { id: b, wait: 1s }
+`),
+  ).toEqual([
+    '6:12 steps[0].retry: a approval step calls no action, so it has nothing to retry',
+    '9:14 steps[1].timeout: a wait step lasts its duration; it takes no timeout',
+    '11:14 steps[2].timeout: a parallel step has no timeout of its own; give one to each branch',
+  ]);
+});
+
+test('params of type number accept decimals', () => {
+  const rb = loadRunbookText(`id: x
+title: X
+params:
+  ratio: { type: number, default: 0.05 }
+steps:
+  - id: q
+    action: http:request
+    with: { url: "http://prom/api/v1/query?query=\${{ urlencode('rate(x[5m]) > ' + '1') }}" }
+`.replace("urlencode('rate(x[5m]) > ' + '1')", "urlencode('sum(rate(x[5m])) > 0.05 & y')"), 'rb.yaml');
+  expect(rb.params.ratio).toEqual({ type: 'number', required: false, default: 0.05 });
+});
