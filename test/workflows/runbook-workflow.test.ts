@@ -2,7 +2,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
-import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
+import { approvalDecisionSignal, decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
 import type { RunResult, RunStatus } from '../../src/shared/status';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 import { startReceiver, type Receiver } from '../support/http-receiver';
@@ -137,6 +137,28 @@ test('a rejection ends the run as rejected before any mutating step', async () =
     expect(s.steps.find((x) => x.id === 'restart')?.state).toBe('pending');
   });
   expect(target.received.filter((r) => r.path === '/restart').length).toBe(before);
+});
+
+test('the Web UI signal approves with the same meaning; a refused signal changes nothing', async () => {
+  const rb = runbookFromYaml(`
+id: gate
+title: Gate
+steps:
+  - id: approve
+    approval: { message: go? }
+`);
+  const { worker, taskQueue } = await createTestWorker(env);
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `wf-${taskQueue}`, args: [{ runbook: rb }], workflowExecutionTimeout: '1m' });
+    await waitForPhase(handle, 'waiting_approval');
+    await handle.signal(approvalDecisionSignal, { stepId: 'nope', decision: 'approve', actor: 'eve' });
+    await handle.signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: '' });
+    await handle.signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: 'dana', comment: 'from the UI' });
+    const r = await handle.result();
+    expect(r.phase).toBe('succeeded');
+    const s = await handle.query(statusQuery);
+    expect(s.decisions).toEqual([expect.objectContaining({ stepId: 'approve', actor: 'dana', via: 'web-ui', comment: 'from the UI' })]);
+  });
 });
 
 test('dry run performs read-only steps and records what mutating steps would do', async () => {

@@ -1,15 +1,6 @@
 /** Markdown the Web UI shows for a run: a summary at start and the live step table. */
 import type { RunbookDefinition, ParamValue, TriggerInfo } from '../../shared/model';
-import type { RunStatus, StepStatus } from '../../shared/status';
-
-const ICON: Record<StepStatus['state'], string> = {
-  pending: '·',
-  running: '▶',
-  waiting: '⏸',
-  succeeded: '✔',
-  failed: '✖',
-  skipped: '↷',
-};
+import type { RunStatus } from '../../shared/status';
 
 function cell(text: string | undefined): string {
   return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -18,7 +9,7 @@ function cell(text: string | undefined): string {
 export function renderDetails(s: RunStatus): string {
   const rows = s.steps.map(
     (st) =>
-      `| ${ICON[st.state]} ${st.state} | ${cell(st.id)} | ${cell(st.action ?? st.kind)}${st.mutating ? ' (mutating)' : ''} | ${st.attempts} | ${cell(st.error?.message ?? st.note ?? st.outputSummary)} |`,
+      `| ${st.state === 'waiting' || st.state === 'failed' ? `**${st.state}**` : st.state} | ${cell(st.id)} | ${cell(st.action ?? st.kind)}${st.mutating ? ' (mutating)' : ''} | ${st.attempts} | ${cell(st.error?.message ?? st.note ?? st.outputSummary)} |`,
   );
   const approvals = s.pendingApprovals.map(
     (a) => `- **${cell(a.stepId)}** waits for approval${a.deadline ? ` until ${a.deadline}` : ''}: ${cell(a.message)}`,
