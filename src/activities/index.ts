@@ -18,6 +18,8 @@ export interface ActivityDeps {
   runUrl: (workflowId: string) => string;
   library: () => RunbookLibrary;
   metrics: StepMetrics;
+  /** Approver groups from configuration (for runs started with only a runbook id). */
+  approverGroups?: Readonly<Record<string, string[]>>;
 }
 
 export function createActivities(deps: ActivityDeps) {

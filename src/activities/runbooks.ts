@@ -1,10 +1,11 @@
 /** Loading a runbook by id for runs started with only an id (the Web UI's start form). */
 import type { RunbookLibrary } from '../runbooks/library';
+import { approverGroupsFor } from '../runbooks/approvers';
 import { resolveParams } from '../runbooks/params';
 import type { ResolveRunbookInput, ResolveRunbookResult } from '../shared/workflow-types';
 import { permanent } from './errors';
 
-export function createRunbookActivities(deps: { library: () => RunbookLibrary }) {
+export function createRunbookActivities(deps: { library: () => RunbookLibrary; approverGroups?: Readonly<Record<string, string[]>> }) {
   async function resolveRunbook(input: ResolveRunbookInput): Promise<ResolveRunbookResult> {
     const lib = deps.library();
     const runbook = lib.runbooks.get(input.runbookId);
@@ -13,7 +14,13 @@ export function createRunbookActivities(deps: { library: () => RunbookLibrary })
     }
     const r = resolveParams(runbook.params, input.params ?? {});
     if ('errors' in r) throw permanent(r.errors.map((e) => `${e.field}: ${e.message}`).join('; '), 'InvalidInput');
-    return { runbook, params: r.params };
+    let approverGroups: Record<string, string[]>;
+    try {
+      approverGroups = approverGroupsFor(runbook, deps.approverGroups ?? {});
+    } catch (err) {
+      throw permanent((err as Error).message, 'InvalidInput');
+    }
+    return { runbook, params: r.params, approverGroups };
   }
   return { resolveRunbook };
 }

@@ -34,8 +34,19 @@ export function renderDetail(d: RunDetail): string {
   if (!r) return head;
   const parts = [head, stepTable(r.steps)];
   if (r.pendingApprovals.length) {
-    const rows = r.pendingApprovals.map((a) => [a.stepId, a.requestedAt, a.deadline ?? '', a.message]);
-    parts.push(`PENDING APPROVALS\n${table(['step', 'requested', 'deadline', 'message'], rows)}\n${r.pendingApprovals.map((a) => decideHint(d.workflowId, a.stepId)).join('\n')}`);
+    const rows = r.pendingApprovals.map((a) => [
+      a.stepId,
+      `${(a.approvals ?? []).length}/${a.required ?? 1}${a.retroactive ? ' (retroactive)' : ''}`,
+      Array.isArray(a.allowed) ? a.allowed.join(',') : (a.allowed ?? 'any approver'),
+      a.deadline ?? '',
+      a.message,
+    ]);
+    const guards = r.pendingApprovals.flatMap((a) => (a.guards ?? []).map((g) => `  covers ${g.stepId} (${g.action}): ${JSON.stringify(g.inputs)}`));
+    parts.push(`PENDING APPROVALS\n${table(['step', 'approvals', 'allowed', 'deadline', 'message'], rows)}${guards.length ? `\n${guards.join('\n')}` : ''}\n${r.pendingApprovals.map((a) => decideHint(d.workflowId, a.stepId)).join('\n')}`);
+  }
+  if ((r.pendingStepDecisions ?? []).length) {
+    const rows = r.pendingStepDecisions.map((p) => [p.stepId, p.error.message, p.deadline]);
+    parts.push(`PAUSED STEPS\n${table(['step', 'error', 'deadline'], rows)}\n${r.pendingStepDecisions.map((p) => `decide with: runbook retry|skip|abort ${d.workflowId} ${p.stepId} [-m reason]`).join('\n')}`);
   }
   if (r.decisions.length) {
     const rows = r.decisions.map((x) => [x.stepId, x.decision, x.actor, x.via, x.at, x.comment ?? '']);

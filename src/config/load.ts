@@ -40,6 +40,7 @@ export interface AppConfig {
   secretsDir?: string;
   dataDir: string;
   tokens: TokenEntry[];
+  approverGroups: Record<string, string[]>;
   webhookTargets: Record<string, WebhookTarget>;
 }
 
@@ -120,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) } : {}),
     dataDir: resolve(root, env.RUNBOOKS_DATA_DIR || '.data'),
     tokens,
+    approverGroups: file.approverGroups ?? {},
     webhookTargets: devInboxTargets(file.notify?.webhooks ?? {}, `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
   };
 }

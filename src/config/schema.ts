@@ -61,6 +61,8 @@ export const configFile = z
     runbooksDir: z.string().optional(),
     secretsDir: z.string().optional(),
     auth: z.object({ tokens: z.array(tokenSource).default([]) }).strict().optional(),
+    /** Who is in each approver group a runbook names as `group:<name>`. */
+    approverGroups: z.record(z.string(), z.array(z.string().min(1))).optional(),
     notify: z.object({ webhooks: z.record(z.string(), webhookTarget).default({}) }).strict().optional(),
   })
   .strict();

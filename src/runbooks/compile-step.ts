@@ -1,13 +1,13 @@
 /** Turns validated authored steps into model steps, checking actions and templates on the way. */
 import type { z } from 'zod';
 import { catalogEntry, isMutating } from '../catalog';
-import { parseDuration } from '../shared/duration';
-import type { ActionRef, JsonObject, RetrySpec, Step } from '../shared/model';
+import type { ActionRef, ActionStep, JsonObject, RetrySpec, Step } from '../shared/model';
+import { compileApproval, type AuthoredApproval } from './compile-approval';
+import { ms, type Report } from './compile-util';
 import { hasTemplate } from '../shared/template';
 import { checkCondition, checkTemplates, type ReferenceContext } from './references';
 import type { AuthoredStep } from './schema';
 
-export type Report = (path: PropertyKey[], message: string) => void;
 
 const DEFAULT_ACTION_TIMEOUT_MS = 60_000;
 /** Approvals wait a day unless the runbook says otherwise: someone must decide, or it aborts. */
@@ -15,9 +15,6 @@ const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 
 type AnyStep = AuthoredStep & Record<string, unknown>;
 
-function ms(text: string | undefined, fallback: number): number {
-  return text === undefined ? fallback : (parseDuration(text) ?? fallback);
-}
 
 function compileRetry(r: AnyStep['retry']): RetrySpec {
   return {
@@ -85,6 +82,10 @@ export function compileSteps(raw: AnyStep[], base: PropertyKey[], done: Set<stri
   return out;
 }
 
+function kind_of(s: AnyStep): string | undefined {
+  return (['parallel', 'approval', 'wait', 'action', 'notify', 'verify'] as const).find((k) => k in s);
+}
+
 function stepIds(s: Step): string[] {
   return s.kind === 'parallel' ? [s.id, ...s.steps.flatMap(stepIds)] : [s.id];
 }
@@ -100,7 +101,12 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
     ...(s.when !== undefined ? { when: s.when } : {}),
     retry: compileRetry(s.retry),
     onFailure: s.onFailure ?? 'fail',
+    ...(s.onFailure === 'pause'
+      ? { pause: { timeoutMs: ms(s.pause?.timeout, 3_600_000), ...(s.pause?.escalateTo ? { escalateTo: s.pause.escalateTo } : {}) } }
+      : {}),
   } as const;
+  if (s.pause !== undefined && s.onFailure !== 'pause') c.report([...path, 'pause'], "pause settings need onFailure: pause");
+  if (s.onFailure === 'pause' && kind_of(s) === 'parallel') c.report([...path, 'onFailure'], 'pause each branch instead: a parallel step cannot be retried as a whole');
 
   // Fields every step may carry but some kinds cannot honour: refuse rather than ignore them.
   const kind = (['parallel', 'approval', 'wait'] as const).find((k) => k in s);
@@ -119,7 +125,17 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
     const inputs = (s.with ?? {}) as JsonObject;
     checkTemplates(inputs, ctx, [...path, 'with'], c.report);
     const ref = compileActionRef(s.action, inputs, [...path, 'action'], [...path, 'with'], c.report);
-    return { ...common, kind: 'action', timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS), ...ref };
+    const undo = s.undo as { action: string; with?: JsonObject; timeout?: string; retry?: AnyStep['retry'] } | undefined;
+    if (undo && !ref.mutating) c.report([...path, 'undo'], `'${s.action}' changes nothing here, so there is nothing to undo`);
+    let undoRef: ActionStep['undo'];
+    if (undo) {
+      // The undo runs after its step, so it may read the step's own output.
+      const undoCtx = { ...ctx, steps: new Set([...done, s.id]) };
+      checkTemplates(undo.with ?? {}, undoCtx, [...path, 'undo', 'with'], c.report);
+      const r = compileActionRef(undo.action, undo.with ?? {}, [...path, 'undo', 'action'], [...path, 'undo', 'with'], c.report);
+      undoRef = { ...r, timeoutMs: ms(undo.timeout, DEFAULT_ACTION_TIMEOUT_MS), retry: compileRetry(undo.retry) };
+    }
+    return { ...common, kind: 'action', timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS), ...ref, ...(undoRef ? { undo: undoRef } : {}) };
   }
   if ('notify' in s) {
     const n = s.notify as { target?: string; message: string; title?: string; severity?: string };
@@ -148,9 +164,7 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
     };
   }
   if ('approval' in s) {
-    const a = s.approval as { message: string };
-    checkTemplates(a.message, ctx, [...path, 'approval', 'message'], c.report);
-    return { ...common, kind: 'approval', timeoutMs: ms(s.timeout, DEFAULT_APPROVAL_TIMEOUT_MS), message: a.message };
+    return compileApproval(s.approval as AuthoredApproval, { ...common, timeoutMs: ms(s.timeout, DEFAULT_APPROVAL_TIMEOUT_MS) }, ctx, [...path, 'approval'], c.report);
   }
   const w = s as AnyStep & { wait: string };
   return { ...common, kind: 'wait', timeoutMs: 0, durationMs: ms(w.wait, 0) };

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
 import type { ParamSpec, RunbookDefinition } from '../shared/model';
+import { assignGuards } from './compile-approval';
 import { compileSteps } from './compile-step';
 import { formatPath, RunbookLoadError, type RunbookProblem } from './errors';
 import { locate } from './locate';
@@ -91,6 +92,7 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
     report,
     seen: new Set(),
   });
+  assignGuards(steps, report);
   return {
     id: rb.id,
     title: rb.title,

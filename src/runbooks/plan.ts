@@ -3,6 +3,7 @@
  * starts. Stable: the same runbook version and params give the same plan and the same hash.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../shared/canonical';
 import { formatDuration } from '../shared/duration';
 import type { JsonValue, ParamValue, RunbookDefinition, Step } from '../shared/model';
 import { evaluateText, render, toPlainJson, toText, truthy, Unresolved } from '../shared/template';
@@ -33,15 +34,7 @@ export interface Plan {
   hash: string;
 }
 
-/** JSON with object keys sorted, so equal plans serialize (and hash) equally. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+export { canonicalJson } from '../shared/canonical';
 
 function planStep(step: Step, scope: Record<string, unknown>, parentRuns: PlanStep['runs']): PlanStep {
   let runs: PlanStep['runs'] = parentRuns;

@@ -33,12 +33,30 @@ const stepCommon = {
   when: z.string().optional().describe('Run only when this expression is truthy, e.g. ${{ steps.probe.output.ok == false }}'),
   retry: retrySpec.optional(),
   timeout: duration.optional(),
-  onFailure: z.enum(['fail', 'continue']).optional().describe('@default fail'),
+  onFailure: z.enum(['fail', 'continue', 'pause']).optional()
+    .describe('@default fail. pause: wait for an operator to retry, skip (with a reason) or abort.'),
+  pause: z
+    .object({
+      timeout: duration.optional().describe('@default 1h'),
+      escalateTo: z.string().optional().describe('Notify target told when the deadline passes; the step then waits as long again, then aborts.'),
+    })
+    .strict()
+    .optional(),
 };
 
 const inputs = z.record(z.string(), z.json());
 
-export const actionStep = z.object({ ...stepCommon, action: z.string(), with: inputs.optional() }).strict();
+const undo = z
+  .object({
+    action: z.string(),
+    with: inputs.optional(),
+    timeout: duration.optional(),
+    retry: retrySpec.optional(),
+  })
+  .strict()
+  .describe("How to undo this step; may read the step's own output as steps.<id>.output.");
+
+export const actionStep = z.object({ ...stepCommon, action: z.string(), with: inputs.optional(), undo: undo.optional() }).strict();
 export const notifyStep = z
   .object({
     ...stepCommon,
@@ -66,8 +84,29 @@ export const verifyStep = z
       .strict(),
   })
   .strict();
+const approverList = z.array(z.string().min(1)).min(1).describe('Identities, and groups as group:<name>.');
 export const approvalStep = z
-  .object({ ...stepCommon, approval: z.object({ message: z.string() }).strict() })
+  .object({
+    ...stepCommon,
+    approval: z
+      .object({
+        message: z.string(),
+        approvers: approverList.optional(),
+        required: z.number().int().min(1).max(10).optional().describe('@default 1'),
+        onTimeout: z.enum(['abort', 'escalate', 'continue']).optional().describe('@default abort'),
+        escalation: z
+          .object({ approvers: approverList.optional(), timeout: duration, notify: z.string().optional() })
+          .strict()
+          .optional(),
+        emergency: z
+          .object({ retroactiveWithin: duration.describe('How long after the change the remaining approvals may come.') })
+          .strict()
+          .optional(),
+        guards: z.array(z.string()).optional()
+          .describe('Mutating steps this approval covers. Default: the mutating steps after it, up to the next approval.'),
+      })
+      .strict(),
+  })
   .strict();
 export const waitStep = z.object({ ...stepCommon, wait: duration }).strict();
 

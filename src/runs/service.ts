@@ -13,12 +13,13 @@ import {
 } from '@temporalio/client';
 import { runUrl, type AppConfig } from '../config/load';
 import { canonicalJson } from '../runbooks/plan';
+import { approverGroupsFor } from '../runbooks/approvers';
 import { resolveParams } from '../runbooks/params';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
-import { decideApprovalUpdate, statusQuery } from '../shared/messages';
+import { decideApprovalUpdate, decideStepUpdate, statusQuery } from '../shared/messages';
 import type { ParamValue, TriggerInfo } from '../shared/model';
-import type { ApprovalDecisionResult, DecisionChannel, RunStatus } from '../shared/status';
+import type { ApprovalDecisionResult, DecisionChannel, RunStatus, StepDecision } from '../shared/status';
 import type { RunbookWorkflowInput } from '../shared/workflow-types';
 import { staticDetails, staticSummary } from '../workflows/runbook/details';
 import { isUnavailable, RunError } from './errors';
@@ -31,6 +32,8 @@ export interface StartRunRequest {
   idempotencyKey?: string;
   reason?: string;
   trigger: TriggerInfo;
+  /** An emergency change: gates that allow it take one approval now, the rest afterwards. */
+  emergency?: boolean;
 }
 
 export interface StartedRun {
@@ -107,12 +110,25 @@ export function createRunService(deps: RunServiceDeps) {
     }
     const params: Record<string, ParamValue> = resolved.params;
     const dryRun = req.dryRun ?? false;
-    const requestHash = createHash('sha256').update(canonicalJson({ runbook: runbook.id, version: runbook.version, params, dryRun })).digest('hex');
+    const requestHash = createHash('sha256').update(canonicalJson({ runbook: runbook.id, version: runbook.version, params, dryRun, emergency: req.emergency ?? false })).digest('hex');
     const workflowId = req.idempotencyKey
       ? `${runbook.id}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
       : `${runbook.id}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
     const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
-    const input: RunbookWorkflowInput = { runbook, params, dryRun, trigger };
+    let approverGroups: Record<string, string[]>;
+    try {
+      approverGroups = approverGroupsFor(runbook, config.approverGroups);
+    } catch (err) {
+      throw new RunError('invalid', (err as Error).message, 'runbook');
+    }
+    const input: RunbookWorkflowInput = {
+      runbook,
+      params,
+      dryRun,
+      trigger,
+      ...(Object.keys(approverGroups).length ? { approverGroups } : {}),
+      ...(req.emergency ? { emergency: true } : {}),
+    };
     const service = renderServiceName(runbook, params);
     return call(async () => {
       try {
@@ -216,6 +232,20 @@ export function createRunService(deps: RunServiceDeps) {
     }, `no run '${workflowId}'`);
   }
 
+  /** Retry, skip or abort a paused step. */
+  async function decideStep(workflowId: string, d: StepDecision & { via: DecisionChannel }): Promise<{ stepId: string; accepted: true }> {
+    return call(async () => {
+      try {
+        return await client.workflow.getHandle(workflowId).executeUpdate(decideStepUpdate, { args: [d] });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw new RunError('conflict', err.cause?.message ?? err.message, 'stepId');
+        if (err instanceof WorkflowNotFoundError) throw err;
+        if (/already completed|closed/i.test((err as Error).message)) throw new RunError('conflict', 'the run has already finished');
+        throw err;
+      }
+    }, `no run '${workflowId}'`);
+  }
+
   async function cancel(workflowId: string): Promise<void> {
     return call(async () => {
       const handle = client.workflow.getHandle(workflowId);
@@ -246,7 +276,7 @@ export function createRunService(deps: RunServiceDeps) {
     return out;
   }
 
-  return { start, list, get, decide, cancel, ready, runningByRunbook };
+  return { start, list, get, decide, decideStep, cancel, ready, runningByRunbook };
 }
 
 export type RunService = ReturnType<typeof createRunService>;

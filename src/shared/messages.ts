@@ -1,6 +1,6 @@
 /** Messages a run understands. Defined once, used by the workflow, the API, the CLI and tests. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalDecisionResult, RunStatus } from './status';
+import type { ApprovalDecision, ApprovalDecisionResult, RunStatus, StepDecision } from './status';
 
 export const statusQuery = defineQuery<RunStatus>('status');
 
@@ -9,3 +9,9 @@ export const decideApprovalUpdate = defineUpdate<ApprovalDecisionResult, [Approv
 
 /** Web UI: same meaning as the update; a refused decision is recorded in the run's log. */
 export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');
+
+/** API and CLI: retry, skip or abort a paused step. */
+export const decideStepUpdate = defineUpdate<{ stepId: string; accepted: true }, [StepDecision]>('decideStep');
+
+/** Web UI: same meaning as the update: {stepId, action: retry|skip|abort, actor, reason}. */
+export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');

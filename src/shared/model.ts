@@ -33,7 +33,19 @@ export interface RetrySpec {
   nonRetryable?: string[];
 }
 
-export type OnFailure = 'fail' | 'continue';
+/**
+ * What a failed step (after its retries) does: fail the run (and roll back), continue, or pause
+ * for an operator to decide retry / skip / abort.
+ */
+export type OnFailure = 'fail' | 'continue' | 'pause';
+
+/** How long a paused step waits for a decision, and who is told when that runs out. */
+export interface PauseSpec {
+  /** @default 1 hour */
+  timeoutMs: number;
+  /** Notify target told at the deadline; the step then waits as long again before aborting. */
+  escalateTo?: string;
+}
 
 interface StepBase {
   id: string;
@@ -44,6 +56,8 @@ interface StepBase {
   /** Per-attempt timeout of the step's activity, or the whole step's for waits and approvals. */
   timeoutMs: number;
   onFailure: OnFailure;
+  /** With onFailure: pause. */
+  pause?: PauseSpec;
 }
 
 /** What every step that calls the catalog carries, resolved at load from the catalog. */
@@ -62,6 +76,11 @@ export interface ActionRef {
 
 export interface ActionStep extends StepBase, ActionRef {
   kind: 'action';
+  /**
+   * How to undo this (mutating) step. Undos of completed steps run in reverse order when the run
+   * fails, aborts or is cancelled. Its inputs may read this step's own output.
+   */
+  undo?: ActionRef & { timeoutMs: number; retry: RetrySpec };
 }
 
 export interface NotifyStep extends StepBase, ActionRef {
@@ -81,6 +100,21 @@ export interface ApprovalStep extends StepBase {
   kind: 'approval';
   /** Shown to approvers; may use templates. */
   message: string;
+  /** Who may decide: identities and `group:<name>` (groups from configuration). Absent: any approver. */
+  approvers?: string[];
+  /** Distinct approvals needed (N of M). @default 1 */
+  required: number;
+  /** What the deadline (the step's timeout) leads to. `continue` must be written out. @default abort */
+  onTimeout: 'abort' | 'escalate' | 'continue';
+  /** With onTimeout: escalate: who else may decide, and the new deadline. */
+  escalation?: { approvers?: string[]; timeoutMs: number; notify?: string };
+  /**
+   * Emergency changes: in a run started as an emergency, one approval lets the change go ahead
+   * now, and the remaining ones are asked for afterwards, within this window.
+   */
+  emergency?: { retroactiveWithinMs: number };
+  /** Mutating steps this approval covers; their resolved inputs are bound to the decision. */
+  guards: string[];
 }
 
 export interface WaitStep extends StepBase {

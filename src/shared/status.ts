@@ -5,6 +5,12 @@ export type RunPhase =
   | 'starting'
   | 'running'
   | 'waiting_approval'
+  /** A step failed and waits for an operator: retry, skip or abort. */
+  | 'paused'
+  /** Undoing completed mutating steps after a failure, abort or cancel. */
+  | 'rolling_back'
+  /** An emergency change went ahead; the remaining approvals are asked for afterwards. */
+  | 'awaiting_retroactive_approval'
   | 'succeeded'
   | 'failed'
   | 'rejected'
@@ -32,6 +38,8 @@ export interface StepStatus {
   /** Why the step was skipped, or what it would have done in a dry run. */
   note?: string;
   error?: { message: string; type?: string };
+  /** The undo of this step, once the run has rolled back. */
+  undo?: { action: string; state: 'succeeded' | 'failed'; error?: string; at: string };
 }
 
 export interface ApprovalDecisionRecord {
@@ -47,6 +55,33 @@ export interface PendingApproval {
   message: string;
   requestedAt: string;
   deadline?: string;
+  /** Distinct approvals needed now, and those given so far. */
+  required: number;
+  approvals: Array<{ actor: string; at: string; comment?: string }>;
+  /** Who may decide (identities, groups expanded), or 'any approver'. */
+  allowed: string[] | 'any approver';
+  /** The mutating steps this decision covers, with their inputs as resolved now. */
+  guards: Array<{ stepId: string; action: string; inputs: JsonValue }>;
+  escalated: boolean;
+  /** Asked after an emergency change went ahead. */
+  retroactive: boolean;
+}
+
+/** A paused step waiting for an operator. */
+export interface PendingStepDecision {
+  stepId: string;
+  error: { message: string; type?: string };
+  requestedAt: string;
+  deadline: string;
+  escalated: boolean;
+}
+
+/** How an approval gate was passed. */
+export interface GateOutcome {
+  stepId: string;
+  mode: 'normal' | 'emergency' | 'continued-without-decision';
+  /** For emergency gates: the approvals asked for afterwards. */
+  retroactive?: 'pending' | 'approved' | 'rejected' | 'overdue';
 }
 
 export interface RunStatus {
@@ -59,7 +94,11 @@ export interface RunStatus {
   finishedAt?: string;
   steps: StepStatus[];
   pendingApprovals: PendingApproval[];
-  decisions: Array<ApprovalDecisionRecord & { stepId: string }>;
+  decisions: Array<ApprovalDecisionRecord & { stepId: string; retroactive?: boolean }>;
+  pendingStepDecisions: PendingStepDecision[];
+  stepDecisions: Array<StepDecisionRecord>;
+  gates: GateOutcome[];
+  emergency: boolean;
   error?: { message: string; type?: string; stepId?: string };
 }
 
@@ -79,6 +118,21 @@ export interface ApprovalDecisionResult {
   stepId: string;
   accepted: true;
   outcome: 'approved' | 'rejected' | 'pending';
+}
+
+/** An operator's decision on a paused step. */
+export interface StepDecision {
+  stepId: string;
+  action: 'retry' | 'skip' | 'abort';
+  actor: string;
+  /** Required to skip. */
+  reason?: string;
+  via?: DecisionChannel;
+}
+
+export interface StepDecisionRecord extends StepDecision {
+  via: DecisionChannel;
+  at: string;
 }
 
 /** What a run returns when it ends. */

@@ -13,6 +13,10 @@ export interface RunbookWorkflowInput {
   dryRun?: boolean;
   /** @default { source: 'web-ui', requestedBy: 'web-ui' } */
   trigger?: TriggerInfo;
+  /** Members of the approver groups the runbook names, resolved from configuration at start. */
+  approverGroups?: Record<string, string[]>;
+  /** An emergency change: approvals that allow it take one vote now and the rest afterwards. */
+  emergency?: boolean;
 }
 
 export interface ResolveRunbookInput {
@@ -23,4 +27,5 @@ export interface ResolveRunbookInput {
 export interface ResolveRunbookResult {
   runbook: RunbookDefinition;
   params: Record<string, ParamValue>;
+  approverGroups: Record<string, string[]>;
 }

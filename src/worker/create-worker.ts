@@ -28,6 +28,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     runUrl: (id) => runUrl(o.config, id),
     library,
     metrics: o.metrics,
+    approverGroups: o.config.approverGroups,
   });
   return Worker.create({
     connection: o.connection,

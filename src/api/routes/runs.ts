@@ -14,6 +14,8 @@ const startBody = z
     dryRun: z.boolean().default(false),
     idempotencyKey: z.string().min(1).max(200).optional(),
     reason: z.string().max(500).optional(),
+    /** An emergency change: approval steps that allow it take one approval now, the rest afterwards. */
+    emergency: z.boolean().default(false),
     /** Which client sent it (the CLI says 'cli'); identity still comes from the token. */
     via: z.enum(['api', 'cli']).default('api'),
   })
@@ -27,6 +29,16 @@ const listQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
+
+const stepDecisionBody = z
+  .object({
+    stepId: z.string().min(1),
+    action: z.enum(['retry', 'skip', 'abort']),
+    reason: z.string().max(2000).optional(),
+    via: z.enum(['api', 'cli']).default('api'),
+  })
+  .strict()
+  .refine((b) => b.action !== 'skip' || (b.reason ?? '').trim() !== '', { message: 'skipping a step needs a reason', path: ['reason'] });
 
 const decisionBody = z
   .object({
@@ -50,6 +62,7 @@ export function runRoutes(app: FastifyInstance, deps: { runs: RunService; metric
       dryRun: body.dryRun,
       ...(body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
       ...(body.reason ? { reason: body.reason } : {}),
+      ...(body.emergency ? { emergency: true } : {}),
       trigger: { source: body.via, requestedBy: actor },
     });
     if (started.created) deps.metrics.runsStarted.inc({ runbook: body.runbook, trigger: body.via, dry_run: String(body.dryRun) });
@@ -71,6 +84,18 @@ export function runRoutes(app: FastifyInstance, deps: { runs: RunService; metric
       stepId: body.stepId,
       decision: body.decision,
       ...(body.comment ? { comment: body.comment } : {}),
+      actor: req.principal?.identity as string,
+      via: body.via,
+    });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/runs/:id/steps', { preHandler: deps.role('operator') }, async (req, reply) => {
+    const body = await parseOr400(stepDecisionBody, req.body, reply);
+    if (!body) return reply;
+    return runs.decideStep(req.params.id, {
+      stepId: body.stepId,
+      action: body.action,
+      ...(body.reason ? { reason: body.reason } : {}),
       actor: req.principal?.identity as string,
       via: body.via,
     });

@@ -28,3 +28,26 @@ export function registerApprovalCommands(program: Command, context: ContextFacto
       });
   }
 }
+
+/** Paused steps: `retry`, `skip` (with a reason) or `abort`. */
+export function registerStepDecisionCommands(program: Command, context: ContextFactory): void {
+  const help = { retry: 'run a paused step again', skip: 'skip a paused step (a reason is required)', abort: 'abort the run at a paused step (completed steps are undone)' };
+  for (const action of ['retry', 'skip', 'abort'] as const) {
+    program
+      .command(action)
+      .description(help[action])
+      .argument('<workflowId>', 'the run’s workflow id')
+      .argument('<stepId>', 'the paused step')
+      .option('-m, --reason <text>', 'why (required to skip)')
+      .action(async (workflowId: string, stepId: string, opts: { reason?: string }, cmd: Command) => {
+        const ctx = context(cmd);
+        const result = await ctx.api.post<{ stepId: string; accepted: true }>(`${pathOf('/v1/runs', workflowId)}/steps`, {
+          stepId,
+          action,
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          via: 'cli',
+        });
+        ctx.print(result, () => `step ${result.stepId} of ${workflowId}: ${action} accepted`);
+      });
+  }
+}

@@ -12,6 +12,7 @@ import { succeeded, waitForRun } from '../wait';
 interface StartOptions {
   param: Record<string, string>;
   dryRun?: boolean;
+  emergency?: boolean;
   idempotencyKey?: string;
   reason?: string;
   wait?: boolean;
@@ -26,6 +27,7 @@ export function registerRunCommands(program: Command, context: ContextFactory): 
     .option('--dry-run', 'run read-only steps only; record what mutating steps would do')
     .option('--idempotency-key <key>', 'a retry with the same key and request returns the same run')
     .option('--reason <text>', 'why, shown in the run summary')
+    .option('--emergency', 'an emergency change: approvals that allow it take one vote now, the rest afterwards')
     .option('--wait', 'follow the run until it ends; exit 0 only if it succeeded')
     .action(async (id: string, opts: StartOptions, cmd: Command) => {
       const ctx = context(cmd);
@@ -35,6 +37,7 @@ export function registerRunCommands(program: Command, context: ContextFactory): 
         dryRun: opts.dryRun === true,
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
         ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+        ...(opts.emergency ? { emergency: true } : {}),
         via: 'cli',
       });
       if (!opts.wait) {

@@ -58,6 +58,9 @@ export function describeFailure(err: unknown): StepFailure {
     const cause = err.cause;
     return { message: cause?.message ?? err.message, type: cause?.name ?? 'ActivityFailure', attempts: 1 };
   }
-  if (err instanceof ApplicationFailure) return { message: err.message, type: err.type ?? undefined, attempts: 0 };
+  if (err instanceof ApplicationFailure) {
+    const details = err.details?.[0] as Partial<ActionFailureDetails> | undefined;
+    return { message: err.message, type: err.type ?? undefined, attempts: typeof details?.attempt === 'number' ? details.attempt : 0 };
+  }
   return { message: err instanceof Error ? err.message : String(err), attempts: 0 };
 }

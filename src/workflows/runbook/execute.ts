@@ -1,27 +1,48 @@
-/** Runs steps in order: conditions, each kind's semantics, failures and what the status shows. */
+/** Runs steps in order: conditions, each kind's semantics, failures, pauses and what the status shows. */
 import { ApplicationFailure, isCancellation, proxySinks, sleep } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/duration';
-import type { JsonObject, JsonValue, Step, VerifyStep } from '../../shared/model';
+import type { ActionRef, JsonObject, JsonValue, RetrySpec, Step, VerifyStep } from '../../shared/model';
 import type { RunbookMetricsSinks } from '../../shared/sinks';
 import { evaluateText, render, toText, truthy } from '../../shared/template';
-import type { ApprovalGates } from './approvals';
 import { callAction, describeFailure } from './call-action';
+import type { Compensations } from './compensation';
+import { APPROVAL_REJECTED, APPROVAL_TIMEOUT, type GateSteps } from './gate-steps';
 import { summarize, type RunState } from './run-state';
+import type { StepDecisions } from './step-decisions';
 
 const { runbookMetrics } = proxySinks<RunbookMetricsSinks>();
 
-/** Thrown (as an ApplicationFailure type) when a step fails and the runbook says to stop. */
+/** Failure types of the run itself. */
 export const STEP_FAILED = 'StepFailed';
-export const APPROVAL_REJECTED = 'ApprovalRejected';
+export const ABORTED = 'Aborted';
+export { APPROVAL_REJECTED };
+
+/** Approval outcomes are decisions by people: never continued past or paused on. */
+const DECISIONS = new Set([APPROVAL_REJECTED, APPROVAL_TIMEOUT]);
+
+type Done = { output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true };
+
+const NOTIFY_RETRY: RetrySpec = { maxAttempts: 3, initialIntervalMs: 1000, backoff: 2 };
 
 export class Executor {
   constructor(
     private readonly state: RunState,
-    private readonly gates: ApprovalGates,
+    private readonly gateSteps: GateSteps,
+    private readonly decisions: StepDecisions,
+    private readonly compensations: Compensations,
   ) {}
 
   private runInfo(): { runbookId: string; dryRun: boolean } {
     return { runbookId: this.state.runbook.id, dryRun: this.state.status.dryRun };
+  }
+
+  /** Sends a notification from the run itself (escalations); a failure to notify does not fail the run. */
+  async notify(target: string, message: string): Promise<void> {
+    if (this.state.status.dryRun) return;
+    const ref: ActionRef = { action: 'notify:webhook', activity: 'notifyWebhook', mutating: false, with: {} };
+    await callAction({ ...ref, id: 'escalation', retry: NOTIFY_RETRY, timeoutMs: 30_000 }, { target, message, severity: 'warning' }, this.runInfo()).catch(
+      () => undefined,
+    );
   }
 
   async runAll(steps: Step[]): Promise<void> {
@@ -35,32 +56,50 @@ export class Executor {
       return;
     }
     this.state.updateStep(step.id, { state: 'running', startedAt: now() });
-    try {
-      const done = await this.execute(step);
-      // A dry run's mutating step did not happen: it is skipped, with what it would have done.
-      const state = done.wouldDo ? 'skipped' : 'succeeded';
-      const { wouldDo: _, ...record } = done;
-      this.state.updateStep(step.id, { state, finishedAt: now(), ...record });
-    } catch (err) {
-      if (isCancellation(err)) {
-        this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), error: { message: 'cancelled', type: 'Cancelled' } });
-        throw err;
+    for (;;) {
+      const before = this.state.step(step.id).attempts;
+      try {
+        const done = await this.execute(step);
+        // A dry run's mutating step did not happen: it is skipped, with what it would have done.
+        const { wouldDo, ...record } = done;
+        if (record.attempts !== undefined) record.attempts += before;
+        this.state.updateStep(step.id, { state: wouldDo ? 'skipped' : 'succeeded', finishedAt: now(), ...record });
+        if (step.kind === 'action' && !wouldDo) this.compensations.push(step);
+        return;
+      } catch (err) {
+        if (isCancellation(err)) {
+          this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), error: { message: 'cancelled', type: 'Cancelled' } });
+          throw err;
+        }
+        const f = describeFailure(err);
+        const error = { message: f.message, ...(f.type ? { type: f.type } : {}) };
+        this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), attempts: before + f.attempts, error });
+        const decision = f.type !== undefined && DECISIONS.has(f.type);
+        if (step.onFailure === 'pause' && step.pause && !decision) {
+          const escalateTo = step.pause.escalateTo;
+          const d = await this.decisions.waitFor(step.id, error, step.pause.timeoutMs, escalateTo
+            ? () => this.notify(escalateTo, `Step '${step.id}' of ${this.state.runbook.title} is paused after failing (${f.message}) and needs a decision.`)
+            : undefined);
+          if (d?.action === 'retry') {
+            this.state.updateStep(step.id, { state: 'running', note: `retried by ${d.actor}` });
+            continue;
+          }
+          if (d?.action === 'skip') {
+            this.state.updateStep(step.id, { state: 'skipped', note: `skipped by ${d.actor}: ${d.reason ?? ''}` });
+            return;
+          }
+          const why = d ? `aborted by ${d.actor}${d.reason ? `: ${d.reason}` : ''}` : `no decision within ${formatDuration(step.pause.timeoutMs)}`;
+          this.state.status.error = { message: why, type: ABORTED, stepId: step.id };
+          throw ApplicationFailure.create({ message: `step '${step.id}' failed and was ${d ? why : `not decided on: ${why}`}`, type: ABORTED, nonRetryable: true });
+        }
+        if (step.onFailure === 'continue' && !decision) return;
+        this.state.status.error = { ...error, stepId: step.id };
+        throw ApplicationFailure.create({
+          message: `step '${step.id}' failed: ${f.message}`,
+          type: f.type === APPROVAL_REJECTED ? APPROVAL_REJECTED : STEP_FAILED,
+          nonRetryable: true,
+        });
       }
-      const f = describeFailure(err);
-      const attempts = Math.max(f.attempts, this.state.step(step.id).attempts);
-      this.state.updateStep(step.id, {
-        state: 'failed',
-        finishedAt: now(),
-        attempts,
-        error: { message: f.message, ...(f.type ? { type: f.type } : {}) },
-      });
-      if (step.onFailure === 'continue' && f.type !== APPROVAL_REJECTED) return;
-      this.state.status.error = { message: f.message, ...(f.type ? { type: f.type } : {}), stepId: step.id };
-      throw ApplicationFailure.create({
-        message: `step '${step.id}' failed: ${f.message}`,
-        type: f.type === APPROVAL_REJECTED ? APPROVAL_REJECTED : STEP_FAILED,
-        nonRetryable: true,
-      });
     }
   }
 
@@ -70,7 +109,7 @@ export class Executor {
   }
 
   /** Executes one step; returns what to record. Throws to fail it. */
-  private async execute(step: Step): Promise<{ output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true }> {
+  private async execute(step: Step): Promise<Done> {
     const { dryRun } = this.state.status;
     switch (step.kind) {
       case 'action':
@@ -79,6 +118,7 @@ export class Executor {
         if (dryRun && (step.mutating || step.skipInDryRun)) {
           return { note: `dry run: would call ${step.action} with ${toText(input)}`, attempts: 0, wouldDo: true };
         }
+        if (step.mutating) await this.gateSteps.checkBinding(step.id, step.action, input);
         const r = await callAction(step, input, this.runInfo());
         return { output: r.output, outputSummary: summarize(r.output), attempts: r.attempt };
       }
@@ -87,8 +127,20 @@ export class Executor {
       case 'wait':
         await sleep(step.durationMs, { summary: `${step.id}: wait ${formatDuration(step.durationMs)}` });
         return {};
-      case 'approval':
-        return this.approval(step);
+      case 'approval': {
+        const message = toText(render(step.message, this.state.scope()));
+        if (dryRun) return { note: `dry run: would wait for approval: ${message}`, wouldDo: true };
+        const waitStart = Date.now();
+        let outcome = 'approve';
+        try {
+          return { note: await this.gateSteps.pass(step, message) };
+        } catch (err) {
+          outcome = describeFailure(err).type === APPROVAL_REJECTED ? 'reject' : 'timeout';
+          throw err;
+        } finally {
+          runbookMetrics.approvalWaited({ runbook: this.state.runbook.id, outcome }, (Date.now() - waitStart) / 1000);
+        }
+      }
       case 'parallel': {
         const results = await Promise.allSettled(step.steps.map((s) => this.run(s)));
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -98,34 +150,13 @@ export class Executor {
     }
   }
 
-  private async approval(step: Step & { kind: 'approval' }): Promise<{ note: string; wouldDo?: true }> {
-    const message = toText(render(step.message, this.state.scope()));
-    if (this.state.status.dryRun) return { note: `dry run: would wait for approval: ${message}`, wouldDo: true };
-    const waitStart = Date.now();
-    const decision = await this.gates.waitFor(step.id, message, step.timeoutMs);
-    const labels = { runbook: this.state.runbook.id, outcome: decision ? decision.decision : 'timeout' };
-    runbookMetrics.approvalWaited(labels, (Date.now() - waitStart) / 1000);
-    if (!decision) {
-      throw ApplicationFailure.create({
-        message: `no decision within ${formatDuration(step.timeoutMs)}`,
-        type: 'ApprovalTimeout',
-        nonRetryable: true,
-      });
-    }
-    const by = `${decision.actor} via ${decision.via}${decision.comment ? `: ${decision.comment}` : ''}`;
-    if (decision.decision === 'reject') {
-      throw ApplicationFailure.create({ message: `rejected by ${by}`, type: APPROVAL_REJECTED, nonRetryable: true });
-    }
-    return { note: `approved by ${by}` };
-  }
-
   /** Repeats a read-only action until its expectation holds or the time is up. */
-  private async verify(step: VerifyStep): Promise<{ output?: JsonValue; outputSummary?: string; attempts: number }> {
+  private async verify(step: VerifyStep): Promise<Done> {
     const deadline = Date.now() + step.withinMs;
     for (let round = 1; ; round++) {
       const input = render(step.with, this.state.scope()) as JsonObject;
       const r = await callAction(step, input, this.runInfo());
-      this.state.updateStep(step.id, { attempts: round, output: r.output, outputSummary: summarize(r.output) });
+      this.state.updateStep(step.id, { output: r.output, outputSummary: summarize(r.output) });
       if (truthy(evaluateText(step.until, { ...this.state.scope(), output: r.output }))) {
         return { output: r.output, outputSummary: summarize(r.output), attempts: round };
       }

@@ -8,6 +8,7 @@ import { SA } from '../../shared/constants';
 import type { JsonValue, ParamValue, RunbookDefinition, Step, TriggerInfo } from '../../shared/model';
 import type { RunPhase, RunStatus, StepStatus } from '../../shared/status';
 import { renderDetails } from './details';
+import { Unresolved } from '../../shared/template';
 
 const SUMMARY_MAX = 160;
 
@@ -31,6 +32,7 @@ export class RunState {
     trigger: TriggerInfo,
     dryRun: boolean,
     readonly workflowId: string,
+    emergency = false,
   ) {
     const steps = flatten(runbook.steps).map((s): StepStatus => ({
       id: s.id,
@@ -52,6 +54,10 @@ export class RunState {
       steps,
       pendingApprovals: [],
       decisions: [],
+      pendingStepDecisions: [],
+      stepDecisions: [],
+      gates: [],
+      emergency,
     };
   }
 
@@ -80,6 +86,9 @@ export class RunState {
     for (const s of this.status.steps) {
       if (s.state === 'succeeded' || s.state === 'failed' || s.state === 'skipped') {
         steps[s.id] = { output: s.output ?? null, state: s.state, attempts: s.attempts, note: s.note ?? null };
+      } else {
+        // Not known yet: shown as <steps.x...> where an approval renders the inputs it covers.
+        steps[s.id] = new Unresolved(`steps.${s.id}`);
       }
     }
     return {

@@ -7,12 +7,16 @@ import { ApplicationFailure, isCancellation, proxyActivities, setHandler, upsert
 import { SA } from '../../shared/constants';
 import { statusQuery } from '../../shared/messages';
 import type { TriggerInfo } from '../../shared/model';
-import type { RunResult } from '../../shared/status';
+import type { RunPhase, RunResult } from '../../shared/status';
 import { toText, render } from '../../shared/template';
 import type { ResolveRunbookInput, ResolveRunbookResult, RunbookWorkflowInput } from '../../shared/workflow-types';
 import { ApprovalGates } from './approvals';
+import { Compensations } from './compensation';
 import { APPROVAL_REJECTED, Executor, reportRunFinished, reportRunStarted } from './execute';
+import { GateSteps } from './gate-steps';
 import { RunState } from './run-state';
+import { upgradeRunbook } from './compat';
+import { StepDecisions } from './step-decisions';
 
 const { resolveRunbook } = proxyActivities<{ resolveRunbook(i: ResolveRunbookInput): Promise<ResolveRunbookResult> }>({
   startToCloseTimeout: '30s',
@@ -23,14 +27,18 @@ const { resolveRunbook } = proxyActivities<{ resolveRunbook(i: ResolveRunbookInp
 const WEB_UI_TRIGGER: TriggerInfo = { source: 'web-ui', requestedBy: 'web-ui' };
 
 export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunResult> {
-  const { runbook, params } = input.runbook
-    ? { runbook: input.runbook, params: input.params ?? {} }
+  const resolved = input.runbook
+    ? { runbook: input.runbook, params: input.params ?? {}, approverGroups: input.approverGroups ?? {} }
     : await resolveRunbook({ runbookId: requireRunbookId(input), params: input.params ?? {} });
+  const { params, approverGroups } = resolved;
+  const runbook = upgradeRunbook(resolved.runbook);
   const trigger = input.trigger ?? WEB_UI_TRIGGER;
-  const state = new RunState(runbook, params, trigger, input.dryRun ?? false, workflowInfo().workflowId);
-  const gates = new ApprovalGates(state);
-  setHandler(statusQuery, () => state.status, { description: 'The run: phase, steps, approvals.' });
+  const state = new RunState(runbook, params, trigger, input.dryRun ?? false, workflowInfo().workflowId, input.emergency ?? false);
+  const gates = new ApprovalGates(state, approverGroups ?? {});
+  const decisions = new StepDecisions(state);
+  setHandler(statusQuery, () => state.status, { description: 'The run: phase, steps, approvals, decisions.' });
   gates.install();
+  decisions.install();
 
   const service = runbook.service ? toText(render(runbook.service, state.scope())) : '';
   upsertSearchAttributes([
@@ -43,15 +51,22 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   reportRunStarted(runbook.id, trigger.source);
   state.setPhase('running');
 
+  const compensations = new Compensations(state);
+  let executor: Executor | undefined;
+  const gateSteps = new GateSteps(state, gates, (target, message) => (executor as Executor).notify(target, message));
+  executor = new Executor(state, gateSteps, decisions, compensations);
   try {
-    await new Executor(state, gates).runAll(runbook.steps);
+    await executor.runAll(runbook.steps);
+    await gateSteps.retroactive();
     state.setPhase('succeeded');
   } catch (err) {
-    const phase = isCancellation(err)
+    const phase: RunPhase = isCancellation(err)
       ? 'cancelled'
       : err instanceof ApplicationFailure && err.type === APPROVAL_REJECTED
         ? 'rejected'
         : 'failed';
+    // Undo what was changed, whatever ended the run; cancellation cannot interrupt it.
+    await compensations.rollback();
     state.setPhase(phase);
     finish(state, trigger, phase);
     throw err;

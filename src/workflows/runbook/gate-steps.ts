@@ -1,0 +1,110 @@
+/**
+ * What an approval step means to the run: how many approvals count now (emergency changes take
+ * one, and ask for the rest afterwards), what a deadline does, and the binding of a decision to
+ * the resolved inputs of the steps it covers: if those change before they run, it no longer holds.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { canonicalJson } from '../../shared/canonical';
+import { formatDuration } from '../../shared/duration';
+import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
+import type { GateOutcome, PendingApproval } from '../../shared/status';
+import { render, toPlainJson } from '../../shared/template';
+import type { ApprovalGates, GateResult } from './approvals';
+import type { RunState } from './run-state';
+
+export const APPROVAL_REJECTED = 'ApprovalRejected';
+export const APPROVAL_TIMEOUT = 'ApprovalTimeout';
+
+function flatten(steps: Step[]): Step[] {
+  return steps.flatMap((s) => (s.kind === 'parallel' ? [s, ...flatten(s.steps)] : [s]));
+}
+
+export class GateSteps {
+  private readonly byId: Map<string, Step>;
+  private readonly bindings = new Map<string, { gate: ApprovalStep; inputs: string }>();
+  private readonly emergencies: Array<{ step: ApprovalStep; voters: string[]; outcome: GateOutcome }> = [];
+
+  constructor(
+    private readonly state: RunState,
+    private readonly gates: ApprovalGates,
+    private readonly notify: (target: string, message: string) => Promise<void>,
+  ) {
+    this.byId = new Map(flatten(state.runbook.steps).map((s) => [s.id, s]));
+  }
+
+  private guards(gate: ApprovalStep): PendingApproval['guards'] {
+    return gate.guards.flatMap((id) => {
+      const s = this.byId.get(id);
+      if (!s || !('with' in s)) return [];
+      return [{ stepId: id, action: s.action, inputs: toPlainJson(render(s.with, this.state.scope())) }];
+    });
+  }
+
+  private escalation(step: ApprovalStep): (() => Promise<void>) | undefined {
+    const target = step.escalation?.notify;
+    if (!target) return undefined;
+    return () => this.notify(target, `Approval '${step.id}' of ${this.state.runbook.title} had no decision in time; escalated to ${(step.escalation?.approvers ?? ['any approver']).join(', ')}.`);
+  }
+
+  private fail(step: ApprovalStep, r: Exclude<GateResult, { outcome: 'approved' }>): never {
+    if (r.outcome === 'rejected') {
+      const by = `${r.by.actor} via ${r.by.via}${r.by.comment ? `: ${r.by.comment}` : ''}`;
+      throw ApplicationFailure.create({ message: `rejected by ${by}`, type: APPROVAL_REJECTED, nonRetryable: true });
+    }
+    const waited = step.timeoutMs + (r.escalated ? (step.escalation?.timeoutMs ?? 0) : 0);
+    throw ApplicationFailure.create({ message: `no decision within ${formatDuration(waited)}${r.escalated ? ' (after escalation)' : ''}`, type: APPROVAL_TIMEOUT, nonRetryable: true });
+  }
+
+  /** Runs an approval step; returns the note to record, or throws to end the run. */
+  async pass(step: ApprovalStep, message: string): Promise<string> {
+    const emergency = this.state.status.emergency && step.emergency !== undefined;
+    const guards = this.guards(step);
+    const onEscalate = this.escalation(step);
+    const r = await this.gates.decide(step, { message, needed: emergency ? 1 : step.required, guards, ...(onEscalate ? { onEscalate } : {}) });
+    if (r.outcome === 'timeout' && step.onTimeout === 'continue') {
+      this.state.status.gates.push({ stepId: step.id, mode: 'continued-without-decision' });
+      return `no decision within ${formatDuration(step.timeoutMs)}: continued, as the runbook says`;
+    }
+    if (r.outcome !== 'approved') this.fail(step, r);
+    for (const g of guards) this.bindings.set(g.stepId, { gate: step, inputs: canonicalJson(g.inputs) });
+    const outcome: GateOutcome = { stepId: step.id, mode: emergency ? 'emergency' : 'normal', ...(emergency ? { retroactive: 'pending' as const } : {}) };
+    this.state.status.gates.push(outcome);
+    if (emergency) this.emergencies.push({ step, voters: r.votes.map((v) => v.actor), outcome });
+    const by = r.votes.map((v) => `${v.actor} via ${v.via}${v.comment ? `: ${v.comment}` : ''}`).join('; ');
+    return `approved by ${by}${emergency ? ` (emergency: ${step.required - 1} more approval(s) asked for afterwards)` : ''}`;
+  }
+
+  /** Before a guarded step runs: its inputs must be those the approvers saw, or they are asked again. */
+  async checkBinding(stepId: string, action: string, input: JsonObject): Promise<void> {
+    const b = this.bindings.get(stepId);
+    if (!b) return;
+    const now = toPlainJson(input);
+    if (canonicalJson(now) === b.inputs) return;
+    this.state.updateStep(stepId, { state: 'waiting', note: `inputs changed since '${b.gate.id}' was approved: asking again` });
+    const r = await this.gates.decide(b.gate, {
+      message: `The inputs of '${stepId}' are not those approved at '${b.gate.id}'. Approve these?`,
+      needed: this.state.status.emergency && b.gate.emergency ? 1 : b.gate.required,
+      guards: [{ stepId, action, inputs: now }],
+    });
+    if (r.outcome !== 'approved') this.fail(b.gate, r);
+    b.inputs = canonicalJson(now);
+    this.state.updateStep(stepId, { state: 'running', note: `re-approved by ${r.votes.map((v) => v.actor).join(', ')}` });
+  }
+
+  /** After the change: the approvals emergency gates deferred. Recorded; the change stands. */
+  async retroactive(): Promise<void> {
+    for (const e of this.emergencies) {
+      const within = (e.step.emergency as { retroactiveWithinMs: number }).retroactiveWithinMs;
+      const r = await this.gates.decide(e.step, {
+        message: `Retroactive approval of the emergency change made at '${e.step.id}' (${this.state.runbook.title}).`,
+        needed: e.step.required - e.voters.length,
+        guards: [],
+        retroactive: true,
+        timeoutMs: within,
+        exclude: e.voters,
+      });
+      e.outcome.retroactive = r.outcome === 'approved' ? 'approved' : r.outcome === 'rejected' ? 'rejected' : 'overdue';
+      this.state.publish();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Paused steps: a step with onFailure: pause waits, after its retries, for an operator to retry
+ * it, skip it (with a reason) or abort the run, by update (API, CLI) or signal (Web UI). The run
+ * never has to be restarted from the top.
+ */
+import { condition, log, setHandler } from '@temporalio/workflow';
+import { decideStepUpdate, stepDecisionSignal } from '../../shared/messages';
+import type { PendingStepDecision, StepDecision, StepDecisionRecord } from '../../shared/status';
+import type { RunState } from './run-state';
+
+export class StepDecisions {
+  private readonly decided = new Map<string, StepDecisionRecord>();
+
+  constructor(private readonly state: RunState) {}
+
+  install(): void {
+    setHandler(decideStepUpdate, (d) => this.apply(d, d.via ?? 'api'), {
+      validator: (d) => this.validate(d),
+      description: 'Retry, skip (with a reason) or abort a paused step (API, CLI).',
+    });
+    setHandler(
+      stepDecisionSignal,
+      (d) => {
+        try {
+          this.validate(d);
+          this.apply(d, d.via ?? 'web-ui');
+        } catch (err) {
+          log.warn('step decision refused', { decision: d, reason: (err as Error).message });
+        }
+      },
+      { description: 'Retry, skip or abort a paused step (Web UI): {stepId, action, actor, reason}.' },
+    );
+  }
+
+  validate(d: StepDecision): void {
+    if (d === null || typeof d !== 'object') throw new TypeError('a decision object is required');
+    if (!['retry', 'skip', 'abort'].includes(d.action)) throw new TypeError("action must be 'retry', 'skip' or 'abort'");
+    if (typeof d.actor !== 'string' || d.actor.trim() === '') throw new TypeError('actor is required');
+    if (d.action === 'skip' && !(typeof d.reason === 'string' && d.reason.trim())) throw new TypeError('skipping a step needs a reason');
+    if (!this.state.status.pendingStepDecisions.some((p) => p.stepId === d.stepId) || this.decided.has(d.stepId)) {
+      const paused = this.state.status.pendingStepDecisions.map((p) => p.stepId).join(', ');
+      throw new TypeError(`step '${String(d.stepId)}' is not paused${paused ? ` (paused: ${paused})` : ''}`);
+    }
+  }
+
+  private apply(d: StepDecision, via: StepDecisionRecord['via']): { stepId: string; accepted: true } {
+    const record: StepDecisionRecord = { ...d, actor: d.actor.trim(), via, at: new Date().toISOString() };
+    this.decided.set(d.stepId, record);
+    this.state.status.stepDecisions.push(record);
+    return { stepId: d.stepId, accepted: true };
+  }
+
+  /** Waits for a decision on a failed step; undefined when the deadline passed. */
+  async waitFor(stepId: string, error: PendingStepDecision['error'], timeoutMs: number, onEscalate?: () => Promise<void>): Promise<StepDecisionRecord | undefined> {
+    const now = Date.now();
+    const pending: PendingStepDecision = {
+      stepId,
+      error,
+      requestedAt: new Date(now).toISOString(),
+      deadline: new Date(now + timeoutMs).toISOString(),
+      escalated: false,
+    };
+    this.state.status.pendingStepDecisions.push(pending);
+    this.state.setPhase('paused');
+    this.state.updateStep(stepId, { state: 'waiting', note: `paused after failing: ${error.message}; retry, skip or abort` });
+    try {
+      let decided = await condition(() => this.decided.has(stepId), timeoutMs);
+      if (!decided && onEscalate) {
+        pending.escalated = true;
+        pending.deadline = new Date(Date.now() + timeoutMs).toISOString();
+        this.state.publish();
+        await onEscalate();
+        decided = await condition(() => this.decided.has(stepId), timeoutMs);
+      }
+      return this.decided.get(stepId);
+    } finally {
+      this.decided.delete(stepId);
+      this.state.status.pendingStepDecisions = this.state.status.pendingStepDecisions.filter((p) => p !== pending);
+      if (this.state.status.pendingStepDecisions.length === 0 && this.state.status.pendingApprovals.length === 0) this.state.setPhase('running');
+    }
+  }
+}
