@@ -52,9 +52,9 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   state.setPhase('running');
 
   const compensations = new Compensations(state);
-  let executor: Executor | undefined;
-  const gateSteps = new GateSteps(state, gates, (target, message) => (executor as Executor).notify(target, message));
-  executor = new Executor(state, gateSteps, decisions, compensations);
+  // Escalation notices go out through the executor's notify (called only once steps run).
+  const gateSteps = new GateSteps(state, gates, (target, message) => executor.notify(target, message));
+  const executor = new Executor(state, gateSteps, decisions, compensations);
   try {
     await executor.runAll(runbook.steps);
     await gateSteps.retroactive();
