@@ -53,8 +53,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
 
   const compensations = new Compensations(state);
   // Escalation notices go out through the executor's notify (called only once steps run).
-  const gateSteps = new GateSteps(state, gates, (target, message) => executor.notify(target, message));
-  const executor = new Executor(state, gateSteps, decisions, compensations);
+  const gateSteps: GateSteps = new GateSteps(state, gates, (target, message): Promise<void> => executor.notify(target, message));
+  const executor: Executor = new Executor(state, gateSteps, decisions, compensations);
   try {
     await executor.runAll(runbook.steps);
     await gateSteps.retroactive();
