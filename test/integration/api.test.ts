@@ -138,8 +138,17 @@ test('a run started over HTTP is approved by another person and finishes', async
     body: { error: "step 'restart' is not waiting for approval (waiting: approve)" },
   });
   expect(await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'approve', decision: 'maybe' } })).toMatchObject({ status: 400, body: { field: 'decision' } });
+  // A step decision on a step that is not paused is refused with the reason.
+  expect(await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.alice, body: { stepId: 'approve', action: 'retry' } })).toMatchObject({
+    status: 409,
+    body: { error: "step 'approve' is not paused" },
+  });
   const ok = await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'approve', decision: 'approve', comment: 'lgtm' } });
   expect(ok).toEqual({ status: 200, body: { stepId: 'approve', accepted: true, outcome: 'approved' } });
+
+  // Step decisions: only for paused steps, and skipping needs a reason.
+  expect(await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.alice, body: { stepId: 'restart', action: 'skip' } })).toMatchObject({ status: 400, body: { field: 'reason' } });
+  expect(await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.viewer, body: { stepId: 'restart', action: 'retry' } })).toMatchObject({ status: 403 });
 
   const done = await waitForPhase(id, 'succeeded', 'COMPLETED');
   expect(done).toMatchObject({ status: 'COMPLETED', run: { decisions: [expect.objectContaining({ actor: 'bob', comment: 'lgtm', via: 'api' })] } });
