@@ -9,6 +9,8 @@ import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
 import { createNotifyWebhookActivities, type WebhookTarget } from './notify/webhook';
 import { createRunbookActivities } from './runbooks';
+import { createCoordinationActivities, type CoordinationClient } from './coordination';
+import { Context } from '@temporalio/activity';
 import type { SecretResolver } from './secrets';
 
 export interface ActivityDeps {
@@ -18,6 +20,10 @@ export interface ActivityDeps {
   runUrl: (workflowId: string) => string;
   library: () => RunbookLibrary;
   metrics: StepMetrics;
+  /** The Temporal workflow client for coordination; default: the worker's, from the activity context. */
+  workflows?: () => CoordinationClient;
+  /** How often locks check that their holders still run. @default 60000 */
+  lockHolderCheckMs?: number;
   /** Approver groups from configuration (for runs started with only a runbook id). */
   approverGroups?: Readonly<Record<string, string[]>>;
 }
@@ -30,6 +36,11 @@ export function createActivities(deps: ActivityDeps) {
     [httpCheck.activity]: envelope(httpCheck, http.httpCheck, deps.metrics),
     [notifyWebhook.activity]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics),
     ...createRunbookActivities(deps),
+    ...createCoordinationActivities({
+      workflows: deps.workflows ?? (() => Context.current().client.workflow),
+      taskQueue: () => Context.current().info.taskQueue,
+      ...(deps.lockHolderCheckMs ? { lockHolderCheckMs: deps.lockHolderCheckMs } : {}),
+    }),
   };
 }
 

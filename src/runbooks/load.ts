@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { ParamSpec, RunbookDefinition } from '../shared/model';
 import { assignGuards } from './compile-approval';
 import { compileSteps } from './compile-step';
+import { ms } from './compile-util';
 import { formatPath, RunbookLoadError, type RunbookProblem } from './errors';
 import { locate } from './locate';
 import { checkTemplates } from './references';
@@ -84,9 +85,11 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
     };
   }
   const paramNames = new Set(Object.keys(params));
-  if (rb.service !== undefined) {
-    checkTemplates(rb.service, { params: paramNames, steps: new Set(), allowOutput: false }, ['service'], report);
+  for (const field of ['service', 'target'] as const) {
+    const text = rb[field];
+    if (text !== undefined) checkTemplates(text, { params: paramNames, steps: new Set(), allowOutput: false }, [field], report);
   }
+  if (rb.lock && rb.target === undefined) report(['lock'], 'lock settings need a target');
   const steps = compileSteps(rb.steps as Array<AuthoredStep & Record<string, unknown>>, ['steps'], new Set(), {
     params: paramNames,
     report,
@@ -103,5 +106,7 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
     tags: rb.tags,
     params,
     steps,
+    ...(rb.target !== undefined ? { target: rb.target, lock: { onBusy: rb.lock?.onBusy ?? 'wait', timeoutMs: ms(rb.lock?.timeout, 3_600_000) } } : {}),
+    ...(rb.concurrency !== undefined ? { concurrency: rb.concurrency } : {}),
   };
 }

@@ -133,6 +133,12 @@ export const runbookFile = z
     severity: z.string().optional(),
     tags: z.array(z.string()).default([]),
     params: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), paramSpec).default({}),
+    target: z.string().optional().describe('What the runbook mutates, e.g. service:${{ params.service }}. Runs on the same target never overlap.'),
+    lock: z
+      .object({ onBusy: z.enum(['wait', 'fail']).optional().describe('@default wait'), timeout: duration.optional().describe('@default 1h') })
+      .strict()
+      .optional(),
+    concurrency: z.number().int().min(1).max(1000).optional().describe('At most this many runs of this runbook at once.'),
     steps: z.array(z.unknown()).min(1),
   })
   .strict();

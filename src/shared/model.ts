@@ -143,6 +143,15 @@ export interface RunbookDefinition {
   tags: string[];
   params: Record<string, ParamSpec>;
   steps: Step[];
+  /**
+   * What the runbook mutates (a template), e.g. `service:${{ params.service }}`. Two runs that
+   * mutate the same target never overlap, whichever runbooks they are.
+   */
+  target?: string;
+  /** When the target is held by another run: wait (up to timeoutMs) or fail at once. */
+  lock?: { onBusy: 'wait' | 'fail'; timeoutMs: number };
+  /** At most this many runs of this runbook at once (others wait). */
+  concurrency?: number;
 }
 
 export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert';

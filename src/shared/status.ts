@@ -11,6 +11,10 @@ export type RunPhase =
   | 'rolling_back'
   /** An emergency change went ahead; the remaining approvals are asked for afterwards. */
   | 'awaiting_retroactive_approval'
+  /** Waiting for a target lock (or a concurrency slot) held by other runs. */
+  | 'waiting_lock'
+  /** A kill switch stops the next mutating step; read-only steps would go on. */
+  | 'frozen'
   | 'succeeded'
   | 'failed'
   | 'rejected'
@@ -99,6 +103,8 @@ export interface RunStatus {
   stepDecisions: Array<StepDecisionRecord>;
   gates: GateOutcome[];
   emergency: boolean;
+  /** Target locks and concurrency slots this run asked for. */
+  locks: Array<{ target: string; state: 'waiting' | 'held' | 'released' | 'denied' | 'timed-out'; heldBy: string[] }>;
   error?: { message: string; type?: string; stepId?: string };
 }
 

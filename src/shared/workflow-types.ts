@@ -17,6 +17,8 @@ export interface RunbookWorkflowInput {
   approverGroups?: Record<string, string[]>;
   /** An emergency change: approvals that allow it take one vote now and the rest afterwards. */
   emergency?: boolean;
+  /** How often a frozen run asks the kill switch again. @default 10000 */
+  freezePollMs?: number;
 }
 
 export interface ResolveRunbookInput {

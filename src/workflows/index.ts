@@ -1,2 +1,4 @@
 /** Every workflow type the worker runs. Deterministic code only (lint enforces it). */
 export { runbookWorkflow } from './runbook/workflow';
+export { targetLockWorkflow } from './target-lock';
+export { controlWorkflow } from './control';

@@ -42,6 +42,7 @@ export async function createTestWorker(
       runUrl: (id) => `http://ui.test/workflows/${id}`,
       library: () => o.library ?? libraryOf(),
       metrics,
+      lockHolderCheckMs: 1000,
     }),
     sinks: metrics.sinks,
   });

@@ -1,5 +1,5 @@
 /** Runs steps in order: conditions, each kind's semantics, failures, pauses and what the status shows. */
-import { ApplicationFailure, isCancellation, proxySinks, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, proxySinks, sleep } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/duration';
 import type { ActionRef, JsonObject, JsonValue, RetrySpec, Step, VerifyStep } from '../../shared/model';
 import type { RunbookMetricsSinks } from '../../shared/sinks';
@@ -9,6 +9,7 @@ import type { Compensations } from './compensation';
 import { APPROVAL_REJECTED, APPROVAL_TIMEOUT, type GateSteps } from './gate-steps';
 import { summarize, type RunState } from './run-state';
 import type { StepDecisions } from './step-decisions';
+import { waitWhileFrozen } from './freeze';
 
 const { runbookMetrics } = proxySinks<RunbookMetricsSinks>();
 
@@ -30,6 +31,7 @@ export class Executor {
     private readonly gateSteps: GateSteps,
     private readonly decisions: StepDecisions,
     private readonly compensations: Compensations,
+    private readonly freezePollMs = 10_000,
   ) {}
 
   private runInfo(): { runbookId: string; dryRun: boolean } {
@@ -118,7 +120,11 @@ export class Executor {
         if (dryRun && (step.mutating || step.skipInDryRun)) {
           return { note: `dry run: would call ${step.action} with ${toText(input)}`, attempts: 0, wouldDo: true };
         }
-        if (step.mutating) await this.gateSteps.checkBinding(step.id, step.action, input);
+        if (step.mutating) {
+          // Runs started before the kill switch existed replay without asking it.
+          if (patched('kill-switch')) await waitWhileFrozen(this.state, step.id, this.freezePollMs);
+          await this.gateSteps.checkBinding(step.id, step.action, input);
+        }
         const r = await callAction(step, input, this.runInfo());
         return { output: r.output, outputSummary: summarize(r.output), attempts: r.attempt };
       }

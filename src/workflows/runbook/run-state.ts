@@ -58,6 +58,7 @@ export class RunState {
       stepDecisions: [],
       gates: [],
       emergency,
+      locks: [],
     };
   }
 

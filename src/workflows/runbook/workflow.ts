@@ -16,6 +16,7 @@ import { APPROVAL_REJECTED, Executor, reportRunFinished, reportRunStarted } from
 import { GateSteps } from './gate-steps';
 import { RunState } from './run-state';
 import { upgradeRunbook } from './compat';
+import { RunLocks } from './locks';
 import { StepDecisions } from './step-decisions';
 
 const { resolveRunbook } = proxyActivities<{ resolveRunbook(i: ResolveRunbookInput): Promise<ResolveRunbookResult> }>({
@@ -54,9 +55,14 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const compensations = new Compensations(state);
   // Escalation notices go out through the executor's notify (called only once steps run).
   const gateSteps: GateSteps = new GateSteps(state, gates, (target, message): Promise<void> => executor.notify(target, message));
-  const executor: Executor = new Executor(state, gateSteps, decisions, compensations);
+  const executor: Executor = new Executor(state, gateSteps, decisions, compensations, input.freezePollMs);
+  const locks = new RunLocks(state);
+  locks.install();
   try {
+    // Dry runs change nothing, so they take no locks.
+    if (!state.status.dryRun) await locks.acquireAll();
     await executor.runAll(runbook.steps);
+    await locks.releaseAll();
     await gateSteps.retroactive();
     state.setPhase('succeeded');
   } catch (err) {
@@ -67,6 +73,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
         : 'failed';
     // Undo what was changed, whatever ended the run; cancellation cannot interrupt it.
     await compensations.rollback();
+    await locks.releaseAll();
     state.setPhase(phase);
     finish(state, trigger, phase);
     throw err;

@@ -1,0 +1,84 @@
+/**
+ * Coordination between runs: target locks (one mutating run per target, or N runs of a runbook)
+ * and the kill switch (freezes). Messages and ids shared by the workflows, activities and API.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+// ---- target locks -------------------------------------------------------------------------
+
+export interface LockRequest {
+  /** Workflow id of the run asking. */
+  holder: string;
+  /** Wait in line, or be told at once that it is taken. */
+  onBusy: 'wait' | 'fail';
+  /** How many runs may hold it at once (1 for a target; N for a runbook's concurrency limit). */
+  capacity: number;
+}
+
+export interface LockState {
+  target: string;
+  capacity: number;
+  holders: string[];
+  queue: string[];
+}
+
+/** A lock's answer to the run that asked: sent as a signal to that run. */
+export interface LockAnswer {
+  target: string;
+  outcome: 'granted' | 'denied' | 'queued';
+  heldBy: string[];
+}
+
+export const acquireLockSignal = defineSignal<[LockRequest]>('acquireLock');
+export const releaseLockSignal = defineSignal<[{ holder: string }]>('releaseLock');
+export const lockStateQuery = defineQuery<LockState>('lockState');
+export const lockAnswerSignal = defineSignal<[LockAnswer]>('lockAnswer');
+
+export const LOCK_WORKFLOW = 'targetLockWorkflow';
+export function lockWorkflowId(target: string): string {
+  return `lock:${target}`;
+}
+
+// ---- kill switch --------------------------------------------------------------------------
+
+export type FreezeScope = { kind: 'all' } | { kind: 'service' | 'namespace' | 'runbook'; value: string };
+
+export interface Freeze {
+  id: string;
+  scope: FreezeScope;
+  by: string;
+  reason: string;
+  at: string;
+}
+
+export interface FreezeAuditEntry {
+  action: 'freeze' | 'unfreeze';
+  freezeId: string;
+  scope: FreezeScope;
+  by: string;
+  reason: string;
+  at: string;
+}
+
+export interface ControlState {
+  freezes: Freeze[];
+  audit: FreezeAuditEntry[];
+}
+
+export const freezeUpdate = defineUpdate<Freeze, [{ scope: FreezeScope; by: string; reason: string }]>('freeze');
+export const unfreezeUpdate = defineUpdate<Freeze, [{ freezeId: string; by: string; reason: string }]>('unfreeze');
+export const controlStateQuery = defineQuery<ControlState>('controlState');
+
+export const CONTROL_WORKFLOW = 'controlWorkflow';
+export const CONTROL_WORKFLOW_ID = 'durable-runbooks-control';
+
+/** Which freezes stop a run's mutating steps. */
+export function freezesFor(freezes: Freeze[], run: { runbookId: string; service?: string; namespace?: string }): Freeze[] {
+  return freezes.filter((f) => {
+    const s = f.scope;
+    if (s.kind === 'all') return true;
+    if (s.kind === 'runbook') return s.value === run.runbookId;
+    if (s.kind === 'service') return s.value === run.service;
+    return s.value === run.namespace;
+  });
+}

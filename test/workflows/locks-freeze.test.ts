@@ -1,0 +1,163 @@
+/** Target locks, concurrency limits and the kill switch, with real workflows on a real server. */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
+import { CONTROL_WORKFLOW, CONTROL_WORKFLOW_ID, freezeUpdate, lockWorkflowId, unfreezeUpdate } from '../../src/shared/coordination';
+import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
+import type { RunStatus } from '../../src/shared/status';
+import { startReceiver, type Receiver } from '../support/http-receiver';
+import { createTestWorker, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
+import { connectTestEnv } from '../support/temporal';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+
+let env: TestWorkflowEnvironment;
+let target: Receiver;
+let w: TestWorker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  target = await startReceiver();
+  target.on('/change', () => ({ status: 200, body: { ok: true } }));
+  target.on('/read', () => ({ status: 200, body: { ok: true } }));
+  w = await createTestWorker(env);
+  running = w.worker.run();
+});
+afterAll(async () => {
+  w?.worker.shutdown();
+  await running;
+  await target?.close();
+  await env?.teardown();
+});
+
+const suffix = `${Date.now()}`;
+const rb = (id: string, head: string) => runbookFromYaml(`
+id: ${id}
+title: ${id}
+${head}
+params:
+  service: { type: string }
+steps:
+  - id: gate
+    approval: { message: go? }
+  - id: change
+    action: http:request
+    with: { method: POST, url: "${target.url}/change", body: { service: "\${{ params.service }}" } }
+`);
+
+async function start(def: ReturnType<typeof rb>, service: string, extra: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+  return env.client.workflow.start(RUNBOOK_WORKFLOW, {
+    taskQueue: w.taskQueue,
+    workflowId: `${def.id}-${service}-${Math.random().toString(16).slice(2, 8)}`,
+    args: [{ runbook: def, params: { service }, trigger: { source: 'api', requestedBy: 'alice' }, ...extra }],
+    workflowExecutionTimeout: '2m',
+  });
+}
+
+async function until(handle: WorkflowHandle, pred: (s: RunStatus) => boolean): Promise<RunStatus> {
+  for (;;) {
+    const s = await handle.query(statusQuery).catch(() => undefined);
+    if (s && pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const approve = (h: WorkflowHandle) => h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
+
+test('two runs of different runbooks on one target never overlap; the second waits and says for whom', async () => {
+  const svc = `pay-${suffix}`;
+  const a = await start(rb('restart-a', 'target: service:${{ params.service }}'), svc);
+  await until(a, (s) => s.phase === 'waiting_approval');
+  const b = await start(rb('scale-b', 'target: service:${{ params.service }}'), svc);
+  const waiting = await until(b, (s) => s.phase === 'waiting_lock' && (s.locks[0]?.heldBy.length ?? 0) > 0);
+  expect(waiting.locks).toEqual([{ target: `service:${svc}`, state: 'waiting', heldBy: [a.workflowId] }]);
+  expect(waiting.steps.every((s) => s.state === 'pending')).toBe(true);
+  // Another target is not blocked.
+  const other = await start(rb('scale-b', 'target: service:${{ params.service }}'), `${svc}-other`);
+  await until(other, (s) => s.phase === 'waiting_approval');
+  await other.cancel();
+
+  await approve(a);
+  await a.result();
+  expect((await a.query(statusQuery)).locks).toEqual([{ target: `service:${svc}`, state: 'released', heldBy: [] }]);
+  await until(b, (s) => s.phase === 'waiting_approval');
+  await approve(b);
+  await b.result();
+  // Nobody holds or waits: the lock workflow has ended.
+  await expect(env.client.workflow.getHandle(lockWorkflowId(`service:${svc}`)).result()).resolves.toBeUndefined();
+});
+
+test('fail fast when the runbook says so; a cancelled holder releases its lock', async () => {
+  const svc = `db-${suffix}`;
+  const holder = await start(rb('migrate', 'target: db:${{ params.service }}'), svc);
+  await until(holder, (s) => s.phase === 'waiting_approval');
+  const eager = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
+  await expect(eager.result()).rejects.toMatchObject({ cause: { type: 'LockBusy', message: `db:${svc} is locked by run ${holder.workflowId}` } });
+  await holder.cancel();
+  await expect(holder.result()).rejects.toThrow();
+  const after = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
+  await until(after, (s) => s.phase === 'waiting_approval');
+  await after.cancel();
+});
+
+test('a terminated holder does not keep the lock for ever', async () => {
+  const svc = `cache-${suffix}`;
+  const holder = await start(rb('flush', 'target: cache:${{ params.service }}'), svc);
+  await until(holder, (s) => s.phase === 'waiting_approval');
+  await holder.terminate('test');
+  // The lock checks on its holders (every minute; every second in tests); the waiting run gets it then.
+  const next = await start(rb('flush', 'target: cache:${{ params.service }}'), svc);
+  await until(next, (s) => s.phase === 'waiting_approval');
+  await next.cancel();
+});
+
+test('concurrency: at most N runs of a runbook at once', async () => {
+  const def = rb(`limited-${suffix}`, 'concurrency: 2');
+  const runs = [await start(def, 'a'), await start(def, 'b'), await start(def, 'c')];
+  await until(runs[0]!, (s) => s.phase === 'waiting_approval');
+  await until(runs[1]!, (s) => s.phase === 'waiting_approval');
+  await until(runs[2]!, (s) => s.phase === 'waiting_lock');
+  await approve(runs[0]!);
+  await until(runs[2]!, (s) => s.phase === 'waiting_approval');
+  for (const r of runs.slice(1)) await r.cancel();
+  for (const r of runs) await r.result().catch(() => undefined);
+});
+
+test('the kill switch stops mutating steps of its scope until unfrozen; read-only steps go on', async () => {
+  const def = runbookFromYaml(`
+id: frozen-${suffix}
+title: Frozen
+service: \${{ params.service }}
+params:
+  service: { type: string }
+steps:
+  - id: read
+    action: http:request
+    with: { url: "${target.url}/read" }
+  - id: change
+    action: http:request
+    with: { method: POST, url: "${target.url}/change", body: { frozen: true } }
+`);
+  const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, { workflowId: CONTROL_WORKFLOW_ID, taskQueue: w.taskQueue, args: [{}], workflowIdConflictPolicy: 'USE_EXISTING' });
+  const freeze = await env.client.workflow.executeUpdateWithStart(freezeUpdate, {
+    args: [{ scope: { kind: 'service', value: `svc-${suffix}` }, by: 'admin', reason: 'incident 42 in progress' }],
+    startWorkflowOperation: control,
+  });
+  const changesBefore = target.received.filter((r) => r.path === '/change').length;
+  const h = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+    taskQueue: w.taskQueue,
+    workflowId: `frozen-${suffix}`,
+    args: [{ runbook: def, params: { service: `svc-${suffix}` }, freezePollMs: 300 }],
+    workflowExecutionTimeout: '2m',
+  });
+  const s = await until(h, (x) => x.phase === 'frozen');
+  expect(s.steps.find((x) => x.id === 'read')?.state).toBe('succeeded');
+  expect(s.steps.find((x) => x.id === 'change')).toMatchObject({ state: 'waiting', note: `frozen by admin (service svc-${suffix}, freeze ${freeze.id}): incident 42 in progress` });
+  expect(target.received.filter((r) => r.path === '/change').length).toBe(changesBefore);
+  const handle = env.client.workflow.getHandle(CONTROL_WORKFLOW_ID);
+  await expect(handle.executeUpdate(unfreezeUpdate, { args: [{ freezeId: 'nope', by: 'admin', reason: 'x' }] })).rejects.toThrow();
+  await handle.executeUpdate(unfreezeUpdate, { args: [{ freezeId: freeze.id, by: 'admin', reason: 'incident over' }] });
+  const r = await h.result();
+  expect(r.phase).toBe('succeeded');
+  expect(target.received.filter((x) => x.path === '/change').length).toBe(changesBefore + 1);
+});
