@@ -15,6 +15,7 @@ import { startDevServer, freePort, type DevServer } from './devserver/server';
 import { loadLibrary } from './runbooks/library';
 import { RunbookLoadError } from './runbooks/errors';
 import { createRunService } from './runs/service';
+import { createControlService } from './runs/control';
 import { createWorker } from './worker/create-worker';
 import { startWorkerMetricsServer } from './worker/metrics-server';
 import { createWorkerMetrics } from './worker/metrics';
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   });
 
   const runs = createRunService({ client, config: cfg, library: () => library });
-  const app = buildApp({ runs, library: () => library, tokens: cfg.tokens, registry: new Registry(), inProgress: runs.runningByRunbook, devInbox: cfg.api.devInbox });
+  const app = buildApp({ runs, control: createControlService({ client, config: cfg }), library: () => library, tokens: cfg.tokens, registry: new Registry(), inProgress: runs.runningByRunbook, devInbox: cfg.api.devInbox });
   await app.listen({ host: cfg.api.host, port: cfg.api.port });
 
   say(`Temporal:    ${address} (namespace ${cfg.namespace})`);

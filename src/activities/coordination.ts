@@ -5,7 +5,7 @@
  */
 import type { WorkflowClient } from '@temporalio/client';
 import {
-  CONTROL_WORKFLOW_ID,
+  controlWorkflowId,
   controlStateQuery,
   freezesFor,
   LOCK_WORKFLOW,
@@ -52,7 +52,7 @@ export function createCoordinationActivities(deps: {
   /** The freezes that stop this run's mutating steps now (none when no kill switch was ever used). */
   async function checkFreeze(input: { runbookId: string; service?: string; namespace?: string }): Promise<Freeze[]> {
     try {
-      const state = await deps.workflows().getHandle(CONTROL_WORKFLOW_ID).query(controlStateQuery);
+      const state = await deps.workflows().getHandle(controlWorkflowId(deps.taskQueue())).query(controlStateQuery);
       return freezesFor(state.freezes, input);
     } catch (err) {
       if ((err as Error).name === 'WorkflowNotFoundError') return [];

@@ -15,9 +15,13 @@ import { createApiMetrics } from './metrics';
 import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
 import { devInboxRoutes } from './routes/dev-inbox';
+import { freezeRoutes } from './routes/freezes';
+import type { ControlService } from '../runs/control';
 
 export interface AppDeps {
   runs: RunService;
+  /** The kill switch; without it the /v1/freezes routes are not mounted. */
+  control?: ControlService;
   library: () => RunbookLibrary;
   tokens: readonly TokenEntry[];
   registry: Registry;
@@ -62,6 +66,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });
+  if (deps.control) freezeRoutes(app, { control: deps.control, role });
   if (deps.devInbox) devInboxRoutes(app, { role });
   return app;
 }

@@ -70,7 +70,13 @@ export const unfreezeUpdate = defineUpdate<Freeze, [{ freezeId: string; by: stri
 export const controlStateQuery = defineQuery<ControlState>('controlState');
 
 export const CONTROL_WORKFLOW = 'controlWorkflow';
-export const CONTROL_WORKFLOW_ID = 'durable-runbooks-control';
+/**
+ * One kill switch per deployment (task queue): the runs a worker fleet executes obey the switch
+ * the API of that deployment sets.
+ */
+export function controlWorkflowId(taskQueue: string): string {
+  return `durable-runbooks-control:${taskQueue}`;
+}
 
 /** Which freezes stop a run's mutating steps. */
 export function freezesFor(freezes: Freeze[], run: { runbookId: string; service?: string; namespace?: string }): Freeze[] {

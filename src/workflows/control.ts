@@ -1,5 +1,5 @@
 /**
- * `controlWorkflow`: the kill switch, one per namespace (`durable-runbooks-control`). Admins
+ * `controlWorkflow`: the kill switch, one per deployment (`durable-runbooks-control:<task queue>`). Admins
  * freeze all mutating steps or those of one scope (service, namespace, runbook) and unfreeze
  * them; each change is kept in an audit list (and in this workflow's history). Runs ask it before
  * every mutating step. It continues as new to keep its history short, carrying its state.

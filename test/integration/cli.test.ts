@@ -196,7 +196,7 @@ test('start --wait follows a run to success while a second process approves it a
   expect(status.stdout).toMatch(/^probe +http:check +succeeded +1 +\S/m);
   expect(status.stdout).toMatch(/^approve +approval +waiting +0 +waiting for approval: Restart checkout\?$/m);
   expect(status.stdout).toMatch(/^restart +http:request +pending +0$/m);
-  expect(status.stdout).toMatch(/^PENDING APPROVALS\nSTEP +REQUESTED +DEADLINE +MESSAGE\napprove +\S+ +\S+ +Restart checkout\?$/m);
+  expect(status.stdout).toMatch(/^PENDING APPROVALS\nSTEP +APPROVALS +ALLOWED +DEADLINE +MESSAGE\napprove +0\/1 +any approver +\S+ +Restart checkout\?$/m);
   expect(status.stdout).toContain(`runbook approve ${workflowId} approve`);
 
   const approve = await cli(['approve', workflowId, 'approve', '-m', 'go ahead'], { token: TOKENS.bob });
@@ -350,3 +350,18 @@ async function closedPortUrl(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+test('the kill switch: admins freeze and unfreeze with a reason, everyone sees the audit', async () => {
+  expect(await cli(['freeze', '-m', 'why'], { token: TOKENS.admin })).toMatchObject({ code: 2, stderr: expect.stringContaining('exactly one of --all, --service') });
+  expect(await cli(['freeze', '--service', 'checkout', '-m', 'incident 7'], { token: TOKENS.alice })).toMatchObject({ code: 2, stderr: expect.stringContaining('alice lacks the admin role') });
+  const frozen = await cli(['freeze', '--service', 'checkout', '-m', 'incident 7'], { token: TOKENS.admin });
+  expect({ code: frozen.code, stderr: frozen.stderr }).toEqual({ code: 0, stderr: '' });
+  const id = (/^freeze (\S+) in force: service=checkout/m.exec(frozen.stdout) as RegExpExecArray)[1] as string;
+  const listed = await cli(['freezes'], { token: TOKENS.viewer });
+  expect(listed.stdout).toMatch(new RegExp(`${id}\\s+service=checkout\\s+admin`));
+  expect(await cli(['unfreeze', 'nope', '-m', 'x'], { token: TOKENS.admin })).toMatchObject({ code: 2, stderr: expect.stringContaining("no freeze 'nope' is in force") });
+  expect(await cli(['unfreeze', id, '-m', 'incident over'], { token: TOKENS.admin })).toMatchObject({ code: 0, stdout: expect.stringContaining(`freeze ${id} lifted`) });
+  const state = await json<{ freezes: unknown[]; audit: Array<{ action: string; by: string; reason: string }> }>(['freezes'], { token: TOKENS.viewer });
+  expect(state.freezes).toEqual([]);
+  expect(state.audit.slice(-2).map((a) => [a.action, a.by, a.reason])).toEqual([['freeze', 'admin', 'incident 7'], ['unfreeze', 'admin', 'incident over']]);
+});

@@ -9,6 +9,7 @@ import { buildApp } from '../../src/api/app';
 import { loadConfig, sha256, type AppConfig } from '../../src/config/load';
 import type { RunbookLibrary } from '../../src/runbooks/library';
 import { createRunService } from '../../src/runs/service';
+import { createControlService } from '../../src/runs/control';
 import { createTestWorker, type TestWorker } from './runbook-worker';
 import type { WebhookTarget } from '../../src/activities/notify/webhook';
 
@@ -43,7 +44,7 @@ export async function startApiStack(env: TestWorkflowEnvironment, library: Runbo
     ],
   };
   const runs = createRunService({ client: env.client, config, library: () => library });
-  const app = buildApp({ runs, library: () => library, tokens: config.tokens, registry: new Registry(), inProgress: runs.runningByRunbook });
+  const app = buildApp({ runs, control: createControlService({ client: env.client, config }), library: () => library, tokens: config.tokens, registry: new Registry(), inProgress: runs.runningByRunbook });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const running = worker.worker.run();
   return {

@@ -2,7 +2,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
-import { CONTROL_WORKFLOW, CONTROL_WORKFLOW_ID, freezeUpdate, lockWorkflowId, unfreezeUpdate } from '../../src/shared/coordination';
+import { CONTROL_WORKFLOW, controlWorkflowId, freezeUpdate, lockWorkflowId, unfreezeUpdate } from '../../src/shared/coordination';
 import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
 import type { RunStatus } from '../../src/shared/status';
 import { startReceiver, type Receiver } from '../support/http-receiver';
@@ -138,7 +138,7 @@ steps:
     action: http:request
     with: { method: POST, url: "${target.url}/change", body: { frozen: true } }
 `);
-  const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, { workflowId: CONTROL_WORKFLOW_ID, taskQueue: w.taskQueue, args: [{}], workflowIdConflictPolicy: 'USE_EXISTING' });
+  const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, { workflowId: controlWorkflowId(w.taskQueue), taskQueue: w.taskQueue, args: [{}], workflowIdConflictPolicy: 'USE_EXISTING' });
   const freeze = await env.client.workflow.executeUpdateWithStart(freezeUpdate, {
     args: [{ scope: { kind: 'service', value: `svc-${suffix}` }, by: 'admin', reason: 'incident 42 in progress' }],
     startWorkflowOperation: control,
@@ -154,7 +154,7 @@ steps:
   expect(s.steps.find((x) => x.id === 'read')?.state).toBe('succeeded');
   expect(s.steps.find((x) => x.id === 'change')).toMatchObject({ state: 'waiting', note: `frozen by admin (service svc-${suffix}, freeze ${freeze.id}): incident 42 in progress` });
   expect(target.received.filter((r) => r.path === '/change').length).toBe(changesBefore);
-  const handle = env.client.workflow.getHandle(CONTROL_WORKFLOW_ID);
+  const handle = env.client.workflow.getHandle(controlWorkflowId(w.taskQueue));
   await expect(handle.executeUpdate(unfreezeUpdate, { args: [{ freezeId: 'nope', by: 'admin', reason: 'x' }] })).rejects.toThrow();
   await handle.executeUpdate(unfreezeUpdate, { args: [{ freezeId: freeze.id, by: 'admin', reason: 'incident over' }] });
   const r = await h.result();

@@ -130,6 +130,8 @@ export class ApprovalGates {
     this.open.set(step.id, gate);
     this.state.status.pendingApprovals.push(gate.pending);
     this.state.setPhase(o.retroactive ? 'awaiting_retroactive_approval' : 'waiting_approval');
+    // The gate's own step waits (a re-approval or a retroactive one reopens a finished step: leave it).
+    if (this.state.step(step.id).state === 'running') this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${o.message}` });
     const done = (): boolean => gate.rejection !== undefined || gate.votes.size - excluded >= o.needed;
     try {
       let decided = await condition(done, timeoutMs);
