@@ -20,6 +20,11 @@ export interface PlanStep {
   /** Inputs with templates resolved; `<steps.x.output.y>` marks what only the run knows. */
   inputs?: JsonValue;
   message?: string;
+  /** For approvals: who, how many, what a deadline does, which steps the decision covers. */
+  approval?: { approvers: string[] | 'any approver'; required: number; onTimeout: string; guards: string[]; emergency: boolean };
+  /** For mutating steps with an undo: the undo's action. */
+  undo?: string;
+  onFailure?: string;
   wait?: string;
   until?: string;
   steps?: PlanStep[];
@@ -27,6 +32,9 @@ export interface PlanStep {
 
 export interface Plan {
   runbook: { id: string; title: string; version: string };
+  /** The lock the run takes (its target), and the runbook's concurrency limit. */
+  target?: string;
+  concurrency?: number;
   params: Record<string, ParamValue>;
   steps: PlanStep[];
   mutatingSteps: string[];
@@ -49,15 +57,21 @@ function planStep(step: Step, scope: Record<string, unknown>, parentRuns: PlanSt
     mutating: 'mutating' in step ? step.mutating : false,
     runs,
     ...(step.when !== undefined ? { when: step.when } : {}),
+    ...(step.onFailure !== 'fail' ? { onFailure: step.onFailure } : {}),
   };
   switch (step.kind) {
     case 'action':
+      return { ...base, action: step.action, inputs: toPlainJson(render(step.with, scope)), ...(step.undo ? { undo: step.undo.action } : {}) };
     case 'notify':
       return { ...base, action: step.action, inputs: toPlainJson(render(step.with, scope)) };
     case 'verify':
       return { ...base, action: step.action, inputs: toPlainJson(render(step.with, scope)), until: step.until };
     case 'approval':
-      return { ...base, message: toText(render(step.message, scope)) };
+      return {
+        ...base,
+        message: toText(render(step.message, scope)),
+        approval: { approvers: step.approvers ?? 'any approver', required: step.required, onTimeout: step.onTimeout, guards: step.guards, emergency: step.emergency !== undefined },
+      };
     case 'wait':
       return { ...base, wait: formatDuration(step.durationMs) };
     case 'parallel':
@@ -75,6 +89,8 @@ export function planRun(runbook: RunbookDefinition, params: Record<string, Param
   const steps = runbook.steps.map((s) => planStep(s, scope, 'yes'));
   const body = {
     runbook: { id: runbook.id, title: runbook.title, version: runbook.version },
+    ...(runbook.target ? { target: toText(render(runbook.target, scope)) } : {}),
+    ...(runbook.concurrency ? { concurrency: runbook.concurrency } : {}),
     params,
     steps,
     mutatingSteps: mutating(steps),
