@@ -2,12 +2,13 @@
  * Records the event histories of representative runs into test/histories/, for the replay test
  * (test/unit/replay.test.ts) that fails when a code change would break runs already in flight.
  *
- *   npm run build && node dist/scripts/record-histories.js
+ *   npm run record-histories            (records the scenarios that have no file yet)
+ *   npm run record-histories -- --force (records them all again)
  *
  * Re-record only on purpose (a deliberate, patched change of behaviour); keep the old files
  * when runs of the old shape may still be in flight.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -20,7 +21,8 @@ import { projectRoot } from '../src/devserver/cli';
 import { freePort, startDevServer } from '../src/devserver/server';
 import { loadRunbookText } from '../src/runbooks/load';
 import { RUNBOOK_WORKFLOW } from '../src/shared/constants';
-import { decideApprovalUpdate, statusQuery } from '../src/shared/messages';
+import { decideApprovalUpdate, decideStepUpdate, statusQuery } from '../src/shared/messages';
+import type { StepDecision } from '../src/shared/status';
 import type { RunbookWorkflowInput } from '../src/shared/workflow-types';
 import { createWorkerMetrics } from '../src/worker/metrics';
 
@@ -68,7 +70,34 @@ steps:
 `;
 }
 
+/** Issue 3's semantics: N-of-M approvals, emergency, target lock, undo, paused step. */
+function runbookV2Yaml(url: string): string {
+  return `
+id: replay-v2
+title: Replay v2
+target: service:\${{ params.service }}
+concurrency: 3
+params:
+  service: { type: string, default: checkout }
+steps:
+  - id: gate
+    approval: { message: ok?, approvers: [bob, carol], required: 2, emergency: { retroactiveWithin: 10m } }
+    timeout: 10m
+  - id: scale
+    action: http:request
+    with: { method: POST, url: "${url}/scale" }
+    undo: { action: http:request, with: { method: POST, url: "${url}/unscale" } }
+  - id: deploy
+    action: http:request
+    with: { method: POST, url: "${url}/gone" }
+    retry: { maxAttempts: 1 }
+    onFailure: pause
+`;
+}
+
 async function main(): Promise<void> {
+  // Existing histories are kept: they stand for runs of earlier code that may still be in flight.
+  const force = process.argv.includes('--force');
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let warming = 0;
   const target = createServer((req, res) => {
@@ -92,12 +121,13 @@ async function main(): Promise<void> {
       secrets: createSecretResolver({ env: {} }),
       webhookTargets: { default: { url: `${url}/notify` } },
       runUrl: (id) => `http://localhost:8233/namespaces/default/workflows/${id}`,
-      library: () => ({ dir: '', runbooks: new Map([[runbook.id, runbook]]), files: new Map() }),
+      library: () => ({ dir: '', runbooks: new Map([[runbook.id, runbook], [v2.id, v2]]), files: new Map() }),
       metrics,
     }),
     sinks: metrics.sinks,
   });
   const runbook = loadRunbookText(runbookYaml(url), 'replay-sample.yaml');
+  const v2 = loadRunbookText(runbookV2Yaml(url), 'replay-v2.yaml');
   const trigger = { source: 'api' as const, requestedBy: 'alice' };
 
   const scenarios: Array<{ name: string; input: RunbookWorkflowInput; act: (id: string) => Promise<void> }> = [
@@ -106,7 +136,41 @@ async function main(): Promise<void> {
     { name: 'dry-run', input: { runbook, params: { service: 'checkout' }, dryRun: true, trigger }, act: async () => undefined },
     { name: 'cancelled', input: { runbook, params: { service: 'checkout' }, trigger }, act: async (id) => { await waitForApproval(id); await client.workflow.getHandle(id).cancel(); } },
     { name: 'by-id', input: { runbookId: 'replay-sample', params: {} }, act: (id) => decide(id, 'approve') },
+    {
+      name: 'v2-two-approvals-abort-undo',
+      input: { runbook: v2, params: { service: 'a' }, trigger },
+      act: async (id) => {
+        await vote(id, 'gate', 'bob');
+        await vote(id, 'gate', 'carol');
+        await stepDecision(id, { stepId: 'deploy', action: 'abort', actor: 'oncall', reason: 'recorded' });
+      },
+    },
+    {
+      name: 'v2-emergency-skip-retroactive',
+      input: { runbook: v2, params: { service: 'b' }, trigger, emergency: true },
+      act: async (id) => {
+        await vote(id, 'gate', 'bob');
+        await stepDecision(id, { stepId: 'deploy', action: 'skip', actor: 'oncall', reason: 'recorded' });
+        await vote(id, 'gate', 'carol', 'awaiting_retroactive_approval');
+      },
+    },
   ];
+
+  async function waitForPhase(id: string, phase: string): Promise<void> {
+    for (;;) {
+      const s = await client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
+      if (s?.phase === phase) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  async function vote(id: string, stepId: string, actor: string, phase = 'waiting_approval'): Promise<void> {
+    await waitForPhase(id, phase);
+    await client.workflow.getHandle(id).executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision: 'approve', actor }] });
+  }
+  async function stepDecision(id: string, d: StepDecision): Promise<void> {
+    await waitForPhase(id, 'paused');
+    await client.workflow.getHandle(id).executeUpdate(decideStepUpdate, { args: [d] });
+  }
 
   async function waitForApproval(id: string): Promise<void> {
     for (;;) {
@@ -122,12 +186,13 @@ async function main(): Promise<void> {
 
   await worker.runUntil(async () => {
     for (const s of scenarios) {
+      const file = join(projectRoot(), 'test/histories', `runbook-${s.name}.json`);
+      if (existsSync(file) && !force) continue;
       const id = `replay-${s.name}`;
       const handle = await client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue: TASK_QUEUE, workflowId: id, args: [s.input] });
       await s.act(id);
       await handle.result().catch(() => undefined);
       const history = await handle.fetchHistory();
-      const file = join(projectRoot(), 'test/histories', `runbook-${s.name}.json`);
       // The same JSON form as `temporal workflow show --output json`, so either tool can record.
       writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
       console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
