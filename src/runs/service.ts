@@ -215,14 +215,11 @@ export function createRunService(deps: RunServiceDeps) {
     }, `no run '${workflowId}'`);
   }
 
-  async function decide(workflowId: string, d: { stepId: string; decision: 'approve' | 'reject'; comment?: string; actor: string; via: DecisionChannel }): Promise<ApprovalDecisionResult> {
+  /** Sends a decision to a run; a refusal by the run's validator is a 409 naming the step. */
+  async function decision<T>(workflowId: string, send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
     return call(async () => {
       try {
-        return await client.workflow.getHandle(workflowId).executeUpdate(decideApprovalUpdate, {
-          args: [d],
-          // The same person sending the same decision twice is one decision.
-          updateId: `${d.stepId}:${d.actor}:${d.decision}`,
-        });
+        return await send(client.workflow.getHandle(workflowId));
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) throw new RunError('conflict', err.cause?.message ?? err.message, 'stepId');
         if (err instanceof WorkflowNotFoundError) throw err;
@@ -232,18 +229,19 @@ export function createRunService(deps: RunServiceDeps) {
     }, `no run '${workflowId}'`);
   }
 
+  async function decide(workflowId: string, d: { stepId: string; decision: 'approve' | 'reject'; comment?: string; actor: string; via: DecisionChannel }): Promise<ApprovalDecisionResult> {
+    return decision(workflowId, async (h) => {
+      // The same person sending the same decision to the same opening of a gate twice (a retried
+      // request) is one decision; a gate opened again (inputs changed) takes a new one.
+      const status = await h.query(statusQuery);
+      const opened = status.pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
+      return h.executeUpdate(decideApprovalUpdate, { args: [d], ...(opened ? { updateId: `${d.stepId}:${opened}:${d.actor}:${d.decision}` } : {}) });
+    });
+  }
+
   /** Retry, skip or abort a paused step. */
   async function decideStep(workflowId: string, d: StepDecision & { via: DecisionChannel }): Promise<{ stepId: string; accepted: true }> {
-    return call(async () => {
-      try {
-        return await client.workflow.getHandle(workflowId).executeUpdate(decideStepUpdate, { args: [d] });
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw new RunError('conflict', err.cause?.message ?? err.message, 'stepId');
-        if (err instanceof WorkflowNotFoundError) throw err;
-        if (/already completed|closed/i.test((err as Error).message)) throw new RunError('conflict', 'the run has already finished');
-        throw err;
-      }
-    }, `no run '${workflowId}'`);
+    return decision(workflowId, (h) => h.executeUpdate(decideStepUpdate, { args: [d] }));
   }
 
   async function cancel(workflowId: string): Promise<void> {

@@ -59,7 +59,20 @@ steps:
     action: http:request
     with: { method: POST, url: "${target.url}/restart", body: { service: "\${{ params.service }}", replicas: "\${{ params.replicas }}" } }
 `);
-  stack = await startApiStack(env, libraryOf(rb));
+  const rebind = runbookFromYaml(`
+id: rebind
+title: Rebind
+steps:
+  - id: gate
+    approval: { message: "delete a pod?" }
+  - id: pods
+    action: http:check
+    with: { url: "${target.url}/health" }
+  - id: delete
+    action: http:request
+    with: { method: POST, url: "${target.url}/restart", body: { status: "\${{ steps.pods.output.status }}" } }
+`);
+  stack = await startApiStack(env, libraryOf(rb, rebind));
 });
 
 afterAll(async () => {
@@ -90,7 +103,7 @@ test('auth: no token 401, wrong role 403, identity from the token', async () => 
 test('runbooks: list, show, plan; unknown 404; bad params 400 naming the field', async () => {
   const list = await api('GET', '/v1/runbooks', { token: TOKENS.viewer });
   expect(list.status).toBe(200);
-  expect((list.body.runbooks as Array<{ id: string }>).map((r) => r.id)).toEqual(['restart-service']);
+  expect((list.body.runbooks as Array<{ id: string }>).map((r) => r.id)).toEqual(['restart-service', 'rebind']);
   expect((await api('GET', '/v1/runbooks/restart-service', { token: TOKENS.viewer })).body).toMatchObject({ id: 'restart-service', steps: expect.any(Array) });
   expect(await api('GET', '/v1/runbooks/nope', { token: TOKENS.viewer })).toMatchObject({ status: 404, body: { field: 'id' } });
 
@@ -163,6 +176,22 @@ test('a run started over HTTP is approved by another person and finishes', async
     }
     await new Promise((r) => setTimeout(r, 200)); // visibility is eventually consistent
   }
+});
+
+test('a gate opened again (its covered inputs changed) takes the same approver\'s new decision over HTTP', async () => {
+  const started = await api('POST', '/v1/runs', { token: TOKENS.alice, body: { runbook: 'rebind' } });
+  const id = started.body.workflowId as string;
+  await waitForPhase(id, 'waiting_approval');
+  expect((await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'gate', decision: 'approve' } })).body).toMatchObject({ outcome: 'approved' });
+  for (;;) {
+    const r = await api('GET', `/v1/runs/${id}`, { token: TOKENS.viewer });
+    const run = r.body.run as { phase: string; steps: Array<{ id: string; state: string }> };
+    if (run.phase === 'waiting_approval' && run.steps.some((st) => st.id === 'delete' && st.state === 'waiting')) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  expect((await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'gate', decision: 'approve' } })).body).toMatchObject({ outcome: 'approved' });
+  const done = await waitForPhase(id, 'succeeded', 'COMPLETED');
+  expect((done.run as { decisions: unknown[] }).decisions).toHaveLength(2);
 });
 
 test('idempotency key: same request gives the same run; a different request with the key is a conflict', async () => {
