@@ -29,6 +29,9 @@ export function compileApproval(
   }
   if (onTimeout === 'escalate' && !a.escalation) report([...path, 'escalation'], 'onTimeout: escalate needs escalation (approvers, timeout)');
   if (a.escalation && onTimeout !== 'escalate') report([...path, 'escalation'], 'escalation is only used with onTimeout: escalate');
+  if (common.onFailure !== 'fail') {
+    report([...path.slice(0, -1), 'onFailure'], 'an approval ends in a decision, not a failure: say what a deadline does with approval.onTimeout');
+  }
   if (a.emergency && required < 2) report([...path, 'emergency'], 'an emergency approval defers the approvals after the first: it needs required of 2 or more');
   return {
     ...common,

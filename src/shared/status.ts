@@ -85,7 +85,7 @@ export interface GateOutcome {
   stepId: string;
   mode: 'normal' | 'emergency' | 'continued-without-decision';
   /** For emergency gates: the approvals asked for afterwards. */
-  retroactive?: 'pending' | 'approved' | 'rejected' | 'overdue';
+  retroactive?: 'pending' | 'approved' | 'rejected' | 'overdue' | 'not-asked';
 }
 
 export interface RunStatus {

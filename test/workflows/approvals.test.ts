@@ -94,6 +94,8 @@ test('a deadline aborts by default, continues only when written, escalates with 
   const continued = await run(gated('{ message: go?, onTimeout: continue }', '1s'), {}, async () => undefined);
   expect(continued.status.phase).toBe('succeeded');
   expect(continued.status.gates).toEqual([{ stepId: 'gate', mode: 'continued-without-decision' }]);
+  // Not approved: the step records that it was passed without a decision.
+  expect(continued.status.steps.find((s) => s.id === 'gate')).toMatchObject({ state: 'skipped', note: 'no decision within 1s: continued, as the runbook says' });
 
   const before = target.received.filter((r) => r.path === '/notify').length;
   const escalated = await run(

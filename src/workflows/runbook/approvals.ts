@@ -17,6 +17,8 @@ interface Gate {
   /** null: anyone with the approver role (the API checks roles). */
   allowed: Set<string> | null;
   votes: Map<string, ApprovalDecisionRecord>;
+  /** Earlier voters counted in votes (so they cannot vote again) but not toward this opening. */
+  excluded: number;
   rejection?: ApprovalDecisionRecord;
 }
 
@@ -94,7 +96,7 @@ export class ApprovalGates {
     gate.votes.set(record.actor, record);
     gate.pending.approvals.push({ actor: record.actor, at: record.at, ...(record.comment ? { comment: record.comment } : {}) });
     this.state.publish();
-    return { stepId: d.stepId, accepted: true, outcome: gate.votes.size >= gate.pending.required ? 'approved' : 'pending' };
+    return { stepId: d.stepId, accepted: true, outcome: gate.votes.size - gate.excluded >= gate.pending.required ? 'approved' : 'pending' };
   }
 
   /**
@@ -113,6 +115,7 @@ export class ApprovalGates {
       step,
       allowed,
       votes: new Map((o.exclude ?? []).map((a) => [a, { decision: 'approve', actor: a, via: 'api', at: '' }])),
+      excluded: (o.exclude ?? []).length,
       pending: {
         stepId: step.id,
         message: o.message,
@@ -126,7 +129,7 @@ export class ApprovalGates {
         retroactive: o.retroactive ?? false,
       },
     };
-    const excluded = gate.votes.size;
+    const excluded = gate.excluded;
     this.open.set(step.id, gate);
     this.state.status.pendingApprovals.push(gate.pending);
     this.state.setPhase(o.retroactive ? 'awaiting_retroactive_approval' : 'waiting_approval');

@@ -8,8 +8,10 @@ import type { RunbookDefinition, Step } from '../../shared/model';
 function upgrade(step: Step): Step {
   if (step.kind === 'parallel') return { ...step, steps: step.steps.map(upgrade) };
   if (step.kind !== 'approval') return step;
-  // Before N-of-M approvals: one approval by anyone, abort on timeout, no bound inputs.
-  return { ...step, required: step.required ?? 1, onTimeout: step.onTimeout ?? 'abort', guards: step.guards ?? [] };
+  // Before N-of-M approvals: one approval by anyone, no bound inputs; a timeout aborted, unless
+  // the step said onFailure: continue, which then meant going on without a decision.
+  const onTimeout = step.onTimeout ?? (step.onFailure === 'continue' ? 'continue' : 'abort');
+  return { ...step, required: step.required ?? 1, onTimeout, guards: step.guards ?? [] };
 }
 
 export function upgradeRunbook(rb: RunbookDefinition): RunbookDefinition {

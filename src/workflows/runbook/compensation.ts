@@ -18,6 +18,11 @@ export class Compensations {
     if (step.undo) this.stack.push(step);
   }
 
+  /** Forget the undos: the run's changes are final. */
+  clear(): void {
+    this.stack.length = 0;
+  }
+
   get size(): number {
     return this.stack.length;
   }

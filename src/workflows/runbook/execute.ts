@@ -21,6 +21,7 @@ export { APPROVAL_REJECTED };
 /** Approval outcomes are decisions by people: never continued past or paused on. */
 const DECISIONS = new Set([APPROVAL_REJECTED, APPROVAL_TIMEOUT]);
 
+/** What a step records; `wouldDo` marks a step that did not happen (dry run, or passed undecided): skipped. */
 type Done = { output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true };
 
 const NOTIFY_RETRY: RetrySpec = { maxAttempts: 3, initialIntervalMs: 1000, backoff: 2 };
@@ -39,10 +40,14 @@ export class Executor {
   }
 
   /** Sends a notification from the run itself (escalations); a failure to notify does not fail the run. */
+  private notices = 0;
+
   async notify(target: string, message: string): Promise<void> {
     if (this.state.status.dryRun) return;
+    // Each notice its own idempotency key (<run>/notice-<n>), so receivers that honour keys keep them all.
+    const id = `notice-${++this.notices}`;
     const ref: ActionRef = { action: 'notify:webhook', activity: 'notifyWebhook', mutating: false, with: {} };
-    await callAction({ ...ref, id: 'escalation', retry: NOTIFY_RETRY, timeoutMs: 30_000 }, { target, message, severity: 'warning' }, this.runInfo()).catch(
+    await callAction({ ...ref, id, retry: NOTIFY_RETRY, timeoutMs: 30_000 }, { target, message, severity: 'warning' }, this.runInfo()).catch(
       () => undefined,
     );
   }
@@ -139,7 +144,9 @@ export class Executor {
         const waitStart = Date.now();
         let outcome = 'approve';
         try {
-          return { note: await this.gateSteps.pass(step, message) };
+          const passed = await this.gateSteps.pass(step, message);
+          // Passed without a decision (onTimeout: continue): recorded as skipped, not as approved.
+          return passed.undecided ? { note: passed.note, wouldDo: true } : { note: passed.note };
         } catch (err) {
           outcome = describeFailure(err).type === APPROVAL_REJECTED ? 'reject' : 'timeout';
           throw err;

@@ -55,15 +55,18 @@ export class GateSteps {
     throw ApplicationFailure.create({ message: `no decision within ${formatDuration(waited)}${r.escalated ? ' (after escalation)' : ''}`, type: APPROVAL_TIMEOUT, nonRetryable: true });
   }
 
-  /** Runs an approval step; returns the note to record, or throws to end the run. */
-  async pass(step: ApprovalStep, message: string): Promise<string> {
+  /**
+   * Runs an approval step; returns the note to record (and whether the gate was passed without a
+   * decision, which the step records as skipped), or throws to end the run.
+   */
+  async pass(step: ApprovalStep, message: string): Promise<{ note: string; undecided?: true }> {
     const emergency = this.state.status.emergency && step.emergency !== undefined;
     const guards = this.guards(step);
     const onEscalate = this.escalation(step);
     const r = await this.gates.decide(step, { message, needed: emergency ? 1 : step.required, guards, ...(onEscalate ? { onEscalate } : {}) });
     if (r.outcome === 'timeout' && step.onTimeout === 'continue') {
       this.state.status.gates.push({ stepId: step.id, mode: 'continued-without-decision' });
-      return `no decision within ${formatDuration(step.timeoutMs)}: continued, as the runbook says`;
+      return { note: `no decision within ${formatDuration(step.timeoutMs)}: continued, as the runbook says`, undecided: true };
     }
     if (r.outcome !== 'approved') this.fail(step, r);
     for (const g of guards) this.bindings.set(g.stepId, { gate: step, inputs: canonicalJson(g.inputs) });
@@ -71,7 +74,7 @@ export class GateSteps {
     this.state.status.gates.push(outcome);
     if (emergency) this.emergencies.push({ step, voters: r.votes.map((v) => v.actor), outcome });
     const by = r.votes.map((v) => `${v.actor} via ${v.via}${v.comment ? `: ${v.comment}` : ''}`).join('; ');
-    return `approved by ${by}${emergency ? ` (emergency: ${step.required - 1} more approval(s) asked for afterwards)` : ''}`;
+    return { note: `approved by ${by}${emergency ? ` (emergency: ${step.required - 1} more approval(s) asked for afterwards)` : ''}` };
   }
 
   /** Before a guarded step runs: its inputs must be those the approvers saw, or they are asked again. */
@@ -89,6 +92,11 @@ export class GateSteps {
     if (r.outcome !== 'approved') this.fail(b.gate, r);
     b.inputs = canonicalJson(now);
     this.state.updateStep(stepId, { state: 'running', note: `re-approved by ${r.votes.map((v) => v.actor).join(', ')}` });
+  }
+
+  /** A run that failed or was cancelled before asking: its emergency changes were undone or never made. */
+  markUnasked(): void {
+    for (const e of this.emergencies) if (e.outcome.retroactive === 'pending') e.outcome.retroactive = 'not-asked';
   }
 
   /** After the change: the approvals emergency gates deferred. Recorded; the change stands. */

@@ -62,6 +62,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     // Dry runs change nothing, so they take no locks.
     if (!state.status.dryRun) await locks.acquireAll();
     await executor.runAll(runbook.steps);
+    // The change is done: nothing after this point (a cancel during retroactive approval) undoes it.
+    compensations.clear();
     await locks.releaseAll();
     await gateSteps.retroactive();
     state.setPhase('succeeded');
@@ -74,6 +76,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     // Undo what was changed, whatever ended the run; cancellation cannot interrupt it.
     await compensations.rollback();
     await locks.releaseAll();
+    gateSteps.markUnasked();
     state.setPhase(phase);
     finish(state, trigger, phase);
     throw err;
