@@ -38,6 +38,12 @@ ${head}
 params:
   service: { type: string }
 steps:
+  - id: read
+    action: http:request
+    with: { url: "${target.url}/read" }
+  - id: prepare
+    action: http:request
+    with: { method: POST, url: "${target.url}/change", body: { service: "\${{ params.service }}", step: prepare } }
   - id: gate
     approval: { message: go? }
   - id: change
@@ -64,14 +70,15 @@ async function until(handle: WorkflowHandle, pred: (s: RunStatus) => boolean): P
 
 const approve = (h: WorkflowHandle) => h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
 
-test('two runs of different runbooks on one target never overlap; the second waits and says for whom', async () => {
+test('two runs of different runbooks on one target never overlap; the second waits at its first change and says for whom', async () => {
   const svc = `pay-${suffix}`;
   const a = await start(rb('restart-a', 'target: service:${{ params.service }}'), svc);
   await until(a, (s) => s.phase === 'waiting_approval');
   const b = await start(rb('scale-b', 'target: service:${{ params.service }}'), svc);
   const waiting = await until(b, (s) => s.phase === 'waiting_lock' && (s.locks[0]?.heldBy.length ?? 0) > 0);
   expect(waiting.locks).toEqual([{ target: `service:${svc}`, state: 'waiting', heldBy: [a.workflowId] }]);
-  expect(waiting.steps.every((s) => s.state === 'pending')).toBe(true);
+  // Read-only steps ran; the first change waits for the lock.
+  expect(waiting.steps.map((s) => [s.id, s.state])).toEqual([['read', 'succeeded'], ['prepare', 'running'], ['gate', 'pending'], ['change', 'pending']]);
   // Another target is not blocked.
   const other = await start(rb('scale-b', 'target: service:${{ params.service }}'), `${svc}-other`);
   await until(other, (s) => s.phase === 'waiting_approval');
@@ -92,7 +99,7 @@ test('fail fast when the runbook says so; a cancelled holder releases its lock',
   const holder = await start(rb('migrate', 'target: db:${{ params.service }}'), svc);
   await until(holder, (s) => s.phase === 'waiting_approval');
   const eager = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
-  await expect(eager.result()).rejects.toMatchObject({ cause: { type: 'LockBusy', message: `db:${svc} is locked by run ${holder.workflowId}` } });
+  await expect(eager.result()).rejects.toMatchObject({ cause: { type: 'LockBusy', message: `step 'prepare' failed: db:${svc} is locked by run ${holder.workflowId}` } });
   await holder.cancel();
   await expect(holder.result()).rejects.toThrow();
   const after = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
@@ -114,12 +121,20 @@ test('a terminated holder does not keep the lock for ever', async () => {
 test('concurrency: at most N runs of a runbook at once', async () => {
   const def = rb(`limited-${suffix}`, 'concurrency: 2');
   const runs = [await start(def, 'a'), await start(def, 'b'), await start(def, 'c')];
-  await until(runs[0]!, (s) => s.phase === 'waiting_approval');
-  await until(runs[1]!, (s) => s.phase === 'waiting_approval');
-  await until(runs[2]!, (s) => s.phase === 'waiting_lock');
-  await approve(runs[0]!);
-  await until(runs[2]!, (s) => s.phase === 'waiting_approval');
-  for (const r of runs.slice(1)) await r.cancel();
+  // Whichever two reach their first change first hold the slots; the third waits for one.
+  const phases = async (): Promise<string[]> => Promise.all(runs.map(async (r) => (await r.query(statusQuery)).phase));
+  let now: string[];
+  for (;;) {
+    now = await phases();
+    if (now.filter((p) => p === 'waiting_approval').length === 2 && now.includes('waiting_lock')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const waiter = runs[now.indexOf('waiting_lock')]!;
+  const holder = runs[now.indexOf('waiting_approval')]!;
+  await approve(holder);
+  await holder.result();
+  await until(waiter, (s) => s.phase === 'waiting_approval');
+  for (const r of runs) if (r !== holder) await r.cancel();
   for (const r of runs) await r.result().catch(() => undefined);
 });
 

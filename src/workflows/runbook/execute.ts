@@ -20,6 +20,8 @@ export { APPROVAL_REJECTED };
 
 /** Approval outcomes are decisions by people: never continued past or paused on. */
 const DECISIONS = new Set([APPROVAL_REJECTED, APPROVAL_TIMEOUT]);
+/** Lock outcomes are about other runs, not the step: never continued past or paused on, and the run fails with their type. */
+const LOCK_FAILURES = new Set(['LockBusy', 'LockTimeout', 'LockUnavailable']);
 
 /** What a step records; `wouldDo` marks a step that did not happen (dry run, or passed undecided): skipped. */
 type Done = { output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true };
@@ -32,6 +34,8 @@ export class Executor {
     private readonly gateSteps: GateSteps,
     private readonly decisions: StepDecisions,
     private readonly compensations: Compensations,
+    /** Takes the run's locks (once) before its first change. */
+    private readonly beforeMutation: () => Promise<void>,
     private readonly freezePollMs = 10_000,
   ) {}
 
@@ -81,7 +85,7 @@ export class Executor {
         const f = describeFailure(err);
         const error = { message: f.message, ...(f.type ? { type: f.type } : {}) };
         this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), attempts: before + f.attempts, error });
-        const decision = f.type !== undefined && DECISIONS.has(f.type);
+        const decision = f.type !== undefined && (DECISIONS.has(f.type) || LOCK_FAILURES.has(f.type));
         if (step.onFailure === 'pause' && step.pause && !decision) {
           const escalateTo = step.pause.escalateTo;
           const d = await this.decisions.waitFor(step.id, error, step.pause.timeoutMs, escalateTo
@@ -103,7 +107,7 @@ export class Executor {
         this.state.status.error = { ...error, stepId: step.id };
         throw ApplicationFailure.create({
           message: `step '${step.id}' failed: ${f.message}`,
-          type: f.type === APPROVAL_REJECTED ? APPROVAL_REJECTED : STEP_FAILED,
+          type: f.type === APPROVAL_REJECTED || (f.type !== undefined && LOCK_FAILURES.has(f.type)) ? f.type : STEP_FAILED,
           nonRetryable: true,
         });
       }
@@ -126,6 +130,7 @@ export class Executor {
           return { note: `dry run: would call ${step.action} with ${toText(input)}`, attempts: 0, wouldDo: true };
         }
         if (step.mutating) {
+          await this.beforeMutation();
           // Runs started before the kill switch existed replay without asking it.
           if (patched('kill-switch')) await waitWhileFrozen(this.state, step.id, this.freezePollMs);
           await this.gateSteps.checkBinding(step.id, step.action, input);

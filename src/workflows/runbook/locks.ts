@@ -1,6 +1,7 @@
 /**
  * A run's locks: its target (one mutating run per target, across runbooks) and its runbook's
- * concurrency slot. Asked for before the first step, released however the run ends, and shown in
+ * concurrency slot. Asked for just before the first mutating step (diagnostics and approvals
+ * never wait for another run's change), released however the run ends, and shown in
  * the status ("waiting for lock held by run X") while waited for. Lock workflows also free the
  * places of runs that ended without releasing, so a crash or terminate never leaves a lock stuck.
  */
@@ -19,6 +20,7 @@ const { requestLock } = proxyActivities<{ requestLock(i: { target: string } & Lo
 export class RunLocks {
   private readonly answers = new Map<string, LockAnswer>();
   private readonly held: string[] = [];
+  private acquiring: Promise<void> | undefined;
 
   constructor(private readonly state: RunState) {}
 
@@ -42,9 +44,13 @@ export class RunLocks {
     return out;
   }
 
-  async acquireAll(): Promise<void> {
-    // Always in the same order (sorted), so two runs never wait on each other's second lock.
-    for (const w of this.wanted().sort((a, b) => a.target.localeCompare(b.target))) await this.acquire(w.target, w.capacity);
+  /** Takes every lock the runbook asks for, once (later calls wait for the same acquisition). */
+  acquireAll(): Promise<void> {
+    this.acquiring ??= (async () => {
+      // Always in the same order (sorted), so two runs never wait on each other's second lock.
+      for (const w of this.wanted().sort((a, b) => a.target.localeCompare(b.target))) await this.acquire(w.target, w.capacity);
+    })();
+    return this.acquiring;
   }
 
   private async acquire(target: string, capacity: number): Promise<void> {

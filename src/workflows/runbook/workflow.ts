@@ -3,7 +3,7 @@
  * The runbook definition arrives in the input (or is resolved once by an activity), so history
  * pins the version a run uses; every side effect is a catalog activity.
  */
-import { ApplicationFailure, isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SA } from '../../shared/constants';
 import { statusQuery } from '../../shared/messages';
 import type { TriggerInfo } from '../../shared/model';
@@ -55,12 +55,15 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const compensations = new Compensations(state);
   // Escalation notices go out through the executor's notify (called only once steps run).
   const gateSteps: GateSteps = new GateSteps(state, gates, (target, message): Promise<void> => executor.notify(target, message));
-  const executor: Executor = new Executor(state, gateSteps, decisions, compensations, input.freezePollMs);
   const locks = new RunLocks(state);
   locks.install();
+  // Runs started before this change took their locks before the first step; newer ones just
+  // before the first mutating step. Dry runs change nothing, so they take none.
+  const lazyLocks = patched('locks-at-first-mutation');
+  const beforeMutation = (): Promise<void> => (lazyLocks && !state.status.dryRun ? locks.acquireAll() : Promise.resolve());
+  const executor: Executor = new Executor(state, gateSteps, decisions, compensations, beforeMutation, input.freezePollMs);
   try {
-    // Dry runs change nothing, so they take no locks.
-    if (!state.status.dryRun) await locks.acquireAll();
+    if (!lazyLocks && !state.status.dryRun) await locks.acquireAll();
     await executor.runAll(runbook.steps);
     // The change is done: nothing after this point (a cancel during retroactive approval) undoes it.
     compensations.clear();
