@@ -154,6 +154,16 @@ async function main(): Promise<void> {
         await vote(id, 'gate', 'carol', 'awaiting_retroactive_approval');
       },
     },
+    {
+      // Locks taken at the first mutating step (the 'locks-at-first-mutation' patch).
+      name: 'v3-lock-at-first-change',
+      input: { runbook: v2, params: { service: 'c' }, trigger },
+      act: async (id) => {
+        await vote(id, 'gate', 'bob');
+        await vote(id, 'gate', 'carol');
+        await stepDecision(id, { stepId: 'deploy', action: 'skip', actor: 'oncall', reason: 'recorded' });
+      },
+    },
   ];
 
   async function waitForPhase(id: string, phase: string): Promise<void> {

@@ -1,0 +1,111 @@
+/**
+ * What every benchmark shares: our own Temporal dev server (in-memory, free port), one client,
+ * the two workflow bundles (product and baseline) written to a temp folder, CPU readings, and
+ * cleanup of the server, children and temp files however the run ends.
+ */
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { freePort, startDevServer, stopChild, type DevServer } from '../../src/devserver/server';
+
+const cleanups: Array<() => unknown> = [];
+const children = new Set<ChildProcess>();
+
+/** Runs at the end, newest first. */
+export function onCleanup(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+
+export async function cleanupAll(): Promise<void> {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop() as () => unknown;
+    try {
+      await fn();
+    } catch (err) {
+      console.error(`cleanup: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** A child process to stop at cleanup if it is still running. */
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+onCleanup(() => Promise.all([...children].map((c) => stopChild(c, 5000))));
+
+let interrupted = false;
+export const wasInterrupted = (): boolean => interrupted;
+
+/** Ctrl-C or a kill stops the server and children before exiting. */
+export function installSignalHandlers(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      console.error(`\nbench: ${signal}, cleaning up`);
+      void cleanupAll().finally(() => process.exit(130));
+    });
+  }
+}
+
+export interface BenchEnv {
+  server: DevServer;
+  connection: NativeConnection;
+  client: Client;
+  bundles: { product: string; baseline: string };
+  tmp: string;
+}
+
+const noop = (): void => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
+
+async function writeBundle(workflowsPath: string, file: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  writeFileSync(file, code);
+  return file;
+}
+
+export async function setUp(): Promise<BenchEnv> {
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const tmp = mkdtempSync(join(tmpdir(), 'runbooks-bench-'));
+  onCleanup(() => rmSync(tmp, { recursive: true, force: true }));
+  const server = await startDevServer({ port: await freePort(), stdio: 'ignore', logLevel: 'error', startTimeoutMs: 90_000 });
+  onCleanup(() => server.stop());
+  const connection = await NativeConnection.connect({ address: server.address });
+  onCleanup(() => connection.close());
+  const clientConnection = await Connection.connect({ address: server.address });
+  onCleanup(() => clientConnection.close());
+  // The product's compiled workflows (dist/src/workflows), bundled now so they match dist/src.
+  const product = await writeBundle(require.resolve('../../src/workflows'), join(tmp, 'product-bundle.js'));
+  const baseline = await writeBundle(require.resolve('./bare-workflows'), join(tmp, 'baseline-bundle.js'));
+  return { server, connection, client: new Client({ connection: clientConnection }), bundles: { product, baseline }, tmp };
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time (user + system, all threads) of another process, in ms, from /proc (10 ms steps); NaN without /proc. */
+export function processCpuMs(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+/** CPU time of this process (all threads: JS, workflow threads, the SDK core), in ms. */
+export function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
