@@ -21,7 +21,8 @@ function retryPolicy(r: RetrySpec, nonRetryable: string[] = []) {
   };
 }
 
-export async function callAction(
+/** Not async: one promise fewer per step (the SDK traces every workflow promise). */
+export function callAction(
   step: { id: string; retry: RetrySpec; timeoutMs: number } & ActionRef,
   input: JsonObject,
   run: { runbookId: string; dryRun: boolean },

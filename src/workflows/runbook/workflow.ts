@@ -59,11 +59,13 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   locks.install();
   // Runs started before this change took their locks before the first step; newer ones just
   // before the first mutating step. Dry runs change nothing, so they take none.
-  const lazyLocks = patched('locks-at-first-mutation');
+  // (Only runbooks that lock ask: the definition is in the input, so replay asks the same.)
+  const locking = runbook.target !== undefined || runbook.concurrency !== undefined;
+  const lazyLocks = locking && patched('locks-at-first-mutation');
   const beforeMutation = (): Promise<void> => (lazyLocks && !state.status.dryRun ? locks.acquireAll() : Promise.resolve());
   const executor: Executor = new Executor(state, gateSteps, decisions, compensations, beforeMutation, input.freezePollMs);
   try {
-    if (!lazyLocks && !state.status.dryRun) await locks.acquireAll();
+    if (locking && !lazyLocks && !state.status.dryRun) await locks.acquireAll();
     await executor.runAll(runbook.steps);
     // The change is done: nothing after this point (a cancel during retroactive approval) undoes it.
     compensations.clear();
