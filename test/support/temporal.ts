@@ -1,6 +1,8 @@
 /** Helpers for tests that need Temporal: the shared server, one bundle per file, unique queues. */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { statusQuery } from '../../src/shared/messages';
+import type { RunStatus } from '../../src/shared/status';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 export function testAddress(): string {
@@ -34,4 +36,16 @@ const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noo
 
 export function uniqueQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * Polls a run's status query until it satisfies `pred` (no fixed sleeps). Bounded by the test's
+ * own timeout; a query that fails (the run not yet started) is tried again.
+ */
+export async function waitForStatus(handle: { query: (q: typeof statusQuery) => Promise<RunStatus> }, pred: (s: RunStatus) => boolean): Promise<RunStatus> {
+  for (;;) {
+    const s = await handle.query(statusQuery).catch(() => undefined);
+    if (s && pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

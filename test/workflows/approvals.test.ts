@@ -7,7 +7,7 @@ import type { RunStatus } from '../../src/shared/status';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, runbookFromYaml } from '../support/runbook-worker';
-import { connectTestEnv } from '../support/temporal';
+import { connectTestEnv, waitForStatus } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let target: Receiver;
@@ -25,14 +25,6 @@ afterAll(async () => {
 });
 
 const groups = { sre: ['alice', 'bob'], leads: ['erin'] };
-
-async function until(handle: WorkflowHandle, pred: (s: RunStatus) => boolean): Promise<RunStatus> {
-  for (;;) {
-    const s = await handle.query(statusQuery).catch(() => undefined);
-    if (s && pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function vote(handle: WorkflowHandle, actor: string, decision: 'approve' | 'reject' = 'approve', stepId = 'gate'): Promise<unknown> {
   return handle.executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision, actor }] }).catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
@@ -63,7 +55,7 @@ steps:
 
 test('two of the sre group or carol; the requester, outsiders and second votes are refused', async () => {
   const { status } = await run(gated('{ message: go?, approvers: [group:sre, carol], required: 2 }'), {}, async (h) => {
-    const s = await until(h, (x) => x.phase === 'waiting_approval');
+    const s = await waitForStatus(h, (x) => x.phase === 'waiting_approval');
     expect(s.pendingApprovals[0]).toMatchObject({ required: 2, allowed: ['alice', 'bob', 'carol'], guards: [{ stepId: 'restart', action: 'http:request', inputs: { method: 'POST', url: `${target.url}/restart` } }] });
     expect(await vote(h, 'alice')).toEqual({ refused: 'alice started this run and cannot approve it' });
     expect(await vote(h, 'dave')).toEqual({ refused: "dave may not decide on 'gate' (allowed: alice, bob, carol)" });
@@ -78,7 +70,7 @@ test('two of the sre group or carol; the requester, outsiders and second votes a
 
 test('one rejection by an allowed approver ends the gate', async () => {
   const { status, error } = await run(gated('{ message: go?, required: 2 }'), {}, async (h) => {
-    await until(h, (x) => x.phase === 'waiting_approval');
+    await waitForStatus(h, (x) => x.phase === 'waiting_approval');
     await vote(h, 'bob');
     await vote(h, 'carol', 'reject');
   });
@@ -102,7 +94,7 @@ test('a deadline aborts by default, continues only when written, escalates with 
     gated('{ message: go?, approvers: [bob], onTimeout: escalate, escalation: { approvers: [group:leads], timeout: 1m, notify: leads } }', '1s'),
     {},
     async (h) => {
-      const s = await until(h, (x) => x.pendingApprovals[0]?.escalated === true);
+      const s = await waitForStatus(h, (x) => x.pendingApprovals[0]?.escalated === true);
       expect(s.pendingApprovals[0]?.allowed).toEqual(['bob', 'erin']);
       expect(await vote(h, 'erin')).toMatchObject({ outcome: 'approved' });
     },
@@ -128,11 +120,11 @@ steps:
     with: { method: DELETE, url: "${target.url}/restart", body: { pod: "\${{ steps.pods.output.body.name }}" } }
 `;
   const { status } = await run(yaml, {}, async (h) => {
-    const s = await until(h, (x) => x.phase === 'waiting_approval');
+    const s = await waitForStatus(h, (x) => x.phase === 'waiting_approval');
     expect(s.pendingApprovals[0]?.guards).toEqual([{ stepId: 'delete', action: 'http:request', inputs: { method: 'DELETE', url: `${target.url}/restart`, body: { pod: '<steps.pods.output.body.name>' } } }]);
     await vote(h, 'bob');
     // The pod name only exists after the gate: the approval no longer holds, and bob is asked again.
-    const again = await until(h, (x) => x.phase === 'waiting_approval' && x.steps.some((st) => st.id === 'delete' && st.state === 'waiting'));
+    const again = await waitForStatus(h, (x) => x.phase === 'waiting_approval' && x.steps.some((st) => st.id === 'delete' && st.state === 'waiting'));
     expect(again.pendingApprovals[0]).toMatchObject({ stepId: 'gate', guards: [{ stepId: 'delete', inputs: { body: { pod: expect.stringMatching(/^pod-\d+$/) } } }] });
     await vote(h, 'bob');
   });
@@ -143,9 +135,9 @@ steps:
 test('an emergency change goes ahead on one approval and asks for the second afterwards', async () => {
   const before = target.received.filter((r) => r.path === '/restart').length;
   const { status } = await run(gated('{ message: go?, required: 2, emergency: { retroactiveWithin: 1m } }'), { emergency: true }, async (h) => {
-    await until(h, (x) => x.phase === 'waiting_approval');
+    await waitForStatus(h, (x) => x.phase === 'waiting_approval');
     expect(await vote(h, 'bob')).toMatchObject({ outcome: 'approved' });
-    const s = await until(h, (x) => x.phase === 'awaiting_retroactive_approval');
+    const s = await waitForStatus(h, (x) => x.phase === 'awaiting_retroactive_approval');
     expect(target.received.filter((r) => r.path === '/restart').length).toBe(before + 1);
     expect(s.pendingApprovals[0]).toMatchObject({ retroactive: true, required: 1 });
     expect(await vote(h, 'bob')).toEqual({ refused: "bob has already approved 'gate'" });

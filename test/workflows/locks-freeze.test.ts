@@ -4,10 +4,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import { CONTROL_WORKFLOW, controlWorkflowId, freezeUpdate, lockWorkflowId, unfreezeUpdate } from '../../src/shared/coordination';
 import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
-import type { RunStatus } from '../../src/shared/status';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
-import { connectTestEnv } from '../support/temporal';
+import { connectTestEnv, waitForStatus } from '../support/temporal';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 
 let env: TestWorkflowEnvironment;
@@ -60,34 +59,26 @@ async function start(def: ReturnType<typeof rb>, service: string, extra: Record<
   });
 }
 
-async function until(handle: WorkflowHandle, pred: (s: RunStatus) => boolean): Promise<RunStatus> {
-  for (;;) {
-    const s = await handle.query(statusQuery).catch(() => undefined);
-    if (s && pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const approve = (h: WorkflowHandle) => h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
 
 test('two runs of different runbooks on one target never overlap; the second waits at its first change and says for whom', async () => {
   const svc = `pay-${suffix}`;
   const a = await start(rb('restart-a', 'target: service:${{ params.service }}'), svc);
-  await until(a, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(a, (s) => s.phase === 'waiting_approval');
   const b = await start(rb('scale-b', 'target: service:${{ params.service }}'), svc);
-  const waiting = await until(b, (s) => s.phase === 'waiting_lock' && (s.locks[0]?.heldBy.length ?? 0) > 0);
+  const waiting = await waitForStatus(b, (s) => s.phase === 'waiting_lock' && (s.locks[0]?.heldBy.length ?? 0) > 0);
   expect(waiting.locks).toEqual([{ target: `service:${svc}`, state: 'waiting', heldBy: [a.workflowId] }]);
   // Read-only steps ran; the first change waits for the lock.
   expect(waiting.steps.map((s) => [s.id, s.state])).toEqual([['read', 'succeeded'], ['prepare', 'running'], ['gate', 'pending'], ['change', 'pending']]);
   // Another target is not blocked.
   const other = await start(rb('scale-b', 'target: service:${{ params.service }}'), `${svc}-other`);
-  await until(other, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(other, (s) => s.phase === 'waiting_approval');
   await other.cancel();
 
   await approve(a);
   await a.result();
   expect((await a.query(statusQuery)).locks).toEqual([{ target: `service:${svc}`, state: 'released', heldBy: [] }]);
-  await until(b, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(b, (s) => s.phase === 'waiting_approval');
   await approve(b);
   await b.result();
   // Nobody holds or waits: the lock workflow has ended.
@@ -97,24 +88,24 @@ test('two runs of different runbooks on one target never overlap; the second wai
 test('fail fast when the runbook says so; a cancelled holder releases its lock', async () => {
   const svc = `db-${suffix}`;
   const holder = await start(rb('migrate', 'target: db:${{ params.service }}'), svc);
-  await until(holder, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(holder, (s) => s.phase === 'waiting_approval');
   const eager = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
   await expect(eager.result()).rejects.toMatchObject({ cause: { type: 'LockBusy', message: `step 'prepare' failed: db:${svc} is locked by run ${holder.workflowId}` } });
   await holder.cancel();
   await expect(holder.result()).rejects.toThrow();
   const after = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
-  await until(after, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(after, (s) => s.phase === 'waiting_approval');
   await after.cancel();
 });
 
 test('a terminated holder does not keep the lock for ever', async () => {
   const svc = `cache-${suffix}`;
   const holder = await start(rb('flush', 'target: cache:${{ params.service }}'), svc);
-  await until(holder, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(holder, (s) => s.phase === 'waiting_approval');
   await holder.terminate('test');
   // The lock checks on its holders (every minute; every second in tests); the waiting run gets it then.
   const next = await start(rb('flush', 'target: cache:${{ params.service }}'), svc);
-  await until(next, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(next, (s) => s.phase === 'waiting_approval');
   await next.cancel();
 });
 
@@ -133,7 +124,7 @@ test('concurrency: at most N runs of a runbook at once', async () => {
   const holder = runs[now.indexOf('waiting_approval')]!;
   await approve(holder);
   await holder.result();
-  await until(waiter, (s) => s.phase === 'waiting_approval');
+  await waitForStatus(waiter, (s) => s.phase === 'waiting_approval');
   for (const r of runs) if (r !== holder) await r.cancel();
   for (const r of runs) await r.result().catch(() => undefined);
 });
@@ -165,7 +156,7 @@ steps:
     args: [{ runbook: def, params: { service: `svc-${suffix}` }, freezePollMs: 300 }],
     workflowExecutionTimeout: '2m',
   });
-  const s = await until(h, (x) => x.phase === 'frozen');
+  const s = await waitForStatus(h, (x) => x.phase === 'frozen');
   expect(s.steps.find((x) => x.id === 'read')?.state).toBe('succeeded');
   expect(s.steps.find((x) => x.id === 'change')).toMatchObject({ state: 'waiting', note: `frozen by admin (service svc-${suffix}, freeze ${freeze.id}): incident 42 in progress` });
   expect(target.received.filter((r) => r.path === '/change').length).toBe(changesBefore);

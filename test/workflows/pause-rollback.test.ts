@@ -6,7 +6,7 @@ import { decideStepUpdate, statusQuery, stepDecisionSignal } from '../../src/sha
 import type { RunStatus, StepDecision } from '../../src/shared/status';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, runbookFromYaml } from '../support/runbook-worker';
-import { connectTestEnv } from '../support/temporal';
+import { connectTestEnv, waitForStatus } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let target: Receiver;
@@ -44,14 +44,6 @@ steps:
     ${onFailure}
 `;
 
-async function until(handle: WorkflowHandle, pred: (s: RunStatus) => boolean): Promise<RunStatus> {
-  for (;;) {
-    const s = await handle.query(statusQuery).catch(() => undefined);
-    if (s && pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function decide(h: WorkflowHandle, d: Omit<StepDecision, 'actor'> & { actor?: string }): Promise<unknown> {
   return h.executeUpdate(decideStepUpdate, { args: [{ actor: 'oncall', ...d }] }).catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
 }
@@ -75,7 +67,7 @@ async function run(text: string, act: (h: WorkflowHandle) => Promise<void>): Pro
 test('a paused step waits for a decision, and retry runs it again', async () => {
   healthy = false;
   const { status, paths } = await run(yaml('onFailure: pause'), async (h) => {
-    const s = await until(h, (x) => x.phase === 'paused');
+    const s = await waitForStatus(h, (x) => x.phase === 'paused');
     expect(s.pendingStepDecisions).toEqual([expect.objectContaining({ stepId: 'deploy', error: expect.objectContaining({ type: 'HttpServerError' }) })]);
     expect(s.steps.find((x) => x.id === 'deploy')).toMatchObject({ state: 'waiting', attempts: 2 });
     expect(await decide(h, { stepId: 'scale', action: 'retry' })).toEqual({ refused: "step 'scale' is not paused (paused: deploy)" });
@@ -92,7 +84,7 @@ test('a paused step waits for a decision, and retry runs it again', async () => 
 test('skip (from the Web UI signal) needs a reason and goes on', async () => {
   healthy = false;
   const { status } = await run(yaml('onFailure: pause'), async (h) => {
-    await until(h, (x) => x.phase === 'paused');
+    await waitForStatus(h, (x) => x.phase === 'paused');
     await h.signal(stepDecisionSignal, { stepId: 'deploy', action: 'skip', actor: 'dana' });
     await h.signal(stepDecisionSignal, { stepId: 'deploy', action: 'skip', actor: 'dana', reason: 'deployed by hand' });
   });
@@ -104,7 +96,7 @@ test('skip (from the Web UI signal) needs a reason and goes on', async () => {
 test('abort undoes the completed steps in reverse order and records each undo', async () => {
   healthy = false;
   const { status, error, paths } = await run(yaml('onFailure: pause'), async (h) => {
-    await until(h, (x) => x.phase === 'paused');
+    await waitForStatus(h, (x) => x.phase === 'paused');
     await decide(h, { stepId: 'deploy', action: 'abort', reason: 'too risky' });
   });
   expect(error).toMatchObject({ cause: { type: 'Aborted', message: "step 'deploy' failed and was aborted by oncall: too risky" } });
@@ -143,7 +135,7 @@ steps:
     approval: { message: more? }
 `;
   const { status, paths } = await run(text, async (h) => {
-    await until(h, (x) => x.phase === 'waiting_approval');
+    await waitForStatus(h, (x) => x.phase === 'waiting_approval');
     await h.cancel();
   });
   expect(status.phase).toBe('cancelled');
