@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../src/worker/bundle-options';
 import { freePort, startDevServer, stopChild, type DevServer } from '../../src/devserver/server';
 
 const cleanups: Array<() => unknown> = [];
@@ -64,8 +65,8 @@ export interface BenchEnv {
 const noop = (): void => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
 
-async function writeBundle(workflowsPath: string, file: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+async function writeBundle(options: { workflowsPath: string; preloadModules?: string[] }, file: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ ...options, logger: quietLogger });
   writeFileSync(file, code);
   return file;
 }
@@ -80,9 +81,9 @@ export async function setUp(): Promise<BenchEnv> {
   onCleanup(() => connection.close());
   const clientConnection = await Connection.connect({ address: server.address });
   onCleanup(() => clientConnection.close());
-  // The product's compiled workflows (dist/src/workflows), bundled now so they match dist/src.
-  const product = await writeBundle(require.resolve('../../src/workflows'), join(tmp, 'product-bundle.js'));
-  const baseline = await writeBundle(require.resolve('./bare-workflows'), join(tmp, 'baseline-bundle.js'));
+  // The product's compiled workflows (dist/src/workflows), bundled now, as the build bundles them.
+  const product = await writeBundle(workflowBundleOptions(), join(tmp, 'product-bundle.js'));
+  const baseline = await writeBundle({ workflowsPath: require.resolve('./bare-workflows') }, join(tmp, 'baseline-bundle.js'));
   return { server, connection, client: new Client({ connection: clientConnection }), bundles: { product, baseline }, tmp };
 }
 

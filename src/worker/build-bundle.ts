@@ -2,9 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { bundlePath } from './bundle';
+import { workflowBundleOptions } from './bundle-options';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: new DefaultLogger('WARN') });
   writeFileSync(bundlePath(), code);
   console.log(`workflow bundle: ${bundlePath()} (${Math.round(code.length / 1024)} KiB)`);
 }

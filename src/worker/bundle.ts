@@ -5,14 +5,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../devserver/cli';
+import { workflowBundleOptions } from './bundle-options';
 
 export function bundlePath(): string {
   return join(projectRoot(), 'dist/workflow-bundle.js');
 }
 
 /** Worker options for the workflow code: the prebuilt bundle when there is one. */
-export function workflowCodeOptions(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+export function workflowCodeOptions(): { workflowBundle: { codePath: string } } | { workflowsPath: string; bundlerOptions: { preloadModules?: string[] } } {
   const prebuilt = bundlePath();
   if (existsSync(prebuilt) && !process.env.RUNBOOKS_BUNDLE_AT_START) return { workflowBundle: { codePath: prebuilt } };
-  return { workflowsPath: require.resolve('../workflows') };
+  const { workflowsPath, preloadModules } = workflowBundleOptions();
+  return { workflowsPath, bundlerOptions: { ...(preloadModules ? { preloadModules } : {}) } };
 }
