@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       secrets: createSecretResolver({ env: {} }),
       webhookTargets: { default: { url: `${url}/notify` } },
       runUrl: (id) => `http://localhost:8233/namespaces/default/workflows/${id}`,
-      library: () => ({ dir: '', runbooks: new Map([[runbook.id, runbook], [v2.id, v2]]), files: new Map() }),
+      library: () => ({ dir: '', runbooks: new Map([[runbook.id, runbook], [v2.id, v2]]), files: new Map(), schedules: [] }),
       metrics,
     }),
     sinks: metrics.sinks,

@@ -7,15 +7,12 @@
 import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { sdkTelemetry } from './worker/telemetry';
-import { Registry } from 'prom-client';
-import { buildApp } from './api/app';
+import { buildProductApi } from './api/wire';
 import { loadConfig, type AppConfig } from './config/load';
 import { connectClient, connectWorker } from './config/temporal';
 import { startDevServer, freePort, type DevServer } from './devserver/server';
 import { loadLibrary } from './runbooks/library';
 import { RunbookLoadError } from './runbooks/errors';
-import { createRunService } from './runs/service';
-import { createControlService } from './runs/control';
 import { createWorker } from './worker/create-worker';
 import { startWorkerMetricsServer } from './worker/metrics-server';
 import { createWorkerMetrics } from './worker/metrics';
@@ -61,8 +58,7 @@ async function main(): Promise<void> {
     sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
   });
 
-  const runs = createRunService({ client, config: cfg, library: () => library });
-  const app = buildApp({ runs, control: createControlService({ client, config: cfg }), library: () => library, tokens: cfg.tokens, registry: new Registry(), inProgress: runs.runningByRunbook, devInbox: cfg.api.devInbox });
+  const { app } = buildProductApi({ client, config: cfg, library: () => library });
   await app.listen({ host: cfg.api.host, port: cfg.api.port });
 
   say(`Temporal:    ${address} (namespace ${cfg.namespace})`);

@@ -17,11 +17,15 @@ import { runRoutes } from './routes/runs';
 import { devInboxRoutes } from './routes/dev-inbox';
 import { freezeRoutes } from './routes/freezes';
 import type { ControlService } from '../runs/control';
+import type { AlertTrigger } from '../alerts';
+import { alertRoutes } from './routes/alerts';
 
 export interface AppDeps {
   runs: RunService;
   /** The kill switch; without it the /v1/freezes routes are not mounted. */
   control?: ControlService;
+  /** Alert webhooks; without it the /v1/alerts routes are not mounted. */
+  alerts?: AlertTrigger;
   library: () => RunbookLibrary;
   tokens: readonly TokenEntry[];
   registry: Registry;
@@ -67,6 +71,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
+  if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });
   if (deps.devInbox) devInboxRoutes(app, { role });
   return app;
 }

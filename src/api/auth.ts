@@ -23,7 +23,8 @@ const GRANTS: Record<Role, ReadonlySet<Role>> = {
   viewer: new Set(['viewer']),
   operator: new Set(['viewer', 'operator']),
   approver: new Set(['viewer', 'approver']),
-  admin: new Set(['viewer', 'operator', 'approver', 'admin']),
+  admin: new Set(['viewer', 'operator', 'approver', 'admin', 'alerts']),
+  alerts: new Set(['alerts']),
 };
 
 export function authenticate(tokens: readonly TokenEntry[], header: string | undefined): Principal | undefined {

@@ -1,12 +1,9 @@
 /** HTTP API process alone (scale-out: behind a load balancer). Needs TEMPORAL_ADDRESS. */
-import { Registry } from 'prom-client';
 import { loadConfig } from '../config/load';
 import { connectClient } from '../config/temporal';
 import { loadLibrary } from '../runbooks/library';
-import { createRunService } from '../runs/service';
-import { createControlService } from '../runs/control';
 import { ensureSearchAttributes } from '../worker/search-attributes';
-import { buildApp } from './app';
+import { buildProductApi } from './wire';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -14,8 +11,7 @@ async function main(): Promise<void> {
   const library = loadLibrary(config.runbooksDir);
   const client = await connectClient({ ...config, temporalAddress: config.temporalAddress });
   await ensureSearchAttributes(client, config.namespace).catch((err: Error) => console.warn(`[api] search attributes not checked: ${err.message}`));
-  const runs = createRunService({ client, config, library: () => library });
-  const app = buildApp({ runs, control: createControlService({ client, config }), library: () => library, tokens: config.tokens, registry: new Registry(), inProgress: runs.runningByRunbook, devInbox: config.api.devInbox, logger: true });
+  const { app } = buildProductApi({ client, config, library: () => library, logger: true });
   await app.listen({ host: config.api.host, port: config.api.port });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => void app.close().then(() => client.connection.close()).then(() => process.exit(0)));

@@ -10,7 +10,7 @@ import type { WebhookTarget } from '../activities/notify/webhook';
 import { RUNBOOK_TASK_QUEUE } from '../shared/constants';
 import { locate } from '../runbooks/locate';
 import { formatPath } from '../runbooks/errors';
-import { configFile, type Role } from './schema';
+import { configFile, type AlertRouteConfig, type Role } from './schema';
 
 export interface TokenEntry {
   identity: string;
@@ -42,6 +42,16 @@ export interface AppConfig {
   tokens: TokenEntry[];
   approverGroups: Record<string, string[]>;
   webhookTargets: Record<string, WebhookTarget>;
+  alerts: AlertsConfig;
+}
+
+export interface AlertsConfig {
+  routes: AlertRouteConfig[];
+  /** Signing secrets, resolved (the API only; never logged or sent anywhere). */
+  pagerdutySecret?: Buffer;
+  genericSecret?: Buffer;
+  maxInFlight: number;
+  journalDir: string;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +108,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     return { identity: t.identity, roles: t.roles, sha256: sha256(secret) };
   });
 
+  const secretOf = (name: string, src: { secret?: string | undefined; secretEnv?: string | undefined; secretFile?: string | undefined } | undefined): Buffer | undefined => {
+    if (!src || opts.tokens === false) return undefined;
+    const value = src.secret ?? (src.secretEnv ? env[src.secretEnv] : src.secretFile && existsSync(resolve(root, src.secretFile)) ? readFileSync(resolve(root, src.secretFile), 'utf8').trim() : undefined);
+    if (!value) throw new ConfigError(`alerts.${name}: ${src.secretEnv ? `env ${src.secretEnv}` : `file ${src.secretFile}`} is empty or missing`);
+    return Buffer.from(value, 'utf8');
+  };
+  const pagerdutySecret = secretOf('pagerduty', file.alerts?.pagerduty);
+  const genericSecret = secretOf('generic', file.alerts?.generic);
+  const dataDir = resolve(root, env.RUNBOOKS_DATA_DIR || '.data');
+
   const port = int(env, 'RUNBOOKS_API_PORT') ?? file.api?.port ?? 8080;
   const host = env.RUNBOOKS_API_HOST ?? file.api?.host ?? '127.0.0.1';
   const uiPort = int(env, 'TEMPORAL_UI_PORT') ?? 8233;
@@ -119,10 +139,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     worker: { metricsPort: int(env, 'RUNBOOKS_WORKER_METRICS_PORT') ?? file.worker?.metricsPort ?? 9464 },
     runbooksDir: resolve(root, env.RUNBOOKS_DIR || file.runbooksDir || 'runbooks'),
     ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) } : {}),
-    dataDir: resolve(root, env.RUNBOOKS_DATA_DIR || '.data'),
+    dataDir,
     tokens,
     approverGroups: file.approverGroups ?? {},
     webhookTargets: devInboxTargets(file.notify?.webhooks ?? {}, `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
+    alerts: {
+      routes: file.alerts?.routes ?? [],
+      ...(pagerdutySecret ? { pagerdutySecret } : {}),
+      ...(genericSecret ? { genericSecret } : {}),
+      maxInFlight: file.alerts?.maxInFlight ?? 256,
+      journalDir: file.alerts?.journalDir ? resolve(root, file.alerts.journalDir) : resolve(dataDir, 'alerts'),
+    },
   };
 }
 

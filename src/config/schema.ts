@@ -1,7 +1,10 @@
 /** The configuration file (YAML), validated at start. Secrets are referenced, never inlined. */
 import { z } from 'zod';
+import { parseExpression, referencedPaths } from '../shared/expression';
+import { templateExpressions } from '../shared/template';
 
-export const ROLES = ['viewer', 'operator', 'approver', 'admin'] as const;
+/** `alerts`: may only deliver alerts (the bearer token of Alertmanager and Grafana). */
+export const ROLES = ['viewer', 'operator', 'approver', 'admin', 'alerts'] as const;
 export type Role = (typeof ROLES)[number];
 
 const tokenSource = z
@@ -36,6 +39,63 @@ const webhookTarget = z
     message: 'give exactly one of url, urlSecret, devInbox',
   });
 
+/** A secret given by environment variable or file (or inline, for development only). */
+const secretSource = z
+  .object({ secret: z.string().min(8).optional(), secretEnv: z.string().optional(), secretFile: z.string().optional() })
+  .strict()
+  .refine((t) => [t.secret, t.secretEnv, t.secretFile].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of secret, secretEnv, secretFile',
+  });
+
+const ROUTE_ID = /^[a-z][a-z0-9-]*$/;
+
+export const alertRoute = z
+  .object({
+    id: z.string().regex(ROUTE_ID, 'lower-case letters, digits and dashes, starting with a letter'),
+    match: z
+      .object({
+        source: z.array(z.enum(['alertmanager', 'grafana', 'pagerduty', 'generic'])).min(1).optional(),
+        /** Label equals value. */
+        labels: z.record(z.string(), z.string()).optional(),
+        /** Label matches an anchored regular expression (as Alertmanager matchers). */
+        labelsRegex: z.record(z.string(), z.string()).optional(),
+        /** labels.severity is one of these. */
+        severity: z.array(z.string()).min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    runbook: z.string().min(1),
+    /** Runbook params: templates over the alert, e.g. ${{ alert.labels.service }}. */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** What makes two notifications the same alert (a template). @default the alert's fingerprint */
+    dedupKey: z.string().optional(),
+    /** The identity the run is requested by: it cannot approve the run's gates. */
+    owner: z.string().min(1),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    for (const [label, re] of Object.entries(r.match.labelsRegex ?? {})) {
+      try {
+        new RegExp(`^(?:${re})$`);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['match', 'labelsRegex', label], message: `invalid regular expression: ${(err as Error).message}` });
+      }
+    }
+    const templates: Array<[PropertyKey[], unknown]> = [[['dedupKey'], r.dedupKey], ...Object.entries(r.params).map(([k, v]): [PropertyKey[], unknown] => [['params', k], v])];
+    for (const [path, v] of templates) {
+      for (const text of typeof v === 'string' ? templateExpressions(v) : []) {
+        try {
+          const refs = referencedPaths(parseExpression(text));
+          const bad = refs.find((p) => p.root !== 'alert');
+          if (bad) ctx.addIssue({ code: 'custom', path, message: `only alert.* is known when routing, not '${bad.root}'` });
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path, message: `invalid template \${{ ${text} }}: ${(err as Error).message}` });
+        }
+      }
+    }
+  });
+export type AlertRouteConfig = z.infer<typeof alertRoute>;
+
 export const configFile = z
   .object({
     temporal: z
@@ -64,6 +124,21 @@ export const configFile = z
     /** Who is in each approver group a runbook names as `group:<name>`. */
     approverGroups: z.record(z.string(), z.array(z.string().min(1))).optional(),
     notify: z.object({ webhooks: z.record(z.string(), webhookTarget).default({}) }).strict().optional(),
+    alerts: z
+      .object({
+        /** PagerDuty webhooks v3: the subscription's signing secret. */
+        pagerduty: secretSource.optional(),
+        /** Generic JSON alerts: the HMAC-SHA256 key senders sign with. */
+        generic: secretSource.optional(),
+        /** Temporal calls in flight beyond which alert webhooks answer 503 (the sender retries). @default 256 */
+        maxInFlight: z.number().int().min(1).max(100_000).optional(),
+        /** Where malformed, unrouted and unstartable alerts are kept. @default <dataDir>/alerts */
+        journalDir: z.string().optional(),
+        /** First match wins. */
+        routes: z.array(alertRoute).default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFile>;

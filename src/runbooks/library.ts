@@ -3,13 +3,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RunbookDefinition } from '../shared/model';
 import { RunbookLoadError, type RunbookProblem } from './errors';
-import { loadRunbookText } from './load';
+import { loadRunbook } from './load';
+import type { ScheduleDef } from '../schedules/types';
 
 export interface RunbookLibrary {
   dir: string;
   runbooks: ReadonlyMap<string, RunbookDefinition>;
   /** Where each runbook came from, relative to the working directory. */
   files: ReadonlyMap<string, string>;
+  /** Every runbook's schedules, in file order. */
+  schedules: readonly ScheduleDef[];
 }
 
 function yamlFiles(dir: string): string[] {
@@ -23,10 +26,11 @@ export function loadLibrary(dir: string): RunbookLibrary {
   const runbooks = new Map<string, RunbookDefinition>();
   const files = new Map<string, string>();
   const problems: RunbookProblem[] = [];
+  const schedules: ScheduleDef[] = [];
   for (const path of yamlFiles(dir)) {
     const file = relative(process.cwd(), path) || path;
     try {
-      const rb = loadRunbookText(readFileSync(path, 'utf8'), file);
+      const { runbook: rb, schedules: own } = loadRunbook(readFileSync(path, 'utf8'), file);
       const other = files.get(rb.id);
       if (other) {
         problems.push({ file, line: 1, column: 1, field: 'id', message: `runbook id '${rb.id}' is also used by ${other}` });
@@ -34,11 +38,12 @@ export function loadLibrary(dir: string): RunbookLibrary {
       }
       runbooks.set(rb.id, rb);
       files.set(rb.id, file);
+      schedules.push(...own);
     } catch (err) {
       if (err instanceof RunbookLoadError) problems.push(...err.problems);
       else throw err;
     }
   }
   if (problems.length > 0) throw new RunbookLoadError(problems);
-  return { dir, runbooks, files };
+  return { dir, runbooks, files, schedules };
 }

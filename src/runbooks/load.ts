@@ -10,9 +10,16 @@ import { locate } from './locate';
 import { checkTemplates } from './references';
 import { checkParamSpec } from './params';
 import { parallelShell, runbookFile, STEP_KIND_KEYS, STEP_SCHEMAS, type AuthoredRunbook, type AuthoredStep } from './schema';
+import { compileSchedules } from './compile-schedule';
+import type { ScheduleDef } from '../schedules/types';
 
 /** Parses and validates runbook text; throws RunbookLoadError listing every problem found. */
 export function loadRunbookText(text: string, file: string): RunbookDefinition {
+  return loadRunbook(text, file).runbook;
+}
+
+/** As loadRunbookText, with the runbook's schedules (which never travel into a run). */
+export function loadRunbook(text: string, file: string): { runbook: RunbookDefinition; schedules: ScheduleDef[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const problems: RunbookProblem[] = [];
@@ -43,8 +50,9 @@ export function loadRunbookText(text: string, file: string): RunbookDefinition {
   if (problems.length > 0) throw new RunbookLoadError(problems);
 
   const definition = compile(rb, text, report);
+  const schedules = compileSchedules(definition, rb.schedules ?? [], report);
   if (problems.length > 0) throw new RunbookLoadError(problems);
-  return definition;
+  return { runbook: definition, schedules };
 }
 
 /** Checks each step against the schema of its kind, so errors name the exact field. */
@@ -108,5 +116,6 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
     steps,
     ...(rb.target !== undefined ? { target: rb.target, lock: { onBusy: rb.lock?.onBusy ?? 'wait', timeoutMs: ms(rb.lock?.timeout, 3_600_000) } } : {}),
     ...(rb.concurrency !== undefined ? { concurrency: rb.concurrency } : {}),
+    ...(rb.alertResolved ? { alertResolved: { action: rb.alertResolved.action, ...(rb.alertResolved.notify ? { notify: rb.alertResolved.notify } : {}) } } : {}),
   };
 }

@@ -124,6 +124,37 @@ export const step: z.ZodType<AuthoredStep> = z.lazy(() =>
   z.union([actionStep, notifyStep, verifyStep, approvalStep, waitStep, parallelStep]),
 ) as z.ZodType<AuthoredStep>;
 
+const DAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
+const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
+
+export const scheduleSpec = z
+  .object({
+    id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
+    cron: z.string().regex(/^\S+(\s+\S+){4}$/, 'five fields: minute hour day-of-month month day-of-week').optional().describe('e.g. "0 7 * * 1-5"'),
+    calendar: z
+      .object({
+        minute: oneOrMany(z.number().int().min(0).max(59)).optional(),
+        hour: oneOrMany(z.number().int().min(0).max(23)).optional(),
+        dayOfMonth: oneOrMany(z.number().int().min(1).max(31)).optional(),
+        dayOfWeek: oneOrMany(z.enum(DAYS)).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('Fields left out mean: minute 0, hour 0, every day.'),
+    every: duration.optional().describe('A fixed interval instead of a calendar, e.g. 15m.'),
+    timezone: z.string().default('UTC').describe('IANA time zone of cron and calendar, e.g. Europe/Berlin.'),
+    jitter: duration.optional().describe('Start up to this much later, at random (spreads load).'),
+    overlap: z.enum(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']).default('skip')
+      .describe('When the previous run is still going: skip this one (default), queue it, or stop the other.'),
+    catchupWindow: duration.default('10m').describe('After an outage, runs missed within this window still start.'),
+    paused: z.boolean().default(false),
+    note: z.string().optional().describe('Shown on the schedule (e.g. why it is paused).'),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict()
+  .refine((v) => [v.cron, v.calendar, v.every].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of cron, calendar, every' });
+export type AuthoredSchedule = z.infer<typeof scheduleSpec>;
+
 export const runbookFile = z
   .object({
     id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
@@ -139,6 +170,15 @@ export const runbookFile = z
       .strict()
       .optional(),
     concurrency: z.number().int().min(1).max(1000).optional().describe('At most this many runs of this runbook at once.'),
+    alertResolved: z
+      .object({
+        action: z.enum(['stop', 'finish']).default('stop').describe('stop before the next mutating step or approval (default), or finish the runbook'),
+        notify: z.string().optional().describe('Notification target told when a run stops because its alert resolved. @default default'),
+      })
+      .strict()
+      .optional()
+      .describe('Runs started by an alert, once that alert resolves.'),
+    schedules: z.array(scheduleSpec).optional().describe('Routine runs, synced to Temporal Schedules.'),
     steps: z.array(z.unknown()).min(1),
   })
   .strict();

@@ -13,17 +13,13 @@ import {
 } from '@temporalio/client';
 import { runUrl, type AppConfig } from '../config/load';
 import { canonicalJson } from '../runbooks/plan';
-import { approverGroupsFor } from '../runbooks/approvers';
-import { resolveParams } from '../runbooks/params';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
 import { decideApprovalUpdate, decideStepUpdate, statusQuery } from '../shared/messages';
-import type { ParamValue, TriggerInfo } from '../shared/model';
+import type { TriggerInfo } from '../shared/model';
 import type { ApprovalDecisionResult, DecisionChannel, RunStatus, StepDecision } from '../shared/status';
-import type { RunbookWorkflowInput } from '../shared/workflow-types';
-import { staticDetails, staticSummary } from '../workflows/runbook/details';
 import { isUnavailable, RunError } from './errors';
-import { renderServiceName } from './service-name';
+import { prepareStart } from './start-options';
 
 export interface StartRunRequest {
   runbookId: string;
@@ -89,6 +85,7 @@ export function createRunService(deps: RunServiceDeps) {
   const { client, config } = deps;
   const deadlineMs = deps.deadlineMs ?? 8000;
 
+  /** Runs a Temporal call under the deadline, mapping "cannot reach" and "not found" to RunErrors. */
   async function call<T>(fn: () => Promise<T>, notFound?: string): Promise<T> {
     try {
       return await client.connection.withDeadline(Date.now() + deadlineMs, fn);
@@ -101,55 +98,27 @@ export function createRunService(deps: RunServiceDeps) {
   }
 
   async function start(req: StartRunRequest): Promise<StartedRun> {
-    const runbook = deps.library().runbooks.get(req.runbookId);
-    if (!runbook) throw new RunError('not_found', `no runbook '${req.runbookId}'`, 'runbook');
-    const resolved = resolveParams(runbook.params, req.params);
-    if ('errors' in resolved) {
-      const first = resolved.errors[0] as { field: string; message: string };
-      throw new RunError('invalid', resolved.errors.map((e) => `${e.field}: ${e.message}`).join('; '), first.field);
-    }
-    const params: Record<string, ParamValue> = resolved.params;
+    const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
+    const p = prepareStart(deps.library(), config, { runbookId: req.runbookId, params: req.params, trigger, dryRun: req.dryRun ?? false, emergency: req.emergency ?? false });
+    const { runbook, params } = p;
     const dryRun = req.dryRun ?? false;
     const requestHash = createHash('sha256').update(canonicalJson({ runbook: runbook.id, version: runbook.version, params, dryRun, emergency: req.emergency ?? false })).digest('hex');
     const workflowId = req.idempotencyKey
       ? `${runbook.id}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
       : `${runbook.id}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
-    const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
-    let approverGroups: Record<string, string[]>;
-    try {
-      approverGroups = approverGroupsFor(runbook, config.approverGroups);
-    } catch (err) {
-      throw new RunError('invalid', (err as Error).message, 'runbook');
-    }
-    const input: RunbookWorkflowInput = {
-      runbook,
-      params,
-      dryRun,
-      trigger,
-      ...(Object.keys(approverGroups).length ? { approverGroups } : {}),
-      ...(req.emergency ? { emergency: true } : {}),
-    };
-    const service = renderServiceName(runbook, params);
     return call(async () => {
       try {
         const handle = await client.workflow.start(RUNBOOK_WORKFLOW, {
           taskQueue: config.taskQueue,
           workflowId,
-          args: [input],
+          args: [p.input],
           // A key names one request for ever: a finished run is not started again by a retry.
           workflowIdReusePolicy: req.idempotencyKey ? WorkflowIdReusePolicy.REJECT_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           memo: { requestHash },
-          typedSearchAttributes: [
-            { key: SA.runbookId, value: runbook.id },
-            { key: SA.triggerSource, value: trigger.source },
-            { key: SA.requestedBy, value: trigger.requestedBy },
-            { key: SA.phase, value: 'starting' },
-            ...(service ? [{ key: SA.service, value: service }] : []),
-            ...(runbook.severity ? [{ key: SA.severity, value: runbook.severity }] : []),
-          ],
-          staticSummary: staticSummary(runbook, params, dryRun),
-          staticDetails: staticDetails(runbook, params, trigger),
+          typedSearchAttributes: p.typedSearchAttributes,
+          staticSummary: p.staticSummary,
+          staticDetails: p.staticDetails,
         });
         return { workflowId, runId: handle.firstExecutionRunId, url: runUrl(config, workflowId), created: true };
       } catch (err) {
@@ -274,7 +243,7 @@ export function createRunService(deps: RunServiceDeps) {
     return out;
   }
 
-  return { start, list, get, decide, decideStep, cancel, ready, runningByRunbook };
+  return { start, list, get, decide, decideStep, cancel, ready, runningByRunbook, call };
 }
 
 export type RunService = ReturnType<typeof createRunService>;

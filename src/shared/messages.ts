@@ -1,5 +1,6 @@
 /** Messages a run understands. Defined once, used by the workflow, the API, the CLI and tests. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AlertNotice } from './alert';
 import type { ApprovalDecision, ApprovalDecisionResult, RunStatus, StepDecision } from './status';
 
 export const statusQuery = defineQuery<RunStatus>('status');
@@ -15,3 +16,6 @@ export const decideStepUpdate = defineUpdate<{ stepId: string; accepted: true },
 
 /** Web UI: same meaning as the update: {stepId, action: retry|skip|abort, actor, reason}. */
 export const stepDecisionSignal = defineSignal<[StepDecision]>('stepDecision');
+
+/** Alert triggers: a later notification of the alert that started the run (a repeat, or resolved). */
+export const alertSignal = defineSignal<[AlertNotice]>('alert');

@@ -152,6 +152,11 @@ export interface RunbookDefinition {
   lock?: { onBusy: 'wait' | 'fail'; timeoutMs: number };
   /** At most this many runs of this runbook at once (others wait). */
   concurrency?: number;
+  /**
+   * Runs started by an alert, once the alert resolves: `stop` before the next mutating step or
+   * approval (the default), or `finish` the runbook. `notify` is told when a run stops so.
+   */
+  alertResolved?: { action: 'stop' | 'finish'; notify?: string };
 }
 
 export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert';

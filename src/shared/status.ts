@@ -1,4 +1,5 @@
 /** What a run reports about itself: the `status` query's answer, in structure. */
+import type { RunAlert } from './alert';
 import type { JsonValue, ParamValue, StepKind, TriggerInfo } from './model';
 
 export type RunPhase =
@@ -16,11 +17,13 @@ export type RunPhase =
   /** A kill switch stops the next mutating step; read-only steps would go on. */
   | 'frozen'
   | 'succeeded'
+  /** The alert that started the run resolved: it stopped before its next change or approval. */
+  | 'auto_resolved'
   | 'failed'
   | 'rejected'
   | 'cancelled';
 
-export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set(['succeeded', 'failed', 'rejected', 'cancelled']);
+export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set(['succeeded', 'failed', 'rejected', 'cancelled', 'auto_resolved']);
 
 export type StepStateName = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped';
 
@@ -106,6 +109,8 @@ export interface RunStatus {
   /** Target locks and concurrency slots this run asked for. */
   locks: Array<{ target: string; state: 'waiting' | 'held' | 'released' | 'denied' | 'timed-out'; heldBy: string[] }>;
   error?: { message: string; type?: string; stepId?: string };
+  /** The alert that started the run (alert triggers only): repeats seen, resolution. */
+  alert?: RunAlert;
 }
 
 export type DecisionChannel = 'api' | 'cli' | 'web-ui';

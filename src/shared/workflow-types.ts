@@ -1,3 +1,4 @@
+import type { AlertNotice } from './alert';
 import type { ParamValue, RunbookDefinition, TriggerInfo } from './model';
 
 /**
@@ -17,6 +18,8 @@ export interface RunbookWorkflowInput {
   approverGroups?: Record<string, string[]>;
   /** An emergency change: approvals that allow it take one vote now and the rest afterwards. */
   emergency?: boolean;
+  /** Runs started by an alert: the notification that started it (later ones arrive as signals). */
+  alert?: AlertNotice;
   /** How often a frozen run asks the kill switch again. @default 10000 */
   freezePollMs?: number;
 }

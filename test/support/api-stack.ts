@@ -3,13 +3,10 @@
  * on a loopback port, over the shared Temporal dev server. Tokens as in config/dev.yaml.
  */
 import type { FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { buildApp } from '../../src/api/app';
+import { buildProductApi } from '../../src/api/wire';
 import { loadConfig, sha256, type AppConfig } from '../../src/config/load';
 import type { RunbookLibrary } from '../../src/runbooks/library';
-import { createRunService } from '../../src/runs/service';
-import { createControlService } from '../../src/runs/control';
 import { createTestWorker, type TestWorker } from './runbook-worker';
 import type { WebhookTarget } from '../../src/activities/notify/webhook';
 
@@ -18,6 +15,7 @@ export const TOKENS = {
   bob: 'test-bob-approver',
   viewer: 'test-viewer-token',
   admin: 'test-admin-token',
+  alertmanager: 'test-alertmanager-token',
 } as const;
 
 export interface ApiStack {
@@ -29,7 +27,7 @@ export interface ApiStack {
   close(): Promise<void>;
 }
 
-export async function startApiStack(env: TestWorkflowEnvironment, library: RunbookLibrary, o: { webhookTargets?: Record<string, WebhookTarget> } = {}): Promise<ApiStack> {
+export async function startApiStack(env: TestWorkflowEnvironment, library: RunbookLibrary, o: { webhookTargets?: Record<string, WebhookTarget>; alerts?: Partial<AppConfig['alerts']>; deadlineMs?: number } = {}): Promise<ApiStack> {
   const worker = await createTestWorker(env, { library, ...(o.webhookTargets ? { webhookTargets: o.webhookTargets } : {}) });
   const config: AppConfig = {
     ...loadConfig({ RUNBOOKS_CONFIG: '' }, process.cwd()),
@@ -41,10 +39,11 @@ export async function startApiStack(env: TestWorkflowEnvironment, library: Runbo
       { identity: 'bob', roles: ['approver'], sha256: sha256(TOKENS.bob) },
       { identity: 'viewer', roles: ['viewer'], sha256: sha256(TOKENS.viewer) },
       { identity: 'admin', roles: ['admin'], sha256: sha256(TOKENS.admin) },
+      { identity: 'alertmanager', roles: ['alerts'], sha256: sha256(TOKENS.alertmanager) },
     ],
   };
-  const runs = createRunService({ client: env.client, config, library: () => library });
-  const app = buildApp({ runs, control: createControlService({ client: env.client, config }), library: () => library, tokens: config.tokens, registry: new Registry(), inProgress: runs.runningByRunbook });
+  config.alerts = { ...config.alerts, ...o.alerts };
+  const { app } = buildProductApi({ client: env.client, config, library: () => library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const running = worker.worker.run();
   return {

@@ -15,7 +15,7 @@ export function runbookFromYaml(text: string): RunbookDefinition {
 }
 
 export function libraryOf(...runbooks: RunbookDefinition[]): RunbookLibrary {
-  return { dir: 'inline', runbooks: new Map(runbooks.map((r) => [r.id, r])), files: new Map(runbooks.map((r) => [r.id, `${r.id}.yaml`])) };
+  return { dir: 'inline', runbooks: new Map(runbooks.map((r) => [r.id, r])), files: new Map(runbooks.map((r) => [r.id, `${r.id}.yaml`])), schedules: [] };
 }
 
 export interface TestWorker {

@@ -25,10 +25,14 @@ interface Gate {
 export type GateResult =
   | { outcome: 'approved'; votes: ApprovalDecisionRecord[] }
   | { outcome: 'rejected'; by: ApprovalDecisionRecord }
-  | { outcome: 'timeout'; escalated: boolean };
+  | { outcome: 'timeout'; escalated: boolean }
+  /** The run must stop (its alert resolved): the gate closed without a decision. */
+  | { outcome: 'interrupted' };
 
 export class ApprovalGates {
   private readonly open = new Map<string, Gate>();
+  /** When true, open gates (other than retroactive ones) close without a decision. */
+  interrupt: () => boolean = () => false;
 
   constructor(
     private readonly state: RunState,
@@ -135,7 +139,8 @@ export class ApprovalGates {
     this.state.setPhase(o.retroactive ? 'awaiting_retroactive_approval' : 'waiting_approval');
     // The gate's own step waits (a re-approval or a retroactive one reopens a finished step: leave it).
     if (this.state.step(step.id).state === 'running') this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${o.message}` });
-    const done = (): boolean => gate.rejection !== undefined || gate.votes.size - excluded >= o.needed;
+    const interrupted = (): boolean => !o.retroactive && this.interrupt();
+    const done = (): boolean => gate.rejection !== undefined || gate.votes.size - excluded >= o.needed || interrupted();
     try {
       let decided = await condition(done, timeoutMs);
       if (!decided && step.onTimeout === 'escalate' && step.escalation && !o.retroactive) {
@@ -148,6 +153,7 @@ export class ApprovalGates {
         await o.onEscalate?.();
         decided = await condition(done, step.escalation.timeoutMs);
       }
+      if (interrupted()) return { outcome: 'interrupted' };
       if (gate.rejection) return { outcome: 'rejected', by: gate.rejection };
       if (!decided) return { outcome: 'timeout', escalated: gate.pending.escalated };
       return { outcome: 'approved', votes: [...gate.votes.values()].slice(excluded) };

@@ -10,6 +10,7 @@ import { APPROVAL_REJECTED, APPROVAL_TIMEOUT, type GateSteps } from './gate-step
 import { summarize, type RunState } from './run-state';
 import type { StepDecisions } from './step-decisions';
 import { waitWhileFrozen } from './freeze';
+import { AUTO_RESOLVED, type AlertTracker } from './alert';
 
 const { runbookMetrics } = proxySinks<RunbookMetricsSinks>();
 
@@ -34,6 +35,7 @@ export class Executor {
     private readonly gateSteps: GateSteps,
     private readonly decisions: StepDecisions,
     private readonly compensations: Compensations,
+    private readonly alerts: AlertTracker,
     /** Takes the run's locks (once) before its first change. */
     private readonly beforeMutation: () => Promise<void>,
     private readonly freezePollMs = 10_000,
@@ -83,6 +85,10 @@ export class Executor {
           throw err;
         }
         const f = describeFailure(err);
+        if (f.type === AUTO_RESOLVED) {
+          this.state.updateStep(step.id, { state: 'skipped', finishedAt: now(), note: f.message });
+          throw err;
+        }
         const error = { message: f.message, ...(f.type ? { type: f.type } : {}) };
         this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), attempts: before + f.attempts, error });
         const decision = f.type !== undefined && (DECISIONS.has(f.type) || LOCK_FAILURES.has(f.type));
@@ -130,6 +136,7 @@ export class Executor {
           return { note: `dry run: would call ${step.action} with ${toText(input)}`, attempts: 0, wouldDo: true };
         }
         if (step.mutating) {
+          this.alerts.check(`mutating step '${step.id}'`);
           await this.beforeMutation();
           // Runs started before the kill switch existed replay without asking it.
           if (patched('kill-switch')) await waitWhileFrozen(this.state, step.id, this.freezePollMs);
@@ -146,6 +153,7 @@ export class Executor {
       case 'approval': {
         const message = toText(render(step.message, this.state.scope()));
         if (dryRun) return { note: `dry run: would wait for approval: ${message}`, wouldDo: true };
+        this.alerts.check(`approval '${step.id}'`);
         const waitStart = Date.now();
         let outcome = 'approve';
         try {
@@ -153,7 +161,8 @@ export class Executor {
           // Passed without a decision (onTimeout: continue): recorded as skipped, not as approved.
           return passed.undecided ? { note: passed.note, wouldDo: true } : { note: passed.note };
         } catch (err) {
-          outcome = describeFailure(err).type === APPROVAL_REJECTED ? 'reject' : 'timeout';
+          const type = describeFailure(err).type;
+          outcome = type === APPROVAL_REJECTED ? 'reject' : type === AUTO_RESOLVED ? 'alert-resolved' : 'timeout';
           throw err;
         } finally {
           runbookMetrics.approvalWaited({ runbook: this.state.runbook.id, outcome }, (Date.now() - waitStart) / 1000);

@@ -9,6 +9,7 @@ import { formatDuration } from '../../shared/duration';
 import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
 import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
+import { AUTO_RESOLVED } from './alert';
 import type { ApprovalGates, GateResult } from './approvals';
 import type { RunState } from './run-state';
 
@@ -47,6 +48,9 @@ export class GateSteps {
   }
 
   private fail(step: ApprovalStep, r: Exclude<GateResult, { outcome: 'approved' }>): never {
+    if (r.outcome === 'interrupted') {
+      throw ApplicationFailure.create({ message: `alert resolved while '${step.id}' waited for approval: stopped`, type: AUTO_RESOLVED, nonRetryable: true });
+    }
     if (r.outcome === 'rejected') {
       const by = `${r.by.actor} via ${r.by.via}${r.by.comment ? `: ${r.by.comment}` : ''}`;
       throw ApplicationFailure.create({ message: `rejected by ${by}`, type: APPROVAL_REJECTED, nonRetryable: true });

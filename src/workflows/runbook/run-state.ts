@@ -103,7 +103,7 @@ export class RunState {
         dryRun: this.status.dryRun,
         startedAt: this.status.startedAt,
       },
-      alert: null,
+      alert: this.status.alert ?? null,
     };
   }
 

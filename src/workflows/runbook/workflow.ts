@@ -18,6 +18,7 @@ import { RunState } from './run-state';
 import { upgradeRunbook } from './compat';
 import { RunLocks } from './locks';
 import { StepDecisions } from './step-decisions';
+import { AlertTracker, AUTO_RESOLVED } from './alert';
 
 const { resolveRunbook } = proxyActivities<{ resolveRunbook(i: ResolveRunbookInput): Promise<ResolveRunbookResult> }>({
   startToCloseTimeout: '30s',
@@ -37,9 +38,12 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const state = new RunState(runbook, params, trigger, input.dryRun ?? false, workflowInfo().workflowId, input.emergency ?? false);
   const gates = new ApprovalGates(state, approverGroups ?? {});
   const decisions = new StepDecisions(state);
+  const alerts = new AlertTracker(state, input.alert);
+  gates.interrupt = () => alerts.stopping();
   setHandler(statusQuery, () => state.status, { description: 'The run: phase, steps, approvals, decisions.' });
   gates.install();
   decisions.install();
+  alerts.install();
 
   const service = runbook.service ? toText(render(runbook.service, state.scope())) : '';
   upsertSearchAttributes([
@@ -63,9 +67,11 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const locking = runbook.target !== undefined || runbook.concurrency !== undefined;
   const lazyLocks = locking && patched('locks-at-first-mutation');
   const beforeMutation = (): Promise<void> => (lazyLocks && !state.status.dryRun ? locks.acquireAll() : Promise.resolve());
-  const executor: Executor = new Executor(state, gateSteps, decisions, compensations, beforeMutation, input.freezePollMs);
+  const executor: Executor = new Executor(state, gateSteps, decisions, compensations, alerts, beforeMutation, input.freezePollMs);
   try {
     if (locking && !lazyLocks && !state.status.dryRun) await locks.acquireAll();
+    // Resolved before the run began (a resolved notification arrived first): nothing to do.
+    alerts.check('its first step');
     await executor.runAll(runbook.steps);
     // The change is done: nothing after this point (a cancel during retroactive approval) undoes it.
     compensations.clear();
@@ -73,6 +79,17 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     await gateSteps.retroactive();
     state.setPhase('succeeded');
   } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === AUTO_RESOLVED) {
+      // What was changed stands (it may be why the alert cleared); what was not run is skipped.
+      compensations.clear();
+      await locks.releaseAll();
+      gateSteps.markUnasked();
+      for (const s of state.status.steps) if (s.state === 'pending' || s.state === 'waiting' || s.state === 'running') state.updateStep(s.id, { state: 'skipped', note: 'not run: the alert resolved' });
+      state.status.error = { message: err.message, type: AUTO_RESOLVED };
+      state.setPhase('auto_resolved');
+      await executor.notify(runbook.alertResolved?.notify ?? 'default', `${runbook.title}: ${err.message}. The run (${workflowInfo().workflowId}) made no further changes.`);
+      return finish(state, trigger, 'auto_resolved');
+    }
     const phase: RunPhase = isCancellation(err)
       ? 'cancelled'
       : err instanceof ApplicationFailure && err.type === APPROVAL_REJECTED

@@ -1,0 +1,35 @@
+/** The alert trigger as the API mounts it: routes checked against the library, journal, ingest. */
+import type { Client } from '@temporalio/client';
+import type { AppConfig } from '../config/load';
+import type { RunbookLibrary } from '../runbooks/library';
+import { createAlertIngest, type AlertIngest, type AlertResult } from './ingest';
+import { createFileJournal, type AlertJournal } from './journal';
+import { createRouter } from './router';
+import type { AlertSource } from '../shared/alert';
+
+export interface AlertTrigger {
+  ingest: AlertIngest;
+  journal: AlertJournal;
+  pagerdutySecret?: Buffer;
+  genericSecret?: Buffer;
+  /** Set by the API to count outcomes in its metrics. */
+  onOutcome?: (source: AlertSource, r: AlertResult) => void;
+}
+
+export function createAlertTrigger(deps: {
+  client: Client;
+  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts'>;
+  library: () => RunbookLibrary;
+  call: <T>(fn: () => Promise<T>) => Promise<T>;
+}): AlertTrigger {
+  const { alerts } = deps.config;
+  const router = createRouter(alerts.routes, (id) => deps.library().runbooks.has(id));
+  const journal = createFileJournal(alerts.journalDir);
+  const trigger: AlertTrigger = {
+    journal,
+    ingest: createAlertIngest({ ...deps, router, journal, onOutcome: (s, r) => trigger.onOutcome?.(s, r) }),
+    ...(alerts.pagerdutySecret ? { pagerdutySecret: alerts.pagerdutySecret } : {}),
+    ...(alerts.genericSecret ? { genericSecret: alerts.genericSecret } : {}),
+  };
+  return trigger;
+}

@@ -1,0 +1,71 @@
+/**
+ * Routing rules from configuration, first match wins: an alert's source, labels (equal or an
+ * anchored regular expression) and severity choose a runbook; params are rendered from the
+ * alert; the dedup key and the alert's start time name the run (one run per firing episode).
+ */
+import { createHash } from 'node:crypto';
+import type { AlertRouteConfig } from '../config/schema';
+import type { AlertInstance } from '../shared/alert';
+import type { JsonValue } from '../shared/model';
+import { render, toPlainJson, toText } from '../shared/template';
+
+export interface CompiledRoute {
+  id: string;
+  runbook: string;
+  owner: string;
+  test(a: AlertInstance): boolean;
+  params(a: AlertInstance): Record<string, unknown>;
+  /** The workflow id of the run this alert's episode belongs to. */
+  workflowId(a: AlertInstance): string;
+}
+
+function compile(r: AlertRouteConfig): CompiledRoute {
+  const regexes = Object.entries(r.match.labelsRegex ?? {}).map(([k, re]) => [k, new RegExp(`^(?:${re})$`)] as const);
+  const equal = Object.entries(r.match.labels ?? {});
+  const severities = r.match.severity ? new Set(r.match.severity) : undefined;
+  const sources = r.match.source ? new Set<string>(r.match.source) : undefined;
+  const scope = (a: AlertInstance) => ({ alert: a });
+  return {
+    id: r.id,
+    runbook: r.runbook,
+    owner: r.owner,
+    test(a) {
+      if (sources && !sources.has(a.source)) return false;
+      if (severities && !severities.has(a.labels.severity ?? '')) return false;
+      for (const [k, v] of equal) if (a.labels[k] !== v) return false;
+      for (const [k, re] of regexes) if (!re.test(a.labels[k] ?? '')) return false;
+      return true;
+    },
+    params(a) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r.params)) {
+        const value = toPlainJson(render(v as JsonValue, scope(a)));
+        // A label the alert does not carry renders empty: leave the param to its default.
+        if (value !== null && value !== '') out[k] = value;
+      }
+      return out;
+    },
+    workflowId(a) {
+      const key = r.dedupKey ? toText(render(r.dedupKey, scope(a))) : a.fingerprint;
+      const hash = createHash('sha256').update(`${a.source}\n${key}\n${a.startsAt}`).digest('hex').slice(0, 24);
+      return `alert-${r.id}-${hash}`;
+    },
+  };
+}
+
+export interface AlertRouter {
+  routes: readonly CompiledRoute[];
+  match(a: AlertInstance): CompiledRoute | undefined;
+}
+
+/** Throws when a route names a runbook the library lacks (checked at start, not per alert). */
+export function createRouter(routes: AlertRouteConfig[], runbookExists: (id: string) => boolean): AlertRouter {
+  const ids = new Set<string>();
+  for (const [i, r] of routes.entries()) {
+    if (ids.has(r.id)) throw new Error(`alerts.routes[${i}].id: route id '${r.id}' is used twice`);
+    ids.add(r.id);
+    if (!runbookExists(r.runbook)) throw new Error(`alerts.routes[${i}].runbook: no runbook '${r.runbook}'`);
+  }
+  const compiled = routes.map(compile);
+  return { routes: compiled, match: (a) => compiled.find((r) => r.test(a)) };
+}

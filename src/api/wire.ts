@@ -1,0 +1,28 @@
+/** The API as every process mounts it (npm start, the standalone API, tests): services over one client. */
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { createAlertTrigger } from '../alerts';
+import type { AppConfig } from '../config/load';
+import type { RunbookLibrary } from '../runbooks/library';
+import { createControlService } from '../runs/control';
+import { createRunService, type RunService } from '../runs/service';
+import { buildApp } from './app';
+
+export function buildProductApi(o: { client: Client; config: AppConfig; library: () => RunbookLibrary; logger?: boolean; deadlineMs?: number }): { app: FastifyInstance; runs: RunService } {
+  const { client, config, library } = o;
+  const runs = createRunService({ client, config, library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) });
+  const alerts = createAlertTrigger({ client, config, library, call: runs.call });
+  const app = buildApp({
+    runs,
+    control: createControlService({ client, config }),
+    alerts,
+    library,
+    tokens: config.tokens,
+    registry: new Registry(),
+    inProgress: runs.runningByRunbook,
+    devInbox: config.api.devInbox,
+    logger: o.logger ?? false,
+  });
+  return { app, runs };
+}

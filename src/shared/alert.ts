@@ -1,0 +1,46 @@
+/**
+ * An alert as every source is reduced to: Alertmanager, Grafana, PagerDuty and generic webhooks
+ * all become these, so routing, the run and templates (`alert.labels.x`) see one shape.
+ * Plain data: it travels in workflow input and signals (alerts hold no secrets).
+ */
+export const ALERT_SOURCES = ['alertmanager', 'grafana', 'pagerduty', 'generic'] as const;
+export type AlertSource = (typeof ALERT_SOURCES)[number];
+export type AlertStatus = 'firing' | 'resolved';
+
+export interface AlertLink {
+  name: string;
+  url: string;
+}
+
+export interface AlertInstance {
+  source: AlertSource;
+  status: AlertStatus;
+  /** Stable identity of the alert (Alertmanager's label hash, a PagerDuty incident id...). */
+  fingerprint: string;
+  /** When this firing began: with the fingerprint it names one episode (one run). */
+  startsAt: string;
+  /** When it resolved (resolved alerts only). */
+  endsAt?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  links: AlertLink[];
+}
+
+/** What a run started by an alert knows of it (the `alert` root of templates, and the status). */
+export interface RunAlert extends AlertInstance {
+  /** The routing rule that chose the runbook. */
+  route: string;
+  /** Notifications of this alert the run has seen (the first included). */
+  notifications: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  /** Set once a resolved notification reached the run. */
+  resolvedAt?: string;
+}
+
+/** The signal a notification becomes: the alert as sent now, and when the API received it. */
+export interface AlertNotice {
+  route: string;
+  alert: AlertInstance;
+  receivedAt: string;
+}

@@ -1,0 +1,62 @@
+/**
+ * A run started by an alert hears about it again: repeats join the run (counted, latest labels
+ * and annotations kept) and a resolved notification is recorded. Unless the runbook says to
+ * finish, a resolved alert stops the run before its next mutating step or approval: acting on an
+ * alert that has already cleared (deleting healthy pods) is how other tools hurt their users.
+ */
+import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
+import type { AlertNotice } from '../../shared/alert';
+import { alertSignal } from '../../shared/messages';
+import type { RunState } from './run-state';
+
+export const AUTO_RESOLVED = 'AutoResolved';
+
+export class AlertTracker {
+  constructor(private readonly state: RunState, first: AlertNotice | undefined) {
+    if (first) {
+      const { alert, route, receivedAt } = first;
+      state.status.alert = { ...alert, route, notifications: 1, firstSeenAt: receivedAt, lastSeenAt: receivedAt };
+      if (alert.status === 'resolved') state.status.alert.resolvedAt = alert.endsAt ?? receivedAt;
+    }
+  }
+
+  install(): void {
+    setHandler(alertSignal, (n) => this.apply(n), { description: 'A later notification of the alert that started this run (repeat or resolved).' });
+  }
+
+  private apply(n: AlertNotice): void {
+    const a = this.state.status.alert;
+    if (!a) {
+      log.warn('alert notice for a run no alert started: ignored', { route: n.route, fingerprint: n.alert.fingerprint });
+      return;
+    }
+    // Signal-with-start delivers the starting notification twice (input and signal): count it once.
+    if (n.receivedAt === a.firstSeenAt && a.notifications === 1 && n.alert.status === a.status) return;
+    a.notifications += 1;
+    if (n.receivedAt > a.lastSeenAt) a.lastSeenAt = n.receivedAt;
+    a.labels = n.alert.labels;
+    a.annotations = n.alert.annotations;
+    a.links = n.alert.links;
+    if (n.alert.status === 'resolved' && a.resolvedAt === undefined) {
+      a.status = 'resolved';
+      a.resolvedAt = n.alert.endsAt ?? n.receivedAt;
+      if (n.alert.endsAt) a.endsAt = n.alert.endsAt;
+    }
+    // A firing repeat after a resolution of the same episode (out of order delivery) changes nothing:
+    // a new firing is a new episode, with its own start time and its own run.
+    this.state.publish();
+  }
+
+  /** True once the run must stop at its next change or approval. */
+  stopping(): boolean {
+    const a = this.state.status.alert;
+    return a?.resolvedAt !== undefined && (this.state.runbook.alertResolved?.action ?? 'stop') === 'stop';
+  }
+
+  /** Throws AutoResolved when the run must not go on to `what`. */
+  check(what: string): void {
+    if (!this.stopping()) return;
+    const a = this.state.status.alert as NonNullable<RunState['status']['alert']>;
+    throw ApplicationFailure.create({ message: `alert resolved at ${a.resolvedAt}: stopped before ${what}`, type: AUTO_RESOLVED, nonRetryable: true });
+  }
+}
