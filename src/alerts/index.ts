@@ -5,11 +5,14 @@ import type { RunbookLibrary } from '../runbooks/library';
 import { createAlertIngest, type AlertIngest, type AlertResult } from './ingest';
 import { createFileJournal, type AlertJournal } from './journal';
 import { createRouter } from './router';
+import type { AlertRouteConfig } from '../config/schema';
 import type { AlertSource } from '../shared/alert';
 
 export interface AlertTrigger {
   ingest: AlertIngest;
   journal: AlertJournal;
+  /** The routing rules as configured (for reading). */
+  routes: readonly AlertRouteConfig[];
   pagerdutySecret?: Buffer;
   genericSecret?: Buffer;
   /** Set by the API to count outcomes in its metrics. */
@@ -27,6 +30,7 @@ export function createAlertTrigger(deps: {
   const journal = createFileJournal(alerts.journalDir);
   const trigger: AlertTrigger = {
     journal,
+    routes: alerts.routes,
     ingest: createAlertIngest({ ...deps, router, journal, onOutcome: (s, r) => trigger.onOutcome?.(s, r) }),
     ...(alerts.pagerdutySecret ? { pagerdutySecret: alerts.pagerdutySecret } : {}),
     ...(alerts.genericSecret ? { genericSecret: alerts.genericSecret } : {}),

@@ -153,7 +153,21 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     return results;
   }
 
-  return { ingest, inFlight: () => calls };
+  /** What an alert would do, without doing it: its route, params and run, or why it would not start. */
+  function explain(alert: AlertInstance): { route?: string; runbook?: string; params?: Record<string, unknown>; workflowId?: string; problem?: string } {
+    const route = deps.router.match(alert);
+    if (!route) return { problem: 'no route matches' };
+    const out = { route: route.id, runbook: route.runbook, workflowId: route.workflowId(alert) };
+    try {
+      const p = prepareStart(deps.library(), deps.config, { runbookId: route.runbook, params: route.params(alert), trigger: { source: 'alert', requestedBy: route.owner } });
+      return { ...out, params: p.params };
+    } catch (err) {
+      if (!(err instanceof RunError)) throw err;
+      return { ...out, params: route.params(alert), problem: `cannot start ${route.runbook}: ${err.message}` };
+    }
+  }
+
+  return { ingest, explain, inFlight: () => calls };
 }
 
 export type AlertIngest = ReturnType<typeof createAlertIngest>;

@@ -1,5 +1,6 @@
 /** The `runbook` command tree. Usage errors throw (exitOverride) so main decides the exit code. */
 import { Command, Option } from 'commander';
+import { registerAlertCommands } from './commands/alerts';
 import { registerApprovalCommands, registerStepDecisionCommands } from './commands/approvals';
 import { registerFreezeCommands } from './commands/freezes';
 import { registerRunbookCommands } from './commands/runbooks';
@@ -26,6 +27,7 @@ export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
   registerApprovalCommands(program, context);
   registerStepDecisionCommands(program, context);
   registerFreezeCommands(program, context);
+  registerAlertCommands(program, context);
   program.addHelpText(
     'after',
     '\nExit codes: 0 success; 1 the run failed, was rejected or cancelled (start --wait), or the API failed or was unreachable;\n2 bad input: usage errors and every 4xx answer from the API.',

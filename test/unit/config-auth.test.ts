@@ -14,7 +14,7 @@ test('defaults: embedded server, dev config, local ports', () => {
   const c = loadConfig({}, process.cwd());
   expect(c.temporalAddress).toBeUndefined();
   expect(c).toMatchObject({ namespace: 'default', taskQueue: 'runbooks', api: { host: '127.0.0.1', port: 8080 }, uiUrl: 'http://localhost:8233' });
-  expect(c.tokens.map((t) => t.identity)).toEqual(['alice', 'bob', 'admin', 'viewer']);
+  expect(c.tokens.map((t) => t.identity)).toEqual(['alice', 'bob', 'admin', 'viewer', 'alertmanager']);
   expect(runUrl(c, 'a b')).toBe('http://localhost:8233/namespaces/default/workflows/a%20b');
 });
 
@@ -64,4 +64,24 @@ test('roles: admin can do all; operator and approver only their own', () => {
   expect(hasRole(p(['approver']), 'operator')).toBe(false);
   expect(hasRole(p(['viewer']), 'operator')).toBe(false);
   expect(hasRole(p(['operator', 'approver']), 'approver')).toBe(true);
+});
+
+test('alert routes: bad regexes and templates are rejected at load with the line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-routes-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, [
+    'alerts:',
+    '  routes:',
+    '    - id: bad',
+    '      match: { labelsRegex: { service: "(" } }',
+    '      runbook: x',
+    '      params: { service: "${{ params.service }}" }',
+    '      owner: bot',
+    '',
+  ].join('\n'));
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(/c\.yaml:4:\d+: alerts\.routes\[0\]\.match\.labelsRegex\.service: invalid regular expression/);
+  writeFileSync(file, 'alerts:\n  routes:\n    - { id: bad, runbook: x, params: { service: "${{ params.service }}" }, owner: bot }\n');
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(/alerts\.routes\[0\]\.params\.service: only alert\.\* is known when routing, not 'params'/);
+  writeFileSync(file, 'alerts:\n  generic: { secretEnv: NO_SUCH_ENV }\n');
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(/alerts\.generic: env NO_SUCH_ENV is empty or missing/);
 });

@@ -12,7 +12,7 @@ import { JOURNAL_KINDS } from '../../alerts/journal';
 import { verifyGeneric, verifyPagerduty } from '../../alerts/signature';
 import { alertmanagerPayload, grafanaPayload, normalizePrometheusLike } from '../../alerts/sources/prometheus-like';
 import { normalizePagerduty, pagerdutyPayload } from '../../alerts/sources/pagerduty';
-import { genericPayload, normalizeGeneric } from '../../alerts/sources/generic';
+import { genericPayload, labelFingerprint, normalizeGeneric } from '../../alerts/sources/generic';
 import type { Role } from '../../config/schema';
 import { formatPath } from '../../runbooks/errors';
 import { RunError } from '../../runs/errors';
@@ -60,6 +60,17 @@ function deliveryMemory(size = 10_000) {
   };
 }
 
+const testBody = z
+  .object({
+    source: z.enum(['alertmanager', 'grafana', 'pagerduty', 'generic']).default('alertmanager'),
+    status: z.enum(['firing', 'resolved']).default('firing'),
+    labels: z.record(z.string(), z.string()),
+    annotations: z.record(z.string(), z.string()).default({}),
+    fingerprint: z.string().min(1).optional(),
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
 const journalQuery = z.object({ kind: z.enum(JOURNAL_KINDS).default('unrouted'), limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict();
 
 export function alertRoutes(app: FastifyInstance, deps: { trigger: AlertTrigger; registry: Registry; role: (r: Role) => ReturnType<typeof requireRole> }): void {
@@ -71,6 +82,24 @@ export function alertRoutes(app: FastifyInstance, deps: { trigger: AlertTrigger;
     const q = await parseOr400(journalQuery, req.query, reply, 'query');
     if (!q) return reply;
     return { kind: q.kind, entries: await trigger.journal.list(q.kind, q.limit) };
+  });
+
+  app.get('/v1/alerts/routes', { preHandler: deps.role('viewer') }, async () => ({ routes: trigger.routes }));
+
+  // Which route an alert would take, with what params and run: nothing is started.
+  app.post('/v1/alerts/test', { preHandler: deps.role('viewer') }, async (req, reply) => {
+    const b = await parseOr400(testBody, req.body, reply);
+    if (!b) return reply;
+    const alert: AlertInstance = {
+      source: b.source,
+      status: b.status,
+      fingerprint: b.fingerprint ?? labelFingerprint(b.labels),
+      startsAt: new Date(b.startsAt ?? Date.now()).toISOString(),
+      labels: b.labels,
+      annotations: b.annotations,
+      links: [],
+    };
+    return { alert, ...trigger.ingest.explain(alert) };
   });
 
   // The webhooks read their bodies as text: signatures are over the raw bytes, and a malformed
