@@ -65,7 +65,12 @@ beforeAll(async () => {
   target = await startReceiver();
   target.on('/health', () => ({ status: 200, body: { ok: true } }));
   target.on('/restart', () => ({ status: 202, body: { restarted: true } }));
-  stack = await startApiStack(env, libraryOf(runbookFromYaml(gatedYaml(target.url)), runbookFromYaml(probeOnlyYaml(target.url))));
+  stack = await startApiStack(env, libraryOf(runbookFromYaml(gatedYaml(target.url)), runbookFromYaml(probeOnlyYaml(target.url))), {
+    alerts: {
+      journalDir: mkdtempSync(path.join(tmpdir(), 'cli-journal-')),
+      routes: [{ id: 'gated', match: { labels: { alertname: 'GatedDown' } }, runbook: 'gated-restart', params: { service: '${{ alert.labels.service }}' }, owner: 'alertmanager' }],
+    },
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -364,4 +369,17 @@ test('the kill switch: admins freeze and unfreeze with a reason, everyone sees t
   const state = await json<{ freezes: unknown[]; audit: Array<{ action: string; by: string; reason: string }> }>(['freezes'], { token: TOKENS.viewer });
   expect(state.freezes).toEqual([]);
   expect(state.audit.slice(-2).map((a) => [a.action, a.by, a.reason])).toEqual([['freeze', 'admin', 'incident 7'], ['unfreeze', 'admin', 'incident over']]);
+});
+
+test('alerts: routes, a dry routing test and the journal; bad input exits 2', async () => {
+  const routes = await cli(['alerts', 'routes']);
+  expect(routes.code).toBe(0);
+  expect(routes.stdout).toMatch(/gated\s+alertname=GatedDown\s+gated-restart\s+service=\$\{\{ alert\.labels\.service \}\}\s+alertmanager/);
+  const t = await json<{ route: string; runbook: string; params: Record<string, unknown>; workflowId: string }>(['alerts', 'test', '-l', 'alertname=GatedDown', '-l', 'service=api']);
+  expect(t).toMatchObject({ route: 'gated', runbook: 'gated-restart', params: { service: 'api', count: 1 }, workflowId: expect.stringMatching(/^alert-gated-/) });
+  const none = await cli(['alerts', 'test', '-l', 'alertname=Other']);
+  expect(none).toMatchObject({ code: 0, stdout: expect.stringContaining('no route matches') });
+  expect(await cli(['alerts', 'journal'])).toMatchObject({ code: 0, stdout: expect.stringContaining('no unrouted alerts') });
+  expect(await cli(['alerts', 'test', '-l', 'oops'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--label takes name=value') });
+  expect(await cli(['alerts', 'journal', '--kind', 'nope'])).toMatchObject({ code: 2, stderr: expect.stringContaining('kind') });
 });
