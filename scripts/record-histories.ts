@@ -21,7 +21,8 @@ import { projectRoot } from '../src/devserver/cli';
 import { freePort, startDevServer } from '../src/devserver/server';
 import { loadRunbookText } from '../src/runbooks/load';
 import { RUNBOOK_WORKFLOW } from '../src/shared/constants';
-import { decideApprovalUpdate, decideStepUpdate, statusQuery } from '../src/shared/messages';
+import { alertSignal, decideApprovalUpdate, decideStepUpdate, statusQuery } from '../src/shared/messages';
+import type { AlertNotice } from '../src/shared/alert';
 import type { StepDecision } from '../src/shared/status';
 import type { RunbookWorkflowInput } from '../src/shared/workflow-types';
 import { createWorkerMetrics } from '../src/worker/metrics';
@@ -164,7 +165,25 @@ async function main(): Promise<void> {
         await stepDecision(id, { stepId: 'deploy', action: 'skip', actor: 'oncall', reason: 'recorded' });
       },
     },
+    {
+      // Started by an alert: a repeat joins, the resolution stops the run at its approval gate.
+      name: 'v4-alert-repeat-resolved',
+      input: { runbook, params: { service: 'checkout' }, trigger: { source: 'alert', requestedBy: 'alertmanager' }, alert: notice('firing', '2026-11-23T10:00:01.000Z') },
+      act: async (id) => {
+        await waitForPhase(id, 'waiting_approval');
+        await client.workflow.getHandle(id).signal(alertSignal, notice('firing', '2026-11-23T10:00:02.000Z'));
+        await client.workflow.getHandle(id).signal(alertSignal, notice('resolved', '2026-11-23T10:00:03.000Z'));
+      },
+    },
   ];
+
+  function notice(status: 'firing' | 'resolved', receivedAt: string): AlertNotice {
+    return {
+      route: 'service-down',
+      receivedAt,
+      alert: { source: 'alertmanager', status, fingerprint: 'c0ffee0000000001', startsAt: '2026-11-23T10:00:00.000Z', labels: { alertname: 'ServiceDown', service: 'checkout' }, annotations: { summary: 'down' }, links: [] },
+    };
+  }
 
   async function waitForPhase(id: string, phase: string): Promise<void> {
     for (;;) {
