@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot, temporalCliPath } from '../../src/devserver/cli';
+import { alertIngestion } from './alerts';
 import { approvalRoundTrip } from './approval';
 import { coldStart } from './cold-start';
 import { cleanupAll, installSignalHandlers, setUp, wasInterrupted, type BenchEnv } from './harness';
@@ -23,6 +24,8 @@ const settings = {
   warmup: num('BENCH_WARMUP', 3),
   waiting: num('BENCH_WAITING', 1000),
   coldReps: num('BENCH_COLD_REPS', 3),
+  alertSamples: num('BENCH_ALERT_SAMPLES', 300),
+  storm: num('BENCH_STORM', 10_000),
   only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean),
 };
 
@@ -31,6 +34,7 @@ const benchmarks: Array<{ key: string; title: string; run: (env: BenchEnv) => Pr
   { key: 'approval', title: '2. Approval round trip', run: (env) => approvalRoundTrip(env, { runs: settings.runs, warmup: settings.warmup }) },
   { key: 'memory', title: '3. Runs waiting on approvals', run: (env) => waitingMemory(env, { count: settings.waiting, heapPass: process.env.BENCH_HEAP !== '0' }) },
   { key: 'cold', title: '4. Worker cold start', run: (env) => coldStart(env, { reps: settings.coldReps }) },
+  { key: 'alerts', title: '5. Alert ingestion', run: (env) => alertIngestion(env, { samples: settings.alertSamples, stormSize: settings.storm }) },
 ];
 
 async function main(): Promise<number> {
@@ -59,7 +63,7 @@ async function main(): Promise<number> {
   const report = renderReport({
     sections,
     machine: machineInfo(temporalCliPath()),
-    settings: `BENCH_RUNS=${settings.runs} BENCH_WARMUP=${settings.warmup} BENCH_WAITING=${settings.waiting} BENCH_COLD_REPS=${settings.coldReps}`,
+    settings: `BENCH_RUNS=${settings.runs} BENCH_WARMUP=${settings.warmup} BENCH_WAITING=${settings.waiting} BENCH_COLD_REPS=${settings.coldReps} BENCH_ALERT_SAMPLES=${settings.alertSamples} BENCH_STORM=${settings.storm}`,
     seconds: (performance.now() - started) / 1000,
   });
   if (settings.only) {

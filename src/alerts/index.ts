@@ -24,6 +24,7 @@ export function createAlertTrigger(deps: {
   config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts'>;
   library: () => RunbookLibrary;
   call: <T>(fn: () => Promise<T>) => Promise<T>;
+  log?: (message: string) => void;
 }): AlertTrigger {
   const { alerts } = deps.config;
   const router = createRouter(alerts.routes, (id) => deps.library().runbooks.has(id));
@@ -31,7 +32,7 @@ export function createAlertTrigger(deps: {
   const trigger: AlertTrigger = {
     journal,
     routes: alerts.routes,
-    ingest: createAlertIngest({ ...deps, router, journal, onOutcome: (s, r) => trigger.onOutcome?.(s, r) }),
+    ingest: createAlertIngest({ ...deps, router, journal, onOutcome: (s, r) => trigger.onOutcome?.(s, r), log: deps.log ?? ((m) => console.warn(`[alerts] ${m}`)) }),
     ...(alerts.pagerdutySecret ? { pagerdutySecret: alerts.pagerdutySecret } : {}),
     ...(alerts.genericSecret ? { genericSecret: alerts.genericSecret } : {}),
   };

@@ -5,8 +5,8 @@
  * its firing still reaches (or reserves) the run, and a late firing cannot start a remediation.
  * Workflow ids are never reused, so repeats of an alert whose run has ended start nothing.
  *
- * Storms: a notification already accepted (same run, status and content) within the memory window
- * is answered without asking Temporal again, and identical ones in flight share one call. Beyond
+ * Storms: see RunChannels (repeats answered from memory, one call at a time per run, content
+ * changes of a firing alert coalesced). Beyond
  * `maxInFlight` Temporal calls, requests are refused with 503 so senders retry (never 429:
  * Alertmanager drops those).
  */
@@ -15,18 +15,21 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
-import { prepareStart } from '../runs/start-options';
+import { prepareStart, type PreparedStart } from '../runs/start-options';
 import type { AlertInstance, AlertNotice, AlertSource } from '../shared/alert';
 import { RUNBOOK_WORKFLOW } from '../shared/constants';
 import { alertSignal } from '../shared/messages';
 import type { AlertJournal } from './journal';
 import type { AlertRouter } from './router';
+import { RunChannels } from './run-channels';
 
 export type AlertOutcome =
   /** Temporal holds it: a run started, or the run in progress was told. */
   | 'accepted'
   /** The same notification was accepted moments ago: nothing new to tell. */
   | 'duplicate'
+  /** Its run was told moments ago that the alert fires; the new content follows within the window. */
+  | 'coalesced'
   /** Its run has already ended (a repeat of an episode that was handled). */
   | 'run-ended'
   | 'unrouted'
@@ -54,38 +57,27 @@ export interface AlertIngestDeps {
   memoryMs?: number;
   /** @default 20000 */
   memorySize?: number;
+  log?: (message: string) => void;
 }
 
 export function createAlertIngest(deps: AlertIngestDeps) {
-  const memoryMs = deps.memoryMs ?? 60_000;
-  const memorySize = deps.memorySize ?? 20_000;
-  const accepted = new Map<string, number>(); // key -> accepted at (insertion order = age)
-  const inFlight = new Map<string, Promise<AlertOutcome>>();
+  const channels = new RunChannels({
+    windowMs: deps.config.alerts.coalesceMs,
+    memoryMs: deps.memoryMs ?? 60_000,
+    size: deps.memorySize ?? 20_000,
+    onFlushError: (id, err) => deps.log?.(`alert content for ${id} not delivered (the next repeat brings it): ${err.message}`),
+  });
   let calls = 0;
 
-  function remember(key: string): void {
-    accepted.delete(key);
-    accepted.set(key, Date.now());
-    while (accepted.size > memorySize) accepted.delete(accepted.keys().next().value as string);
-  }
-
-  function recent(key: string): boolean {
-    const at = accepted.get(key);
-    if (at === undefined) return false;
-    if (Date.now() - at <= memoryMs) return true;
-    accepted.delete(key);
-    return false;
-  }
-
-  async function signal(workflowId: string, notice: AlertNotice, start: () => ReturnType<typeof prepareStart>): Promise<AlertOutcome> {
-    const p = start();
+  async function signal(workflowId: string, notice: AlertNotice, p: PreparedStart): Promise<'accepted' | 'run-ended'> {
     calls += 1;
     try {
       await deps.call(() =>
         deps.client.workflow.signalWithStart(RUNBOOK_WORKFLOW, {
           workflowId,
           taskQueue: deps.config.taskQueue,
-          args: [p.input],
+          // The run's input carries the notification that starts it (when this call does start it).
+          args: [{ ...p.input, alert: notice }],
           signal: alertSignal,
           signalArgs: [notice],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -113,30 +105,22 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     }
     const workflowId = route.workflowId(alert);
     const notice: AlertNotice = { route: route.id, alert, receivedAt };
-    const prepare = () =>
-      prepareStart(deps.library(), deps.config, {
+    let prepared: PreparedStart;
+    try {
+      prepared = prepareStart(deps.library(), deps.config, {
         runbookId: route.runbook,
         params: route.params(alert),
         trigger: { source: 'alert', requestedBy: route.owner, reason: `${source} alert ${alert.labels.alertname ?? alert.fingerprint} (route ${route.id})` },
-        extra: { alert: notice },
       });
-    try {
-      prepare(); // a route whose params do not fit its runbook is journalled, not retried by the sender
     } catch (err) {
+      // A route whose params do not fit its runbook is journalled, not retried by the sender.
       if (!(err instanceof RunError)) throw err;
       const reason = `route ${route.id} cannot start ${route.runbook}: ${err.message}`;
       await deps.journal.record({ kind: 'unstartable', source, reason, route: route.id, alert });
       return { ...base, outcome: 'unstartable', route: route.id, reason };
     }
-    const key = `${workflowId}\n${alert.status}\n${createHash('sha256').update(JSON.stringify([alert.labels, alert.annotations, alert.endsAt ?? ''])).digest('hex')}`;
-    if (recent(key)) return { ...base, outcome: 'duplicate', route: route.id, workflowId };
-    let pending = inFlight.get(key);
-    if (!pending) {
-      pending = signal(workflowId, notice, prepare).finally(() => inFlight.delete(key));
-      inFlight.set(key, pending);
-    }
-    const outcome = await pending;
-    remember(key);
+    const hash = createHash('sha256').update(JSON.stringify([alert.labels, alert.annotations, alert.links, alert.endsAt ?? ''])).digest('hex');
+    const outcome = await channels.deliver(workflowId, notice, hash, (n) => signal(workflowId, n, prepared));
     return { ...base, outcome, route: route.id, workflowId };
   }
 

@@ -11,6 +11,7 @@ import { RUNBOOK_TASK_QUEUE } from '../shared/constants';
 import { locate } from '../runbooks/locate';
 import { formatPath } from '../runbooks/errors';
 import { configFile, type AlertRouteConfig, type Role } from './schema';
+import { parseDuration } from '../shared/duration';
 
 export interface TokenEntry {
   identity: string;
@@ -51,6 +52,8 @@ export interface AlertsConfig {
   pagerdutySecret?: Buffer;
   genericSecret?: Buffer;
   maxInFlight: number;
+  /** Content changes of a firing alert reach its run at most this often (ms). */
+  coalesceMs: number;
   journalDir: string;
 }
 
@@ -148,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
       ...(pagerdutySecret ? { pagerdutySecret } : {}),
       ...(genericSecret ? { genericSecret } : {}),
       maxInFlight: file.alerts?.maxInFlight ?? 256,
+      coalesceMs: file.alerts?.coalesce ? (parseDuration(file.alerts.coalesce) ?? 10_000) : 10_000,
       journalDir: file.alerts?.journalDir ? resolve(root, file.alerts.journalDir) : resolve(dataDir, 'alerts'),
     },
   };

@@ -132,6 +132,8 @@ export const configFile = z
         generic: secretSource.optional(),
         /** Temporal calls in flight beyond which alert webhooks answer 503 (the sender retries). @default 256 */
         maxInFlight: z.number().int().min(1).max(100_000).optional(),
+        /** A firing alert's changed content (values in annotations) reaches its run at most this often. @default 10s */
+        coalesce: z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration such as 10s').optional(),
         /** Where malformed, unrouted and unstartable alerts are kept. @default <dataDir>/alerts */
         journalDir: z.string().optional(),
         /** First match wins. */

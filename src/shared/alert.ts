@@ -43,4 +43,6 @@ export interface AlertNotice {
   route: string;
   alert: AlertInstance;
   receivedAt: string;
+  /** Notifications this one stands for (repeats the API answered without telling the run). @default 1 */
+  repeats?: number;
 }

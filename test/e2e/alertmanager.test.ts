@@ -49,6 +49,7 @@ steps:
     webhookTargets: { default: { url: `${target.url}/notices` } },
     alerts: {
       journalDir: mkdtempSync(join(tmpdir(), 'alert-journal-')),
+      coalesceMs: 1000,
       routes: [
         { id: 'amtool', match: { labels: { alertname: 'E2eServiceDown' } }, runbook: 'e2e-amtool', params: { service: '${{ alert.labels.service }}' }, owner: 'alertmanager' },
         { id: 'prom', match: { labels: { alertname: 'E2eTargetDown' }, severity: ['critical'] }, runbook: 'e2e-prometheus', params: { service: '${{ alert.labels.service }}' }, owner: 'alertmanager' },

@@ -129,6 +129,7 @@ steps:
     webhookTargets: { oncall: { url: `${target.url}/oncall` } },
     alerts: {
       journalDir,
+      coalesceMs: 1000,
       pagerdutySecret: Buffer.from(PD_SECRET),
       genericSecret: Buffer.from(GENERIC_SECRET),
       routes: [
@@ -165,17 +166,19 @@ test('a firing alert starts one run; repeats join it; resolving it stops the run
   // The identical notification again (Alertmanager's repeat): recognised without a new signal.
   const dup = await post('/v1/alerts/alertmanager', amPayload([amAlert({ fingerprint: 'aaaa000000000001', startsAt })]), AM);
   expect(dup.body.results).toEqual([expect.objectContaining({ outcome: 'duplicate', workflowId: id })]);
-  // A repeat with new content joins the same run.
+  // A repeat with new content joins the same run: coalesced (the run knows it fires), its content
+  // delivered when the coalescing window (1 s here) ends, counting the repeat answered before it.
   const again = await post('/v1/alerts/alertmanager', amPayload([amAlert({ fingerprint: 'aaaa000000000001', startsAt, summary: 'still down' })]), AM);
-  expect(again.body.results).toEqual([expect.objectContaining({ outcome: 'accepted', workflowId: id })]);
-  await until(id, (s) => s.alert?.notifications === 2 && s.alert.annotations.summary === 'still down');
+  expect(again.body.results).toEqual([expect.objectContaining({ outcome: 'coalesced', workflowId: id })]);
+  await until(id, (s) => s.alert?.annotations.summary === 'still down');
+  expect((await status(id)).alert?.notifications).toBe(3);
 
   const resolved = await post('/v1/alerts/alertmanager', amPayload([amAlert({ status: 'resolved', fingerprint: 'aaaa000000000001', startsAt })]), AM);
   expect(resolved.body.results).toEqual([expect.objectContaining({ outcome: 'accepted', workflowId: id, status: 'resolved' })]);
   expect(await finished(id)).toMatchObject({ phase: 'auto_resolved' });
   const s = await status(id);
   expect(s.phase).toBe('auto_resolved');
-  expect(s.alert).toMatchObject({ status: 'resolved', notifications: 3, resolvedAt: expect.any(String) });
+  expect(s.alert).toMatchObject({ status: 'resolved', notifications: 4, resolvedAt: expect.any(String) });
   expect(s.steps.map((x) => [x.id, x.state])).toEqual([['probe', 'succeeded'], ['approve', 'skipped'], ['restart', 'skipped']]);
   expect(target.received.filter((x) => x.path === '/restart')).toHaveLength(0);
   const notice = target.received.find((x) => x.path === '/oncall');

@@ -12,10 +12,14 @@ import type { RunState } from './run-state';
 export const AUTO_RESOLVED = 'AutoResolved';
 
 export class AlertTracker {
+  /** Signal-with-start delivers the starting notification twice (input and signal): count it once. */
+  private echo: string | undefined;
+
   constructor(private readonly state: RunState, first: AlertNotice | undefined) {
     if (first) {
       const { alert, route, receivedAt } = first;
-      state.status.alert = { ...alert, route, notifications: 1, firstSeenAt: receivedAt, lastSeenAt: receivedAt };
+      this.echo = receivedAt;
+      state.status.alert = { ...alert, route, notifications: first.repeats ?? 1, firstSeenAt: receivedAt, lastSeenAt: receivedAt };
       if (alert.status === 'resolved') state.status.alert.resolvedAt = alert.endsAt ?? receivedAt;
     }
   }
@@ -30,9 +34,11 @@ export class AlertTracker {
       log.warn('alert notice for a run no alert started: ignored', { route: n.route, fingerprint: n.alert.fingerprint });
       return;
     }
-    // Signal-with-start delivers the starting notification twice (input and signal): count it once.
-    if (n.receivedAt === a.firstSeenAt && a.notifications === 1 && n.alert.status === a.status) return;
-    a.notifications += 1;
+    if (this.echo !== undefined && n.receivedAt === this.echo) {
+      this.echo = undefined;
+      return;
+    }
+    a.notifications += n.repeats ?? 1;
     if (n.receivedAt > a.lastSeenAt) a.lastSeenAt = n.receivedAt;
     a.labels = n.alert.labels;
     a.annotations = n.alert.annotations;

@@ -1,0 +1,129 @@
+/**
+ * What this API process last told each alert run, so storms cost Temporal little:
+ * - a notification identical to the last one accepted for its run is answered at once;
+ * - notifications for a run whose call is in flight wait for that call (one call at a time per run);
+ * - a firing alert's changed content (annotations, values) within `windowMs` of the last
+ *   accepted one is coalesced: answered at once (its run exists and knows it fires) and the
+ *   newest content is sent when the window ends, counting the notifications it stands for.
+ * A change of status (resolved) and anything this process has not seen recently always waits
+ * for Temporal. The memory is a shortcut only: after a restart, the first notification per run
+ * goes to Temporal again, and workflow ids still decide what starts.
+ */
+import type { AlertNotice, AlertStatus } from '../shared/alert';
+
+export type Outcome = 'accepted' | 'duplicate' | 'coalesced' | 'run-ended';
+export type Send = (notice: AlertNotice) => Promise<'accepted' | 'run-ended'>;
+
+interface Channel {
+  status?: AlertStatus;
+  hash?: string;
+  at: number;
+  ended: boolean;
+  inflight?: Promise<unknown>;
+  /** Notifications answered since the last one sent (duplicates and coalesced). */
+  unsent: number;
+  pending?: { notice: AlertNotice; hash: string; send: Send };
+  timer?: NodeJS.Timeout;
+}
+
+export interface RunChannelsOptions {
+  /** Coalescing window for content changes of a firing alert. 0: send every change. */
+  windowMs: number;
+  /** How long an accepted notification is trusted. */
+  memoryMs: number;
+  /** Runs remembered at most (oldest forgotten first). */
+  size: number;
+  onFlushError?: (workflowId: string, err: Error) => void;
+}
+
+export class RunChannels {
+  private readonly channels = new Map<string, Channel>();
+
+  constructor(private readonly o: RunChannelsOptions) {}
+
+  private channel(id: string): Channel {
+    let ch = this.channels.get(id);
+    if (!ch) {
+      ch = { at: 0, ended: false, unsent: 0 };
+      this.channels.set(id, ch);
+      while (this.channels.size > this.o.size) {
+        const [oldest, c] = this.channels.entries().next().value as [string, Channel];
+        if (c.inflight || c.timer) break; // busy: kept until it is done
+        this.channels.delete(oldest);
+      }
+    }
+    return ch;
+  }
+
+  private send(id: string, ch: Channel, notice: AlertNotice, hash: string, send: Send): Promise<Outcome> {
+    const repeats = ch.unsent + 1;
+    ch.unsent = 0;
+    if (ch.timer) clearTimeout(ch.timer);
+    ch.timer = undefined;
+    ch.pending = undefined;
+    const call = send({ ...notice, ...(repeats > 1 ? { repeats } : {}) }).then(
+      (outcome) => {
+        Object.assign(ch, { status: notice.alert.status, hash, at: Date.now(), ended: outcome === 'run-ended' });
+        return outcome;
+      },
+      (err: unknown) => {
+        ch.unsent += repeats - 1;
+        throw err;
+      },
+    );
+    ch.inflight = call.finally(() => {
+      ch.inflight = undefined;
+    }).catch(() => undefined);
+    void this.touch(id, ch);
+    return call;
+  }
+
+  /** Keeps recently used runs at the young end of the map. */
+  private touch(id: string, ch: Channel): void {
+    this.channels.delete(id);
+    this.channels.set(id, ch);
+  }
+
+  async deliver(id: string, notice: AlertNotice, hash: string, send: Send): Promise<Outcome> {
+    for (;;) {
+      const ch = this.channel(id);
+      if (ch.inflight) {
+        await ch.inflight;
+        continue;
+      }
+      const now = Date.now();
+      const known = ch.status !== undefined && now - ch.at <= this.o.memoryMs;
+      if (known && ch.ended) return 'run-ended';
+      if (!known || notice.alert.status !== ch.status) return this.send(id, ch, notice, hash, send);
+      if (hash === ch.hash) {
+        ch.unsent += 1;
+        return 'duplicate';
+      }
+      if (notice.alert.status !== 'firing' || now - ch.at >= this.o.windowMs) return this.send(id, ch, notice, hash, send);
+      ch.unsent += 1;
+      ch.pending = { notice, hash, send };
+      ch.timer ??= setTimeout(() => this.flush(id, ch), ch.at + this.o.windowMs - now);
+      ch.timer.unref?.();
+      return 'coalesced';
+    }
+  }
+
+  private flush(id: string, ch: Channel): void {
+    ch.timer = undefined;
+    const p = ch.pending;
+    if (!p || p.hash === ch.hash) return;
+    if (ch.inflight) {
+      ch.timer = setTimeout(() => this.flush(id, ch), 100);
+      return;
+    }
+    ch.unsent -= 1; // the pending one is sent now: it is no longer unsent
+    this.send(id, ch, p.notice, p.hash, p.send).catch((err: Error) => this.o.onFlushError?.(id, err));
+  }
+
+  /** Pending content changes (for tests and shutdown). */
+  pending(): number {
+    let n = 0;
+    for (const ch of this.channels.values()) if (ch.pending) n++;
+    return n;
+  }
+}
