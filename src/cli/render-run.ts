@@ -33,6 +33,17 @@ export function renderDetail(d: RunDetail): string {
   ]);
   if (!r) return head;
   const parts = [head, stepTable(r.steps)];
+  if (r.alert) {
+    const a = r.alert;
+    parts.push(`ALERT\n${keyValues([
+      ['alert', `${a.labels.alertname ?? a.fingerprint} from ${a.source} (route ${a.route})`],
+      ['status', `${a.status}${a.resolvedAt ? ` at ${a.resolvedAt}` : ''}`],
+      ['seen', `${a.notifications} notification(s), first ${a.firstSeenAt}, last ${a.lastSeenAt}`],
+      ['labels', assignments(a.labels)],
+      ['summary', a.annotations.summary],
+      ...a.links.map((l): [string, string] => [l.name, l.url]),
+    ])}`);
+  }
   if (r.pendingApprovals.length) {
     const rows = r.pendingApprovals.map((a) => [
       a.stepId,

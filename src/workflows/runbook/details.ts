@@ -14,6 +14,16 @@ export function renderDetails(s: RunStatus): string {
   const approvals = s.pendingApprovals.map(
     (a) => `- **${cell(a.stepId)}** waits for approval${a.deadline ? ` until ${a.deadline}` : ''}: ${cell(a.message)}`,
   );
+  const a = s.alert;
+  const alert = a
+    ? [
+        '',
+        `**Alert** ${cell(a.labels.alertname ?? a.fingerprint)} from ${a.source} (route ${cell(a.route)}): **${a.status}**${a.resolvedAt ? ` at ${a.resolvedAt}` : ''}; ${a.notifications} notification(s), last ${a.lastSeenAt}`,
+        ...(a.annotations.summary ? [`> ${cell(a.annotations.summary)}`] : []),
+        `Labels: ${Object.entries(a.labels).map(([k, v]) => `\`${cell(k)}=${cell(v)}\``).join(' ')}`,
+        ...(a.links.length ? [`Links: ${a.links.map((l) => `[${cell(l.name)}](${l.url})`).join(' · ')}`] : []),
+      ]
+    : [];
   return [
     `**${cell(s.runbook.title)}** (\`${s.runbook.id}\` ${s.runbook.version}) — phase **${s.phase}**${s.dryRun ? ' — DRY RUN' : ''}`,
     '',
@@ -22,6 +32,7 @@ export function renderDetails(s: RunStatus): string {
     ...rows,
     ...(approvals.length ? ['', ...approvals] : []),
     ...(s.error ? ['', `**Error** in ${s.error.stepId ?? 'run'}: ${cell(s.error.message)}`] : []),
+    ...alert,
   ].join('\n');
 }
 
