@@ -349,7 +349,7 @@ describe('config/compose.yaml', () => {
     const config = loadConfig(environmentOf(svc), root, { tokens: name === 'api' });
     const [[temporalName] = ['']] = byImage('temporalio/server');
     expect(config.temporalAddress).toBe(`${temporalName}:7233`);
-    expect(config.tokens.map((t) => t.identity).sort()).toEqual(name === 'api' ? ['admin', 'approver', 'operator', 'viewer'] : []);
+    expect(config.tokens.map((t) => t.identity).sort()).toEqual(name === 'api' ? ['admin', 'alertmanager', 'approver', 'operator', 'viewer'] : []);
     expect(config.api.host).toBe('0.0.0.0');
     const health = JSON.stringify(svc.healthcheck?.test ?? '');
     if (name === 'api') {
