@@ -14,6 +14,17 @@ const library = libraryOf(runbookFromYaml('id: rb\ntitle: RB\nparams:\n  service
 const routes = [{ id: 'r', match: {}, runbook: 'rb', params: { service: '${{ alert.labels.service }}' }, owner: 'bot' }];
 const journal: AlertJournal = { record: async () => undefined, list: async () => [] };
 
+function ingestWith(client: unknown, maxInFlight: number) {
+  return createAlertIngest({
+    client: client as Client,
+    config: { taskQueue: 'q', approverGroups: {}, alerts: { routes, maxInFlight, coalesceMs: 0, journalDir: '' } },
+    library: () => library,
+    router: createRouter(routes, () => true),
+    journal,
+    call: (fn) => fn(),
+  });
+}
+
 function alert(fingerprint: string): AlertInstance {
   return { source: 'alertmanager', status: 'firing', fingerprint, startsAt: '2026-11-23T10:00:00.000Z', labels: { service: 'x' }, annotations: {}, links: [] };
 }
@@ -22,15 +33,7 @@ test('beyond maxInFlight Temporal calls, deliveries are refused as unavailable (
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
   const calls: string[] = [];
-  const client = { workflow: { signalWithStart: async (_t: string, o: { workflowId: string }) => { calls.push(o.workflowId); await gate; } } } as unknown as Client;
-  const ingest = createAlertIngest({
-    client,
-    config: { taskQueue: 'q', approverGroups: {}, alerts: { routes, maxInFlight: 1, coalesceMs: 0, journalDir: '' } },
-    library: () => library,
-    router: createRouter(routes, () => true),
-    journal,
-    call: (fn) => fn(),
-  });
+  const ingest = ingestWith({ workflow: { signalWithStart: async (_t: string, o: { workflowId: string }) => { calls.push(o.workflowId); await gate; } } }, 1);
   const first = ingest.ingest('alertmanager', [alert('a1')]);
   await new Promise((r) => setImmediate(r));
   expect(ingest.inFlight()).toBe(1);
@@ -43,15 +46,7 @@ test('beyond maxInFlight Temporal calls, deliveries are refused as unavailable (
 
 test('the run input carries the starting notification; params come from the alert', async () => {
   const sent: Array<{ args: Array<{ params: unknown; alert: unknown; trigger: unknown }>; signalArgs: unknown[] }> = [];
-  const client = { workflow: { signalWithStart: async (_t: string, o: (typeof sent)[number]) => void sent.push(o) } } as unknown as Client;
-  const ingest = createAlertIngest({
-    client,
-    config: { taskQueue: 'q', approverGroups: {}, alerts: { routes, maxInFlight: 10, coalesceMs: 0, journalDir: '' } },
-    library: () => library,
-    router: createRouter(routes, () => true),
-    journal,
-    call: (fn) => fn(),
-  });
+  const ingest = ingestWith({ workflow: { signalWithStart: async (_t: string, o: (typeof sent)[number]) => void sent.push(o) } }, 10);
   await ingest.ingest('alertmanager', [alert('b1')]);
   const o = sent[0] as (typeof sent)[number];
   expect(o.args[0]).toMatchObject({ params: { service: 'x' }, trigger: { source: 'alert', requestedBy: 'bot' }, alert: o.signalArgs[0] });
