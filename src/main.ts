@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { sdkTelemetry } from './worker/telemetry';
 import { buildProductApi } from './api/wire';
+import { syncSchedulesAtStart } from './schedules/startup';
 import { loadConfig, type AppConfig } from './config/load';
 import { connectClient, connectWorker } from './config/temporal';
 import { startDevServer, freePort, type DevServer } from './devserver/server';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const workerMetrics = createWorkerMetrics();
   const worker = await createWorker({ connection: await connectWorker(cfg), config: cfg, metrics: workerMetrics, library: () => library });
   const workerRun = worker.run();
+  await syncSchedulesAtStart({ client, config: cfg, library, log: say });
   const metricsServer = await startWorkerMetricsServer({
     registry: workerMetrics.registry,
     port: cfg.worker.metricsPort,

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot, temporalCliPath } from '../../src/devserver/cli';
 import { alertIngestion } from './alerts';
+import { scheduleLateness } from './schedule-lateness';
 import { approvalRoundTrip } from './approval';
 import { coldStart } from './cold-start';
 import { cleanupAll, installSignalHandlers, setUp, wasInterrupted, type BenchEnv } from './harness';
@@ -26,6 +27,7 @@ const settings = {
   coldReps: num('BENCH_COLD_REPS', 3),
   alertSamples: num('BENCH_ALERT_SAMPLES', 300),
   storm: num('BENCH_STORM', 10_000),
+  schedules: num('BENCH_SCHEDULES', 50),
   only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean),
 };
 
@@ -35,6 +37,7 @@ const benchmarks: Array<{ key: string; title: string; run: (env: BenchEnv) => Pr
   { key: 'memory', title: '3. Runs waiting on approvals', run: (env) => waitingMemory(env, { count: settings.waiting, heapPass: process.env.BENCH_HEAP !== '0' }) },
   { key: 'cold', title: '4. Worker cold start', run: (env) => coldStart(env, { reps: settings.coldReps }) },
   { key: 'alerts', title: '5. Alert ingestion', run: (env) => alertIngestion(env, { samples: settings.alertSamples, stormSize: settings.storm }) },
+  { key: 'schedules', title: '6. Schedule lateness', run: (env) => scheduleLateness(env, { count: settings.schedules }) },
 ];
 
 async function main(): Promise<number> {
@@ -63,7 +66,7 @@ async function main(): Promise<number> {
   const report = renderReport({
     sections,
     machine: machineInfo(temporalCliPath()),
-    settings: `BENCH_RUNS=${settings.runs} BENCH_WARMUP=${settings.warmup} BENCH_WAITING=${settings.waiting} BENCH_COLD_REPS=${settings.coldReps} BENCH_ALERT_SAMPLES=${settings.alertSamples} BENCH_STORM=${settings.storm}`,
+    settings: `BENCH_RUNS=${settings.runs} BENCH_WARMUP=${settings.warmup} BENCH_WAITING=${settings.waiting} BENCH_COLD_REPS=${settings.coldReps} BENCH_ALERT_SAMPLES=${settings.alertSamples} BENCH_STORM=${settings.storm} BENCH_SCHEDULES=${settings.schedules}`,
     seconds: (performance.now() - started) / 1000,
   });
   if (settings.only) {

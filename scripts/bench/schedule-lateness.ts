@@ -1,5 +1,5 @@
 /**
- * 5. Schedule lateness: COUNT schedules firing at the same instant, each starting a product run
+ * 6. Schedule lateness: COUNT schedules firing at the same instant, each starting a product run
  * (runbookWorkflow, the product's schedule action with an inline no-step runbook as input, since
  * the bench worker has no library to resolve ids from). Lateness is the run's execution start
  * time (Temporal's record) minus the time it was scheduled for; the target is absolute (p99 at
@@ -78,7 +78,7 @@ export async function scheduleLateness(env: BenchEnv, o: { count: number }): Pro
   const info = (metric: string, xs: number[], f: (v: number[]) => number): Row => ({ metric, baseline: '-', product: fmt(f(xs), 0) });
   const p99 = percentile(lateness, 0.99);
   return {
-    title: '5. Schedule lateness',
+    title: '6. Schedule lateness',
     about: `${o.count} Temporal Schedules, created as sync creates them (the product's action), all due at the same second ~${LEAD_MS / 1000} s ahead; each starts a product run on one worker. Lateness = the run's execution start time minus its scheduled time. No baseline: the scheduler is Temporal's.`,
     rows: [
       info('lateness to execution start, p50 (ms)', lateness, median),
@@ -87,6 +87,9 @@ export async function scheduleLateness(env: BenchEnv, o: { count: number }): Pro
       info('action taken by the scheduler (takenAt - scheduledAt), p99 (ms)', taken, (xs) => percentile(xs, 0.99)),
       info("run's first workflow task on the worker, p99 (ms)", firstTask, (xs) => percentile(xs, 0.99)),
       { metric: 'runs started', baseline: '-', product: `${fired.length}/${o.count}`, target: 0, absolute: { value: o.count - fired.length, text: 'all' } },
+    ],
+    notes: [
+      'Temporal starts scheduled runs through a per-namespace rate limit (`worker.schedulerNamespaceStartWorkflowRPS`, default 30/s with a burst), so aligned schedules spread out: part of the p99 here. Raise it in the server\'s dynamic config, or give schedules `jitter`, when many fire at once.',
     ],
   };
 }

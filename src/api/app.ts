@@ -19,6 +19,8 @@ import { freezeRoutes } from './routes/freezes';
 import type { ControlService } from '../runs/control';
 import type { AlertTrigger } from '../alerts';
 import { alertRoutes } from './routes/alerts';
+import type { ScheduleService } from '../schedules/service';
+import { scheduleRoutes } from './routes/schedules';
 
 export interface AppDeps {
   runs: RunService;
@@ -26,6 +28,8 @@ export interface AppDeps {
   control?: ControlService;
   /** Alert webhooks; without it the /v1/alerts routes are not mounted. */
   alerts?: AlertTrigger;
+  /** Schedules; without it the /v1/schedules routes are not mounted. */
+  schedules?: ScheduleService;
   library: () => RunbookLibrary;
   tokens: readonly TokenEntry[];
   registry: Registry;
@@ -71,6 +75,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
+  if (deps.schedules) scheduleRoutes(app, { schedules: deps.schedules, role });
   if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });
   if (deps.devInbox) devInboxRoutes(app, { role });
   return app;

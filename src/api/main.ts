@@ -4,6 +4,7 @@ import { connectClient } from '../config/temporal';
 import { loadLibrary } from '../runbooks/library';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { buildProductApi } from './wire';
+import { syncSchedulesAtStart } from '../schedules/startup';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   const library = loadLibrary(config.runbooksDir);
   const client = await connectClient({ ...config, temporalAddress: config.temporalAddress });
   await ensureSearchAttributes(client, config.namespace).catch((err: Error) => console.warn(`[api] search attributes not checked: ${err.message}`));
+  await syncSchedulesAtStart({ client, config, library, log: (line) => console.log(`[api] ${line}`) });
   const { app } = buildProductApi({ client, config, library: () => library, logger: true });
   await app.listen({ host: config.api.host, port: config.api.port });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {

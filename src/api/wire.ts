@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { createControlService } from '../runs/control';
 import { createRunService, type RunService } from '../runs/service';
+import { createScheduleService } from '../schedules/service';
 import { buildApp } from './app';
 
 export function buildProductApi(o: { client: Client; config: AppConfig; library: () => RunbookLibrary; logger?: boolean; deadlineMs?: number }): { app: FastifyInstance; runs: RunService } {
@@ -17,6 +18,7 @@ export function buildProductApi(o: { client: Client; config: AppConfig; library:
     runs,
     control: createControlService({ client, config }),
     alerts,
+    schedules: createScheduleService({ client, config, library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) }),
     library,
     tokens: config.tokens,
     registry: new Registry(),

@@ -1,6 +1,7 @@
 /** The `runbook` command tree. Usage errors throw (exitOverride) so main decides the exit code. */
 import { Command, Option } from 'commander';
 import { registerAlertCommands } from './commands/alerts';
+import { registerScheduleCommands } from './commands/schedules';
 import { registerApprovalCommands, registerStepDecisionCommands } from './commands/approvals';
 import { registerFreezeCommands } from './commands/freezes';
 import { registerRunbookCommands } from './commands/runbooks';
@@ -27,6 +28,7 @@ export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
   registerApprovalCommands(program, context);
   registerStepDecisionCommands(program, context);
   registerFreezeCommands(program, context);
+  registerScheduleCommands(program, context);
   registerAlertCommands(program, context);
   program.addHelpText(
     'after',

@@ -1,0 +1,97 @@
+/**
+ * What a declared schedule should look like in Temporal, and its hash. Sync compares hashes, not
+ * the described schedule: Temporal normalises specs (ranges, defaults), so comparing our own
+ * canonical form is the only comparison that stays stable across server versions.
+ */
+import { createHash } from 'node:crypto';
+import type { ScheduleOptionsStartWorkflowAction, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import { canonicalJson } from '../shared/canonical';
+import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
+import type { RunbookDefinition } from '../shared/model';
+import type { RunbookWorkflowInput } from '../shared/workflow-types';
+import { staticSummary } from '../workflows/runbook/details';
+import { MANAGED_BY, type ScheduleSyncMemo } from './memo';
+import { describePolicies, describeWhen, toPolicies, toScheduleSpec } from './spec';
+import { scheduleId, type ScheduleDef } from './types';
+
+export interface DesiredSchedule {
+  /** The Temporal Schedule id (`runbook-<runbookId>-<id>`). */
+  id: string;
+  def: ScheduleDef;
+  spec: ScheduleSpec;
+  /** The action without its sync memo (added by `actionWithMemo`). */
+  action: ScheduleOptionsStartWorkflowAction<Workflow>;
+  policies: { overlap: Exclude<ScheduleOverlapPolicy, undefined>; catchupWindow: number };
+  /** Paused and note as the runbook file declares them. */
+  declared: { paused: boolean; note: string };
+  /** What sync records on the schedule to tell later syncs what it last wrote. */
+  memo: ScheduleSyncMemo;
+}
+
+const sortedParams = <T>(p: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+const sha256 = (v: unknown): string => createHash('sha256').update(canonicalJson(v)).digest('hex');
+
+/** The note a paused schedule gets when the file gives none. */
+export function declaredNote(def: ScheduleDef): string {
+  return def.note ?? (def.paused ? 'paused in the runbook file' : '');
+}
+
+/**
+ * The run a schedule starts: the runbook by id (the worker resolves the current version when
+ * the run starts, so a schedule never runs a stale copy), with the schedule's params.
+ */
+export function scheduleAction(def: ScheduleDef, taskQueue: string, runbook?: Pick<RunbookDefinition, 'id' | 'title'>): ScheduleOptionsStartWorkflowAction<Workflow> {
+  const id = scheduleId(def);
+  const input: RunbookWorkflowInput = { runbookId: def.runbookId, params: def.params, trigger: { source: 'schedule', requestedBy: `schedule:${id}` } };
+  return {
+    type: 'startWorkflow',
+    workflowType: RUNBOOK_WORKFLOW,
+    taskQueue,
+    // Temporal appends the scheduled time: runbook-<runbook>-<schedule>-2025-01-06T07:00:00Z.
+    workflowId: id,
+    args: [input],
+    typedSearchAttributes: [
+      { key: SA.runbookId, value: def.runbookId },
+      { key: SA.triggerSource, value: 'schedule' },
+      { key: SA.requestedBy, value: `schedule:${id}` },
+      { key: SA.phase, value: 'starting' },
+    ],
+    // Params sorted: the summary (and so the hash) must not depend on the order they were written in.
+    staticSummary: `${staticSummary(runbook ?? { id: def.runbookId, title: def.runbookId }, sortedParams(def.params), false)} [schedule ${def.id}]`.slice(0, 390),
+    // No spec here: a change of when it fires is a spec change only, not an action change too.
+    staticDetails: `Started by schedule \`${id}\`. The worker loads the current version of runbook \`${def.runbookId}\` when the run starts.`,
+  };
+}
+
+/** The action as hashed: search attribute keys reduced to their names (the key objects are not data). */
+function hashableAction(a: ScheduleOptionsStartWorkflowAction<Workflow>): unknown {
+  const pairs = Array.isArray(a.typedSearchAttributes) ? a.typedSearchAttributes.map((p) => [p.key.name, p.value]) : [];
+  return { ...a, typedSearchAttributes: pairs };
+}
+
+export function desiredSchedule(def: ScheduleDef, o: { taskQueue: string; runbook?: Pick<RunbookDefinition, 'id' | 'title'> }): DesiredSchedule {
+  const spec = toScheduleSpec(def);
+  const action = scheduleAction(def, o.taskQueue, o.runbook);
+  const policies = toPolicies(def);
+  const declared = { paused: def.paused, note: declaredNote(def) };
+  const parts = { spec: sha256(spec), action: sha256(hashableAction(action)), policies: sha256(policies), declared: sha256(declared) };
+  const memo: ScheduleSyncMemo = {
+    managedBy: MANAGED_BY,
+    scheduleId: scheduleId(def),
+    specHash: sha256(parts),
+    parts,
+    when: describeWhen(def),
+    policies: describePolicies(policies),
+    params: def.params,
+    declaredPaused: declared.paused,
+    declaredNote: declared.note,
+  };
+  return { id: scheduleId(def), def, spec, action, policies, declared, memo };
+}
+
+/** The action with the sync memo, as sent to Temporal (runs it starts carry the memo too). */
+export function actionWithMemo(d: DesiredSchedule): ScheduleOptionsStartWorkflowAction<Workflow> {
+  return { ...d.action, memo: { schedule: d.memo } };
+}
