@@ -12,6 +12,8 @@ import { createRunbookActivities } from './runbooks';
 import { createCoordinationActivities, type CoordinationClient } from './coordination';
 import { Context } from '@temporalio/activity';
 import type { SecretResolver } from './secrets';
+import { createKubernetesActivities } from './kubernetes';
+import { connectKube, type KubeClients } from './kubernetes/client';
 
 export interface ActivityDeps {
   fetch: typeof globalThis.fetch;
@@ -26,6 +28,8 @@ export interface ActivityDeps {
   lockHolderCheckMs?: number;
   /** Approver groups from configuration (for runs started with only a runbook id). */
   approverGroups?: Readonly<Record<string, string[]>>;
+  /** Kubernetes clients, made on first use. @default from KUBECONFIG, ~/.kube/config or the pod's service account */
+  kube?: () => Promise<KubeClients>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -35,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     [httpRequest.activity]: envelope(httpRequest, http.httpRequest, deps.metrics),
     [httpCheck.activity]: envelope(httpCheck, http.httpCheck, deps.metrics),
     [notifyWebhook.activity]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics),
+    ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
     ...createRunbookActivities(deps),
     ...createCoordinationActivities({
       workflows: deps.workflows ?? (() => Context.current().client.workflow),

@@ -1,13 +1,14 @@
 import { httpCheck, httpRequest } from './http';
 import { notifyWebhook } from './notify';
+import { DEPLOYMENT_ENTRIES } from './kubernetes/deployment';
 import type { CatalogEntry } from './types';
 
 export type { CatalogEntry } from './types';
 export { isMutating } from './types';
 
-/** Every action a runbook may use, by id. Later systems (kubernetes, postgres, redis) add theirs here. */
+/** Every action a runbook may use, by id. Later systems (postgres, redis) add theirs here. */
 export const CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(
-  ([httpRequest, httpCheck, notifyWebhook] as CatalogEntry[]).map((e) => [e.id, e]),
+  ([httpRequest, httpCheck, notifyWebhook, ...DEPLOYMENT_ENTRIES] as CatalogEntry[]).map((e) => [e.id, e]),
 );
 
 export function catalogEntry(id: string): CatalogEntry | undefined {

@@ -44,6 +44,8 @@ export interface AppConfig {
   approverGroups: Record<string, string[]>;
   webhookTargets: Record<string, WebhookTarget>;
   alerts: AlertsConfig;
+  /** Where the worker's Kubernetes actions connect (KUBECONFIG and RUNBOOKS_KUBE_CONTEXT win). */
+  kubernetes: { kubeconfig?: string; context?: string };
 }
 
 export interface AlertsConfig {
@@ -146,6 +148,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     tokens,
     approverGroups: file.approverGroups ?? {},
     webhookTargets: devInboxTargets(file.notify?.webhooks ?? {}, `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
+    kubernetes: {
+      // KUBECONFIG may list several files (a:b): kept as given; the file's path is relative to the root.
+      ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : file.kubernetes?.kubeconfig ? { kubeconfig: resolve(root, file.kubernetes.kubeconfig) } : {}),
+      ...((env.RUNBOOKS_KUBE_CONTEXT || file.kubernetes?.context) ? { context: (env.RUNBOOKS_KUBE_CONTEXT || file.kubernetes?.context) as string } : {}),
+    },
     alerts: {
       routes: file.alerts?.routes ?? [],
       ...(pagerdutySecret ? { pagerdutySecret } : {}),

@@ -124,6 +124,8 @@ export const configFile = z
     /** Who is in each approver group a runbook names as `group:<name>`. */
     approverGroups: z.record(z.string(), z.array(z.string().min(1))).optional(),
     notify: z.object({ webhooks: z.record(z.string(), webhookTarget).default({}) }).strict().optional(),
+    /** Kubernetes actions (worker): a kubeconfig file and context; without them, the pod's service account. */
+    kubernetes: z.object({ kubeconfig: z.string().optional(), context: z.string().optional() }).strict().optional(),
     alerts: z
       .object({
         /** PagerDuty webhooks v3: the subscription's signing secret. */

@@ -2,6 +2,7 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createSecretResolver } from '../activities/secrets';
+import { connectKube } from '../activities/kubernetes/client';
 import { runUrl, type AppConfig } from '../config/load';
 import { loadLibrary, type RunbookLibrary } from '../runbooks/library';
 import { workflowCodeOptions } from './bundle';
@@ -29,6 +30,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     library,
     metrics: o.metrics,
     approverGroups: o.config.approverGroups,
+    kube: () => connectKube(o.config.kubernetes),
   });
   return Worker.create({
     connection: o.connection,

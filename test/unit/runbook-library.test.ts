@@ -378,11 +378,11 @@ describe('broken runbook files', () => {
   // Lines 1-8 above; every case below starts at line 9.
 
   it('rejects an unknown action at its line', () => {
-    const text = `${HEAD}\n      url: \${{ params.url }}/health\n  - id: restart\n    action: k8s:deployment:restart\n    with:\n      name: checkout\n`;
+    const text = `${HEAD}\n      url: \${{ params.url }}/health\n  - id: restart\n    action: k8s:deployment:explode\n    with:\n      name: checkout\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
     expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:11', field: 'steps[1].action' });
-    expect(p?.message).toBe("unknown action 'k8s:deployment:restart'");
+    expect(p?.message).toBe("unknown action 'k8s:deployment:explode'");
   });
 
   it('rejects a reference to a later step', () => {

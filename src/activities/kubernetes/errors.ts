@@ -1,0 +1,43 @@
+/**
+ * Kubernetes API errors at the activity boundary: not found, forbidden and invalid input are
+ * permanent, with their type; conflicts (a concurrent writer) and server errors are retried.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+interface StatusBody {
+  message?: string;
+  reason?: string;
+}
+
+function statusOf(err: unknown): { code: number; message: string } | undefined {
+  const e = err as { code?: unknown; body?: unknown; message?: string };
+  if (typeof e?.code !== 'number' || e.code < 100) return undefined;
+  let body: StatusBody | undefined;
+  try {
+    body = typeof e.body === 'string' ? (JSON.parse(e.body) as StatusBody) : (e.body as StatusBody | undefined);
+  } catch {
+    body = undefined;
+  }
+  return { code: e.code, message: body?.message ?? e.message ?? `HTTP ${e.code}` };
+}
+
+/** Rethrows a client-node error as the failure the workflow understands. */
+export function kubeFailure(err: unknown, what: string): never {
+  const s = statusOf(err);
+  if (!s) throw err;
+  const msg = `${what}: ${s.message}`;
+  if (s.code === 404) throw ApplicationFailure.nonRetryable(msg, 'NotFound');
+  if (s.code === 401 || s.code === 403) throw ApplicationFailure.nonRetryable(msg, 'Forbidden');
+  if (s.code === 400 || s.code === 422) throw ApplicationFailure.nonRetryable(msg, 'InvalidInput');
+  if (s.code === 409) throw ApplicationFailure.retryable(msg, 'Conflict');
+  throw ApplicationFailure.retryable(msg, s.code >= 500 ? 'ServerError' : `Http${s.code}`);
+}
+
+/** Runs one API call, mapping its failure. */
+export async function kube<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    return kubeFailure(err, what);
+  }
+}

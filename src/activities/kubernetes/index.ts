@@ -1,0 +1,28 @@
+/**
+ * The Kubernetes activities: catalog entries bound to their implementations. Clients are made on
+ * first use, so a worker that never runs a Kubernetes step needs no cluster configuration.
+ */
+import { deploymentHistory, deploymentRolloutStatus, restartDeployment, scaleDeployment, setDeploymentEnv, setDeploymentImage, undoDeployment } from '../../catalog/kubernetes/deployment';
+import { envelope, type StepMetrics } from '../envelope';
+import type { KubeClients } from './client';
+import { createDeploymentActions } from './deployments';
+
+export function createKubernetesActivities(deps: { kube: () => Promise<KubeClients>; metrics: StepMetrics }) {
+  let clients: Promise<KubeClients> | undefined;
+  // A failed connection (no kubeconfig yet) is not remembered: the next attempt tries again.
+  const connect = (): Promise<KubeClients> => (clients ??= deps.kube().catch((err: unknown) => {
+    clients = undefined;
+    throw err;
+  }));
+  const d = createDeploymentActions(connect);
+  const m = deps.metrics;
+  return {
+    [restartDeployment.activity]: envelope(restartDeployment, (i, ctx) => d.restart(i, ctx), m),
+    [scaleDeployment.activity]: envelope(scaleDeployment, (i, ctx) => d.scale(i, ctx), m),
+    [setDeploymentImage.activity]: envelope(setDeploymentImage, (i) => d.setImage(i), m),
+    [setDeploymentEnv.activity]: envelope(setDeploymentEnv, (i) => d.setEnv(i), m),
+    [deploymentHistory.activity]: envelope(deploymentHistory, (i) => d.history(i), m),
+    [undoDeployment.activity]: envelope(undoDeployment, (i, ctx) => d.undo(i, ctx), m),
+    [deploymentRolloutStatus.activity]: envelope(deploymentRolloutStatus, (i) => d.rolloutStatus(i), m),
+  };
+}
