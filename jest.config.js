@@ -8,6 +8,8 @@ module.exports = {
   // Fastify's inject pulls in `cookie`, which ships ESM only; compile it to CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The Kubernetes tier needs a control plane: npm run test:k8s (jest.k8s.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/k8s/'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
