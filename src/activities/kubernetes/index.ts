@@ -6,6 +6,8 @@ import { deploymentHistory, deploymentRolloutStatus, restartDeployment, scaleDep
 import { envelope, type StepMetrics } from '../envelope';
 import type { KubeClients } from './client';
 import { createDeploymentActions } from './deployments';
+import { createPodActions } from './pods';
+import { deletePods, listPods, podLogs, waitPodsReady } from '../../catalog/kubernetes/pods';
 
 export function createKubernetesActivities(deps: { kube: () => Promise<KubeClients>; metrics: StepMetrics }) {
   let clients: Promise<KubeClients> | undefined;
@@ -15,6 +17,7 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
     throw err;
   }));
   const d = createDeploymentActions(connect);
+  const p = createPodActions(connect);
   const m = deps.metrics;
   return {
     [restartDeployment.activity]: envelope(restartDeployment, (i, ctx) => d.restart(i, ctx), m),
@@ -24,5 +27,9 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
     [deploymentHistory.activity]: envelope(deploymentHistory, (i) => d.history(i), m),
     [undoDeployment.activity]: envelope(undoDeployment, (i, ctx) => d.undo(i, ctx), m),
     [deploymentRolloutStatus.activity]: envelope(deploymentRolloutStatus, (i) => d.rolloutStatus(i), m),
+    [listPods.activity]: envelope(listPods, (i) => p.list(i), m),
+    [deletePods.activity]: envelope(deletePods, (i) => p.delete(i), m),
+    [podLogs.activity]: envelope(podLogs, (i) => p.logs(i), m),
+    [waitPodsReady.activity]: envelope(waitPodsReady, (i) => p.waitReady(i), m),
   };
 }

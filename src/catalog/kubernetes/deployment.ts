@@ -1,15 +1,10 @@
 /** Catalog entries for Deployments: the `kubectl rollout` family, scale, set image and set env. */
 import { z } from 'zod';
 import type { CatalogEntry } from '../types';
+import { changed, k8sName, namespace, NON_RETRYABLE } from './common';
 
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const ref = {
-  namespace: z.string().regex(NAME, 'a Kubernetes namespace name'),
-  name: z.string().regex(NAME, 'a Kubernetes object name').describe('The deployment.'),
-};
+const ref = { namespace, name: k8sName('deployment').describe('The deployment.') };
 const EXAMPLE = { namespace: 'production', name: 'checkout' };
-const changed = { changed: z.boolean(), reason: z.string().optional() };
-const NON_RETRYABLE = ['NotFound', 'Forbidden', 'InvalidInput'];
 
 const refInput = z.object(ref).strict();
 
