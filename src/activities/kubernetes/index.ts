@@ -7,6 +7,8 @@ import { envelope, type StepMetrics } from '../envelope';
 import type { KubeClients } from './client';
 import { createDeploymentActions } from './deployments';
 import { createPodActions } from './pods';
+import { createWorkloadActions } from './workloads';
+import { jobFromCronJob, patchService, waitForJob } from '../../catalog/kubernetes/workloads';
 import { deletePods, listPods, podLogs, waitPodsReady } from '../../catalog/kubernetes/pods';
 
 export function createKubernetesActivities(deps: { kube: () => Promise<KubeClients>; metrics: StepMetrics }) {
@@ -18,6 +20,7 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
   }));
   const d = createDeploymentActions(connect);
   const p = createPodActions(connect);
+  const w = createWorkloadActions(connect);
   const m = deps.metrics;
   return {
     [restartDeployment.activity]: envelope(restartDeployment, (i, ctx) => d.restart(i, ctx), m),
@@ -31,5 +34,8 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
     [deletePods.activity]: envelope(deletePods, (i) => p.delete(i), m),
     [podLogs.activity]: envelope(podLogs, (i) => p.logs(i), m),
     [waitPodsReady.activity]: envelope(waitPodsReady, (i) => p.waitReady(i), m),
+    [jobFromCronJob.activity]: envelope(jobFromCronJob, (i, ctx) => w.jobFromCronJob(i, ctx), m),
+    [waitForJob.activity]: envelope(waitForJob, (i) => w.waitJob(i), m),
+    [patchService.activity]: envelope(patchService, (i) => w.patchService(i), m),
   };
 }
