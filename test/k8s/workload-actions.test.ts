@@ -18,7 +18,7 @@ let k: KubeClients;
 const pods = createPodActions(async () => k);
 const work = createWorkloadActions(async () => k);
 const step = (stepId: string): StepContext => ({ workflowId: `wf-${namespace}`, runId: 'r', stepId, runbookId: 'rb', idempotencyKey: `wf-${namespace}/${stepId}`, dryRun: false });
-const inActivity = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment().run(fn);
+const inActivity = <T>(fn: () => Promise<T>, env = new MockActivityEnvironment()): Promise<T> => env.run(fn);
 
 beforeAll(async () => {
   k = await connectKube({ kubeconfig: testKubeconfig() });
@@ -48,11 +48,11 @@ test('list summarises ready pods; delete is bounded and spares pods created afte
   await expect(inActivity(() => pods.delete({ namespace, selector: 'app=api', max: 2, onlyNotReady: false }))).rejects.toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('more than max 2: nothing deleted') });
   expect((await pods.list({ namespace, selector: 'app=api' })).total).toBe(3);
   const env = new MockActivityEnvironment({ scheduledTimestampMs: Date.now() });
-  const d = await env.run(() => pods.delete({ namespace, selector: 'app=api', max: 3, onlyNotReady: false }));
+  const d = await inActivity(() => pods.delete({ namespace, selector: 'app=api', max: 3, onlyNotReady: false }), env);
   expect(d.deleted).toHaveLength(3);
   await inActivity(() => pods.waitReady({ namespace, selector: 'app=api', count: 3, timeoutSeconds: 90, intervalSeconds: 1 }));
   // The same step again (same first scheduling time): the replacements are newer, none deleted.
-  const again = await env.run(() => pods.delete({ namespace, selector: 'app=api', max: 3, onlyNotReady: false }));
+  const again = await inActivity(() => pods.delete({ namespace, selector: 'app=api', max: 3, onlyNotReady: false }), env);
   expect(again).toEqual({ changed: false, deleted: [], reason: 'no pod to delete' });
 });
 
