@@ -45,9 +45,10 @@ afterAll(async () => {
 test('list summarises ready pods; delete is bounded and spares pods created after the step began', async () => {
   const l = await pods.list({ namespace, selector: 'app=api' });
   expect(l).toMatchObject({ total: 3, ready: 3, notReady: [] });
-  await expect(inActivity(() => pods.delete({ namespace, selector: 'app=api', max: 2, onlyNotReady: false }))).rejects.toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('more than max 2: nothing deleted') });
+  const now = (): MockActivityEnvironment => new MockActivityEnvironment({ scheduledTimestampMs: Date.now() });
+  await expect(inActivity(() => pods.delete({ namespace, selector: 'app=api', max: 2, onlyNotReady: false }), now())).rejects.toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('more than max 2: nothing deleted') });
   expect((await pods.list({ namespace, selector: 'app=api' })).total).toBe(3);
-  const env = new MockActivityEnvironment({ scheduledTimestampMs: Date.now() });
+  const env = now();
   const d = await inActivity(() => pods.delete({ namespace, selector: 'app=api', max: 3, onlyNotReady: false }), env);
   expect(d.deleted).toHaveLength(3);
   await inActivity(() => pods.waitReady({ namespace, selector: 'app=api', count: 3, timeoutSeconds: 90, intervalSeconds: 1 }));
