@@ -42,9 +42,10 @@ async function revisions(name: string): Promise<number[]> {
   return (await actions.history({ namespace, name })).revisions.map((r) => r.revision);
 }
 
-/** The pod template without what differs by design (our change marker, the restart time). */
+/** The pod template without what differs by design (the twins' own labels, our change marker, the restart time). */
 function template(d: V1Deployment): unknown {
   const t = structuredClone(d.spec?.template);
+  delete t?.metadata?.labels;
   delete t?.metadata?.annotations?.[KEY_ANNOTATION];
   delete t?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'];
   if (t?.metadata?.annotations && Object.keys(t.metadata.annotations).length === 0) delete t.metadata.annotations;

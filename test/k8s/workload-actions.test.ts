@@ -45,6 +45,9 @@ afterAll(async () => {
 test('list summarises ready pods; delete is bounded and spares pods created after the step began', async () => {
   const l = await pods.list({ namespace, selector: 'app=api' });
   expect(l).toMatchObject({ total: 3, ready: 3, notReady: [] });
+  // Creation times have whole seconds: the step begins in a later second than the pods it may delete.
+  const newest = Math.max(...(await k.core.listNamespacedPod({ namespace, labelSelector: 'app=api' })).items.map((p) => new Date(p.metadata?.creationTimestamp ?? 0).getTime()));
+  await waitFor({ what: 'a second after the pods were created', read: async () => Date.now(), until: (t) => t >= newest + 1000, intervalMs: 50 });
   const now = (): MockActivityEnvironment => new MockActivityEnvironment({ scheduledTimestampMs: Date.now() });
   await expect(inActivity(() => pods.delete({ namespace, selector: 'app=api', max: 2, onlyNotReady: false }), now())).rejects.toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('more than max 2: nothing deleted') });
   expect((await pods.list({ namespace, selector: 'app=api' })).total).toBe(3);

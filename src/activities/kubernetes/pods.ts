@@ -54,7 +54,9 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
      * a retried step does not delete the pods its first attempt caused.
      */
     async delete(i: { namespace: string; selector: string; max: number; onlyNotReady: boolean }): Promise<{ changed: boolean; deleted: string[]; reason?: string }> {
-      const since = Context.current().info.scheduledTimestampMs;
+      // Creation times have whole seconds: only pods from before the step's second count as older.
+      const scheduled = Context.current().info.scheduledTimestampMs;
+      const since = scheduled - (scheduled % 1000);
       const pods = (await list(i.namespace, i.selector)).filter((p) => {
         const created = p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
         return created < since && !p.metadata?.deletionTimestamp && (!i.onlyNotReady || !summarizePod(p).ready);
