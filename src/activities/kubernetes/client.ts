@@ -7,12 +7,15 @@
  * client-node is an ES module: it is loaded on first use (a worker that never runs a Kubernetes
  * step never loads it), through a dynamic import.
  */
-import type { AppsV1Api, BatchV1Api, ConfigurationOptions, CoreV1Api, ObservableMiddleware } from '@kubernetes/client-node';
+import type { AppsV1Api, AutoscalingV2Api, BatchV1Api, ConfigurationOptions, CoreV1Api, KubernetesObjectApi, ObservableMiddleware } from '@kubernetes/client-node';
 
 export interface KubeClients {
   apps: Pick<AppsV1Api, 'readNamespacedDeployment' | 'patchNamespacedDeployment' | 'listNamespacedReplicaSet'>;
   core: Pick<CoreV1Api, 'listNamespacedPod' | 'deleteNamespacedPod' | 'readNamespacedPodLog' | 'readNamespacedService' | 'patchNamespacedService' | 'listNode'>;
   batch: Pick<BatchV1Api, 'readNamespacedCronJob' | 'createNamespacedJob' | 'readNamespacedJob'>;
+  autoscaling: Pick<AutoscalingV2Api, 'listNamespacedHorizontalPodAutoscaler'>;
+  /** Any kind, for server-side apply. */
+  objects: Pick<KubernetesObjectApi, 'read' | 'patch'>;
   /** Request options for a PATCH with this content type (client-node sends JSON patch otherwise). */
   patchAs(contentType: PatchContentType): ConfigurationOptions<ObservableMiddleware>;
 }
@@ -44,6 +47,8 @@ export async function connectKube(s: KubeSettings, env: NodeJS.ProcessEnv = proc
     apps: kc.makeApiClient(k8s.AppsV1Api),
     core: kc.makeApiClient(k8s.CoreV1Api),
     batch: kc.makeApiClient(k8s.BatchV1Api),
+    autoscaling: kc.makeApiClient(k8s.AutoscalingV2Api),
+    objects: k8s.KubernetesObjectApi.makeApiClient(kc),
     patchAs: (contentType) => k8s.setHeaderOptions('Content-Type', contentType),
   };
 }

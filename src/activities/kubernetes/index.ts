@@ -8,6 +8,8 @@ import type { KubeClients } from './client';
 import { createDeploymentActions } from './deployments';
 import { createPodActions } from './pods';
 import { createWorkloadActions } from './workloads';
+import { createClusterStateActions } from './cluster-state';
+import { applyManifest, listHpas, nodeConditions } from '../../catalog/kubernetes/cluster';
 import { jobFromCronJob, patchService, waitForJob } from '../../catalog/kubernetes/workloads';
 import { deletePods, listPods, podLogs, waitPodsReady } from '../../catalog/kubernetes/pods';
 
@@ -21,6 +23,7 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
   const d = createDeploymentActions(connect);
   const p = createPodActions(connect);
   const w = createWorkloadActions(connect);
+  const c = createClusterStateActions(connect);
   const m = deps.metrics;
   return {
     [restartDeployment.activity]: envelope(restartDeployment, (i, ctx) => d.restart(i, ctx), m),
@@ -37,5 +40,8 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
     [jobFromCronJob.activity]: envelope(jobFromCronJob, (i, ctx) => w.jobFromCronJob(i, ctx), m),
     [waitForJob.activity]: envelope(waitForJob, (i) => w.waitJob(i), m),
     [patchService.activity]: envelope(patchService, (i) => w.patchService(i), m),
+    [applyManifest.activity]: envelope(applyManifest, (i) => c.apply(i), m),
+    [listHpas.activity]: envelope(listHpas, (i) => c.listHpas(i), m),
+    [nodeConditions.activity]: envelope(nodeConditions, () => c.nodeConditions(), m),
   };
 }
