@@ -31,7 +31,7 @@ const MUTATING_STEPS: Record<string, string[]> = {
   'api-outage-fallback': ['open-breaker', 'close-breaker'],
   'emergency-rollback': ['disable-autosync', 'rollback'],
   'high-error-rate': ['restart'],
-  'service-down': ['restart'],
+  'service-down': ['rollback', 'restart'],
 };
 
 /** The mutating steps that carry an undo (run in reverse when a run fails, aborts or is cancelled). */

@@ -43,8 +43,9 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
   }
 
   return {
-    async list(i: { namespace: string; selector: string }): Promise<{ total: number; ready: number; notReady: PodSummary[]; pods: PodSummary[] }> {
-      const pods = (await list(i.namespace, i.selector)).map(summarizePod);
+    async list(i: { namespace: string; selector?: string; deployment?: string }): Promise<{ total: number; ready: number; notReady: PodSummary[]; pods: PodSummary[] }> {
+      const sel = i.selector ?? (await selectorOf(i.namespace, i.deployment as string));
+      const pods = (await list(i.namespace, sel)).map(summarizePod);
       return { total: pods.length, ready: pods.filter((p) => p.ready).length, notReady: pods.filter((p) => !p.ready), pods };
     },
 

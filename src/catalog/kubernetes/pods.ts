@@ -5,17 +5,20 @@ import { changed, k8sName, namespace, NON_RETRYABLE, selector } from './common';
 
 const podSummary = z.object({ name: z.string(), phase: z.string(), ready: z.boolean(), node: z.string().nullable(), restarts: z.number(), reasons: z.array(z.string()) });
 
-const listInput = z.object({ namespace, selector }).strict();
+const listInput = z
+  .object({ namespace, selector: selector.optional(), deployment: k8sName('deployment').optional().describe("Its pods (the deployment's selector).") })
+  .strict()
+  .refine((i) => (i.selector === undefined) !== (i.deployment === undefined), { message: 'give exactly one of selector, deployment' });
 const listOutput = z.object({ total: z.number(), ready: z.number(), notReady: z.array(podSummary), pods: z.array(podSummary) });
 export const listPods: CatalogEntry<typeof listInput, typeof listOutput> = {
   id: 'k8s:pods:list',
   activity: 'listPods',
-  description: 'The pods matching a selector, with a summary of those not ready and why (waiting or terminated reasons, restarts).',
+  description: "The pods matching a selector (or a deployment's), with a summary of those not ready and why (waiting or terminated reasons, restarts).",
   input: listInput,
   output: listOutput,
   mutating: false,
   nonRetryable: NON_RETRYABLE,
-  describe: (i) => `list pods ${i.selector} in ${i.namespace}`,
+  describe: (i) => `list pods ${i.selector ?? `of deployment ${i.deployment}`} in ${i.namespace}`,
   example: { with: { namespace: 'production', selector: 'app=checkout' } },
 };
 
