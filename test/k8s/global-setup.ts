@@ -4,6 +4,7 @@
  * through process.env (jest globals do not), as RUNBOOKS_TEST_KUBECONFIG.
  */
 import { kubeconfigEnv, listClusters, startCluster, stopCluster } from './cluster';
+import temporalSetup from '../support/global-setup';
 
 declare global {
   var __k8sTestCluster: string | undefined;
@@ -34,6 +35,8 @@ function stopLeftoverClusters(): void {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Runbook tests run real runs: dist/ and a Temporal dev server, as the main tier has them.
+  await temporalSetup();
   if (process.env[kubeconfigEnv]) return; // an outer runner started a cluster; it also stops it
   stopLeftoverClusters();
   const name = `${prefix}-${process.pid}`;

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { createSecretResolver } from '../../src/activities/secrets';
+import type { KubeClients } from '../../src/activities/kubernetes/client';
 import type { WebhookTarget } from '../../src/activities/notify/webhook';
 import type { RunbookLibrary } from '../../src/runbooks/library';
 import { loadRunbookText } from '../../src/runbooks/load';
@@ -26,7 +27,7 @@ export interface TestWorker {
 
 export async function createTestWorker(
   env: TestWorkflowEnvironment,
-  o: { library?: RunbookLibrary; webhookTargets?: Record<string, WebhookTarget>; env?: NodeJS.ProcessEnv; taskQueue?: string } = {},
+  o: { library?: RunbookLibrary; webhookTargets?: Record<string, WebhookTarget>; env?: NodeJS.ProcessEnv; taskQueue?: string; kube?: () => Promise<KubeClients>; approverGroups?: Record<string, string[]> } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
   const metrics = createWorkerMetrics();
@@ -43,6 +44,8 @@ export async function createTestWorker(
       library: () => o.library ?? libraryOf(),
       metrics,
       lockHolderCheckMs: 1000,
+      ...(o.kube ? { kube: o.kube } : {}),
+      ...(o.approverGroups ? { approverGroups: o.approverGroups } : {}),
     }),
     sinks: metrics.sinks,
   });
