@@ -3,7 +3,10 @@
 # kube-scheduler and etcd, with kwok standing in for the kubelets, run by `kwokctl --runtime
 # binary` from the binaries that scripts/k8s/build.sh builds. Pods on the fake nodes become
 # Ready at once, Job pods complete, and Deployments, ReplicaSets and revisions are the real
-# controllers' work. Everything listens on 127.0.0.1; nothing is downloaded.
+# controllers' work. A pod with an image containing `does-not-exist` (say
+# registry.example/web:does-not-exist) never pulls it: it stays Pending, not Ready, waiting with
+# ErrImagePull then ImagePullBackOff (kwok Stages in scripts/k8s/kwok-stages.yaml).
+# Everything listens on 127.0.0.1; nothing is downloaded.
 #
 # Usage:
 #   scripts/k8s/cluster.sh start <name> [--nodes N] [--manifest FILE]... [--logs-file FILE]
@@ -118,7 +121,10 @@ spec:
   - containers: []
     logsFile: $2
     follow: false
+---
 EOF
+  # kwok's Stages: its defaults plus pods whose image never pulls (see the file's header).
+  cat "$root/scripts/k8s/kwok-stages.yaml" >>"$1"
 }
 
 on_start_failure() { # <name>
