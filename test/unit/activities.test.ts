@@ -54,7 +54,7 @@ async function failure(activity: string, input: JsonObject, attempt = 1): Promis
   return err as ApplicationFailure;
 }
 
-// Kubernetes examples run against a real control plane: test/k8s (npm run test:k8s).
+// Kubernetes examples run against a real control plane: test/k8s/catalog-examples.test.ts (npm run test:k8s).
 test.each([...CATALOG.values()].filter((e) => !e.id.startsWith('k8s:')).map((e) => [e.id, e] as const))('the documented example of %s runs', async (_id, entry) => {
   const input = JSON.parse(JSON.stringify(entry.example.with).replace(/http:\/\/127\.0\.0\.1:9/g, target.url)) as JsonObject;
   const r = await run(entry.activity, input);
