@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { V1Deployment } from '@kubernetes/client-node';
+import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { connectKube, type KubeClients } from '../../src/activities/kubernetes/client';
 import { createDeploymentActions, KEY_ANNOTATION } from '../../src/activities/kubernetes/deployments';
 import type { StepContext } from '../../src/shared/activity-types';
@@ -142,4 +142,20 @@ test('errors are typed: a missing deployment is NotFound, a missing container In
   await expect(actions.restart({ namespace, name: 'nope' }, step('missing'))).rejects.toMatchObject({ type: 'NotFound', nonRetryable: true });
   await expect(actions.setImage({ namespace, name: 'ours', container: 'sidecar', image: 'x:1' })).rejects.toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: expect.stringContaining("no container 'sidecar' (has: web)") });
   await expect(new MockActivityEnvironment().run(() => actions.rolloutStatus({ namespace, name: 'nope', timeoutSeconds: 5, intervalSeconds: 1 }))).rejects.toMatchObject({ type: 'NotFound' });
+});
+
+test('a caller without the rights gets Forbidden, not retried', async () => {
+  // A service account with no role: its token reaches the API server, which refuses it.
+  await kubectl(['-n', namespace, 'create', 'serviceaccount', 'nobody']);
+  const token = (await kubectl(['-n', namespace, 'create', 'token', 'nobody'])).trim();
+  const admin = new KubeConfig();
+  admin.loadFromFile(testKubeconfig());
+  const cluster = admin.getCurrentCluster();
+  if (!cluster) throw new Error('the test kubeconfig names no cluster');
+  const limited = new KubeConfig();
+  limited.loadFromOptions({ clusters: [cluster], users: [{ name: 'nobody', token }], contexts: [{ name: 'nobody', cluster: cluster.name, user: 'nobody' }], currentContext: 'nobody' });
+  const file = join(mkdtempSync(join(tmpdir(), 'nobody-')), 'kubeconfig');
+  writeFileSync(file, limited.exportConfig());
+  const asNobody = createDeploymentActions(() => connectKube({ kubeconfig: file }));
+  await expect(asNobody.restart({ namespace, name: 'ours' }, step('forbidden'))).rejects.toMatchObject({ type: 'Forbidden', nonRetryable: true });
 });
