@@ -6,17 +6,10 @@
  * and the old ReplicaSet keeps all but maxUnavailable of its pods available. `kubectl rollout
  * undo` then completes the rollout with Ready pods again.
  */
-import {
-  AppsV1Api, CoreV1Api, KubeConfig,
-  type V1Deployment, type V1Pod, type V1ReplicaSet,
-} from '@kubernetes/client-node';
-import { kubectl, testKubeconfig, waitFor } from './cluster';
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { deploymentFixture, kubectl, revisionOf, testApis, waitFor } from './cluster';
 
-const kubeconfig = testKubeconfig();
-const kc = new KubeConfig();
-kc.loadFromFile(kubeconfig);
-const apps = kc.makeApiClient(AppsV1Api);
-const core = kc.makeApiClient(CoreV1Api);
+const { apps, core } = testApis();
 
 const namespace = `bad-image-${Date.now().toString(36)}`;
 const goodImage = 'registry.example/web:1.0.0';
@@ -26,21 +19,8 @@ const replicas = 4;
 const maxUnavailable = 1;
 const maxSurge = 1;
 
-function deployment(name: string): V1Deployment {
-  const labels = { app: name };
-  return {
-    metadata: { name, labels },
-    spec: {
-      replicas,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: goodImage }] } },
-    },
-  };
-}
-
-function revision(o: V1ReplicaSet | V1Deployment): number {
-  return Number(o.metadata?.annotations?.['deployment.kubernetes.io/revision']);
-}
+const deployment = (name: string): V1Deployment => deploymentFixture(name, { replicas, image: goodImage });
+const revision = revisionOf;
 
 function imageOf(rs: V1ReplicaSet): string | undefined {
   return rs.spec?.template?.spec?.containers[0]?.image;

@@ -3,6 +3,7 @@
  * the tests, CI and developers (`scripts/k8s/cluster.sh start dev --nodes 3`) share one recipe.
  * Used by globalSetup/globalTeardown and by the tests themselves (kubectl, polling).
  */
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1ReplicaSet } from '@kubernetes/client-node';
 import { execFile, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +60,31 @@ export function listClusters(): string[] {
 }
 
 /** The kubeconfig globalSetup wrote; test files fail loudly when run outside the k8s tier. */
+/** Typed API clients on the test cluster, as the tests read its state. */
+export function testApis(): { apps: AppsV1Api; core: CoreV1Api; batch: BatchV1Api } {
+  const kc = new KubeConfig();
+  kc.loadFromFile(testKubeconfig());
+  return { apps: kc.makeApiClient(AppsV1Api), core: kc.makeApiClient(CoreV1Api), batch: kc.makeApiClient(BatchV1Api) };
+}
+
+/** A Deployment `name` (label app=<name>, one container `app`); kwok never pulls the image. */
+export function deploymentFixture(name: string, o: { replicas: number; image?: string }): V1Deployment {
+  const labels = { app: name };
+  return {
+    metadata: { name, labels },
+    spec: {
+      replicas: o.replicas,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: o.image ?? 'registry.example/runbooks/web:1.0.0' }] } },
+    },
+  };
+}
+
+/** A ReplicaSet's (or Deployment's) revision number. */
+export function revisionOf(o: V1ReplicaSet | V1Deployment): number {
+  return Number(o.metadata?.annotations?.['deployment.kubernetes.io/revision']);
+}
+
 export function testKubeconfig(): string {
   const path = process.env[kubeconfigEnv];
   if (!path) throw new Error(`${kubeconfigEnv} is not set: run these tests with \`npm run test:k8s\` (jest.k8s.config.js)`);

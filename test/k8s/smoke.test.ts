@@ -4,40 +4,15 @@
  * makes revision 2 and completes, a Job made from a CronJob succeeds, and pod logs can be read.
  * kubectl (the machine's) plays the operator; client-node reads the state, as the activities do.
  */
-import {
-  AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig,
-  type V1CronJob, type V1Deployment, type V1Job, type V1ReplicaSet,
-} from '@kubernetes/client-node';
-import { kubectl, testKubeconfig, waitFor } from './cluster';
+import type { V1CronJob, V1Deployment, V1Job, V1ReplicaSet } from '@kubernetes/client-node';
+import { deploymentFixture, kubectl, revisionOf, testApis, waitFor } from './cluster';
 
-const kubeconfig = testKubeconfig();
-const kc = new KubeConfig();
-kc.loadFromFile(kubeconfig);
-const apps = kc.makeApiClient(AppsV1Api);
-const core = kc.makeApiClient(CoreV1Api);
-const batch = kc.makeApiClient(BatchV1Api);
+const { apps, core, batch } = testApis();
 
 const namespace = `smoke-${Date.now().toString(36)}`;
 
-function deployment(name: string, replicas: number): V1Deployment {
-  const labels = { app: name };
-  return {
-    metadata: { name, labels },
-    spec: {
-      replicas,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        // kwok never pulls or runs the image; any well-formed reference will do.
-        spec: { containers: [{ name: 'app', image: 'registry.example/runbooks/web:1.0.0' }] },
-      },
-    },
-  };
-}
-
-function revision(rs: V1ReplicaSet): number {
-  return Number(rs.metadata?.annotations?.['deployment.kubernetes.io/revision']);
-}
+const deployment = (name: string, replicas: number): V1Deployment => deploymentFixture(name, { replicas });
+const revision = revisionOf;
 
 function rolledOut(d: V1Deployment, replicas: number): boolean {
   const s = d.status;
