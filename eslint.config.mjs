@@ -22,6 +22,7 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
     },
   },
   {
@@ -29,15 +30,39 @@ export default tseslint.config(
     files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts'],
     languageOptions: { globals: {} },
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow and shared code must not use Node APIs.' })),
-        patterns: [
-          { group: ['**/activities/**', '**/activities'], allowTypeImports: true, message: 'Workflows import activity types only.' },
-          { group: ['**/api/**', '**/cli/**', '**/worker/**', '**/runbooks/**', '**/catalog/**'], message: 'Not deterministic code.' },
-          { group: ['zod', 'yaml', 'fastify', 'ioredis', 'prom-client', '@kubernetes/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Not allowed in workflow code.' },
-        ],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow and shared code must not use Node APIs.' })),
+          patterns: [
+            {
+              group: ['**/activities/**', '**/activities'],
+              allowTypeImports: true,
+              message: 'Workflows import activity types only.',
+            },
+            {
+              group: ['**/api/**', '**/cli/**', '**/worker/**', '**/runbooks/**', '**/catalog/**'],
+              message: 'Not deterministic code.',
+            },
+            {
+              group: [
+                'zod',
+                'yaml',
+                'fastify',
+                'ioredis',
+                'prom-client',
+                '@kubernetes/*',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'Not allowed in workflow code.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'process', message: 'No process in workflow code.' },
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow.' },

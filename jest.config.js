@@ -1,6 +1,9 @@
 /** Unit tests need no service; the others share one Temporal dev server started in globalSetup. */
 const transform = {
-  '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  '^.+\\.(t|j)s$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
 };
 module.exports = {
   testEnvironment: 'node',

@@ -4,7 +4,10 @@
  * in globalSetup by scripts/k8s/. See docs/kubernetes-testing.md.
  */
 const transform = {
-  '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  '^.+\\.(t|j)s$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
 };
 module.exports = {
   testEnvironment: 'node',

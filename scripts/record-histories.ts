@@ -122,7 +122,15 @@ async function main(): Promise<void> {
       secrets: createSecretResolver({ env: {} }),
       webhookTargets: { default: { url: `${url}/notify` } },
       runUrl: (id) => `http://localhost:8233/namespaces/default/workflows/${id}`,
-      library: () => ({ dir: '', runbooks: new Map([[runbook.id, runbook], [v2.id, v2]]), files: new Map(), schedules: [] }),
+      library: () => ({
+        dir: '',
+        runbooks: new Map([
+          [runbook.id, runbook],
+          [v2.id, v2],
+        ]),
+        files: new Map(),
+        schedules: [],
+      }),
       metrics,
     }),
     sinks: metrics.sinks,
@@ -132,10 +140,29 @@ async function main(): Promise<void> {
   const trigger = { source: 'api' as const, requestedBy: 'alice' };
 
   const scenarios: Array<{ name: string; input: RunbookWorkflowInput; act: (id: string) => Promise<void> }> = [
-    { name: 'approved', input: { runbook, params: { service: 'checkout' }, trigger }, act: (id) => decide(id, 'approve') },
-    { name: 'rejected', input: { runbook, params: { service: 'checkout' }, trigger }, act: (id) => decide(id, 'reject') },
-    { name: 'dry-run', input: { runbook, params: { service: 'checkout' }, dryRun: true, trigger }, act: async () => undefined },
-    { name: 'cancelled', input: { runbook, params: { service: 'checkout' }, trigger }, act: async (id) => { await waitForApproval(id); await client.workflow.getHandle(id).cancel(); } },
+    {
+      name: 'approved',
+      input: { runbook, params: { service: 'checkout' }, trigger },
+      act: (id) => decide(id, 'approve'),
+    },
+    {
+      name: 'rejected',
+      input: { runbook, params: { service: 'checkout' }, trigger },
+      act: (id) => decide(id, 'reject'),
+    },
+    {
+      name: 'dry-run',
+      input: { runbook, params: { service: 'checkout' }, dryRun: true, trigger },
+      act: async () => undefined,
+    },
+    {
+      name: 'cancelled',
+      input: { runbook, params: { service: 'checkout' }, trigger },
+      act: async (id) => {
+        await waitForApproval(id);
+        await client.workflow.getHandle(id).cancel();
+      },
+    },
     { name: 'by-id', input: { runbookId: 'replay-sample', params: {} }, act: (id) => decide(id, 'approve') },
     {
       name: 'v2-two-approvals-abort-undo',
@@ -168,7 +195,12 @@ async function main(): Promise<void> {
     {
       // Started by an alert: a repeat joins, the resolution stops the run at its approval gate.
       name: 'v4-alert-repeat-resolved',
-      input: { runbook, params: { service: 'checkout' }, trigger: { source: 'alert', requestedBy: 'alertmanager' }, alert: notice('firing', '2026-11-23T10:00:01.000Z') },
+      input: {
+        runbook,
+        params: { service: 'checkout' },
+        trigger: { source: 'alert', requestedBy: 'alertmanager' },
+        alert: notice('firing', '2026-11-23T10:00:01.000Z'),
+      },
       act: async (id) => {
         await waitForPhase(id, 'waiting_approval');
         await client.workflow.getHandle(id).signal(alertSignal, notice('firing', '2026-11-23T10:00:02.000Z'));
@@ -181,20 +213,33 @@ async function main(): Promise<void> {
     return {
       route: 'service-down',
       receivedAt,
-      alert: { source: 'alertmanager', status, fingerprint: 'c0ffee0000000001', startsAt: '2026-11-23T10:00:00.000Z', labels: { alertname: 'ServiceDown', service: 'checkout' }, annotations: { summary: 'down' }, links: [] },
+      alert: {
+        source: 'alertmanager',
+        status,
+        fingerprint: 'c0ffee0000000001',
+        startsAt: '2026-11-23T10:00:00.000Z',
+        labels: { alertname: 'ServiceDown', service: 'checkout' },
+        annotations: { summary: 'down' },
+        links: [],
+      },
     };
   }
 
   async function waitForPhase(id: string, phase: string): Promise<void> {
     for (;;) {
-      const s = await client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
+      const s = await client.workflow
+        .getHandle(id)
+        .query(statusQuery)
+        .catch(() => undefined);
       if (s?.phase === phase) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   async function vote(id: string, stepId: string, actor: string, phase = 'waiting_approval'): Promise<void> {
     await waitForPhase(id, phase);
-    await client.workflow.getHandle(id).executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision: 'approve', actor }] });
+    await client.workflow
+      .getHandle(id)
+      .executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision: 'approve', actor }] });
   }
   async function stepDecision(id: string, d: StepDecision): Promise<void> {
     await waitForPhase(id, 'paused');
@@ -203,14 +248,21 @@ async function main(): Promise<void> {
 
   async function waitForApproval(id: string): Promise<void> {
     for (;;) {
-      const s = await client.workflow.getHandle(id).query(statusQuery).catch(() => undefined);
+      const s = await client.workflow
+        .getHandle(id)
+        .query(statusQuery)
+        .catch(() => undefined);
       if (s?.phase === 'waiting_approval') return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   async function decide(id: string, decision: 'approve' | 'reject'): Promise<void> {
     await waitForApproval(id);
-    await client.workflow.getHandle(id).executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'approve', decision, actor: 'bob', comment: 'recorded' }] });
+    await client.workflow
+      .getHandle(id)
+      .executeUpdate(decideApprovalUpdate, {
+        args: [{ stepId: 'approve', decision, actor: 'bob', comment: 'recorded' }],
+      });
   }
 
   await worker.runUntil(async () => {
@@ -218,7 +270,11 @@ async function main(): Promise<void> {
       const file = join(projectRoot(), 'test/histories', `runbook-${s.name}.json`);
       if (existsSync(file) && !force) continue;
       const id = `replay-${s.name}`;
-      const handle = await client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue: TASK_QUEUE, workflowId: id, args: [s.input] });
+      const handle = await client.workflow.start(RUNBOOK_WORKFLOW, {
+        taskQueue: TASK_QUEUE,
+        workflowId: id,
+        args: [s.input],
+      });
       await s.act(id);
       await handle.result().catch(() => undefined);
       const history = await handle.fetchHistory();

@@ -50,7 +50,12 @@ async function main(): Promise<void> {
   }
 
   const workerMetrics = createWorkerMetrics();
-  const worker = await createWorker({ connection: await connectWorker(cfg), config: cfg, metrics: workerMetrics, library: () => library });
+  const worker = await createWorker({
+    connection: await connectWorker(cfg),
+    config: cfg,
+    metrics: workerMetrics,
+    library: () => library,
+  });
   const workerRun = worker.run();
   await syncSchedulesAtStart({ client, config: cfg, library, log: say });
   const metricsServer = await startWorkerMetricsServer({

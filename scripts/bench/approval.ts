@@ -15,13 +15,17 @@ import { createBenchWorker, Readiness, runWorkers, type Variant } from './worker
 
 /** Starts a waiting run of either side; returns its handle once it waits. */
 export async function startWaiting(
-  env: Pick<BenchEnv, 'client'>, variant: Variant, taskQueue: string, readiness: Readiness,
+  env: Pick<BenchEnv, 'client'>,
+  variant: Variant,
+  taskQueue: string,
+  readiness: Readiness,
   o: { timeoutMs?: number; bareType?: string; confirm?: boolean } = {},
 ): Promise<WorkflowHandle> {
   const workflowId = `bench-approval-${variant}-${randomUUID()}`;
-  const handle = variant === 'product'
-    ? await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId, args: [approvalRun()] })
-    : await env.client.workflow.start(o.bareType ?? 'bareApprovalWorkflow', { taskQueue, workflowId });
+  const handle =
+    variant === 'product'
+      ? await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId, args: [approvalRun()] })
+      : await env.client.workflow.start(o.bareType ?? 'bareApprovalWorkflow', { taskQueue, workflowId });
   await readiness.wait(workflowId, o.timeoutMs);
   // The product reports its start (the sink) in the activation that opens the gate; ask to be sure.
   if (o.confirm && variant === 'product' && (await handle.query(statusQuery)).pendingApprovals.length === 0) {
@@ -33,7 +37,9 @@ export async function startWaiting(
 /** Sends the decision (product) or the trivial update (baseline); resolves with the update's result. */
 export async function approve(handle: WorkflowHandle, variant: Variant): Promise<void> {
   if (variant === 'product') {
-    const r = await handle.executeUpdate(decideApprovalUpdate, { args: [{ stepId: APPROVAL_STEP, decision: 'approve', actor: APPROVER }] });
+    const r = await handle.executeUpdate(decideApprovalUpdate, {
+      args: [{ stepId: APPROVAL_STEP, decision: 'approve', actor: APPROVER }],
+    });
     if (r.outcome !== 'approved') throw new Error(`decision answered ${r.outcome}`);
   } else {
     await handle.executeUpdate(bareApproveUpdate, { args: [{ actor: APPROVER }] });
@@ -42,9 +48,20 @@ export async function approve(handle: WorkflowHandle, variant: Variant): Promise
 
 export async function approvalRoundTrip(env: BenchEnv, o: { runs: number; warmup: number }): Promise<Section> {
   const readiness = new Readiness();
-  const queues: Record<Variant, string> = { baseline: `bench-approval-b-${randomUUID()}`, product: `bench-approval-p-${randomUUID()}` };
-  const workers = await Promise.all((['baseline', 'product'] as const).map((variant) =>
-    createBenchWorker({ connection: env.connection, taskQueue: queues[variant], codePath: env.bundles[variant], readiness })));
+  const queues: Record<Variant, string> = {
+    baseline: `bench-approval-b-${randomUUID()}`,
+    product: `bench-approval-p-${randomUUID()}`,
+  };
+  const workers = await Promise.all(
+    (['baseline', 'product'] as const).map((variant) =>
+      createBenchWorker({
+        connection: env.connection,
+        taskQueue: queues[variant],
+        codePath: env.bundles[variant],
+        readiness,
+      }),
+    ),
+  );
   const times: Record<Variant, number[]> = { baseline: [], product: [] };
   await runWorkers(workers, async () => {
     for (let i = 0; i < o.warmup + o.runs; i++) {

@@ -19,7 +19,10 @@ type Mode = 'prebuilt' | 'bundle-at-start';
 
 function newestMtime(dir: string): number {
   if (!existsSync(dir)) return 0;
-  return Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
+  return Math.max(
+    0,
+    ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs),
+  );
 }
 
 /** `npm run bench` builds it; a direct run with a stale or missing bundle rebuilds it here. */
@@ -28,13 +31,20 @@ function ensurePrebuiltBundle(root: string): void {
   const sources = Math.max(newestMtime(join(root, 'dist/src/workflows')), newestMtime(join(root, 'dist/src/shared')));
   if (existsSync(file) && statSync(file).mtimeMs >= sources) return;
   console.log('bench: dist/workflow-bundle.js missing or older than dist/src; building it');
-  execFileSync(process.execPath, [join(root, 'dist/src/worker/build-bundle.js')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(root, 'dist/src/worker/build-bundle.js')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function startOnce(env: BenchEnv, mode: Mode, configFile: string): Promise<{ readyMs: number; logMs: number }> {
   const root = projectRoot();
   const taskQueue = `bench-cold-${randomUUID()}`;
-  const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `${taskQueue}-run`, args: [emptyRun()] });
+  const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+    taskQueue,
+    workflowId: `${taskQueue}-run`,
+    args: [emptyRun()],
+  });
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: env.server.address,
@@ -45,7 +55,13 @@ async function startOnce(env: BenchEnv, mode: Mode, configFile: string): Promise
   delete childEnv.RUNBOOKS_BUNDLE_AT_START;
   if (mode === 'bundle-at-start') childEnv.RUNBOOKS_BUNDLE_AT_START = '1';
   const t0 = performance.now();
-  const child = track(spawn(process.execPath, [join(root, 'dist/src/worker/main.js')], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, [join(root, 'dist/src/worker/main.js')], {
+      cwd: root,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let logMs = NaN;
   let output = '';
   const read = (c: Buffer): void => {
@@ -58,8 +74,16 @@ async function startOnce(env: BenchEnv, mode: Mode, configFile: string): Promise
   try {
     await Promise.race([
       handle.result(),
-      new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output.trim().slice(-500)}`)))),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`worker not ready within 120 s: ${output.trim().slice(-500)}`)), 120_000))),
+      new Promise((_, reject) =>
+        child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output.trim().slice(-500)}`))),
+      ),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`worker not ready within 120 s: ${output.trim().slice(-500)}`)),
+            120_000,
+          )),
+      ),
     ]);
     return { readyMs: performance.now() - t0, logMs };
   } finally {
@@ -75,7 +99,8 @@ export async function coldStart(env: BenchEnv, o: { reps: number }): Promise<Sec
   writeFileSync(configFile, '# benchmark worker: no tokens, no webhook targets\nworker: {}\n');
   const results: Record<Mode, Array<{ readyMs: number; logMs: number }>> = { prebuilt: [], 'bundle-at-start': [] };
   for (let i = 0; i < o.reps; i++) {
-    for (const mode of ['prebuilt', 'bundle-at-start'] as const) results[mode].push(await startOnce(env, mode, configFile));
+    for (const mode of ['prebuilt', 'bundle-at-start'] as const)
+      results[mode].push(await startOnce(env, mode, configFile));
   }
   const med = (m: Mode, k: 'readyMs' | 'logMs'): number => median(results[m].map((r) => r[k])) / 1000;
   const ready = med('prebuilt', 'readyMs');
@@ -83,8 +108,20 @@ export async function coldStart(env: BenchEnv, o: { reps: number }): Promise<Sec
     title: '4. Worker cold start',
     about: `From spawning \`node dist/src/worker/main.js\` (TEMPORAL_ADDRESS set, a config with no tokens, free metrics port) until a run started before the spawn has finished on it. Baseline column: bundling the workflow code at start (\`RUNBOOKS_BUNDLE_AT_START=1\`); product column: the prebuilt \`dist/workflow-bundle.js\`. Median of ${o.reps} starts each, alternating.`,
     rows: [
-      { metric: 'spawn → first run finished (s)', baseline: fmt(med('bundle-at-start', 'readyMs'), 2), product: fmt(ready, 2), ratio: ready / med('bundle-at-start', 'readyMs'), target: 3, absolute: { value: ready, text: '≤ 3 s (prebuilt)' } },
-      { metric: 'spawn → "[worker] polling" logged (s)', baseline: fmt(med('bundle-at-start', 'logMs'), 2), product: fmt(med('prebuilt', 'logMs'), 2), ratio: med('prebuilt', 'logMs') / med('bundle-at-start', 'logMs') },
+      {
+        metric: 'spawn → first run finished (s)',
+        baseline: fmt(med('bundle-at-start', 'readyMs'), 2),
+        product: fmt(ready, 2),
+        ratio: ready / med('bundle-at-start', 'readyMs'),
+        target: 3,
+        absolute: { value: ready, text: '≤ 3 s (prebuilt)' },
+      },
+      {
+        metric: 'spawn → "[worker] polling" logged (s)',
+        baseline: fmt(med('bundle-at-start', 'logMs'), 2),
+        product: fmt(med('prebuilt', 'logMs'), 2),
+        ratio: med('prebuilt', 'logMs') / med('bundle-at-start', 'logMs'),
+      },
     ],
   };
 }

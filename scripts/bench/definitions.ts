@@ -15,7 +15,17 @@ export const benchActivities = {
 };
 
 function noopStep(id: string): ActionStep {
-  return { kind: 'action', id, action: 'bench:noop', activity: 'benchNoop', mutating: false, with: {}, retry: RETRY, timeoutMs: 10_000, onFailure: 'fail' };
+  return {
+    kind: 'action',
+    id,
+    action: 'bench:noop',
+    activity: 'benchNoop',
+    mutating: false,
+    with: {},
+    retry: RETRY,
+    timeoutMs: 10_000,
+    onFailure: 'fail',
+  };
 }
 
 function runbook(id: string, steps: RunbookDefinition['steps']): RunbookDefinition {
@@ -24,7 +34,14 @@ function runbook(id: string, steps: RunbookDefinition['steps']): RunbookDefiniti
 
 /** A run of N no-op action steps. */
 export function noopRun(n: number): RunbookWorkflowInput {
-  return { runbook: runbook(`bench-noop-${n}`, Array.from({ length: n }, (_, i) => noopStep(`step-${i + 1}`))), params: {}, trigger: TRIGGER };
+  return {
+    runbook: runbook(
+      `bench-noop-${n}`,
+      Array.from({ length: n }, (_, i) => noopStep(`step-${i + 1}`)),
+    ),
+    params: {},
+    trigger: TRIGGER,
+  };
 }
 
 export const APPROVAL_STEP = 'approve';
@@ -32,8 +49,15 @@ export const APPROVAL_STEP = 'approve';
 /** A run that waits on one approval (any approver, 1 h deadline), then runs one no-op step. */
 export function approvalRun(): RunbookWorkflowInput {
   const gate: ApprovalStep = {
-    kind: 'approval', id: APPROVAL_STEP, message: 'Go ahead?', required: 1, onTimeout: 'abort', guards: [],
-    retry: RETRY, timeoutMs: 3_600_000, onFailure: 'fail',
+    kind: 'approval',
+    id: APPROVAL_STEP,
+    message: 'Go ahead?',
+    required: 1,
+    onTimeout: 'abort',
+    guards: [],
+    retry: RETRY,
+    timeoutMs: 3_600_000,
+    onFailure: 'fail',
   };
   return { runbook: runbook('bench-approval', [gate, noopStep('after')]), params: {}, trigger: TRIGGER };
 }

@@ -63,9 +63,19 @@ export interface BenchEnv {
 }
 
 const noop = (): void => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
+const quietLogger = {
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => console.error(m),
+};
 
-async function writeBundle(options: { workflowsPath: string; preloadModules?: string[] }, file: string): Promise<string> {
+async function writeBundle(
+  options: { workflowsPath: string; preloadModules?: string[] },
+  file: string,
+): Promise<string> {
   const { code } = await bundleWorkflowCode({ ...options, logger: quietLogger });
   writeFileSync(file, code);
   return file;
@@ -75,7 +85,12 @@ export async function setUp(): Promise<BenchEnv> {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const tmp = mkdtempSync(join(tmpdir(), 'runbooks-bench-'));
   onCleanup(() => rmSync(tmp, { recursive: true, force: true }));
-  const server = await startDevServer({ port: await freePort(), stdio: 'ignore', logLevel: 'error', startTimeoutMs: 90_000 });
+  const server = await startDevServer({
+    port: await freePort(),
+    stdio: 'ignore',
+    logLevel: 'error',
+    startTimeoutMs: 90_000,
+  });
   onCleanup(() => server.stop());
   const connection = await NativeConnection.connect({ address: server.address });
   onCleanup(() => connection.close());
@@ -83,8 +98,17 @@ export async function setUp(): Promise<BenchEnv> {
   onCleanup(() => clientConnection.close());
   // The product's compiled workflows (dist/src/workflows), bundled now, as the build bundles them.
   const product = await writeBundle(workflowBundleOptions(), join(tmp, 'product-bundle.js'));
-  const baseline = await writeBundle({ workflowsPath: require.resolve('./bare-workflows') }, join(tmp, 'baseline-bundle.js'));
-  return { server, connection, client: new Client({ connection: clientConnection }), bundles: { product, baseline }, tmp };
+  const baseline = await writeBundle(
+    { workflowsPath: require.resolve('./bare-workflows') },
+    join(tmp, 'baseline-bundle.js'),
+  );
+  return {
+    server,
+    connection,
+    client: new Client({ connection: clientConnection }),
+    bundles: { product, baseline },
+    tmp,
+  };
 }
 
 let ticksPerSecond: number | undefined;

@@ -5,15 +5,24 @@ export function createPoster(o: { keepAlive: boolean; maxSockets?: number }) {
   const agent = o.keepAlive ? new Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 64 }) : undefined;
   function post(url: string, body: string, headers: Record<string, string> = {}): Promise<number> {
     return new Promise((resolve, reject) => {
-      const req = request(url, {
-        method: 'POST',
-        agent: agent ?? false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(agent ? {} : { connection: 'close' }), ...headers },
-      }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      });
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent: agent ?? false,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...(agent ? {} : { connection: 'close' }),
+            ...headers,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -25,8 +34,10 @@ export function createPoster(o: { keepAlive: boolean; maxSockets?: number }) {
 export async function runPool(tasks: Array<() => Promise<unknown>>, concurrency: number): Promise<number> {
   const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < tasks.length; i = next++) await (tasks[i] as () => Promise<unknown>)();
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < tasks.length; i = next++) await (tasks[i] as () => Promise<unknown>)();
+    }),
+  );
   return performance.now() - t0;
 }

@@ -21,10 +21,25 @@ import { perRun, runChild } from './waiting-memory';
 import { createBenchWorker, Readiness, runWorkers, type Variant } from './workers';
 
 type Stub = 'details' | 'upsert' | 'summary';
-interface Case { name: string; variant: Variant; bundle: string; bareType?: string; steps: boolean }
+interface Case {
+  name: string;
+  variant: Variant;
+  bundle: string;
+  bareType?: string;
+  steps: boolean;
+}
 
-const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
-const SHARED = ['template', 'expression', 'duration', 'canonical', 'constants', 'messages', 'coordination'].map((m) => require.resolve(`../../src/shared/${m}`));
+const quiet = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (m: string) => console.error(m),
+};
+const SHARED = ['template', 'expression', 'duration', 'canonical', 'constants', 'messages', 'coordination'].map((m) =>
+  require.resolve(`../../src/shared/${m}`),
+);
 
 /** A copy of @temporalio/workflow with some calls made no-ops, aliased in for one bundle. */
 function shim(stubs: Stub[]): string {
@@ -33,19 +48,34 @@ function shim(stubs: Stub[]): string {
     'const out = Object.assign({}, real);',
     ...(stubs.includes('details') ? ['out.setCurrentDetails = () => undefined;'] : []),
     ...(stubs.includes('upsert') ? ['out.upsertSearchAttributes = () => undefined;'] : []),
-    ...(stubs.includes('summary') ? ['out.proxyActivities = (o) => { const { summary: _s, ...rest } = o || {}; return real.proxyActivities(rest); };'] : []),
+    ...(stubs.includes('summary')
+      ? [
+          'out.proxyActivities = (o) => { const { summary: _s, ...rest } = o || {}; return real.proxyActivities(rest); };',
+        ]
+      : []),
     'module.exports = out;',
   ].join('\n');
 }
 
-async function bundle(env: BenchEnv, name: string, o: { entry: string; stubs?: Stub[]; preload?: string[] }): Promise<string> {
+async function bundle(
+  env: BenchEnv,
+  name: string,
+  o: { entry: string; stubs?: Stub[]; preload?: string[] },
+): Promise<string> {
   const shimFile = join(env.tmp, `shim-${name}.js`);
   if (o.stubs) writeFileSync(shimFile, shim(o.stubs));
   const { code } = await bundleWorkflowCode({
     workflowsPath: o.entry,
     logger: quiet,
     ...(o.preload ? { preloadModules: o.preload } : {}),
-    ...(o.stubs ? { webpackConfigHook: (c) => ({ ...c, resolve: { ...c.resolve, alias: { ...(c.resolve?.alias as object), '@temporalio/workflow$': shimFile } } }) } : {}),
+    ...(o.stubs
+      ? {
+          webpackConfigHook: (c) => ({
+            ...c,
+            resolve: { ...c.resolve, alias: { ...(c.resolve?.alias as object), '@temporalio/workflow$': shimFile } },
+          }),
+        }
+      : {}),
   });
   const file = join(env.tmp, `variant-${name}.js`);
   writeFileSync(file, code);
@@ -56,14 +86,50 @@ async function cases(env: BenchEnv): Promise<Case[]> {
   const product = require.resolve('../../src/workflows');
   return [
     { name: 'bare', variant: 'baseline', bundle: env.bundles.baseline, steps: true },
-    { name: 'bare, in the product bundle', variant: 'baseline', bundle: await bundle(env, 'combined', { entry: require.resolve('./combined-workflows') }), steps: true },
-    { name: 'bare, approval with 1 h deadline', variant: 'baseline', bundle: env.bundles.baseline, bareType: 'bareApprovalDeadlineWorkflow', steps: false },
+    {
+      name: 'bare, in the product bundle',
+      variant: 'baseline',
+      bundle: await bundle(env, 'combined', { entry: require.resolve('./combined-workflows') }),
+      steps: true,
+    },
+    {
+      name: 'bare, approval with 1 h deadline',
+      variant: 'baseline',
+      bundle: env.bundles.baseline,
+      bareType: 'bareApprovalDeadlineWorkflow',
+      steps: false,
+    },
     { name: 'product', variant: 'product', bundle: env.bundles.product, steps: true },
-    { name: 'product, no setCurrentDetails', variant: 'product', bundle: await bundle(env, 'details', { entry: product, stubs: ['details'] }), steps: true },
-    { name: 'product, no upsertSearchAttributes', variant: 'product', bundle: await bundle(env, 'upsert', { entry: product, stubs: ['upsert'] }), steps: true },
-    { name: 'product, no activity summary', variant: 'product', bundle: await bundle(env, 'summary', { entry: product, stubs: ['summary'] }), steps: true },
-    { name: 'product, all three stubbed', variant: 'product', bundle: await bundle(env, 'all', { entry: product, stubs: ['details', 'upsert', 'summary'] }), steps: true },
-    { name: 'product, shared modules preloaded', variant: 'product', bundle: await bundle(env, 'preload', { entry: product, preload: SHARED }), steps: true },
+    {
+      name: 'product, no setCurrentDetails',
+      variant: 'product',
+      bundle: await bundle(env, 'details', { entry: product, stubs: ['details'] }),
+      steps: true,
+    },
+    {
+      name: 'product, no upsertSearchAttributes',
+      variant: 'product',
+      bundle: await bundle(env, 'upsert', { entry: product, stubs: ['upsert'] }),
+      steps: true,
+    },
+    {
+      name: 'product, no activity summary',
+      variant: 'product',
+      bundle: await bundle(env, 'summary', { entry: product, stubs: ['summary'] }),
+      steps: true,
+    },
+    {
+      name: 'product, all three stubbed',
+      variant: 'product',
+      bundle: await bundle(env, 'all', { entry: product, stubs: ['details', 'upsert', 'summary'] }),
+      steps: true,
+    },
+    {
+      name: 'product, shared modules preloaded',
+      variant: 'product',
+      bundle: await bundle(env, 'preload', { entry: product, preload: SHARED }),
+      steps: true,
+    },
   ];
 }
 
@@ -74,7 +140,11 @@ async function main(): Promise<void> {
   const all = await cases(env);
   const readiness = new Readiness();
   const queues = all.map(() => `bench-investigate-${randomUUID()}`);
-  const workers = await Promise.all(all.map((c, i) => createBenchWorker({ connection: env.connection, taskQueue: queues[i] as string, codePath: c.bundle, readiness })));
+  const workers = await Promise.all(
+    all.map((c, i) =>
+      createBenchWorker({ connection: env.connection, taskQueue: queues[i] as string, codePath: c.bundle, readiness }),
+    ),
+  );
   const cpu = all.map(() => ({ 1: [] as number[], 20: [] as number[] }));
   const lat = all.map(() => ({ 1: [] as number[], 20: [] as number[] }));
   const rt = all.map(() => [] as number[]);
@@ -86,7 +156,11 @@ async function main(): Promise<void> {
           const t0 = performance.now();
           const c0 = ownCpuMs();
           const args = c.variant === 'product' ? [noopRun(n)] : [n];
-          await env.client.workflow.execute(c.variant === 'product' ? RUNBOOK_WORKFLOW : 'bareStepsWorkflow', { taskQueue, workflowId: randomUUID(), args });
+          await env.client.workflow.execute(c.variant === 'product' ? RUNBOOK_WORKFLOW : 'bareStepsWorkflow', {
+            taskQueue,
+            workflowId: randomUUID(),
+            args,
+          });
           if (r >= 2) {
             (cpu[i] as Record<1 | 20, number[]>)[n].push(ownCpuMs() - c0);
             (lat[i] as Record<1 | 20, number[]>)[n].push(performance.now() - t0);
@@ -103,12 +177,16 @@ async function main(): Promise<void> {
   });
   const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(`\n${runs} runs per case (after 2 warm-up), cases interleaved\n`);
-  console.log('| case | worker CPU per run, N=1 (ms) | worker CPU per added step (ms) | latency per added step (ms) | approval round trip, median (ms) |');
+  console.log(
+    '| case | worker CPU per run, N=1 (ms) | worker CPU per added step (ms) | latency per added step (ms) | approval round trip, median (ms) |',
+  );
   console.log('|---|---:|---:|---:|---:|');
   for (const [i, c] of all.entries()) {
     const k = cpu[i] as Record<1 | 20, number[]>;
     const l = lat[i] as Record<1 | 20, number[]>;
-    const steps = c.steps ? [fmt(avg(k[1])), fmt((avg(k[20]) - avg(k[1])) / 19, 2), fmt((median(l[20]) - median(l[1])) / 19, 2)] : ['', '', ''];
+    const steps = c.steps
+      ? [fmt(avg(k[1])), fmt((avg(k[20]) - avg(k[1])) / 19, 2), fmt((median(l[20]) - median(l[1])) / 19, 2)]
+      : ['', '', ''];
     console.log(`| ${c.name} | ${steps.join(' | ')} | ${fmt(median(rt[i] as number[]))} |`);
   }
   if (process.env.BENCH_HEAP !== '0') {

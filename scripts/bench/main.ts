@@ -28,16 +28,38 @@ const settings = {
   alertSamples: num('BENCH_ALERT_SAMPLES', 300),
   storm: num('BENCH_STORM', 10_000),
   schedules: num('BENCH_SCHEDULES', 50),
-  only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean),
+  only: process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
 };
 
 const benchmarks: Array<{ key: string; title: string; run: (env: BenchEnv) => Promise<Section> }> = [
-  { key: 'steps', title: '1. Per-step overhead', run: (env) => stepOverhead(env, { sizes: [1, 5, 20], runs: settings.runs, warmup: settings.warmup }) },
-  { key: 'approval', title: '2. Approval round trip', run: (env) => approvalRoundTrip(env, { runs: settings.runs, warmup: settings.warmup }) },
-  { key: 'memory', title: '3. Runs waiting on approvals', run: (env) => waitingMemory(env, { count: settings.waiting, heapPass: process.env.BENCH_HEAP !== '0' }) },
+  {
+    key: 'steps',
+    title: '1. Per-step overhead',
+    run: (env) => stepOverhead(env, { sizes: [1, 5, 20], runs: settings.runs, warmup: settings.warmup }),
+  },
+  {
+    key: 'approval',
+    title: '2. Approval round trip',
+    run: (env) => approvalRoundTrip(env, { runs: settings.runs, warmup: settings.warmup }),
+  },
+  {
+    key: 'memory',
+    title: '3. Runs waiting on approvals',
+    run: (env) => waitingMemory(env, { count: settings.waiting, heapPass: process.env.BENCH_HEAP !== '0' }),
+  },
   { key: 'cold', title: '4. Worker cold start', run: (env) => coldStart(env, { reps: settings.coldReps }) },
-  { key: 'alerts', title: '5. Alert ingestion', run: (env) => alertIngestion(env, { samples: settings.alertSamples, stormSize: settings.storm }) },
-  { key: 'schedules', title: '6. Schedule lateness', run: (env) => scheduleLateness(env, { count: settings.schedules }) },
+  {
+    key: 'alerts',
+    title: '5. Alert ingestion',
+    run: (env) => alertIngestion(env, { samples: settings.alertSamples, stormSize: settings.storm }),
+  },
+  {
+    key: 'schedules',
+    title: '6. Schedule lateness',
+    run: (env) => scheduleLateness(env, { count: settings.schedules }),
+  },
 ];
 
 async function main(): Promise<number> {

@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   await sleep(2000);
   const idle = snapshot();
   const t0 = performance.now();
-  const handles = await pool(Array.from({ length: count }), 50, () => startWaiting(env, variant, taskQueue, readiness, { timeoutMs: 300_000 }));
+  const handles = await pool(Array.from({ length: count }), 50, () =>
+    startWaiting(env, variant, taskQueue, readiness, { timeoutMs: 300_000 }),
+  );
   const waitingSeconds = (performance.now() - t0) / 1000;
   await sleep(3000);
   const waiting = snapshot();
@@ -76,7 +78,14 @@ async function main(): Promise<void> {
   const approveSeconds = (performance.now() - t1) / 1000;
   await sleep(2000);
   const result: MemoryChildResult = {
-    variant, count, idle, waiting, finishedAfter: snapshot(), waitingSeconds, approveSeconds, finished: done.filter(Boolean).length,
+    variant,
+    count,
+    idle,
+    waiting,
+    finishedAfter: snapshot(),
+    waitingSeconds,
+    approveSeconds,
+    finished: done.filter(Boolean).length,
   };
   worker.shutdown();
   await running;

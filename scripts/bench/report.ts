@@ -54,13 +54,23 @@ export function table(rows: Row[]): string {
   const lines = ['| metric | baseline | product | ratio | target | result |', '|---|---:|---:|---:|---:|---|'];
   for (const r of rows) {
     const v = verdict(r);
-    lines.push(`| ${r.metric} | ${r.baseline} | ${r.product} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${targetText(r)} | ${v === 'MISS' ? '**MISS**' : v} |`);
+    lines.push(
+      `| ${r.metric} | ${r.baseline} | ${r.product} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${targetText(r)} | ${v === 'MISS' ? '**MISS**' : v} |`,
+    );
   }
   return lines.join('\n');
 }
 
 export function renderSection(s: Section): string {
-  return [`## ${s.title}`, '', s.about, '', table(s.rows), ...(s.notes?.length ? ['', ...s.notes.map((n) => `- ${n}`)] : []), ''].join('\n');
+  return [
+    `## ${s.title}`,
+    '',
+    s.about,
+    '',
+    table(s.rows),
+    ...(s.notes?.length ? ['', ...s.notes.map((n) => `- ${n}`)] : []),
+    '',
+  ].join('\n');
 }
 
 function tryRun(cmd: string, args: string[]): string | undefined {

@@ -19,12 +19,23 @@ interface Sample {
 
 type Totals = Record<Variant, { samples: Sample[]; events: number }>;
 
-export async function stepOverhead(env: BenchEnv, o: { sizes: number[]; runs: number; warmup: number }): Promise<Section> {
+export async function stepOverhead(
+  env: BenchEnv,
+  o: { sizes: number[]; runs: number; warmup: number },
+): Promise<Section> {
   const readiness = new Readiness();
   const queue = (v: Variant): string => `bench-steps-${v}-${randomUUID()}`;
   const queues: Record<Variant, string> = { baseline: queue('baseline'), product: queue('product') };
-  const workers = await Promise.all((['baseline', 'product'] as const).map((variant) =>
-    createBenchWorker({ connection: env.connection, taskQueue: queues[variant], codePath: env.bundles[variant], readiness })));
+  const workers = await Promise.all(
+    (['baseline', 'product'] as const).map((variant) =>
+      createBenchWorker({
+        connection: env.connection,
+        taskQueue: queues[variant],
+        codePath: env.bundles[variant],
+        readiness,
+      }),
+    ),
+  );
   const pid = env.server.process.pid as number;
 
   async function once(variant: Variant, n: number): Promise<{ sample: Sample; workflowId: string }> {
@@ -34,7 +45,11 @@ export async function stepOverhead(env: BenchEnv, o: { sizes: number[]; runs: nu
     const server0 = processCpuMs(pid);
     const t0 = performance.now();
     if (variant === 'product') {
-      const r = await env.client.workflow.execute<(i: unknown) => Promise<RunResult>>(RUNBOOK_WORKFLOW, { taskQueue, workflowId, args: [noopRun(n)] });
+      const r = await env.client.workflow.execute<(i: unknown) => Promise<RunResult>>(RUNBOOK_WORKFLOW, {
+        taskQueue,
+        workflowId,
+        args: [noopRun(n)],
+      });
       if (r.phase !== 'succeeded') throw new Error(`product run ended ${r.phase}`);
     } else {
       await env.client.workflow.execute('bareStepsWorkflow', { taskQueue, workflowId, args: [n] });
@@ -53,7 +68,9 @@ export async function stepOverhead(env: BenchEnv, o: { sizes: number[]; runs: nu
           const { sample, workflowId } = await once(variant, n);
           if (i < o.warmup) continue;
           totals[variant].samples.push(sample);
-          if (i === o.warmup + o.runs - 1) totals[variant].events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+          if (i === o.warmup + o.runs - 1)
+            totals[variant].events =
+              (await env.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
         }
       }
       bySize.set(n, totals);
@@ -63,18 +80,33 @@ export async function stepOverhead(env: BenchEnv, o: { sizes: number[]; runs: nu
 }
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-const perStep = (t: Totals[Variant], n: number, key: keyof Sample): number => sum(t.samples.map((s) => s[key])) / (t.samples.length * n);
+const perStep = (t: Totals[Variant], n: number, key: keyof Sample): number =>
+  sum(t.samples.map((s) => s[key])) / (t.samples.length * n);
 const lat = (t: Totals[Variant]): number => median(t.samples.map((s) => s.latencyMs));
 
 function rows(bySize: Map<number, Totals>, sizes: number[]): Row[] {
   const out: Row[] = [];
-  const row = (metric: string, b: number, p: number, digits: number, target?: number): Row =>
-    ({ metric, baseline: fmt(b, digits), product: fmt(p, digits), ratio: p / b, ...(target !== undefined ? { target } : {}) });
+  const row = (metric: string, b: number, p: number, digits: number, target?: number): Row => ({
+    metric,
+    baseline: fmt(b, digits),
+    product: fmt(p, digits),
+    ratio: p / b,
+    ...(target !== undefined ? { target } : {}),
+  });
   for (const n of sizes) {
     const t = bySize.get(n) as Totals;
     out.push(row(`N=${n}: latency per run, median (ms)`, lat(t.baseline), lat(t.product), 1, 1.1));
-    out.push(row(`N=${n}: worker CPU per step (ms)`, perStep(t.baseline, n, 'cpuMs'), perStep(t.product, n, 'cpuMs'), 2, 1.2));
-    out.push(row(`N=${n}: server CPU per step (ms)`, perStep(t.baseline, n, 'serverCpuMs'), perStep(t.product, n, 'serverCpuMs'), 2));
+    out.push(
+      row(`N=${n}: worker CPU per step (ms)`, perStep(t.baseline, n, 'cpuMs'), perStep(t.product, n, 'cpuMs'), 2, 1.2),
+    );
+    out.push(
+      row(
+        `N=${n}: server CPU per step (ms)`,
+        perStep(t.baseline, n, 'serverCpuMs'),
+        perStep(t.product, n, 'serverCpuMs'),
+        2,
+      ),
+    );
     out.push(row(`N=${n}: history events per run`, t.baseline.events, t.product.events, 0));
   }
   // What one more step costs, without the per-run costs (start, first and last task).
@@ -84,7 +116,14 @@ function rows(bySize: Map<number, Totals>, sizes: number[]): Row[] {
   if (dn > 0) {
     const slope = (v: Variant, f: (t: Totals[Variant]) => number): number => (f(hi[v]) - f(lo[v])) / dn;
     const cpuRun = (t: Totals[Variant]): number => sum(t.samples.map((s) => s.cpuMs)) / t.samples.length;
-    out.push(row(`each added step: latency (ms, slope N=${sizes[0]}→${sizes[sizes.length - 1]})`, slope('baseline', lat), slope('product', lat), 2));
+    out.push(
+      row(
+        `each added step: latency (ms, slope N=${sizes[0]}→${sizes[sizes.length - 1]})`,
+        slope('baseline', lat),
+        slope('product', lat),
+        2,
+      ),
+    );
     out.push(row('each added step: worker CPU (ms, slope)', slope('baseline', cpuRun), slope('product', cpuRun), 2));
   }
   return out;

@@ -11,11 +11,26 @@ import type { MemoryChildResult } from './memory-child';
 import { fmt, type Row, type Section } from './report';
 import type { Variant } from './workers';
 
-export function runChild(env: BenchEnv, variant: Variant, count: number, debugMode: boolean, bundle = env.bundles[variant]): Promise<MemoryChildResult> {
-  const child = track(spawn(process.execPath, ['--expose-gc', join(__dirname, 'memory-child.js')], {
-    env: { ...process.env, BENCH_ADDRESS: env.server.address, BENCH_VARIANT: variant, BENCH_COUNT: String(count), BENCH_BUNDLE: bundle, BENCH_DEBUG_MODE: debugMode ? '1' : '0' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  }));
+export function runChild(
+  env: BenchEnv,
+  variant: Variant,
+  count: number,
+  debugMode: boolean,
+  bundle = env.bundles[variant],
+): Promise<MemoryChildResult> {
+  const child = track(
+    spawn(process.execPath, ['--expose-gc', join(__dirname, 'memory-child.js')], {
+      env: {
+        ...process.env,
+        BENCH_ADDRESS: env.server.address,
+        BENCH_VARIANT: variant,
+        BENCH_COUNT: String(count),
+        BENCH_BUNDLE: bundle,
+        BENCH_DEBUG_MODE: debugMode ? '1' : '0',
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   const timer = setTimeout(() => void stopChild(child, 5000), 15 * 60_000);
@@ -30,7 +45,8 @@ export function runChild(env: BenchEnv, variant: Variant, count: number, debugMo
 }
 
 const KiB = 1024;
-export const perRun = (r: MemoryChildResult, key: 'rss' | 'heapUsed'): number => (r.waiting[key] - r.idle[key]) / r.count / KiB;
+export const perRun = (r: MemoryChildResult, key: 'rss' | 'heapUsed'): number =>
+  (r.waiting[key] - r.idle[key]) / r.count / KiB;
 
 export async function waitingMemory(env: BenchEnv, o: { count: number; heapPass: boolean }): Promise<Section> {
   const r: Record<Variant, MemoryChildResult> = {
@@ -38,16 +54,28 @@ export async function waitingMemory(env: BenchEnv, o: { count: number; heapPass:
     product: await runChild(env, 'product', o.count, false),
   };
   const row = (metric: string, f: (x: MemoryChildResult) => number, digits: number, target?: number): Row => ({
-    metric, baseline: fmt(f(r.baseline), digits), product: fmt(f(r.product), digits), ratio: f(r.product) / f(r.baseline), ...(target !== undefined ? { target } : {}),
+    metric,
+    baseline: fmt(f(r.baseline), digits),
+    product: fmt(f(r.product), digits),
+    ratio: f(r.product) / f(r.baseline),
+    ...(target !== undefined ? { target } : {}),
   });
   const rows: Row[] = [
-    row('worker RSS per waiting run (KiB; workflows in a worker thread, as in production)', (x) => perRun(x, 'rss'), 1, 1.3),
+    row(
+      'worker RSS per waiting run (KiB; workflows in a worker thread, as in production)',
+      (x) => perRun(x, 'rss'),
+      1,
+      1.3,
+    ),
     row(`start ${o.count} and reach the wait (s)`, (x) => x.waitingSeconds, 1),
     row(`approve all ${o.count} and finish (s)`, (x) => x.approveSeconds, 1),
     row('RSS after all finished, above idle (MiB)', (x) => (x.finishedAfter.rss - x.idle.rss) / KiB / KiB, 1),
     {
-      metric: 'runs finished after approval', baseline: `${r.baseline.finished}/${o.count}`, product: `${r.product.finished}/${o.count}`,
-      target: 0, absolute: { value: o.count - Math.min(r.baseline.finished, r.product.finished), text: 'all' },
+      metric: 'runs finished after approval',
+      baseline: `${r.baseline.finished}/${o.count}`,
+      product: `${r.product.finished}/${o.count}`,
+      target: 0,
+      absolute: { value: o.count - Math.min(r.baseline.finished, r.product.finished), text: 'all' },
     },
   ];
   if (o.heapPass) {
@@ -59,10 +87,18 @@ export async function waitingMemory(env: BenchEnv, o: { count: number; heapPass:
       product: await runChild(env, 'product', o.count, true),
     };
     const pair = (metric: string, key: 'rss' | 'heapUsed', target?: number): Row => ({
-      metric, baseline: fmt(perRun(h.baseline, key), 1), product: fmt(perRun(h.product, key), 1),
-      ratio: perRun(h.product, key) / perRun(h.baseline, key), ...(target !== undefined ? { target } : {}),
+      metric,
+      baseline: fmt(perRun(h.baseline, key), 1),
+      product: fmt(perRun(h.product, key), 1),
+      ratio: perRun(h.product, key) / perRun(h.baseline, key),
+      ...(target !== undefined ? { target } : {}),
     });
-    rows.splice(1, 0, pair('JS heap per waiting run after GC (KiB; workflows in the main thread)', 'heapUsed', 1.3), pair('RSS per waiting run after GC (KiB; workflows in the main thread)', 'rss'));
+    rows.splice(
+      1,
+      0,
+      pair('JS heap per waiting run after GC (KiB; workflows in the main thread)', 'heapUsed', 1.3),
+      pair('RSS per waiting run after GC (KiB; workflows in the main thread)', 'rss'),
+    );
   }
   return {
     title: `3. ${o.count} runs waiting on approvals`,

@@ -29,7 +29,10 @@ export class Readiness {
   wait(workflowId: string, timeoutMs = 30_000): Promise<void> {
     if (this.seen.has(workflowId)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${workflowId} did not reach its wait within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${workflowId} did not reach its wait within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.set(workflowId, () => {
         clearTimeout(timer);
         resolve();
@@ -44,7 +47,13 @@ function productSinks(readiness: Readiness): InjectedSinks<RunbookMetricsSinks> 
   return {
     runbookMetrics: {
       ...runbookMetrics,
-      runStarted: { ...started, fn: (info, labels) => { void started.fn(info, labels); readiness.mark(info.workflowId); } },
+      runStarted: {
+        ...started,
+        fn: (info, labels) => {
+          void started.fn(info, labels);
+          readiness.mark(info.workflowId);
+        },
+      },
     },
   };
 }
@@ -81,7 +90,10 @@ export function createBenchWorker(o: BenchWorkerOptions): Promise<Worker> {
 export async function runWorkers<T>(workers: Worker[], fn: () => Promise<T>): Promise<T> {
   const running = workers.map((w) => w.run());
   try {
-    return await Promise.race([fn(), ...running.map((p) => p.then(() => Promise.reject(new Error('a worker stopped early'))))]);
+    return await Promise.race([
+      fn(),
+      ...running.map((p) => p.then(() => Promise.reject(new Error('a worker stopped early')))),
+    ]);
   } finally {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(running);

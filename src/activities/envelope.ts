@@ -14,7 +14,10 @@ export interface StepMetrics {
   observeStep(labels: { action: string; outcome: 'success' | 'failure' }, seconds: number): void;
 }
 
-export type ActionImpl<E extends CatalogEntry> = (input: z.infer<E['input']>, ctx: StepContext) => Promise<z.infer<E['output']>>;
+export type ActionImpl<E extends CatalogEntry> = (
+  input: z.infer<E['input']>,
+  ctx: StepContext,
+) => Promise<z.infer<E['output']>>;
 
 export function envelope<E extends CatalogEntry>(entry: E, impl: ActionImpl<E>, metrics: StepMetrics) {
   return async (env: ActionInput): Promise<ActionResult> => {

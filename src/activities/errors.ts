@@ -6,7 +6,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActionFailureDetails } from '../shared/activity-types';
 
-export type PermanentType = 'InvalidInput' | 'NotFound' | 'Forbidden' | 'HttpClientError' | 'UnknownTarget' | 'MissingSecret';
+export type PermanentType =
+  'InvalidInput' | 'NotFound' | 'Forbidden' | 'HttpClientError' | 'UnknownTarget' | 'MissingSecret';
 
 export function permanent(message: string, type: PermanentType): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type);

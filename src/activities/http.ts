@@ -59,17 +59,25 @@ export function createHttpActivities(deps: HttpDeps) {
     });
     const result: HttpRequestResult = {
       status: res.status,
-      headers: Object.fromEntries(KEPT_HEADERS.flatMap((h) => (res.headers.has(h) ? [[h, res.headers.get(h) as string]] : []))),
+      headers: Object.fromEntries(
+        KEPT_HEADERS.flatMap((h) => (res.headers.has(h) ? [[h, res.headers.get(h) as string]] : [])),
+      ),
       body: input.method === 'HEAD' ? '' : await readBody(res),
       durationMs: Math.round(now() - started),
     };
-    const accepted = input.acceptStatus ? input.acceptStatus.includes(res.status) : res.status >= 200 && res.status < 300;
+    const accepted = input.acceptStatus
+      ? input.acceptStatus.includes(res.status)
+      : res.status >= 200 && res.status < 300;
     if (accepted) return result;
     const msg = `${input.method} ${input.url} answered ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
       throw ApplicationFailure.create({ message: msg, type: 'HttpClientError', nonRetryable: true, details: [result] });
     }
-    throw ApplicationFailure.create({ message: msg, type: res.status >= 500 ? 'HttpServerError' : 'HttpUnexpectedStatus', details: [result] });
+    throw ApplicationFailure.create({
+      message: msg,
+      type: res.status >= 500 ? 'HttpServerError' : 'HttpUnexpectedStatus',
+      details: [result],
+    });
   }
 
   async function httpCheck(input: HttpCheckInput, _ctx: StepContext): Promise<HttpCheckResult> {
@@ -80,15 +88,22 @@ export function createHttpActivities(deps: HttpDeps) {
     const started = now();
     let status: number | null = null;
     try {
-      const res = await deps.fetch(input.url, { method: input.method, headers, signal: AbortSignal.timeout(input.requestTimeoutMs) });
+      const res = await deps.fetch(input.url, {
+        method: input.method,
+        headers,
+        signal: AbortSignal.timeout(input.requestTimeoutMs),
+      });
       status = res.status;
       const text = input.method === 'HEAD' ? '' : await res.text();
       const expected = Array.isArray(input.expectStatus) ? input.expectStatus : [input.expectStatus];
       if (!expected.includes(res.status)) problems.push(`status ${res.status}, expected ${expected.join(' or ')}`);
-      if (input.bodyContains !== undefined && !text.includes(input.bodyContains)) problems.push(`body does not contain '${input.bodyContains}'`);
+      if (input.bodyContains !== undefined && !text.includes(input.bodyContains))
+        problems.push(`body does not contain '${input.bodyContains}'`);
       if (pattern && !pattern.test(text)) problems.push(`body does not match /${input.bodyMatches}/`);
     } catch (err) {
-      problems.push((err as Error).name === 'TimeoutError' ? `no answer within ${input.requestTimeoutMs}ms` : networkErrorText(err));
+      problems.push(
+        (err as Error).name === 'TimeoutError' ? `no answer within ${input.requestTimeoutMs}ms` : networkErrorText(err),
+      );
     }
     const latencyMs = Math.round(now() - started);
     if (input.latencyBudgetMs !== undefined && latencyMs > input.latencyBudgetMs) {
@@ -96,7 +111,11 @@ export function createHttpActivities(deps: HttpDeps) {
     }
     const result: HttpCheckResult = { ok: problems.length === 0, status, latencyMs, problems };
     if (input.require && !result.ok) {
-      throw ApplicationFailure.create({ message: `check failed: ${problems.join('; ')}`, type: 'CheckFailed', details: [result] });
+      throw ApplicationFailure.create({
+        message: `check failed: ${problems.join('; ')}`,
+        type: 'CheckFailed',
+        details: [result],
+      });
     }
     return result;
   }

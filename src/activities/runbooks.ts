@@ -5,7 +5,10 @@ import { resolveParams } from '../runbooks/params';
 import type { ResolveRunbookInput, ResolveRunbookResult } from '../shared/workflow-types';
 import { permanent } from './errors';
 
-export function createRunbookActivities(deps: { library: () => RunbookLibrary; approverGroups?: Readonly<Record<string, string[]>> }) {
+export function createRunbookActivities(deps: {
+  library: () => RunbookLibrary;
+  approverGroups?: Readonly<Record<string, string[]>>;
+}) {
   async function resolveRunbook(input: ResolveRunbookInput): Promise<ResolveRunbookResult> {
     const lib = deps.library();
     const runbook = lib.runbooks.get(input.runbookId);

@@ -43,6 +43,7 @@ export async function buildHeaders(
   named: Record<string, { secret: string; prefix?: string | undefined }> | undefined,
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = { ...(plain ?? {}) };
-  for (const [header, ref] of Object.entries(named ?? {})) out[header] = `${ref.prefix ?? ''}${await secrets.resolve(ref.secret)}`;
+  for (const [header, ref] of Object.entries(named ?? {}))
+    out[header] = `${ref.prefix ?? ''}${await secrets.resolve(ref.secret)}`;
   return out;
 }

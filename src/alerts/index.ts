@@ -32,7 +32,13 @@ export function createAlertTrigger(deps: {
   const trigger: AlertTrigger = {
     journal,
     routes: alerts.routes,
-    ingest: createAlertIngest({ ...deps, router, journal, onOutcome: (s, r) => trigger.onOutcome?.(s, r), log: deps.log ?? ((m) => console.warn(`[alerts] ${m}`)) }),
+    ingest: createAlertIngest({
+      ...deps,
+      router,
+      journal,
+      onOutcome: (s, r) => trigger.onOutcome?.(s, r),
+      log: deps.log ?? ((m) => console.warn(`[alerts] ${m}`)),
+    }),
     ...(alerts.pagerdutySecret ? { pagerdutySecret: alerts.pagerdutySecret } : {}),
     ...(alerts.genericSecret ? { genericSecret: alerts.genericSecret } : {}),
   };

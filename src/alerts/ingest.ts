@@ -65,7 +65,8 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     windowMs: deps.config.alerts.coalesceMs,
     memoryMs: deps.memoryMs ?? 60_000,
     size: deps.memorySize ?? 20_000,
-    onFlushError: (id, err) => deps.log?.(`alert content for ${id} not delivered (the next repeat brings it): ${err.message}`),
+    onFlushError: (id, err) =>
+      deps.log?.(`alert content for ${id} not delivered (the next repeat brings it): ${err.message}`),
   });
   let calls = 0;
 
@@ -110,7 +111,11 @@ export function createAlertIngest(deps: AlertIngestDeps) {
       prepared = prepareStart(deps.library(), deps.config, {
         runbookId: route.runbook,
         params: route.params(alert),
-        trigger: { source: 'alert', requestedBy: route.owner, reason: `${source} alert ${alert.labels.alertname ?? alert.fingerprint} (route ${route.id})` },
+        trigger: {
+          source: 'alert',
+          requestedBy: route.owner,
+          reason: `${source} alert ${alert.labels.alertname ?? alert.fingerprint} (route ${route.id})`,
+        },
       });
     } catch (err) {
       // A route whose params do not fit its runbook is journalled, not retried by the sender.
@@ -119,7 +124,9 @@ export function createAlertIngest(deps: AlertIngestDeps) {
       await deps.journal.record({ kind: 'unstartable', source, reason, route: route.id, alert });
       return { ...base, outcome: 'unstartable', route: route.id, reason };
     }
-    const hash = createHash('sha256').update(JSON.stringify([alert.labels, alert.annotations, alert.links, alert.endsAt ?? ''])).digest('hex');
+    const hash = createHash('sha256')
+      .update(JSON.stringify([alert.labels, alert.annotations, alert.links, alert.endsAt ?? '']))
+      .digest('hex');
     const outcome = await channels.deliver(workflowId, notice, hash, (n) => signal(workflowId, n, prepared));
     return { ...base, outcome, route: route.id, workflowId };
   }
@@ -130,7 +137,8 @@ export function createAlertIngest(deps: AlertIngestDeps) {
    * alerts already accepted are recognised again.
    */
   async function ingest(source: AlertSource, alerts: AlertInstance[]): Promise<AlertResult[]> {
-    if (calls >= deps.config.alerts.maxInFlight) throw new RunError('unavailable', `overloaded: ${calls} alert deliveries in flight; retry`);
+    if (calls >= deps.config.alerts.maxInFlight)
+      throw new RunError('unavailable', `overloaded: ${calls} alert deliveries in flight; retry`);
     const receivedAt = new Date().toISOString();
     const results = await Promise.all(alerts.map((a) => one(source, a, receivedAt)));
     for (const r of results) deps.onOutcome?.(source, r);
@@ -138,12 +146,22 @@ export function createAlertIngest(deps: AlertIngestDeps) {
   }
 
   /** What an alert would do, without doing it: its route, params and run, or why it would not start. */
-  function explain(alert: AlertInstance): { route?: string; runbook?: string; params?: Record<string, unknown>; workflowId?: string; problem?: string } {
+  function explain(alert: AlertInstance): {
+    route?: string;
+    runbook?: string;
+    params?: Record<string, unknown>;
+    workflowId?: string;
+    problem?: string;
+  } {
     const route = deps.router.match(alert);
     if (!route) return { problem: 'no route matches' };
     const out = { route: route.id, runbook: route.runbook, workflowId: route.workflowId(alert) };
     try {
-      const p = prepareStart(deps.library(), deps.config, { runbookId: route.runbook, params: route.params(alert), trigger: { source: 'alert', requestedBy: route.owner } });
+      const p = prepareStart(deps.library(), deps.config, {
+        runbookId: route.runbook,
+        params: route.params(alert),
+        trigger: { source: 'alert', requestedBy: route.owner },
+      });
       return { ...out, params: p.params };
     } catch (err) {
       if (!(err instanceof RunError)) throw err;

@@ -41,14 +41,21 @@ export function createFileJournal(dir: string, maxBytes = 10 * 1024 * 1024): Ale
     ready ??= mkdir(dir, { recursive: true });
     await ready;
     const path = file(e.kind);
-    const size = await stat(path).then((s) => s.size, () => 0);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size > maxBytes) await rename(path, `${path}.1`);
     await appendFile(path, `${JSON.stringify(e)}\n`, 'utf8');
   }
 
   return {
     record(e) {
-      const entry: JournalEntry = { at: new Date().toISOString(), ...e, ...(e.body !== undefined ? { body: e.body.slice(0, BODY_MAX) } : {}) };
+      const entry: JournalEntry = {
+        at: new Date().toISOString(),
+        ...e,
+        ...(e.body !== undefined ? { body: e.body.slice(0, BODY_MAX) } : {}),
+      };
       const next = tail.then(() => write(entry));
       tail = next.catch(() => undefined);
       return next;
@@ -57,7 +64,10 @@ export function createFileJournal(dir: string, maxBytes = 10 * 1024 * 1024): Ale
       await tail;
       const text = await readFile(file(kind), 'utf8').catch(() => '');
       const lines = text.split('\n').filter((l) => l !== '');
-      return lines.slice(-limit).reverse().map((l) => JSON.parse(l) as JournalEntry);
+      return lines
+        .slice(-limit)
+        .reverse()
+        .map((l) => JSON.parse(l) as JournalEntry);
     },
   };
 }

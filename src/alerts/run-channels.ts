@@ -71,9 +71,11 @@ export class RunChannels {
         throw err;
       },
     );
-    ch.inflight = call.finally(() => {
-      ch.inflight = undefined;
-    }).catch(() => undefined);
+    ch.inflight = call
+      .finally(() => {
+        ch.inflight = undefined;
+      })
+      .catch(() => undefined);
     void this.touch(id, ch);
     return call;
   }
@@ -99,7 +101,8 @@ export class RunChannels {
         ch.unsent += 1;
         return 'duplicate';
       }
-      if (notice.alert.status !== 'firing' || now - ch.at >= this.o.windowMs) return this.send(id, ch, notice, hash, send);
+      if (notice.alert.status !== 'firing' || now - ch.at >= this.o.windowMs)
+        return this.send(id, ch, notice, hash, send);
       ch.unsent += 1;
       ch.pending = { notice, hash, send };
       ch.timer ??= setTimeout(() => this.flush(id, ch), ch.at + this.o.windowMs - now);

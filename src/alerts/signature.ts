@@ -34,10 +34,19 @@ export function signGeneric(secret: Buffer, rawBody: string, timestamp: number):
 }
 
 /** Undefined when valid, else why not (for the 401 answer). */
-export function verifyGeneric(secret: Buffer, rawBody: string, timestamp: string | undefined, signature: string | undefined, nowMs = Date.now()): string | undefined {
+export function verifyGeneric(
+  secret: Buffer,
+  rawBody: string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  nowMs = Date.now(),
+): string | undefined {
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return 'x-runbooks-timestamp (unix seconds) is required';
-  if (Math.abs(nowMs / 1000 - Number(timestamp)) > GENERIC_TOLERANCE_S) return `x-runbooks-timestamp is more than ${GENERIC_TOLERANCE_S} s from now`;
+  if (Math.abs(nowMs / 1000 - Number(timestamp)) > GENERIC_TOLERANCE_S)
+    return `x-runbooks-timestamp is more than ${GENERIC_TOLERANCE_S} s from now`;
   const m = /^sha256=([0-9a-fA-F]+)$/.exec(signature ?? '');
   if (!m) return 'x-runbooks-signature: sha256=<hex> is required';
-  return sameHex(hmacHex(secret, `${timestamp}.${rawBody}`), m[1] as string) ? undefined : 'x-runbooks-signature does not match the body';
+  return sameHex(hmacHex(secret, `${timestamp}.${rawBody}`), m[1] as string)
+    ? undefined
+    : 'x-runbooks-signature does not match the body';
 }

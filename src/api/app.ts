@@ -40,7 +40,13 @@ export interface AppDeps {
   devInbox?: boolean;
 }
 
-const STATUS: Record<RunError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, unavailable: 503, forbidden: 403 };
+const STATUS: Record<RunError['kind'], number> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  forbidden: 403,
+};
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
@@ -55,7 +61,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler(async (err, req, reply) => {
-    if (err instanceof RunError) return reply.code(STATUS[err.kind]).send({ error: err.message, ...(err.field ? { field: err.field } : {}) });
+    if (err instanceof RunError)
+      return reply.code(STATUS[err.kind]).send({ error: err.message, ...(err.field ? { field: err.field } : {}) });
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       // Fastify's own: malformed JSON, wrong content type, body too large.
@@ -64,13 +71,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     req.log.error(err);
     return reply.code(500).send({ error: 'internal error' });
   });
-  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler(async (req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) =>
-    (await deps.runs.ready()) ? { status: 'ready' } : reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' }),
+    (await deps.runs.ready())
+      ? { status: 'ready' }
+      : reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' }),
   );
-  app.get('/metrics', async (_req, reply) => reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
+  );
 
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });

@@ -30,7 +30,9 @@ const GRANTS: Record<Role, ReadonlySet<Role>> = {
 export function authenticate(tokens: readonly TokenEntry[], header: string | undefined): Principal | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (!m) return undefined;
-  const digest = createHash('sha256').update(m[1] as string).digest();
+  const digest = createHash('sha256')
+    .update(m[1] as string)
+    .digest();
   // Compare against every entry (constant time each) so timing does not tell which matched.
   let found: TokenEntry | undefined;
   for (const t of tokens) if (timingSafeEqual(digest, t.sha256) && !found) found = t;
@@ -46,7 +48,10 @@ export function requireRole(tokens: readonly TokenEntry[], needed: Role) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const p = authenticate(tokens, req.headers.authorization);
     if (!p) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required', field: 'authorization' });
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'a valid bearer token is required', field: 'authorization' });
       return reply;
     }
     if (!hasRole(p, needed)) {

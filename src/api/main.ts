@@ -8,15 +8,25 @@ import { syncSchedulesAtStart } from '../schedules/startup';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.temporalAddress) throw new Error('TEMPORAL_ADDRESS is required for a standalone API (npm start runs everything locally)');
+  if (!config.temporalAddress)
+    throw new Error('TEMPORAL_ADDRESS is required for a standalone API (npm start runs everything locally)');
   const library = loadLibrary(config.runbooksDir);
   const client = await connectClient({ ...config, temporalAddress: config.temporalAddress });
-  await ensureSearchAttributes(client, config.namespace).catch((err: Error) => console.warn(`[api] search attributes not checked: ${err.message}`));
+  await ensureSearchAttributes(client, config.namespace).catch((err: Error) =>
+    console.warn(`[api] search attributes not checked: ${err.message}`),
+  );
   await syncSchedulesAtStart({ client, config, library, log: (line) => console.log(`[api] ${line}`) });
   const { app } = buildProductApi({ client, config, library: () => library, logger: true });
   await app.listen({ host: config.api.host, port: config.api.port });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => void app.close().then(() => client.connection.close()).then(() => process.exit(0)));
+    process.once(
+      sig,
+      () =>
+        void app
+          .close()
+          .then(() => client.connection.close())
+          .then(() => process.exit(0)),
+    );
   }
 }
 

@@ -9,7 +9,12 @@ export interface ErrorBody {
 }
 
 /** Parses with a zod schema; on failure sends 400 and returns undefined. */
-export async function parseOr400<S extends z.ZodType>(schema: S, value: unknown, reply: FastifyReply, base = 'body'): Promise<z.infer<S> | undefined> {
+export async function parseOr400<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  reply: FastifyReply,
+  base = 'body',
+): Promise<z.infer<S> | undefined> {
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
   const issue = r.error.issues[0] as z.core.$ZodIssue;

@@ -10,7 +10,13 @@ import { createRunService, type RunService } from '../runs/service';
 import { createScheduleService } from '../schedules/service';
 import { buildApp } from './app';
 
-export function buildProductApi(o: { client: Client; config: AppConfig; library: () => RunbookLibrary; logger?: boolean; deadlineMs?: number }): { app: FastifyInstance; runs: RunService } {
+export function buildProductApi(o: {
+  client: Client;
+  config: AppConfig;
+  library: () => RunbookLibrary;
+  logger?: boolean;
+  deadlineMs?: number;
+}): { app: FastifyInstance; runs: RunService } {
   const { client, config, library } = o;
   const runs = createRunService({ client, config, library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) });
   const alerts = createAlertTrigger({ client, config, library, call: runs.call });
@@ -18,7 +24,12 @@ export function buildProductApi(o: { client: Client; config: AppConfig; library:
     runs,
     control: createControlService({ client, config }),
     alerts,
-    schedules: createScheduleService({ client, config, library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) }),
+    schedules: createScheduleService({
+      client,
+      config,
+      library,
+      ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}),
+    }),
     library,
     tokens: config.tokens,
     registry: new Registry(),

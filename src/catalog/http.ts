@@ -7,7 +7,9 @@ const READ_ONLY_METHODS = ['GET', 'HEAD'];
 export const secretHeaders = z
   .record(z.string(), z.object({ secret: z.string().min(1), prefix: z.string().optional() }).strict())
   .optional()
-  .describe('Headers whose value is a named secret, e.g. { Authorization: { secret: statuspage-token, prefix: "Bearer " } }');
+  .describe(
+    'Headers whose value is a named secret, e.g. { Authorization: { secret: statuspage-token, prefix: "Bearer " } }',
+  );
 
 const headers = z.record(z.string(), z.string()).optional();
 
@@ -18,7 +20,9 @@ export const httpRequestInput = z
     headers,
     secretHeaders,
     body: z.json().optional().describe('A string is sent as is; anything else as JSON.'),
-    acceptStatus: z.array(z.number().int().min(100).max(599)).optional()
+    acceptStatus: z
+      .array(z.number().int().min(100).max(599))
+      .optional()
       .describe('Statuses that count as success. Default: any 2xx.'),
     requestTimeoutMs: z.number().int().positive().max(300_000).default(10_000),
   })
@@ -43,7 +47,9 @@ export const httpCheckInput = z
     bodyContains: z.string().optional(),
     bodyMatches: z.string().optional().describe('A regular expression the body must match.'),
     latencyBudgetMs: z.number().int().positive().optional(),
-    require: z.boolean().default(false)
+    require: z
+      .boolean()
+      .default(false)
       .describe('Fail (and retry) when the check does not pass, instead of reporting ok: false.'),
     requestTimeoutMs: z.number().int().positive().max(300_000).default(10_000),
   })

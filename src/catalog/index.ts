@@ -11,7 +11,17 @@ export { isMutating } from './types';
 
 /** Every action a runbook may use, by id. Later systems (postgres, redis) add theirs here. */
 export const CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(
-  ([httpRequest, httpCheck, notifyWebhook, ...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[]).map((e) => [e.id, e]),
+  (
+    [
+      httpRequest,
+      httpCheck,
+      notifyWebhook,
+      ...DEPLOYMENT_ENTRIES,
+      ...POD_ENTRIES,
+      ...WORKLOAD_ENTRIES,
+      ...CLUSTER_ENTRIES,
+    ] as CatalogEntry[]
+  ).map((e) => [e.id, e]),
 );
 
 export function catalogEntry(id: string): CatalogEntry | undefined {

@@ -25,7 +25,11 @@ export function contextFactory(io: Io, fetchImpl?: typeof fetch): ContextFactory
     const g = cmd.optsWithGlobals<GlobalOptions>();
     const json = g.json === true;
     const token = g.token?.trim() || undefined;
-    const api = createApiClient({ baseUrl: g.api, ...(token ? { token } : {}), ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+    const api = createApiClient({
+      baseUrl: g.api,
+      ...(token ? { token } : {}),
+      ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    });
     return { api, io, json, print: (raw, human) => io.out(json ? JSON.stringify(raw, null, 2) : human()) };
   };
 }

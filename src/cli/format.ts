@@ -9,10 +9,24 @@ export function oneLine(value: Cell, max = Infinity): string {
 }
 
 /** Columns separated by two spaces; the last column is not padded, so long text just runs on. */
-export function table(headers: readonly string[], rows: ReadonlyArray<readonly Cell[]>, o: { maxCell?: number } = {}): string {
-  const cells = [headers.map((h) => h.toUpperCase()), ...rows.map((r) => headers.map((_, i) => oneLine(r[i], o.maxCell)))];
+export function table(
+  headers: readonly string[],
+  rows: ReadonlyArray<readonly Cell[]>,
+  o: { maxCell?: number } = {},
+): string {
+  const cells = [
+    headers.map((h) => h.toUpperCase()),
+    ...rows.map((r) => headers.map((_, i) => oneLine(r[i], o.maxCell))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] as string).length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `key  value` lines with the values aligned; undefined values are left out. */
@@ -24,7 +38,9 @@ export function keyValues(pairs: ReadonlyArray<readonly [string, Cell]>): string
 
 /** `a=1 b=two`, for params. */
 export function assignments(values: Record<string, unknown>): string {
-  return Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  return Object.entries(values)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
 }
 
 export function yesNo(b: boolean | undefined): string {

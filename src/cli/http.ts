@@ -44,14 +44,26 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await doFetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      res = await doFetch(url, {
+        method,
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
     } catch (err) {
-      throw new CliError(`cannot reach the API at ${baseUrl} (${method} ${url}): ${reason(err)}. Is it running? Set RUNBOOK_API or --api to its URL.`, EXIT.failed);
+      throw new CliError(
+        `cannot reach the API at ${baseUrl} (${method} ${url}): ${reason(err)}. Is it running? Set RUNBOOK_API or --api to its URL.`,
+        EXIT.failed,
+      );
     }
     const text = await res.text();
     const parsed = parseJson(text);
     if (res.ok) {
-      if (parsed === undefined && text !== '') throw new CliError(`the API at ${baseUrl} answered ${method} ${path} with something that is not JSON`, EXIT.failed);
+      if (parsed === undefined && text !== '')
+        throw new CliError(
+          `the API at ${baseUrl} answered ${method} ${path} with something that is not JSON`,
+          EXIT.failed,
+        );
       return parsed as T;
     }
     throw errorFor(res.status, method, path, parsed as ErrorBody | undefined, text);
@@ -65,7 +77,10 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
       return new CliError(`${message}${field}: ${which}. ${TOKEN_HINT}`, EXIT.badInput);
     }
     if (status >= 400 && status < 500) return new CliError(`${message}${field}`, EXIT.badInput);
-    return new CliError(`the API at ${baseUrl} failed on ${method} ${path} (HTTP ${status}): ${message}${field}`, EXIT.failed);
+    return new CliError(
+      `the API at ${baseUrl} failed on ${method} ${path} (HTTP ${status}): ${message}${field}`,
+      EXIT.failed,
+    );
   }
 
   return {
@@ -85,9 +100,13 @@ function checkBaseUrl(raw: string): string {
   try {
     u = new URL(raw);
   } catch {
-    throw new CliError(`the API URL '${raw}' is not a URL (set RUNBOOK_API or --api, e.g. http://127.0.0.1:8080)`, EXIT.badInput);
+    throw new CliError(
+      `the API URL '${raw}' is not a URL (set RUNBOOK_API or --api, e.g. http://127.0.0.1:8080)`,
+      EXIT.badInput,
+    );
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(`the API URL '${raw}' must be http or https`, EXIT.badInput);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new CliError(`the API URL '${raw}' must be http or https`, EXIT.badInput);
   return raw.replace(/\/+$/, '');
 }
 

@@ -11,7 +11,8 @@ export function collectParam(text: string, previous: Record<string, string>): Re
 export function positiveInt(max: number) {
   return (text: string): number => {
     const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+    if (!/^\d+$/.test(text.trim()) || n < 1 || n > max)
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
     return n;
   };
 }

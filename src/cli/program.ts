@@ -15,7 +15,9 @@ export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
   const program = new Command('runbook')
     .description('Run and follow durable runbooks through the durable-runbooks HTTP API.')
     .addOption(new Option('--api <url>', 'API base URL').env('RUNBOOK_API').default(DEFAULT_API))
-    .addOption(new Option('--token <token>', 'API bearer token (config/dev.yaml lists dev tokens)').env('RUNBOOK_TOKEN'))
+    .addOption(
+      new Option('--token <token>', 'API bearer token (config/dev.yaml lists dev tokens)').env('RUNBOOK_TOKEN'),
+    )
     .option('--json', 'print the raw JSON answer instead of text')
     // Set before adding commands: subcommands inherit these settings.
     .exitOverride()

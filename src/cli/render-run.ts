@@ -9,7 +9,11 @@ export function stepResult(s: StepStatus): string {
 }
 
 export function stepTable(steps: StepStatus[]): string {
-  return table(['step', 'kind', 'state', 'attempts', 'result'], steps.map((s) => [s.id, s.action ?? s.kind, s.state, s.attempts, stepResult(s)]), { maxCell: 100 });
+  return table(
+    ['step', 'kind', 'state', 'attempts', 'result'],
+    steps.map((s) => [s.id, s.action ?? s.kind, s.state, s.attempts, stepResult(s)]),
+    { maxCell: 100 },
+  );
 }
 
 /** How to decide on a waiting step, shown next to it. */
@@ -25,24 +29,36 @@ export function renderDetail(d: RunDetail): string {
     ['phase', r ? `${r.phase}${r.dryRun ? ' (dry run)' : ''}` : 'unknown: no worker answered the status query'],
     ['execution', d.status],
     ['params', r ? assignments(r.params) || '(none)' : undefined],
-    ['trigger', r ? `${r.trigger.source} by ${r.trigger.requestedBy}${r.trigger.reason ? `: ${r.trigger.reason}` : ''}` : undefined],
+    [
+      'trigger',
+      r
+        ? `${r.trigger.source} by ${r.trigger.requestedBy}${r.trigger.reason ? `: ${r.trigger.reason}` : ''}`
+        : undefined,
+    ],
     ['started', d.startTime],
     ['closed', d.closeTime],
-    ['error', r?.error ? `${r.error.stepId ? `step '${r.error.stepId}': ` : ''}${r.error.message}${r.error.type ? ` [${r.error.type}]` : ''}` : undefined],
+    [
+      'error',
+      r?.error
+        ? `${r.error.stepId ? `step '${r.error.stepId}': ` : ''}${r.error.message}${r.error.type ? ` [${r.error.type}]` : ''}`
+        : undefined,
+    ],
     ['web ui', d.url],
   ]);
   if (!r) return head;
   const parts = [head, stepTable(r.steps)];
   if (r.alert) {
     const a = r.alert;
-    parts.push(`ALERT\n${keyValues([
-      ['alert', `${a.labels.alertname ?? a.fingerprint} from ${a.source} (route ${a.route})`],
-      ['status', `${a.status}${a.resolvedAt ? ` at ${a.resolvedAt}` : ''}`],
-      ['seen', `${a.notifications} notification(s), first ${a.firstSeenAt}, last ${a.lastSeenAt}`],
-      ['labels', assignments(a.labels)],
-      ['summary', a.annotations.summary],
-      ...a.links.map((l): [string, string] => [l.name, l.url]),
-    ])}`);
+    parts.push(
+      `ALERT\n${keyValues([
+        ['alert', `${a.labels.alertname ?? a.fingerprint} from ${a.source} (route ${a.route})`],
+        ['status', `${a.status}${a.resolvedAt ? ` at ${a.resolvedAt}` : ''}`],
+        ['seen', `${a.notifications} notification(s), first ${a.firstSeenAt}, last ${a.lastSeenAt}`],
+        ['labels', assignments(a.labels)],
+        ['summary', a.annotations.summary],
+        ...a.links.map((l): [string, string] => [l.name, l.url]),
+      ])}`,
+    );
   }
   if (r.pendingApprovals.length) {
     const rows = r.pendingApprovals.map((a) => [
@@ -52,12 +68,18 @@ export function renderDetail(d: RunDetail): string {
       a.deadline ?? '',
       a.message,
     ]);
-    const guards = r.pendingApprovals.flatMap((a) => (a.guards ?? []).map((g) => `  covers ${g.stepId} (${g.action}): ${JSON.stringify(g.inputs)}`));
-    parts.push(`PENDING APPROVALS\n${table(['step', 'approvals', 'allowed', 'deadline', 'message'], rows)}${guards.length ? `\n${guards.join('\n')}` : ''}\n${r.pendingApprovals.map((a) => decideHint(d.workflowId, a.stepId)).join('\n')}`);
+    const guards = r.pendingApprovals.flatMap((a) =>
+      (a.guards ?? []).map((g) => `  covers ${g.stepId} (${g.action}): ${JSON.stringify(g.inputs)}`),
+    );
+    parts.push(
+      `PENDING APPROVALS\n${table(['step', 'approvals', 'allowed', 'deadline', 'message'], rows)}${guards.length ? `\n${guards.join('\n')}` : ''}\n${r.pendingApprovals.map((a) => decideHint(d.workflowId, a.stepId)).join('\n')}`,
+    );
   }
   if ((r.pendingStepDecisions ?? []).length) {
     const rows = r.pendingStepDecisions.map((p) => [p.stepId, p.error.message, p.deadline]);
-    parts.push(`PAUSED STEPS\n${table(['step', 'error', 'deadline'], rows)}\n${r.pendingStepDecisions.map((p) => `decide with: runbook retry|skip|abort ${d.workflowId} ${p.stepId} [-m reason]`).join('\n')}`);
+    parts.push(
+      `PAUSED STEPS\n${table(['step', 'error', 'deadline'], rows)}\n${r.pendingStepDecisions.map((p) => `decide with: runbook retry|skip|abort ${d.workflowId} ${p.stepId} [-m reason]`).join('\n')}`,
+    );
   }
   if (r.decisions.length) {
     const rows = r.decisions.map((x) => [x.stepId, x.decision, x.actor, x.via, x.at, x.comment ?? '']);
@@ -68,7 +90,16 @@ export function renderDetail(d: RunDetail): string {
 
 export function renderRuns(runs: RunSummary[]): string {
   if (runs.length === 0) return 'no runs';
-  const rows = runs.map((r) => [r.workflowId, r.runbookId, r.phase, r.service, r.status, r.startTime, r.requestedBy, r.triggerSource]);
+  const rows = runs.map((r) => [
+    r.workflowId,
+    r.runbookId,
+    r.phase,
+    r.service,
+    r.status,
+    r.startTime,
+    r.requestedBy,
+    r.triggerSource,
+  ]);
   return table(['workflow id', 'runbook', 'phase', 'service', 'execution', 'started', 'by', 'via'], rows);
 }
 
@@ -84,7 +115,9 @@ export function progressLines(workflowId: string, before: RunStatus | null, now:
     const changed = o ? o.state !== s.state || o.attempts !== s.attempts : s.state !== 'pending';
     if (!changed) continue;
     const result = s.state === 'running' ? '' : stepResult(s);
-    lines.push(`step ${s.id} ${s.state}${s.attempts > 1 ? ` (attempt ${s.attempts})` : ''}${result ? `: ${result}` : ''}`);
+    lines.push(
+      `step ${s.id} ${s.state}${s.attempts > 1 ? ` (attempt ${s.attempts})` : ''}${result ? `: ${result}` : ''}`,
+    );
   }
   const waiting = new Set((before?.pendingApprovals ?? []).map((a) => a.stepId));
   for (const a of now.pendingApprovals) {

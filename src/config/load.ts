@@ -98,25 +98,51 @@ export interface LoadConfigOptions {
   tokens?: boolean;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd(), opts: LoadConfigOptions = {}): AppConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  root = process.cwd(),
+  opts: LoadConfigOptions = {},
+): AppConfig {
   const defaultFile = resolve(root, 'config/dev.yaml');
-  const path = env.RUNBOOKS_CONFIG ? resolve(root, env.RUNBOOKS_CONFIG) : existsSync(defaultFile) ? defaultFile : undefined;
+  const path = env.RUNBOOKS_CONFIG
+    ? resolve(root, env.RUNBOOKS_CONFIG)
+    : existsSync(defaultFile)
+      ? defaultFile
+      : undefined;
   if (env.RUNBOOKS_CONFIG && path && !existsSync(path)) throw new ConfigError(`RUNBOOKS_CONFIG: no file ${path}`);
   const file = path ? readConfigFile(path) : {};
 
   const tokens: TokenEntry[] = (opts.tokens === false ? [] : (file.auth?.tokens ?? [])).map((t) => {
     let secret: string | undefined = t.token;
     if (t.tokenEnv) secret = env[t.tokenEnv];
-    if (t.tokenFile) secret = existsSync(resolve(root, t.tokenFile)) ? readFileSync(resolve(root, t.tokenFile), 'utf8').trim() : undefined;
+    if (t.tokenFile)
+      secret = existsSync(resolve(root, t.tokenFile))
+        ? readFileSync(resolve(root, t.tokenFile), 'utf8').trim()
+        : undefined;
     if (t.tokenSha256) return { identity: t.identity, roles: t.roles, sha256: Buffer.from(t.tokenSha256, 'hex') };
-    if (!secret) throw new ConfigError(`token for ${t.identity}: ${t.tokenEnv ? `env ${t.tokenEnv}` : `file ${t.tokenFile}`} is empty or missing`);
+    if (!secret)
+      throw new ConfigError(
+        `token for ${t.identity}: ${t.tokenEnv ? `env ${t.tokenEnv}` : `file ${t.tokenFile}`} is empty or missing`,
+      );
     return { identity: t.identity, roles: t.roles, sha256: sha256(secret) };
   });
 
-  const secretOf = (name: string, src: { secret?: string | undefined; secretEnv?: string | undefined; secretFile?: string | undefined } | undefined): Buffer | undefined => {
+  const secretOf = (
+    name: string,
+    src: { secret?: string | undefined; secretEnv?: string | undefined; secretFile?: string | undefined } | undefined,
+  ): Buffer | undefined => {
     if (!src || opts.tokens === false) return undefined;
-    const value = src.secret ?? (src.secretEnv ? env[src.secretEnv] : src.secretFile && existsSync(resolve(root, src.secretFile)) ? readFileSync(resolve(root, src.secretFile), 'utf8').trim() : undefined);
-    if (!value) throw new ConfigError(`alerts.${name}: ${src.secretEnv ? `env ${src.secretEnv}` : `file ${src.secretFile}`} is empty or missing`);
+    const value =
+      src.secret ??
+      (src.secretEnv
+        ? env[src.secretEnv]
+        : src.secretFile && existsSync(resolve(root, src.secretFile))
+          ? readFileSync(resolve(root, src.secretFile), 'utf8').trim()
+          : undefined);
+    if (!value)
+      throw new ConfigError(
+        `alerts.${name}: ${src.secretEnv ? `env ${src.secretEnv}` : `file ${src.secretFile}`} is empty or missing`,
+      );
     return Buffer.from(value, 'utf8');
   };
   const pagerdutySecret = secretOf('pagerduty', file.alerts?.pagerduty);
@@ -140,18 +166,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     ...(Object.keys(tls).length > 0 || env.TEMPORAL_TLS === 'true' ? { tls } : {}),
     ...(env.TEMPORAL_API_KEY ? { apiKeyEnv: 'TEMPORAL_API_KEY' } : {}),
     uiUrl: env.TEMPORAL_UI_URL || file.temporal?.uiUrl || `http://localhost:${uiPort}`,
-    api: { host, port, publicUrl: env.RUNBOOKS_PUBLIC_URL || file.api?.publicUrl || `http://${host}:${port}`, devInbox: file.api?.devInbox ?? false },
+    api: {
+      host,
+      port,
+      publicUrl: env.RUNBOOKS_PUBLIC_URL || file.api?.publicUrl || `http://${host}:${port}`,
+      devInbox: file.api?.devInbox ?? false,
+    },
     worker: { metricsPort: int(env, 'RUNBOOKS_WORKER_METRICS_PORT') ?? file.worker?.metricsPort ?? 9464 },
     runbooksDir: resolve(root, env.RUNBOOKS_DIR || file.runbooksDir || 'runbooks'),
-    ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) } : {}),
+    ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir
+      ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) }
+      : {}),
     dataDir,
     tokens,
     approverGroups: file.approverGroups ?? {},
-    webhookTargets: devInboxTargets(file.notify?.webhooks ?? {}, `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`),
+    webhookTargets: devInboxTargets(
+      file.notify?.webhooks ?? {},
+      `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    ),
     kubernetes: {
       // KUBECONFIG may list several files (a:b): kept as given; the file's path is relative to the root.
-      ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : file.kubernetes?.kubeconfig ? { kubeconfig: resolve(root, file.kubernetes.kubeconfig) } : {}),
-      ...((env.RUNBOOKS_KUBE_CONTEXT || file.kubernetes?.context) ? { context: (env.RUNBOOKS_KUBE_CONTEXT || file.kubernetes?.context) as string } : {}),
+      ...(env.KUBECONFIG
+        ? { kubeconfig: env.KUBECONFIG }
+        : file.kubernetes?.kubeconfig
+          ? { kubeconfig: resolve(root, file.kubernetes.kubeconfig) }
+          : {}),
+      ...(env.RUNBOOKS_KUBE_CONTEXT || file.kubernetes?.context
+        ? { context: (env.RUNBOOKS_KUBE_CONTEXT || file.kubernetes?.context) as string }
+        : {}),
     },
     alerts: {
       routes: file.alerts?.routes ?? [],
@@ -168,7 +210,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
  * In development, targets may say `devInbox: true` instead of a URL: they then post to the API's
  * own inbox (/v1/dev/inbox/<name>) at whatever port the API listens on.
  */
-function devInboxTargets(targets: Record<string, WebhookTarget & { devInbox?: boolean }>, apiBase: string): Record<string, WebhookTarget> {
+function devInboxTargets(
+  targets: Record<string, WebhookTarget & { devInbox?: boolean }>,
+  apiBase: string,
+): Record<string, WebhookTarget> {
   return Object.fromEntries(
     Object.entries(targets).map(([name, t]) => {
       const { devInbox, ...rest } = t;

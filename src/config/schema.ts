@@ -18,7 +18,10 @@ const tokenSource = z
     /** File holding the token (a mounted secret). */
     tokenFile: z.string().optional(),
     /** Hex SHA-256 of the token, so the file itself holds no credential. */
-    tokenSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .strict()
   .refine((t) => [t.token, t.tokenEnv, t.tokenFile, t.tokenSha256].filter((x) => x !== undefined).length === 1, {
@@ -32,7 +35,9 @@ const webhookTarget = z
     url: z.url().optional(),
     urlSecret: z.string().optional(),
     headers: z.record(z.string(), z.string()).optional(),
-    secretHeaders: z.record(z.string(), z.object({ secret: z.string(), prefix: z.string().optional() }).strict()).optional(),
+    secretHeaders: z
+      .record(z.string(), z.object({ secret: z.string(), prefix: z.string().optional() }).strict())
+      .optional(),
   })
   .strict()
   .refine((t) => [t.url, t.urlSecret, t.devInbox].filter((x) => x !== undefined).length === 1, {
@@ -54,7 +59,10 @@ export const alertRoute = z
     id: z.string().regex(ROUTE_ID, 'lower-case letters, digits and dashes, starting with a letter'),
     match: z
       .object({
-        source: z.array(z.enum(['alertmanager', 'grafana', 'pagerduty', 'generic'])).min(1).optional(),
+        source: z
+          .array(z.enum(['alertmanager', 'grafana', 'pagerduty', 'generic']))
+          .min(1)
+          .optional(),
         /** Label equals value. */
         labels: z.record(z.string(), z.string()).optional(),
         /** Label matches an anchored regular expression (as Alertmanager matchers). */
@@ -78,18 +86,30 @@ export const alertRoute = z
       try {
         new RegExp(`^(?:${re})$`);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['match', 'labelsRegex', label], message: `invalid regular expression: ${(err as Error).message}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['match', 'labelsRegex', label],
+          message: `invalid regular expression: ${(err as Error).message}`,
+        });
       }
     }
-    const templates: Array<[PropertyKey[], unknown]> = [[['dedupKey'], r.dedupKey], ...Object.entries(r.params).map(([k, v]): [PropertyKey[], unknown] => [['params', k], v])];
+    const templates: Array<[PropertyKey[], unknown]> = [
+      [['dedupKey'], r.dedupKey],
+      ...Object.entries(r.params).map(([k, v]): [PropertyKey[], unknown] => [['params', k], v]),
+    ];
     for (const [path, v] of templates) {
       for (const text of typeof v === 'string' ? templateExpressions(v) : []) {
         try {
           const refs = referencedPaths(parseExpression(text));
           const bad = refs.find((p) => p.root !== 'alert');
-          if (bad) ctx.addIssue({ code: 'custom', path, message: `only alert.* is known when routing, not '${bad.root}'` });
+          if (bad)
+            ctx.addIssue({ code: 'custom', path, message: `only alert.* is known when routing, not '${bad.root}'` });
         } catch (err) {
-          ctx.addIssue({ code: 'custom', path, message: `invalid template \${{ ${text} }}: ${(err as Error).message}` });
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `invalid template \${{ ${text} }}: ${(err as Error).message}`,
+          });
         }
       }
     }
@@ -117,13 +137,22 @@ export const configFile = z
       })
       .strict()
       .optional(),
-    worker: z.object({ metricsPort: z.number().int().min(0).max(65535).optional() }).strict().optional(),
+    worker: z
+      .object({ metricsPort: z.number().int().min(0).max(65535).optional() })
+      .strict()
+      .optional(),
     runbooksDir: z.string().optional(),
     secretsDir: z.string().optional(),
-    auth: z.object({ tokens: z.array(tokenSource).default([]) }).strict().optional(),
+    auth: z
+      .object({ tokens: z.array(tokenSource).default([]) })
+      .strict()
+      .optional(),
     /** Who is in each approver group a runbook names as `group:<name>`. */
     approverGroups: z.record(z.string(), z.array(z.string().min(1))).optional(),
-    notify: z.object({ webhooks: z.record(z.string(), webhookTarget).default({}) }).strict().optional(),
+    notify: z
+      .object({ webhooks: z.record(z.string(), webhookTarget).default({}) })
+      .strict()
+      .optional(),
     /** Kubernetes actions (worker): a kubeconfig file and context; without them, the pod's service account. */
     kubernetes: z.object({ kubeconfig: z.string().optional(), context: z.string().optional() }).strict().optional(),
     alerts: z
@@ -135,7 +164,10 @@ export const configFile = z
         /** Temporal calls in flight beyond which alert webhooks answer 503 (the sender retries). @default 256 */
         maxInFlight: z.number().int().min(1).max(100_000).optional(),
         /** A firing alert's changed content (values in annotations) reaches its run at most this often. @default 10s */
-        coalesce: z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration such as 10s').optional(),
+        coalesce: z
+          .string()
+          .regex(/^(\d+(\.\d+)?(ms|s|m|h))+$/, 'a duration such as 10s')
+          .optional(),
         /** Where malformed, unrouted and unstartable alerts are kept. @default <dataDir>/alerts */
         journalDir: z.string().optional(),
         /** First match wins. */

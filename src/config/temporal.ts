@@ -10,7 +10,9 @@ function tlsOptions(config: AppConfig) {
   return {
     ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
     ...(t.caPath ? { serverRootCACertificate: readFileSync(t.caPath) } : {}),
-    ...(t.certPath && t.keyPath ? { clientCertPair: { crt: readFileSync(t.certPath), key: readFileSync(t.keyPath) } } : {}),
+    ...(t.certPath && t.keyPath
+      ? { clientCertPair: { crt: readFileSync(t.certPath), key: readFileSync(t.keyPath) } }
+      : {}),
   };
 }
 

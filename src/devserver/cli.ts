@@ -32,7 +32,9 @@ export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
   }
   const out = execFileSync(path, ['--version'], { encoding: 'utf8' });
   if (!out.includes(`temporal version ${TEMPORAL_CLI_VERSION} `) && !env.TEMPORAL_CLI_PATH) {
-    throw new MissingTemporalCliError(`${path} reports '${out.trim()}', expected ${TEMPORAL_CLI_VERSION}: run \`npm run setup\`.`);
+    throw new MissingTemporalCliError(
+      `${path} reports '${out.trim()}', expected ${TEMPORAL_CLI_VERSION}: run \`npm run setup\`.`,
+    );
   }
   return path;
 }

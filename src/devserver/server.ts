@@ -34,9 +34,12 @@ export interface DevServer {
 
 export function devServerArgs(o: DevServerOptions): string[] {
   return [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(o.port),
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
     ...(o.uiPort ? ['--ui-port', String(o.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
     ...(o.dbFile
       ? ['--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=2']
@@ -44,8 +47,10 @@ export function devServerArgs(o: DevServerOptions): string[] {
     ...(o.namespace && o.namespace !== 'default' ? ['--namespace', o.namespace] : []),
     ...SEARCH_ATTRIBUTE_REGISTRATIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
     // Offline machines: no version check calls out.
-    '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
-    '--log-level', o.logLevel ?? 'error',
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    '--log-level',
+    o.logLevel ?? 'error',
     ...(o.extraArgs ?? []),
   ];
 }

@@ -5,7 +5,9 @@ function groupsIn(steps: Step[]): string[] {
   return steps.flatMap((s) => {
     if (s.kind === 'parallel') return groupsIn(s.steps);
     if (s.kind !== 'approval') return [];
-    return [...(s.approvers ?? []), ...(s.escalation?.approvers ?? [])].filter((a) => a.startsWith('group:')).map((a) => a.slice(6));
+    return [...(s.approvers ?? []), ...(s.escalation?.approvers ?? [])]
+      .filter((a) => a.startsWith('group:'))
+      .map((a) => a.slice(6));
   });
 }
 
@@ -13,11 +15,16 @@ function groupsIn(steps: Step[]): string[] {
  * The members of every group the runbook names, to pass to its runs (they are not secrets, and
  * the run then records who could decide). Throws naming the groups configuration lacks.
  */
-export function approverGroupsFor(runbook: RunbookDefinition, configured: Readonly<Record<string, string[]>>): Record<string, string[]> {
+export function approverGroupsFor(
+  runbook: RunbookDefinition,
+  configured: Readonly<Record<string, string[]>>,
+): Record<string, string[]> {
   const names = [...new Set(groupsIn(runbook.steps))].sort();
   const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(configured, n));
   if (missing.length) {
-    throw new Error(`runbook '${runbook.id}' names approver groups missing from configuration (approverGroups): ${missing.join(', ')}`);
+    throw new Error(
+      `runbook '${runbook.id}' names approver groups missing from configuration (approverGroups): ${missing.join(', ')}`,
+    );
   }
   return Object.fromEntries(names.map((n) => [n, [...(configured[n] as string[])]]));
 }

@@ -27,12 +27,21 @@ export function compileApproval(
   if (a.approvers && !a.approvers.some((x) => x.startsWith('group:')) && named.length < required) {
     report([...path, 'required'], `${required} approvals needed but only ${named.length} approvers named`);
   }
-  if (onTimeout === 'escalate' && !a.escalation) report([...path, 'escalation'], 'onTimeout: escalate needs escalation (approvers, timeout)');
-  if (a.escalation && onTimeout !== 'escalate') report([...path, 'escalation'], 'escalation is only used with onTimeout: escalate');
+  if (onTimeout === 'escalate' && !a.escalation)
+    report([...path, 'escalation'], 'onTimeout: escalate needs escalation (approvers, timeout)');
+  if (a.escalation && onTimeout !== 'escalate')
+    report([...path, 'escalation'], 'escalation is only used with onTimeout: escalate');
   if (common.onFailure !== 'fail') {
-    report([...path.slice(0, -1), 'onFailure'], 'an approval ends in a decision, not a failure: say what a deadline does with approval.onTimeout');
+    report(
+      [...path.slice(0, -1), 'onFailure'],
+      'an approval ends in a decision, not a failure: say what a deadline does with approval.onTimeout',
+    );
   }
-  if (a.emergency && required < 2) report([...path, 'emergency'], 'an emergency approval defers the approvals after the first: it needs required of 2 or more');
+  if (a.emergency && required < 2)
+    report(
+      [...path, 'emergency'],
+      'an emergency approval defers the approvals after the first: it needs required of 2 or more',
+    );
   return {
     ...common,
     kind: 'approval',
@@ -70,7 +79,9 @@ export function assignGuards(steps: Step[], report: (path: PropertyKey[], messag
     const later = flat.slice(i + 1);
     if (step.guards.length === 0) {
       const next = later.findIndex((s) => s.kind === 'approval');
-      step.guards = (next < 0 ? later : later.slice(0, next)).filter((s) => 'mutating' in s && s.mutating).map((s) => s.id);
+      step.guards = (next < 0 ? later : later.slice(0, next))
+        .filter((s) => 'mutating' in s && s.mutating)
+        .map((s) => s.id);
       return;
     }
     for (const id of step.guards) {

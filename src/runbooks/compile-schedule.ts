@@ -16,7 +16,11 @@ function knownZone(tz: string): boolean {
   }
 }
 
-export function compileSchedules(rb: RunbookDefinition, authored: AuthoredSchedule[], report: (p: PropertyKey[], m: string) => void): ScheduleDef[] {
+export function compileSchedules(
+  rb: RunbookDefinition,
+  authored: AuthoredSchedule[],
+  report: (p: PropertyKey[], m: string) => void,
+): ScheduleDef[] {
   const seen = new Set<string>();
   return authored.map((s, i): ScheduleDef => {
     const at = ['schedules', i];
@@ -24,7 +28,8 @@ export function compileSchedules(rb: RunbookDefinition, authored: AuthoredSchedu
     seen.add(s.id);
     if (!knownZone(s.timezone)) report([...at, 'timezone'], `unknown time zone '${s.timezone}'`);
     const resolved = resolveParams(rb.params, s.params);
-    if ('errors' in resolved) for (const e of resolved.errors) report([...at, 'params', e.field.replace(/^params\./, '')], e.message);
+    if ('errors' in resolved)
+      for (const e of resolved.errors) report([...at, 'params', e.field.replace(/^params\./, '')], e.message);
     const cal = s.calendar;
     return {
       id: s.id,

@@ -8,13 +8,11 @@ import { hasTemplate } from '../shared/template';
 import { checkCondition, checkTemplates, type ReferenceContext } from './references';
 import type { AuthoredStep } from './schema';
 
-
 const DEFAULT_ACTION_TIMEOUT_MS = 60_000;
 /** Approvals wait a day unless the runbook says otherwise: someone must decide, or it aborts. */
 const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 
 type AnyStep = AuthoredStep & Record<string, unknown>;
-
 
 function compileRetry(r: AnyStep['retry']): RetrySpec {
   return {
@@ -34,7 +32,13 @@ function hasTemplateDeep(v: unknown): boolean {
 }
 
 /** Checks a step's inputs against its catalog entry: known keys, required keys, literal values. */
-function compileActionRef(action: string, inputs: JsonObject, path: PropertyKey[], withPath: PropertyKey[], report: Report): ActionRef {
+function compileActionRef(
+  action: string,
+  inputs: JsonObject,
+  path: PropertyKey[],
+  withPath: PropertyKey[],
+  report: Report,
+): ActionRef {
   const entry = catalogEntry(action);
   if (!entry) {
     report(path, `unknown action '${action}'`);
@@ -102,40 +106,65 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
     retry: compileRetry(s.retry),
     onFailure: s.onFailure ?? 'fail',
     ...(s.onFailure === 'pause'
-      ? { pause: { timeoutMs: ms(s.pause?.timeout, 3_600_000), ...(s.pause?.escalateTo ? { escalateTo: s.pause.escalateTo } : {}) } }
+      ? {
+          pause: {
+            timeoutMs: ms(s.pause?.timeout, 3_600_000),
+            ...(s.pause?.escalateTo ? { escalateTo: s.pause.escalateTo } : {}),
+          },
+        }
       : {}),
   } as const;
-  if (s.pause !== undefined && s.onFailure !== 'pause') c.report([...path, 'pause'], "pause settings need onFailure: pause");
-  if (s.onFailure === 'pause' && kind_of(s) === 'parallel') c.report([...path, 'onFailure'], 'pause each branch instead: a parallel step cannot be retried as a whole');
+  if (s.pause !== undefined && s.onFailure !== 'pause')
+    c.report([...path, 'pause'], 'pause settings need onFailure: pause');
+  if (s.onFailure === 'pause' && kind_of(s) === 'parallel')
+    c.report([...path, 'onFailure'], 'pause each branch instead: a parallel step cannot be retried as a whole');
 
   // Fields every step may carry but some kinds cannot honour: refuse rather than ignore them.
   const kind = (['parallel', 'approval', 'wait'] as const).find((k) => k in s);
-  if (kind && s.retry !== undefined) c.report([...path, 'retry'], `a ${kind} step calls no action, so it has nothing to retry`);
+  if (kind && s.retry !== undefined)
+    c.report([...path, 'retry'], `a ${kind} step calls no action, so it has nothing to retry`);
   if ((kind === 'parallel' || kind === 'wait') && s.timeout !== undefined) {
-    c.report([...path, 'timeout'], kind === 'wait' ? 'a wait step lasts its duration; it takes no timeout' : 'a parallel step has no timeout of its own; give one to each branch');
+    c.report(
+      [...path, 'timeout'],
+      kind === 'wait'
+        ? 'a wait step lasts its duration; it takes no timeout'
+        : 'a parallel step has no timeout of its own; give one to each branch',
+    );
   }
 
   if ('parallel' in s) {
-    const children = (s.parallel as AnyStep[]).map((child, i) =>
-      compileStep(child, [...path, 'parallel', i], done, c),
-    );
+    const children = (s.parallel as AnyStep[]).map((child, i) => compileStep(child, [...path, 'parallel', i], done, c));
     return { ...common, kind: 'parallel', timeoutMs: ms(s.timeout, 0), steps: children };
   }
   if ('action' in s && typeof s.action === 'string') {
     const inputs = (s.with ?? {}) as JsonObject;
     checkTemplates(inputs, ctx, [...path, 'with'], c.report);
     const ref = compileActionRef(s.action, inputs, [...path, 'action'], [...path, 'with'], c.report);
-    const undo = s.undo as { action: string; with?: JsonObject; timeout?: string; retry?: AnyStep['retry'] } | undefined;
-    if (undo && !ref.mutating) c.report([...path, 'undo'], `'${s.action}' changes nothing here, so there is nothing to undo`);
+    const undo = s.undo as
+      { action: string; with?: JsonObject; timeout?: string; retry?: AnyStep['retry'] } | undefined;
+    if (undo && !ref.mutating)
+      c.report([...path, 'undo'], `'${s.action}' changes nothing here, so there is nothing to undo`);
     let undoRef: ActionStep['undo'];
     if (undo) {
       // The undo runs after its step, so it may read the step's own output.
       const undoCtx = { ...ctx, steps: new Set([...done, s.id]) };
       checkTemplates(undo.with ?? {}, undoCtx, [...path, 'undo', 'with'], c.report);
-      const r = compileActionRef(undo.action, undo.with ?? {}, [...path, 'undo', 'action'], [...path, 'undo', 'with'], c.report);
+      const r = compileActionRef(
+        undo.action,
+        undo.with ?? {},
+        [...path, 'undo', 'action'],
+        [...path, 'undo', 'with'],
+        c.report,
+      );
       undoRef = { ...r, timeoutMs: ms(undo.timeout, DEFAULT_ACTION_TIMEOUT_MS), retry: compileRetry(undo.retry) };
     }
-    return { ...common, kind: 'action', timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS), ...ref, ...(undoRef ? { undo: undoRef } : {}) };
+    return {
+      ...common,
+      kind: 'action',
+      timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS),
+      ...ref,
+      ...(undoRef ? { undo: undoRef } : {}),
+    };
   }
   if ('notify' in s) {
     const n = s.notify as { target?: string; message: string; title?: string; severity?: string };
@@ -151,8 +180,18 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
     const inputs = v.with ?? {};
     checkTemplates(inputs, ctx, [...path, 'verify', 'with'], c.report);
     checkCondition(v.until, { ...ctx, allowOutput: true }, [...path, 'verify', 'until'], c.report);
-    const ref = compileActionRef(v.action, inputs, [...path, 'verify', 'action'], [...path, 'verify', 'with'], c.report);
-    if (ref.mutating) c.report([...path, 'verify', 'action'], `verify repeats its action, so it must be read-only; '${v.action}' mutates`);
+    const ref = compileActionRef(
+      v.action,
+      inputs,
+      [...path, 'verify', 'action'],
+      [...path, 'verify', 'with'],
+      c.report,
+    );
+    if (ref.mutating)
+      c.report(
+        [...path, 'verify', 'action'],
+        `verify repeats its action, so it must be read-only; '${v.action}' mutates`,
+      );
     return {
       ...common,
       kind: 'verify',
@@ -164,7 +203,13 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
     };
   }
   if ('approval' in s) {
-    return compileApproval(s.approval as AuthoredApproval, { ...common, timeoutMs: ms(s.timeout, DEFAULT_APPROVAL_TIMEOUT_MS) }, ctx, [...path, 'approval'], c.report);
+    return compileApproval(
+      s.approval as AuthoredApproval,
+      { ...common, timeoutMs: ms(s.timeout, DEFAULT_APPROVAL_TIMEOUT_MS) },
+      ctx,
+      [...path, 'approval'],
+      c.report,
+    );
   }
   const w = s as AnyStep & { wait: string };
   return { ...common, kind: 'wait', timeoutMs: 0, durationMs: ms(w.wait, 0) };

@@ -17,7 +17,9 @@ export interface RunbookLibrary {
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory() ? yamlFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+    )
     .sort();
 }
 
@@ -33,7 +35,13 @@ export function loadLibrary(dir: string): RunbookLibrary {
       const { runbook: rb, schedules: own } = loadRunbook(readFileSync(path, 'utf8'), file);
       const other = files.get(rb.id);
       if (other) {
-        problems.push({ file, line: 1, column: 1, field: 'id', message: `runbook id '${rb.id}' is also used by ${other}` });
+        problems.push({
+          file,
+          line: 1,
+          column: 1,
+          field: 'id',
+          message: `runbook id '${rb.id}' is also used by ${other}`,
+        });
         continue;
       }
       runbooks.set(rb.id, rb);

@@ -9,7 +9,14 @@ import { formatPath, RunbookLoadError, type RunbookProblem } from './errors';
 import { locate } from './locate';
 import { checkTemplates } from './references';
 import { checkParamSpec } from './params';
-import { parallelShell, runbookFile, STEP_KIND_KEYS, STEP_SCHEMAS, type AuthoredRunbook, type AuthoredStep } from './schema';
+import {
+  parallelShell,
+  runbookFile,
+  STEP_KIND_KEYS,
+  STEP_SCHEMAS,
+  type AuthoredRunbook,
+  type AuthoredStep,
+} from './schema';
 import { compileSchedules } from './compile-schedule';
 import type { ScheduleDef } from '../schedules/types';
 
@@ -31,7 +38,13 @@ export function loadRunbook(text: string, file: string): { runbook: RunbookDefin
     for (const e of doc.errors) {
       // With prettyErrors off the yaml library leaves linePos unset; map the offset ourselves.
       const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      problems.push({ file, line: pos.line, column: pos.col, field: '(yaml)', message: e.message.split('\n')[0] as string });
+      problems.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        field: '(yaml)',
+        message: e.message.split('\n')[0] as string,
+      });
     }
     throw new RunbookLoadError(problems);
   }
@@ -65,9 +78,12 @@ function validateSteps(steps: unknown[], base: PropertyKey[], report: (p: Proper
     }
     const kinds = STEP_KIND_KEYS.filter((k) => k in s);
     if (kinds.length !== 1) {
-      report(path, kinds.length === 0
-        ? `a step needs one of: ${STEP_KIND_KEYS.join(', ')}`
-        : `a step has exactly one kind, found ${kinds.join(' and ')}`);
+      report(
+        path,
+        kinds.length === 0
+          ? `a step needs one of: ${STEP_KIND_KEYS.join(', ')}`
+          : `a step has exactly one kind, found ${kinds.join(' and ')}`,
+      );
       return;
     }
     const kind = kinds[0] as (typeof STEP_KIND_KEYS)[number];
@@ -95,7 +111,8 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
   const paramNames = new Set(Object.keys(params));
   for (const field of ['service', 'target'] as const) {
     const text = rb[field];
-    if (text !== undefined) checkTemplates(text, { params: paramNames, steps: new Set(), allowOutput: false }, [field], report);
+    if (text !== undefined)
+      checkTemplates(text, { params: paramNames, steps: new Set(), allowOutput: false }, [field], report);
   }
   if (rb.lock && rb.target === undefined) report(['lock'], 'lock settings need a target');
   const steps = compileSteps(rb.steps as Array<AuthoredStep & Record<string, unknown>>, ['steps'], new Set(), {
@@ -114,8 +131,17 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
     tags: rb.tags,
     params,
     steps,
-    ...(rb.target !== undefined ? { target: rb.target, lock: { onBusy: rb.lock?.onBusy ?? 'wait', timeoutMs: ms(rb.lock?.timeout, 3_600_000) } } : {}),
+    ...(rb.target !== undefined
+      ? { target: rb.target, lock: { onBusy: rb.lock?.onBusy ?? 'wait', timeoutMs: ms(rb.lock?.timeout, 3_600_000) } }
+      : {}),
     ...(rb.concurrency !== undefined ? { concurrency: rb.concurrency } : {}),
-    ...(rb.alertResolved ? { alertResolved: { action: rb.alertResolved.action, ...(rb.alertResolved.notify ? { notify: rb.alertResolved.notify } : {}) } } : {}),
+    ...(rb.alertResolved
+      ? {
+          alertResolved: {
+            action: rb.alertResolved.action,
+            ...(rb.alertResolved.notify ? { notify: rb.alertResolved.notify } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -2,7 +2,11 @@
 import type { Document, LineCounter } from 'yaml';
 import { isCollection, isNode } from 'yaml';
 
-export function locate(doc: Document, lines: LineCounter, path: ReadonlyArray<PropertyKey>): { line: number; column: number } {
+export function locate(
+  doc: Document,
+  lines: LineCounter,
+  path: ReadonlyArray<PropertyKey>,
+): { line: number; column: number } {
   // Walk down as far as the path exists: a missing field is reported at its parent.
   let node: unknown = doc.contents;
   let best = node;

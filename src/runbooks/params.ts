@@ -60,7 +60,10 @@ export function resolveParams(
   const params: Record<string, ParamValue> = {};
   for (const name of Object.keys(given)) {
     if (!Object.prototype.hasOwnProperty.call(specs, name)) {
-      errors.push({ field: `params.${name}`, message: `unknown parameter (known: ${Object.keys(specs).join(', ') || 'none'})` });
+      errors.push({
+        field: `params.${name}`,
+        message: `unknown parameter (known: ${Object.keys(specs).join(', ') || 'none'})`,
+      });
     }
   }
   for (const [name, spec] of Object.entries(specs)) {

@@ -21,7 +21,13 @@ export interface PlanStep {
   inputs?: JsonValue;
   message?: string;
   /** For approvals: who, how many, what a deadline does, which steps the decision covers. */
-  approval?: { approvers: string[] | 'any approver'; required: number; onTimeout: string; guards: string[]; emergency: boolean };
+  approval?: {
+    approvers: string[] | 'any approver';
+    required: number;
+    onTimeout: string;
+    guards: string[];
+    emergency: boolean;
+  };
   /** For mutating steps with an undo: the undo's action. */
   undo?: string;
   onFailure?: string;
@@ -61,7 +67,12 @@ function planStep(step: Step, scope: Record<string, unknown>, parentRuns: PlanSt
   };
   switch (step.kind) {
     case 'action':
-      return { ...base, action: step.action, inputs: toPlainJson(render(step.with, scope)), ...(step.undo ? { undo: step.undo.action } : {}) };
+      return {
+        ...base,
+        action: step.action,
+        inputs: toPlainJson(render(step.with, scope)),
+        ...(step.undo ? { undo: step.undo.action } : {}),
+      };
     case 'notify':
       return { ...base, action: step.action, inputs: toPlainJson(render(step.with, scope)) };
     case 'verify':
@@ -70,7 +81,13 @@ function planStep(step: Step, scope: Record<string, unknown>, parentRuns: PlanSt
       return {
         ...base,
         message: toText(render(step.message, scope)),
-        approval: { approvers: step.approvers ?? 'any approver', required: step.required, onTimeout: step.onTimeout, guards: step.guards, emergency: step.emergency !== undefined },
+        approval: {
+          approvers: step.approvers ?? 'any approver',
+          required: step.required,
+          onTimeout: step.onTimeout,
+          guards: step.guards,
+          emergency: step.emergency !== undefined,
+        },
       };
     case 'wait':
       return { ...base, wait: formatDuration(step.durationMs) };

@@ -33,7 +33,9 @@ export function checkExpression(src: string, ctx: ReferenceContext): string[] {
         break;
       case 'steps':
         if (typeof first !== 'string' || !ctx.steps.has(first)) {
-          problems.push(`step '${String(first)}' is not finished before this point (only earlier steps, not parallel siblings, can be read)`);
+          problems.push(
+            `step '${String(first)}' is not finished before this point (only earlier steps, not parallel siblings, can be read)`,
+          );
         } else if (second !== undefined && !STEP_FIELDS.includes(String(second))) {
           problems.push(`steps.${first}.${String(second)}: a step has ${STEP_FIELDS.join(', ')}`);
         }

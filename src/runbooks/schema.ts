@@ -30,15 +30,23 @@ export const retrySpec = z
 const stepCommon = {
   id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
   name: z.string().optional(),
-  when: z.string().optional().describe('Run only when this expression is truthy, e.g. ${{ steps.probe.output.ok == false }}'),
+  when: z
+    .string()
+    .optional()
+    .describe('Run only when this expression is truthy, e.g. ${{ steps.probe.output.ok == false }}'),
   retry: retrySpec.optional(),
   timeout: duration.optional(),
-  onFailure: z.enum(['fail', 'continue', 'pause']).optional()
+  onFailure: z
+    .enum(['fail', 'continue', 'pause'])
+    .optional()
     .describe('@default fail. pause: wait for an operator to retry, skip (with a reason) or abort.'),
   pause: z
     .object({
       timeout: duration.optional().describe('@default 1h'),
-      escalateTo: z.string().optional().describe('Notify target told when the deadline passes; the step then waits as long again, then aborts.'),
+      escalateTo: z
+        .string()
+        .optional()
+        .describe('Notify target told when the deadline passes; the step then waits as long again, then aborts.'),
     })
     .strict()
     .optional(),
@@ -56,7 +64,9 @@ const undo = z
   .strict()
   .describe("How to undo this step; may read the step's own output as steps.<id>.output.");
 
-export const actionStep = z.object({ ...stepCommon, action: z.string(), with: inputs.optional(), undo: undo.optional() }).strict();
+export const actionStep = z
+  .object({ ...stepCommon, action: z.string(), with: inputs.optional(), undo: undo.optional() })
+  .strict();
 export const notifyStep = z
   .object({
     ...stepCommon,
@@ -99,19 +109,30 @@ export const approvalStep = z
           .strict()
           .optional(),
         emergency: z
-          .object({ retroactiveWithin: duration.describe('How long after the change the remaining approvals may come.') })
+          .object({
+            retroactiveWithin: duration.describe('How long after the change the remaining approvals may come.'),
+          })
           .strict()
           .optional(),
-        guards: z.array(z.string()).optional()
-          .describe('Mutating steps this approval covers. Default: the mutating steps after it, up to the next approval.'),
+        guards: z
+          .array(z.string())
+          .optional()
+          .describe(
+            'Mutating steps this approval covers. Default: the mutating steps after it, up to the next approval.',
+          ),
       })
       .strict(),
   })
   .strict();
 export const waitStep = z.object({ ...stepCommon, wait: duration }).strict();
 
-export type AuthoredStep = z.infer<typeof actionStep> | z.infer<typeof notifyStep> | z.infer<typeof verifyStep> |
-  z.infer<typeof approvalStep> | z.infer<typeof waitStep> | ({ parallel: AuthoredStep[] } & z.infer<z.ZodObject<typeof stepCommon>>);
+export type AuthoredStep =
+  | z.infer<typeof actionStep>
+  | z.infer<typeof notifyStep>
+  | z.infer<typeof verifyStep>
+  | z.infer<typeof approvalStep>
+  | z.infer<typeof waitStep>
+  | ({ parallel: AuthoredStep[] } & z.infer<z.ZodObject<typeof stepCommon>>);
 
 /** The key that names a step's kind; exactly one must be present. */
 export const STEP_KIND_KEYS = ['action', 'notify', 'verify', 'approval', 'wait', 'parallel'] as const;
@@ -130,7 +151,11 @@ const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)])
 export const scheduleSpec = z
   .object({
     id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
-    cron: z.string().regex(/^\S+(\s+\S+){4}$/, 'five fields: minute hour day-of-month month day-of-week').optional().describe('e.g. "0 7 * * 1-5"'),
+    cron: z
+      .string()
+      .regex(/^\S+(\s+\S+){4}$/, 'five fields: minute hour day-of-month month day-of-week')
+      .optional()
+      .describe('e.g. "0 7 * * 1-5"'),
     calendar: z
       .object({
         minute: oneOrMany(z.number().int().min(0).max(59)).optional(),
@@ -144,7 +169,9 @@ export const scheduleSpec = z
     every: duration.optional().describe('A fixed interval instead of a calendar, e.g. 15m.'),
     timezone: z.string().default('UTC').describe('IANA time zone of cron and calendar, e.g. Europe/Berlin.'),
     jitter: duration.optional().describe('Start up to this much later, at random (spreads load).'),
-    overlap: z.enum(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all']).default('skip')
+    overlap: z
+      .enum(['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all'])
+      .default('skip')
       .describe('When the previous run is still going: skip this one (default), queue it, or stop the other.'),
     catchupWindow: duration.default('10m').describe('After an outage, runs missed within this window still start.'),
     paused: z.boolean().default(false),
@@ -152,7 +179,9 @@ export const scheduleSpec = z
     params: z.record(z.string(), z.unknown()).default({}),
   })
   .strict()
-  .refine((v) => [v.cron, v.calendar, v.every].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of cron, calendar, every' });
+  .refine((v) => [v.cron, v.calendar, v.every].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of cron, calendar, every',
+  });
 export type AuthoredSchedule = z.infer<typeof scheduleSpec>;
 
 export const runbookFile = z
@@ -164,16 +193,34 @@ export const runbookFile = z
     severity: z.string().optional(),
     tags: z.array(z.string()).default([]),
     params: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), paramSpec).default({}),
-    target: z.string().optional().describe('What the runbook mutates, e.g. service:${{ params.service }}. Runs on the same target never overlap.'),
+    target: z
+      .string()
+      .optional()
+      .describe('What the runbook mutates, e.g. service:${{ params.service }}. Runs on the same target never overlap.'),
     lock: z
-      .object({ onBusy: z.enum(['wait', 'fail']).optional().describe('@default wait'), timeout: duration.optional().describe('@default 1h') })
+      .object({
+        onBusy: z.enum(['wait', 'fail']).optional().describe('@default wait'),
+        timeout: duration.optional().describe('@default 1h'),
+      })
       .strict()
       .optional(),
-    concurrency: z.number().int().min(1).max(1000).optional().describe('At most this many runs of this runbook at once.'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('At most this many runs of this runbook at once.'),
     alertResolved: z
       .object({
-        action: z.enum(['stop', 'finish']).default('stop').describe('stop before the next mutating step or approval (default), or finish the runbook'),
-        notify: z.string().optional().describe('Notification target told when a run stops because its alert resolved. @default default'),
+        action: z
+          .enum(['stop', 'finish'])
+          .default('stop')
+          .describe('stop before the next mutating step or approval (default), or finish the runbook'),
+        notify: z
+          .string()
+          .optional()
+          .describe('Notification target told when a run stops because its alert resolved. @default default'),
       })
       .strict()
       .optional()

@@ -1,5 +1,10 @@
 /** The kill switch through the Temporal client: read, freeze and unfreeze (admins only, via the API). */
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import type { AppConfig } from '../config/load';
 import {
   CONTROL_WORKFLOW,
@@ -13,7 +18,11 @@ import {
 } from '../shared/coordination';
 import { isUnavailable, RunError } from './errors';
 
-export function createControlService(deps: { client: Client; config: Pick<AppConfig, 'taskQueue'>; deadlineMs?: number }) {
+export function createControlService(deps: {
+  client: Client;
+  config: Pick<AppConfig, 'taskQueue'>;
+  deadlineMs?: number;
+}) {
   const { client } = deps;
   const deadline = (): number => Date.now() + (deps.deadlineMs ?? 8000);
 
@@ -57,9 +66,12 @@ export function createControlService(deps: { client: Client; config: Pick<AppCon
   async function unfreeze(freezeId: string, by: string, reason: string): Promise<Freeze> {
     return call(async () => {
       try {
-        return await client.workflow.getHandle(controlWorkflowId(deps.config.taskQueue)).executeUpdate(unfreezeUpdate, { args: [{ freezeId, by, reason }] });
+        return await client.workflow
+          .getHandle(controlWorkflowId(deps.config.taskQueue))
+          .executeUpdate(unfreezeUpdate, { args: [{ freezeId, by, reason }] });
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new RunError('not_found', `no freeze '${freezeId}' is in force`, 'id');
+        if (err instanceof WorkflowNotFoundError)
+          throw new RunError('not_found', `no freeze '${freezeId}' is in force`, 'id');
         throw err;
       }
     });

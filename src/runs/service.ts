@@ -99,10 +99,26 @@ export function createRunService(deps: RunServiceDeps) {
 
   async function start(req: StartRunRequest): Promise<StartedRun> {
     const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
-    const p = prepareStart(deps.library(), config, { runbookId: req.runbookId, params: req.params, trigger, dryRun: req.dryRun ?? false, emergency: req.emergency ?? false });
+    const p = prepareStart(deps.library(), config, {
+      runbookId: req.runbookId,
+      params: req.params,
+      trigger,
+      dryRun: req.dryRun ?? false,
+      emergency: req.emergency ?? false,
+    });
     const { runbook, params } = p;
     const dryRun = req.dryRun ?? false;
-    const requestHash = createHash('sha256').update(canonicalJson({ runbook: runbook.id, version: runbook.version, params, dryRun, emergency: req.emergency ?? false })).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(
+        canonicalJson({
+          runbook: runbook.id,
+          version: runbook.version,
+          params,
+          dryRun,
+          emergency: req.emergency ?? false,
+        }),
+      )
+      .digest('hex');
     const workflowId = req.idempotencyKey
       ? `${runbook.id}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
       : `${runbook.id}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
@@ -113,7 +129,9 @@ export function createRunService(deps: RunServiceDeps) {
           workflowId,
           args: [p.input],
           // A key names one request for ever: a finished run is not started again by a retry.
-          workflowIdReusePolicy: req.idempotencyKey ? WorkflowIdReusePolicy.REJECT_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          workflowIdReusePolicy: req.idempotencyKey
+            ? WorkflowIdReusePolicy.REJECT_DUPLICATE
+            : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           memo: { requestHash },
           typedSearchAttributes: p.typedSearchAttributes,
@@ -132,12 +150,22 @@ export function createRunService(deps: RunServiceDeps) {
     });
   }
 
-  async function list(filter: { runbook?: string; phase?: string; service?: string; limit?: number }): Promise<RunSummary[]> {
+  async function list(filter: {
+    runbook?: string;
+    phase?: string;
+    service?: string;
+    limit?: number;
+  }): Promise<RunSummary[]> {
     const clauses = [`WorkflowType = '${RUNBOOK_WORKFLOW}'`];
-    for (const [field, key] of [['runbook', SA.runbookId.name], ['phase', SA.phase.name], ['service', SA.service.name]] as const) {
+    for (const [field, key] of [
+      ['runbook', SA.runbookId.name],
+      ['phase', SA.phase.name],
+      ['service', SA.service.name],
+    ] as const) {
       const v = filter[field];
       if (v === undefined) continue;
-      if (!SAFE_VALUE.test(v)) throw new RunError('invalid', `${field} may hold letters, digits and _.:@-/ only`, field);
+      if (!SAFE_VALUE.test(v))
+        throw new RunError('invalid', `${field} may hold letters, digits and _.:@-/ only`, field);
       clauses.push(`${key} = '${v}'`);
     }
     const limit = filter.limit ?? 50;
@@ -149,7 +177,14 @@ export function createRunService(deps: RunServiceDeps) {
         out.push({
           workflowId: wf.workflowId,
           runId: wf.runId,
-          ...defined({ runbookId: get(SA.runbookId), phase: get(SA.phase), service: get(SA.service), severity: get(SA.severity), triggerSource: get(SA.triggerSource), requestedBy: get(SA.requestedBy) }),
+          ...defined({
+            runbookId: get(SA.runbookId),
+            phase: get(SA.phase),
+            service: get(SA.service),
+            severity: get(SA.severity),
+            triggerSource: get(SA.triggerSource),
+            requestedBy: get(SA.requestedBy),
+          }),
           status: wf.status.name,
           startTime: wf.startTime.toISOString(),
           ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
@@ -185,31 +220,45 @@ export function createRunService(deps: RunServiceDeps) {
   }
 
   /** Sends a decision to a run; a refusal by the run's validator is a 409 naming the step. */
-  async function decision<T>(workflowId: string, send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>): Promise<T> {
+  async function decision<T>(
+    workflowId: string,
+    send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>,
+  ): Promise<T> {
     return call(async () => {
       try {
         return await send(client.workflow.getHandle(workflowId));
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw new RunError('conflict', err.cause?.message ?? err.message, 'stepId');
+        if (err instanceof WorkflowUpdateFailedError)
+          throw new RunError('conflict', err.cause?.message ?? err.message, 'stepId');
         if (err instanceof WorkflowNotFoundError) throw err;
-        if (/already completed|closed/i.test((err as Error).message)) throw new RunError('conflict', 'the run has already finished');
+        if (/already completed|closed/i.test((err as Error).message))
+          throw new RunError('conflict', 'the run has already finished');
         throw err;
       }
     }, `no run '${workflowId}'`);
   }
 
-  async function decide(workflowId: string, d: { stepId: string; decision: 'approve' | 'reject'; comment?: string; actor: string; via: DecisionChannel }): Promise<ApprovalDecisionResult> {
+  async function decide(
+    workflowId: string,
+    d: { stepId: string; decision: 'approve' | 'reject'; comment?: string; actor: string; via: DecisionChannel },
+  ): Promise<ApprovalDecisionResult> {
     return decision(workflowId, async (h) => {
       // The same person sending the same decision to the same opening of a gate twice (a retried
       // request) is one decision; a gate opened again (inputs changed) takes a new one.
       const status = await h.query(statusQuery);
       const opened = status.pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
-      return h.executeUpdate(decideApprovalUpdate, { args: [d], ...(opened ? { updateId: `${d.stepId}:${opened}:${d.actor}:${d.decision}` } : {}) });
+      return h.executeUpdate(decideApprovalUpdate, {
+        args: [d],
+        ...(opened ? { updateId: `${d.stepId}:${opened}:${d.actor}:${d.decision}` } : {}),
+      });
     });
   }
 
   /** Retry, skip or abort a paused step. */
-  async function decideStep(workflowId: string, d: StepDecision & { via: DecisionChannel }): Promise<{ stepId: string; accepted: true }> {
+  async function decideStep(
+    workflowId: string,
+    d: StepDecision & { via: DecisionChannel },
+  ): Promise<{ stepId: string; accepted: true }> {
     return decision(workflowId, (h) => h.executeUpdate(decideStepUpdate, { args: [d] }));
   }
 
@@ -237,7 +286,9 @@ export function createRunService(deps: RunServiceDeps) {
   async function runningByRunbook(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const id of deps.library().runbooks.keys()) {
-      const { count } = await client.workflow.count(`WorkflowType = '${RUNBOOK_WORKFLOW}' AND ExecutionStatus = 'Running' AND ${SA.runbookId.name} = '${id}'`);
+      const { count } = await client.workflow.count(
+        `WorkflowType = '${RUNBOOK_WORKFLOW}' AND ExecutionStatus = 'Running' AND ${SA.runbookId.name} = '${id}'`,
+      );
       out[id] = count;
     }
     return out;

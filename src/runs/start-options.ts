@@ -27,7 +27,14 @@ export interface PreparedStart {
 export function prepareStart(
   library: RunbookLibrary,
   config: Pick<AppConfig, 'approverGroups'>,
-  req: { runbookId: string; params: Record<string, unknown>; trigger: TriggerInfo; dryRun?: boolean; emergency?: boolean; extra?: Partial<RunbookWorkflowInput> },
+  req: {
+    runbookId: string;
+    params: Record<string, unknown>;
+    trigger: TriggerInfo;
+    dryRun?: boolean;
+    emergency?: boolean;
+    extra?: Partial<RunbookWorkflowInput>;
+  },
 ): PreparedStart {
   const runbook = library.runbooks.get(req.runbookId);
   if (!runbook) throw new RunError('not_found', `no runbook '${req.runbookId}'`, 'runbook');

@@ -9,7 +9,10 @@ import { isUnavailable, RunError } from '../runs/errors';
 /** @default 8000 */
 export const DEFAULT_DEADLINE_MS = 8000;
 
-export type TemporalCall = <T>(fn: () => Promise<T>, what?: { notFound?: string; alreadyExists?: string }) => Promise<T>;
+export type TemporalCall = <T>(
+  fn: () => Promise<T>,
+  what?: { notFound?: string; alreadyExists?: string },
+) => Promise<T>;
 
 export function temporalCall(client: Pick<Client, 'connection'>, deadlineMs = DEFAULT_DEADLINE_MS): TemporalCall {
   return async (fn, what = {}) => {
@@ -18,7 +21,8 @@ export function temporalCall(client: Pick<Client, 'connection'>, deadlineMs = DE
     } catch (err) {
       if (err instanceof RunError) throw err;
       if (err instanceof ScheduleNotFoundError && what.notFound) throw new RunError('not_found', what.notFound, 'id');
-      if (err instanceof ScheduleAlreadyRunning && what.alreadyExists) throw new RunError('conflict', what.alreadyExists, 'id');
+      if (err instanceof ScheduleAlreadyRunning && what.alreadyExists)
+        throw new RunError('conflict', what.alreadyExists, 'id');
       if (isUnavailable(err)) throw new RunError('unavailable', `Temporal is unreachable: ${(err as Error).message}`);
       throw err;
     }

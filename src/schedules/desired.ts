@@ -29,7 +29,8 @@ export interface DesiredSchedule {
   memo: ScheduleSyncMemo;
 }
 
-const sortedParams = <T>(p: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const sortedParams = <T>(p: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 const sha256 = (v: unknown): string => createHash('sha256').update(canonicalJson(v)).digest('hex');
 
@@ -42,9 +43,17 @@ export function declaredNote(def: ScheduleDef): string {
  * The run a schedule starts: the runbook by id (the worker resolves the current version when
  * the run starts, so a schedule never runs a stale copy), with the schedule's params.
  */
-export function scheduleAction(def: ScheduleDef, taskQueue: string, runbook?: Pick<RunbookDefinition, 'id' | 'title'>): ScheduleOptionsStartWorkflowAction<Workflow> {
+export function scheduleAction(
+  def: ScheduleDef,
+  taskQueue: string,
+  runbook?: Pick<RunbookDefinition, 'id' | 'title'>,
+): ScheduleOptionsStartWorkflowAction<Workflow> {
   const id = scheduleId(def);
-  const input: RunbookWorkflowInput = { runbookId: def.runbookId, params: def.params, trigger: { source: 'schedule', requestedBy: `schedule:${id}` } };
+  const input: RunbookWorkflowInput = {
+    runbookId: def.runbookId,
+    params: def.params,
+    trigger: { source: 'schedule', requestedBy: `schedule:${id}` },
+  };
   return {
     type: 'startWorkflow',
     workflowType: RUNBOOK_WORKFLOW,
@@ -59,7 +68,11 @@ export function scheduleAction(def: ScheduleDef, taskQueue: string, runbook?: Pi
       { key: SA.phase, value: 'starting' },
     ],
     // Params sorted: the summary (and so the hash) must not depend on the order they were written in.
-    staticSummary: `${staticSummary(runbook ?? { id: def.runbookId, title: def.runbookId }, sortedParams(def.params), false)} [schedule ${def.id}]`.slice(0, 390),
+    staticSummary:
+      `${staticSummary(runbook ?? { id: def.runbookId, title: def.runbookId }, sortedParams(def.params), false)} [schedule ${def.id}]`.slice(
+        0,
+        390,
+      ),
     // No spec here: a change of when it fires is a spec change only, not an action change too.
     staticDetails: `Started by schedule \`${id}\`. The worker loads the current version of runbook \`${def.runbookId}\` when the run starts.`,
   };
@@ -71,12 +84,20 @@ function hashableAction(a: ScheduleOptionsStartWorkflowAction<Workflow>): unknow
   return { ...a, typedSearchAttributes: pairs };
 }
 
-export function desiredSchedule(def: ScheduleDef, o: { taskQueue: string; runbook?: Pick<RunbookDefinition, 'id' | 'title'> }): DesiredSchedule {
+export function desiredSchedule(
+  def: ScheduleDef,
+  o: { taskQueue: string; runbook?: Pick<RunbookDefinition, 'id' | 'title'> },
+): DesiredSchedule {
   const spec = toScheduleSpec(def);
   const action = scheduleAction(def, o.taskQueue, o.runbook);
   const policies = toPolicies(def);
   const declared = { paused: def.paused, note: declaredNote(def) };
-  const parts = { spec: sha256(spec), action: sha256(hashableAction(action)), policies: sha256(policies), declared: sha256(declared) };
+  const parts = {
+    spec: sha256(spec),
+    action: sha256(hashableAction(action)),
+    policies: sha256(policies),
+    declared: sha256(declared),
+  };
   const memo: ScheduleSyncMemo = {
     managedBy: MANAGED_BY,
     scheduleId: scheduleId(def),

@@ -9,7 +9,11 @@ import type { ScheduleSyncMemo } from './memo';
 const quote = (s: string): string => (s === '' ? '(none)' : `"${s}"`);
 
 /** The changes between the last synced memo and the desired schedule; [] when nothing changed. */
-export function describeChanges(last: ScheduleSyncMemo | undefined, d: DesiredSchedule, live: { paused: boolean; note: string }): string[] {
+export function describeChanges(
+  last: ScheduleSyncMemo | undefined,
+  d: DesiredSchedule,
+  live: { paused: boolean; note: string },
+): string[] {
   if (!last) return ['no sync memo (created by an older version or by hand with the managed memo): rewritten'];
   if (last.specHash === d.memo.specHash) return [];
   const out: string[] = [];
@@ -22,11 +26,15 @@ export function describeChanges(last: ScheduleSyncMemo | undefined, d: DesiredSc
   }
   if (last.parts.policies !== next.parts.policies) out.push(`policies: ${last.policies} -> ${next.policies}`);
   if (last.declaredPaused !== next.declaredPaused) {
-    out.push(`paused: declared ${last.declaredPaused} -> ${next.declaredPaused} (applied${live.paused === next.declaredPaused ? ', already so' : ''})`);
+    out.push(
+      `paused: declared ${last.declaredPaused} -> ${next.declaredPaused} (applied${live.paused === next.declaredPaused ? ', already so' : ''})`,
+    );
   } else if (last.declaredNote !== next.declaredNote) {
     // The operator's note (from pause or resume) wins over a changed declared note.
     const applies = live.note === last.declaredNote;
-    out.push(`note: declared ${quote(last.declaredNote)} -> ${quote(next.declaredNote)} (${applies ? 'applied' : "kept the operator's note"})`);
+    out.push(
+      `note: declared ${quote(last.declaredNote)} -> ${quote(next.declaredNote)} (${applies ? 'applied' : "kept the operator's note"})`,
+    );
   }
   return out.length ? out : ['sync memo'];
 }
@@ -35,7 +43,11 @@ export function describeChanges(last: ScheduleSyncMemo | undefined, d: DesiredSc
  * The state an update writes. The declared `paused:` wins only when the file changed it since the
  * last sync; otherwise the live state stays, so an operator's pause or resume survives a sync.
  */
-export function nextState(last: ScheduleSyncMemo | undefined, d: DesiredSchedule, live: { paused: boolean; note: string }): { paused: boolean; note: string } {
+export function nextState(
+  last: ScheduleSyncMemo | undefined,
+  d: DesiredSchedule,
+  live: { paused: boolean; note: string },
+): { paused: boolean; note: string } {
   if (!last || last.declaredPaused !== d.declared.paused) return { ...d.declared };
   const note = live.note === last.declaredNote ? d.declared.note : live.note;
   return { paused: live.paused, note };

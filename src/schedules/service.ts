@@ -64,12 +64,18 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   const { client, config } = deps;
   const deadlineMs = deps.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const call = temporalCall(client, deadlineMs);
-  const scheduleUrl = (id: string): string => `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules/${encodeURIComponent(id)}`;
+  const scheduleUrl = (id: string): string =>
+    `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules/${encodeURIComponent(id)}`;
 
   /** A managed schedule's description; 404 when unknown, 409 when not ours. */
   async function managed(id: string): Promise<ScheduleDescription> {
     const d = await call(() => client.schedule.getHandle(id).describe(), { notFound: `no schedule '${id}'` });
-    if (!isManaged(d)) throw new RunError('conflict', `schedule '${id}' is not managed by durable-runbooks; change it in Temporal directly`, 'id');
+    if (!isManaged(d))
+      throw new RunError(
+        'conflict',
+        `schedule '${id}' is not managed by durable-runbooks; change it in Temporal directly`,
+        'id',
+      );
     return d;
   }
 
@@ -115,7 +121,10 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       }),
     );
     return described
-      .filter((d): d is ScheduleDescription => d !== undefined && isManaged(d) && (declaredIds.has(d.scheduleId) || d.action.taskQueue === config.taskQueue))
+      .filter(
+        (d): d is ScheduleDescription =>
+          d !== undefined && isManaged(d) && (declaredIds.has(d.scheduleId) || d.action.taskQueue === config.taskQueue),
+      )
       .map((d) => view(d, declaredIds));
   }
 
@@ -126,7 +135,11 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   }
 
   /** Pause or resume; who and why go in the note Temporal shows. Already so: nothing is sent. */
-  async function setPaused(id: string, paused: boolean, o: { note?: string; actor: string }): Promise<ScheduleStateChange> {
+  async function setPaused(
+    id: string,
+    paused: boolean,
+    o: { note?: string; actor: string },
+  ): Promise<ScheduleStateChange> {
     const d = await managed(id);
     if (d.state.paused === paused) return { id, paused, note: d.state.note ?? '', changed: false };
     const note = `${paused ? 'paused' : 'resumed'} by ${o.actor}${o.note?.trim() ? `: ${o.note.trim()}` : ''}`;
@@ -143,12 +156,24 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   }
 
   /** Starts the runs the schedule would have started in a past window (at most 31 days). */
-  async function backfill(id: string, w: { start: Date; end: Date }): Promise<{ id: string; start: string; end: string; overlap: string }> {
+  async function backfill(
+    id: string,
+    w: { start: Date; end: Date },
+  ): Promise<{ id: string; start: string; end: string; overlap: string }> {
     if (!(w.end.getTime() > w.start.getTime())) throw new RunError('invalid', 'end must be after start', 'end');
-    if (w.end.getTime() - w.start.getTime() > MAX_BACKFILL_MS) throw new RunError('invalid', 'a backfill covers at most 31 days', 'end');
-    if (w.end.getTime() > Date.now() + FUTURE_SLACK_MS) throw new RunError('invalid', 'end is in the future: a backfill covers times that have passed (use trigger for now)', 'end');
+    if (w.end.getTime() - w.start.getTime() > MAX_BACKFILL_MS)
+      throw new RunError('invalid', 'a backfill covers at most 31 days', 'end');
+    if (w.end.getTime() > Date.now() + FUTURE_SLACK_MS)
+      throw new RunError(
+        'invalid',
+        'end is in the future: a backfill covers times that have passed (use trigger for now)',
+        'end',
+      );
     const d = await managed(id);
-    await call(() => client.schedule.getHandle(id).backfill({ start: w.start, end: w.end, overlap: d.policies.overlap }), { notFound: `no schedule '${id}'` });
+    await call(
+      () => client.schedule.getHandle(id).backfill({ start: w.start, end: w.end, overlap: d.policies.overlap }),
+      { notFound: `no schedule '${id}'` },
+    );
     return { id, start: w.start.toISOString(), end: w.end.toISOString(), overlap: overlapName(d.policies.overlap) };
   }
 

@@ -39,7 +39,11 @@ export function toRanges(values: readonly number[]): Array<Range<number>> {
 }
 
 function weekdayRanges(days: readonly Weekday[]): Array<Range<DayOfWeek>> {
-  return toRanges(days.map((d) => WEEK_ORDER.indexOf(d))).map((r) => ({ start: WEEK_ORDER[r.start] as DayOfWeek, end: WEEK_ORDER[r.end] as DayOfWeek, step: 1 }));
+  return toRanges(days.map((d) => WEEK_ORDER.indexOf(d))).map((r) => ({
+    start: WEEK_ORDER[r.start] as DayOfWeek,
+    end: WEEK_ORDER[r.end] as DayOfWeek,
+    step: 1,
+  }));
 }
 
 /** The calendar entry; fields left out are Temporal's defaults too (second, minute, hour 0; every day). */
@@ -63,7 +67,10 @@ export function toScheduleSpec(def: ScheduleDef): ScheduleSpec {
   };
 }
 
-export function toPolicies(def: ScheduleDef): { overlap: Exclude<ScheduleOverlapPolicy, undefined>; catchupWindow: number } {
+export function toPolicies(def: ScheduleDef): {
+  overlap: Exclude<ScheduleOverlapPolicy, undefined>;
+  catchupWindow: number;
+} {
   return { overlap: OVERLAP_POLICIES[def.overlap], catchupWindow: def.catchupWindowMs };
 }
 
@@ -83,7 +90,10 @@ export function describeWhen(def: ScheduleDef): string {
     const two = (n: number): string => String(n).padStart(2, '0');
     // One time of day reads as 07:00; several as hour/minute lists.
     const single = (rs: Array<Range<number>>): boolean => rs.length === 1 && rs[0]?.start === rs[0]?.end;
-    const time = single(hours) && single(minutes) ? `${two(hours[0]?.start ?? 0)}:${two(minutes[0]?.start ?? 0)}` : `hour ${rangeText(hours)} minute ${rangeText(minutes)}`;
+    const time =
+      single(hours) && single(minutes)
+        ? `${two(hours[0]?.start ?? 0)}:${two(minutes[0]?.start ?? 0)}`
+        : `hour ${rangeText(hours)} minute ${rangeText(minutes)}`;
     const parts = [
       time,
       ...(c.dayOfMonth ? [`on day ${rangeText(toRanges(c.dayOfMonth))} of the month`] : []),

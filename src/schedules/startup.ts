@@ -15,7 +15,9 @@ export function summarizeDiff(diff: ScheduleSyncDiff): string[] {
   ];
 }
 
-export async function syncSchedulesAtStart(o: ScheduleSyncOptions & { log: (line: string) => void }): Promise<ScheduleSyncDiff | undefined> {
+export async function syncSchedulesAtStart(
+  o: ScheduleSyncOptions & { log: (line: string) => void },
+): Promise<ScheduleSyncDiff | undefined> {
   try {
     const diff = await applyScheduleSync(o);
     for (const line of summarizeDiff(diff)) o.log(line);

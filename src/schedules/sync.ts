@@ -4,7 +4,12 @@
  * queue, and no longer declared: deleted. Schedules without the managed memo are never touched,
  * and managed ones starting runs on another task queue belong to another deployment.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { DEFAULT_DEADLINE_MS, mapLimit, temporalCall, type TemporalCall } from './call';
@@ -39,7 +44,11 @@ interface Plan {
   desired: Map<string, DesiredSchedule>;
 }
 
-async function describeOrUndefined(client: Client, call: TemporalCall, id: string): Promise<ScheduleDescription | undefined> {
+async function describeOrUndefined(
+  client: Client,
+  call: TemporalCall,
+  id: string,
+): Promise<ScheduleDescription | undefined> {
   try {
     return await call(() => client.schedule.getHandle(id).describe());
   } catch (err) {
@@ -55,7 +64,10 @@ async function plan(o: ScheduleSyncOptions, call: TemporalCall): Promise<Plan> {
     const d = desiredSchedule(def, { taskQueue: o.config.taskQueue, runbook: o.library.runbooks.get(def.runbookId) });
     const other = desired.get(d.id);
     if (other) {
-      diff.conflicts.push({ id: d.id, reason: `declared by both ${other.def.runbookId} (${other.def.id}) and ${def.runbookId} (${def.id})` });
+      diff.conflicts.push({
+        id: d.id,
+        reason: `declared by both ${other.def.runbookId} (${other.def.id}) and ${def.runbookId} (${def.id})`,
+      });
       continue;
     }
     desired.set(d.id, d);
@@ -77,7 +89,11 @@ async function plan(o: ScheduleSyncOptions, call: TemporalCall): Promise<Plan> {
     const d = desired.get(id);
     if (d) {
       if (!live) diff.create.push({ id, runbookId: d.def.runbookId, when: d.memo.when, paused: d.declared.paused });
-      else if (!isManaged(live)) diff.conflicts.push({ id, reason: 'a schedule without the durable-runbooks memo has this id; it is left alone' });
+      else if (!isManaged(live))
+        diff.conflicts.push({
+          id,
+          reason: 'a schedule without the durable-runbooks memo has this id; it is left alone',
+        });
       else {
         const changes = describeChanges(readSyncMemo(live), d, liveState(live));
         if (changes.length) diff.update.push({ id, runbookId: d.def.runbookId, changes });
@@ -142,6 +158,8 @@ export async function applyScheduleSync(o: ScheduleSyncOptions): Promise<Schedul
       })),
     );
   });
-  await mapLimit(diff.delete, CONCURRENCY, ({ id }) => attempt(id, 'delete', () => o.client.schedule.getHandle(id).delete()));
+  await mapLimit(diff.delete, CONCURRENCY, ({ id }) =>
+    attempt(id, 'delete', () => o.client.schedule.getHandle(id).delete()),
+  );
   return { ...diff, failed };
 }

@@ -20,5 +20,6 @@ export const SA = {
 } as const;
 
 /** `--search-attribute` / operator registration form: name and Temporal type name. */
-export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; type: 'Keyword' }> =
-  Object.values(SA).map((k) => ({ name: k.name, type: 'Keyword' as const }));
+export const SEARCH_ATTRIBUTE_REGISTRATIONS: ReadonlyArray<{ name: string; type: 'Keyword' }> = Object.values(SA).map(
+  (k) => ({ name: k.name, type: 'Keyword' as const }),
+);

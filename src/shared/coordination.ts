@@ -79,7 +79,10 @@ export function controlWorkflowId(taskQueue: string): string {
 }
 
 /** Which freezes stop a run's mutating steps. */
-export function freezesFor(freezes: Freeze[], run: { runbookId: string; service?: string; namespace?: string }): Freeze[] {
+export function freezesFor(
+  freezes: Freeze[],
+  run: { runbookId: string; service?: string; namespace?: string },
+): Freeze[] {
   return freezes.filter((f) => {
     const s = f.scope;
     if (s.kind === 'all') return true;

@@ -17,20 +17,35 @@ export type Expr =
   | { t: 'call'; fn: FunctionName; args: Expr[] };
 
 type BinOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
-export const FUNCTIONS = ['length', 'contains', 'startsWith', 'lower', 'upper', 'join', 'default', 'toJSON', 'number', 'urlencode'] as const;
+export const FUNCTIONS = [
+  'length',
+  'contains',
+  'startsWith',
+  'lower',
+  'upper',
+  'join',
+  'default',
+  'toJSON',
+  'number',
+  'urlencode',
+] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 export class ExpressionError extends Error {
-  constructor(message: string, readonly at: number) {
+  constructor(
+    message: string,
+    readonly at: number,
+  ) {
     super(message);
     this.name = 'ExpressionError';
   }
 }
 
 type Token = { k: 'num' | 'str' | 'id' | 'op'; v: string; at: number };
-const TOKEN = /\s*(?:(\d+(?:\.\d+)?)|'([^']*)'|"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)|(==|!=|<=|>=|&&|\|\||[<>!().,[\]]))/y;
+const TOKEN =
+  /\s*(?:(\d+(?:\.\d+)?)|'([^']*)'|"([^"]*)"|([A-Za-z_][A-Za-z0-9_-]*)|(==|!=|<=|>=|&&|\|\||[<>!().,[\]]))/y;
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -97,7 +112,8 @@ export function parseExpression(src: string): Expr {
   }
 
   function call(tok: Token): Expr {
-    if (!(FUNCTIONS as readonly string[]).includes(tok.v)) throw new ExpressionError(`unknown function '${tok.v}'`, tok.at);
+    if (!(FUNCTIONS as readonly string[]).includes(tok.v))
+      throw new ExpressionError(`unknown function '${tok.v}'`, tok.at);
     expect('(');
     const args: Expr[] = [];
     if (!isOp(')')) {

@@ -23,7 +23,13 @@ export type RunPhase =
   | 'rejected'
   | 'cancelled';
 
-export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set(['succeeded', 'failed', 'rejected', 'cancelled', 'auto_resolved']);
+export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set([
+  'succeeded',
+  'failed',
+  'rejected',
+  'cancelled',
+  'auto_resolved',
+]);
 
 export type StepStateName = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped';
 

@@ -12,7 +12,8 @@ export function bundlePath(): string {
 }
 
 /** Worker options for the workflow code: the prebuilt bundle when there is one. */
-export function workflowCodeOptions(): { workflowBundle: { codePath: string } } | { workflowsPath: string; bundlerOptions: { preloadModules?: string[] } } {
+export function workflowCodeOptions():
+  { workflowBundle: { codePath: string } } | { workflowsPath: string; bundlerOptions: { preloadModules?: string[] } } {
   const prebuilt = bundlePath();
   if (existsSync(prebuilt) && !process.env.RUNBOOKS_BUNDLE_AT_START) return { workflowBundle: { codePath: prebuilt } };
   const { workflowsPath, preloadModules } = workflowBundleOptions();

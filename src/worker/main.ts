@@ -12,7 +12,8 @@ import { createWorkerMetrics } from './metrics';
 async function main(): Promise<void> {
   // The worker authenticates nobody: it needs no API tokens.
   const config = loadConfig(process.env, process.cwd(), { tokens: false });
-  if (!config.temporalAddress) throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything locally)');
+  if (!config.temporalAddress)
+    throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything locally)');
   const library = loadLibrary(config.runbooksDir);
   const sdkMetricsPort = await freePort();
   // Runtime handles SIGINT/SIGTERM: the worker drains (grace period) and run() resolves.
@@ -24,8 +25,14 @@ async function main(): Promise<void> {
     metrics,
     library: () => library,
   });
-  const server = await startWorkerMetricsServer({ registry: metrics.registry, port: config.worker.metricsPort, sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics` });
-  console.log(`[worker] polling '${config.taskQueue}' on ${config.temporalAddress}; metrics on :${config.worker.metricsPort}/metrics`);
+  const server = await startWorkerMetricsServer({
+    registry: metrics.registry,
+    port: config.worker.metricsPort,
+    sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+  });
+  console.log(
+    `[worker] polling '${config.taskQueue}' on ${config.temporalAddress}; metrics on :${config.worker.metricsPort}/metrics`,
+  );
   await worker.run();
   server.close();
 }

@@ -5,7 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-export async function startWorkerMetricsServer(o: { registry: Registry; port: number; host?: string; sdkMetricsUrl?: string }): Promise<Server> {
+export async function startWorkerMetricsServer(o: {
+  registry: Registry;
+  port: number;
+  host?: string;
+  sdkMetricsUrl?: string;
+}): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end('not found\n');

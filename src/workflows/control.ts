@@ -5,7 +5,13 @@
  * every mutating step. It continues as new to keep its history short, carrying its state.
  */
 import { condition, continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import { controlStateQuery, freezeUpdate, unfreezeUpdate, type ControlState, type Freeze } from '../shared/coordination';
+import {
+  controlStateQuery,
+  freezeUpdate,
+  unfreezeUpdate,
+  type ControlState,
+  type Freeze,
+} from '../shared/coordination';
 
 /** Audit entries kept in state (all of them stay in the histories of earlier runs). */
 const AUDIT_KEEP = 500;
@@ -27,7 +33,8 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
       validator: ({ scope, by, reason }) => {
         if (!by) throw new TypeError('by is required');
         if (!reason || !reason.trim()) throw new TypeError('a freeze needs a reason');
-        if (!scope || !['all', 'service', 'namespace', 'runbook'].includes(scope.kind)) throw new TypeError('scope.kind must be all, service, namespace or runbook');
+        if (!scope || !['all', 'service', 'namespace', 'runbook'].includes(scope.kind))
+          throw new TypeError('scope.kind must be all, service, namespace or runbook');
         if (scope.kind !== 'all' && !scope.value) throw new TypeError(`a ${scope.kind} freeze needs scope.value`);
       },
     },

@@ -4,8 +4,22 @@
  * ended without releasing (terminated, timed out) by checking on them. It ends when nobody holds
  * or waits, and continues as new when its history grows.
  */
-import { condition, continueAsNew, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { acquireLockSignal, lockAnswerSignal, lockStateQuery, releaseLockSignal, type LockRequest, type LockState } from '../shared/coordination';
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  acquireLockSignal,
+  lockAnswerSignal,
+  lockStateQuery,
+  releaseLockSignal,
+  type LockRequest,
+  type LockState,
+} from '../shared/coordination';
 
 const { openRuns } = proxyActivities<{ openRuns(i: { workflowIds: string[] }): Promise<string[]> }>({
   startToCloseTimeout: '30s',
@@ -16,7 +30,11 @@ const { openRuns } = proxyActivities<{ openRuns(i: { workflowIds: string[] }): P
 /** How often holders are checked for having ended without releasing. @default 60000 */
 const HOLDER_CHECK_MS = 60_000;
 
-export async function targetLockWorkflow(input: { target: string; state?: LockState; holderCheckMs?: number }): Promise<void> {
+export async function targetLockWorkflow(input: {
+  target: string;
+  state?: LockState;
+  holderCheckMs?: number;
+}): Promise<void> {
   const holderCheckMs = input.holderCheckMs ?? HOLDER_CHECK_MS;
   const state: LockState = input.state ?? { target: input.target, capacity: 1, holders: [], queue: [] };
   const requests: LockRequest[] = [];
@@ -57,7 +75,8 @@ export async function targetLockWorkflow(input: { target: string; state?: LockSt
       await answer(next, 'granted');
     }
     if (state.holders.length === 0 && state.queue.length === 0 && requests.length === 0) return;
-    if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof targetLockWorkflow>({ target: state.target, state, holderCheckMs });
+    if (workflowInfo().continueAsNewSuggested)
+      await continueAsNew<typeof targetLockWorkflow>({ target: state.target, state, holderCheckMs });
     // Wake on what there is to do, read from the state itself (a flag set by a signal that
     // arrived while answering others would be lost).
     const idle = (): boolean => state.holders.length === 0 && state.queue.length === 0;

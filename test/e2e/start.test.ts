@@ -26,7 +26,13 @@ async function startProduct(env: Record<string, string>): Promise<Started> {
   const apiPort = await freePort();
   const child = spawn('node', ['dist/src/main.js'], {
     cwd: root,
-    env: { ...process.env, RUNBOOKS_API_PORT: String(apiPort), RUNBOOKS_WORKER_METRICS_PORT: String(await freePort()), RUNBOOKS_DATA_DIR: dataDir, ...env },
+    env: {
+      ...process.env,
+      RUNBOOKS_API_PORT: String(apiPort),
+      RUNBOOKS_WORKER_METRICS_PORT: String(await freePort()),
+      RUNBOOKS_DATA_DIR: dataDir,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -45,10 +51,19 @@ async function startProduct(env: Record<string, string>): Promise<Started> {
   return { child, output: () => out, api: `http://127.0.0.1:${apiPort}`, exited };
 }
 
-async function call(base: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -74,7 +89,10 @@ test('embedded default: run with approval, Web UI, clean Ctrl-C, runs survive a 
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('<html');
 
-    const started = await call(first.api, 'POST', '/v1/runs', 'dev-alice-operator', { runbook: 'hello-runbook', params: { url: first.api } });
+    const started = await call(first.api, 'POST', '/v1/runs', 'dev-alice-operator', {
+      runbook: 'hello-runbook',
+      params: { url: first.api },
+    });
     expect(started.status).toBe(201);
     workflowId = started.json.workflowId as string;
     expect(started.json.url).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/${workflowId}`);
@@ -82,7 +100,10 @@ test('embedded default: run with approval, Web UI, clean Ctrl-C, runs survive a 
       const r = await call(first.api, 'GET', `/v1/runs/${workflowId}`, 'dev-viewer-token');
       return (r.json.run as { phase?: string } | null)?.phase === 'waiting_approval' ? true : undefined;
     });
-    const decided = await call(first.api, 'POST', `/v1/runs/${workflowId}/approvals`, 'dev-bob-approver', { stepId: 'approve', decision: 'approve' });
+    const decided = await call(first.api, 'POST', `/v1/runs/${workflowId}/approvals`, 'dev-bob-approver', {
+      stepId: 'approve',
+      decision: 'approve',
+    });
     expect(decided.json).toMatchObject({ outcome: 'approved' });
     const done = await until(async () => {
       const r = await call(first.api, 'GET', `/v1/runs/${workflowId}`, 'dev-viewer-token');

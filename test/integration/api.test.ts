@@ -13,7 +13,11 @@ let env: TestWorkflowEnvironment;
 let stack: ApiStack;
 let target: Receiver;
 
-async function api(method: string, path: string, o: { token?: string; body?: unknown; raw?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function api(
+  method: string,
+  path: string,
+  o: { token?: string; body?: unknown; raw?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${stack.url}${path}`, {
     method,
     headers: {
@@ -94,7 +98,12 @@ test('health, readiness and metrics need no token; metrics pass promtool', async
 test('auth: no token 401, wrong role 403, identity from the token', async () => {
   expect(await api('GET', '/v1/runbooks')).toMatchObject({ status: 401, body: { field: 'authorization' } });
   expect(await api('GET', '/v1/runbooks', { token: 'nope-nope-nope' })).toMatchObject({ status: 401 });
-  expect(await api('POST', '/v1/runs', { token: TOKENS.viewer, body: { runbook: 'restart-service', params: { service: 'x' } } })).toMatchObject({
+  expect(
+    await api('POST', '/v1/runs', {
+      token: TOKENS.viewer,
+      body: { runbook: 'restart-service', params: { service: 'x' } },
+    }),
+  ).toMatchObject({
     status: 403,
     body: { error: 'viewer lacks the operator role' },
   });
@@ -104,21 +113,42 @@ test('runbooks: list, show, plan; unknown 404; bad params 400 naming the field',
   const list = await api('GET', '/v1/runbooks', { token: TOKENS.viewer });
   expect(list.status).toBe(200);
   expect((list.body.runbooks as Array<{ id: string }>).map((r) => r.id)).toEqual(['restart-service', 'rebind']);
-  expect((await api('GET', '/v1/runbooks/restart-service', { token: TOKENS.viewer })).body).toMatchObject({ id: 'restart-service', steps: expect.any(Array) });
-  expect(await api('GET', '/v1/runbooks/nope', { token: TOKENS.viewer })).toMatchObject({ status: 404, body: { field: 'id' } });
+  expect((await api('GET', '/v1/runbooks/restart-service', { token: TOKENS.viewer })).body).toMatchObject({
+    id: 'restart-service',
+    steps: expect.any(Array),
+  });
+  expect(await api('GET', '/v1/runbooks/nope', { token: TOKENS.viewer })).toMatchObject({
+    status: 404,
+    body: { field: 'id' },
+  });
 
-  const plan = await api('POST', '/v1/runbooks/restart-service/plan', { token: TOKENS.viewer, body: { params: { service: 'api' } } });
+  const plan = await api('POST', '/v1/runbooks/restart-service/plan', {
+    token: TOKENS.viewer,
+    body: { params: { service: 'api' } },
+  });
   expect(plan.status).toBe(200);
   expect(plan.body).toMatchObject({
     mutatingSteps: ['restart'],
     steps: expect.arrayContaining([
-      expect.objectContaining({ id: 'restart', mutating: true, inputs: { method: 'POST', url: `${target.url}/restart`, body: { service: 'api', replicas: 2 } } }),
+      expect.objectContaining({
+        id: 'restart',
+        mutating: true,
+        inputs: { method: 'POST', url: `${target.url}/restart`, body: { service: 'api', replicas: 2 } },
+      }),
       expect.objectContaining({ id: 'approve', message: 'Restart api?' }),
     ]),
   });
-  const again = await api('POST', '/v1/runbooks/restart-service/plan', { token: TOKENS.viewer, body: { params: { service: 'api' } } });
+  const again = await api('POST', '/v1/runbooks/restart-service/plan', {
+    token: TOKENS.viewer,
+    body: { params: { service: 'api' } },
+  });
   expect(again.body.hash).toBe(plan.body.hash);
-  expect(await api('POST', '/v1/runbooks/restart-service/plan', { token: TOKENS.viewer, body: { params: { service: 'api', replicas: 'two' } } })).toMatchObject({
+  expect(
+    await api('POST', '/v1/runbooks/restart-service/plan', {
+      token: TOKENS.viewer,
+      body: { params: { service: 'api', replicas: 'two' } },
+    }),
+  ).toMatchObject({
     status: 400,
     body: { field: 'params.replicas' },
   });
@@ -126,70 +156,151 @@ test('runbooks: list, show, plan; unknown 404; bad params 400 naming the field',
 
 test('bad input to POST /v1/runs answers 400 naming the field', async () => {
   const t = { token: TOKENS.alice };
-  expect(await api('POST', '/v1/runs', { ...t, body: { params: {} } })).toMatchObject({ status: 400, body: { field: 'runbook' } });
-  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'restart-service' } })).toMatchObject({ status: 400, body: { field: 'params.service' } });
-  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'restart-service', params: { service: 'a' }, dryRun: 'yes' } })).toMatchObject({ status: 400, body: { field: 'dryRun' } });
-  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'restart-service', params: { service: 'a' }, actor: 'mallory' } })).toMatchObject({ status: 400, body: { field: 'body' } });
-  expect(await api('POST', '/v1/runs', { ...t, raw: '{"runbook": ' })).toMatchObject({ status: 400, body: { field: 'body' } });
-  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'nope', params: {} } })).toMatchObject({ status: 404, body: { field: 'runbook' } });
-  expect(await api('GET', '/v1/runs?phase=bad"value', { token: TOKENS.viewer })).toMatchObject({ status: 400, body: { field: 'phase' } });
+  expect(await api('POST', '/v1/runs', { ...t, body: { params: {} } })).toMatchObject({
+    status: 400,
+    body: { field: 'runbook' },
+  });
+  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'restart-service' } })).toMatchObject({
+    status: 400,
+    body: { field: 'params.service' },
+  });
+  expect(
+    await api('POST', '/v1/runs', {
+      ...t,
+      body: { runbook: 'restart-service', params: { service: 'a' }, dryRun: 'yes' },
+    }),
+  ).toMatchObject({ status: 400, body: { field: 'dryRun' } });
+  expect(
+    await api('POST', '/v1/runs', {
+      ...t,
+      body: { runbook: 'restart-service', params: { service: 'a' }, actor: 'mallory' },
+    }),
+  ).toMatchObject({ status: 400, body: { field: 'body' } });
+  expect(await api('POST', '/v1/runs', { ...t, raw: '{"runbook": ' })).toMatchObject({
+    status: 400,
+    body: { field: 'body' },
+  });
+  expect(await api('POST', '/v1/runs', { ...t, body: { runbook: 'nope', params: {} } })).toMatchObject({
+    status: 404,
+    body: { field: 'runbook' },
+  });
+  expect(await api('GET', '/v1/runs?phase=bad"value', { token: TOKENS.viewer })).toMatchObject({
+    status: 400,
+    body: { field: 'phase' },
+  });
 });
 
 test('a run started over HTTP is approved by another person and finishes', async () => {
-  const started = await api('POST', '/v1/runs', { token: TOKENS.alice, body: { runbook: 'restart-service', params: { service: 'payments' }, reason: 'api test' } });
+  const started = await api('POST', '/v1/runs', {
+    token: TOKENS.alice,
+    body: { runbook: 'restart-service', params: { service: 'payments' }, reason: 'api test' },
+  });
   expect(started.status).toBe(201);
   const id = started.body.workflowId as string;
   expect(started.body.url).toBe(`http://localhost:8233/namespaces/default/workflows/${id}`);
 
   const waiting = await waitForPhase(id, 'waiting_approval');
-  expect(waiting.run).toMatchObject({ trigger: { source: 'api', requestedBy: 'alice', reason: 'api test' }, params: { service: 'payments', replicas: 2 } });
+  expect(waiting.run).toMatchObject({
+    trigger: { source: 'api', requestedBy: 'alice', reason: 'api test' },
+    params: { service: 'payments', replicas: 2 },
+  });
 
   // Viewer cannot approve; a wrong step is refused with the reason; the approver's identity comes from the token.
-  expect(await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.viewer, body: { stepId: 'approve', decision: 'approve' } })).toMatchObject({ status: 403 });
-  expect(await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'restart', decision: 'approve' } })).toMatchObject({
+  expect(
+    await api('POST', `/v1/runs/${id}/approvals`, {
+      token: TOKENS.viewer,
+      body: { stepId: 'approve', decision: 'approve' },
+    }),
+  ).toMatchObject({ status: 403 });
+  expect(
+    await api('POST', `/v1/runs/${id}/approvals`, {
+      token: TOKENS.bob,
+      body: { stepId: 'restart', decision: 'approve' },
+    }),
+  ).toMatchObject({
     status: 409,
     body: { error: "step 'restart' is not waiting for approval (waiting: approve)" },
   });
-  expect(await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'approve', decision: 'maybe' } })).toMatchObject({ status: 400, body: { field: 'decision' } });
+  expect(
+    await api('POST', `/v1/runs/${id}/approvals`, {
+      token: TOKENS.bob,
+      body: { stepId: 'approve', decision: 'maybe' },
+    }),
+  ).toMatchObject({ status: 400, body: { field: 'decision' } });
   // A step decision on a step that is not paused is refused with the reason.
-  expect(await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.alice, body: { stepId: 'approve', action: 'retry' } })).toMatchObject({
+  expect(
+    await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.alice, body: { stepId: 'approve', action: 'retry' } }),
+  ).toMatchObject({
     status: 409,
     body: { error: "step 'approve' is not paused" },
   });
-  const ok = await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'approve', decision: 'approve', comment: 'lgtm' } });
+  const ok = await api('POST', `/v1/runs/${id}/approvals`, {
+    token: TOKENS.bob,
+    body: { stepId: 'approve', decision: 'approve', comment: 'lgtm' },
+  });
   expect(ok).toEqual({ status: 200, body: { stepId: 'approve', accepted: true, outcome: 'approved' } });
 
   // Step decisions: only for paused steps, and skipping needs a reason.
-  expect(await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.alice, body: { stepId: 'restart', action: 'skip' } })).toMatchObject({ status: 400, body: { field: 'reason' } });
-  expect(await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.viewer, body: { stepId: 'restart', action: 'retry' } })).toMatchObject({ status: 403 });
+  expect(
+    await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.alice, body: { stepId: 'restart', action: 'skip' } }),
+  ).toMatchObject({ status: 400, body: { field: 'reason' } });
+  expect(
+    await api('POST', `/v1/runs/${id}/steps`, { token: TOKENS.viewer, body: { stepId: 'restart', action: 'retry' } }),
+  ).toMatchObject({ status: 403 });
 
   const done = await waitForPhase(id, 'succeeded', 'COMPLETED');
-  expect(done).toMatchObject({ status: 'COMPLETED', run: { decisions: [expect.objectContaining({ actor: 'bob', comment: 'lgtm', via: 'api' })] } });
+  expect(done).toMatchObject({
+    status: 'COMPLETED',
+    run: { decisions: [expect.objectContaining({ actor: 'bob', comment: 'lgtm', via: 'api' })] },
+  });
 
   // Found by search attributes.
   for (;;) {
-    const listed = await api('GET', '/v1/runs?runbook=restart-service&service=payments&phase=succeeded', { token: TOKENS.viewer });
+    const listed = await api('GET', '/v1/runs?runbook=restart-service&service=payments&phase=succeeded', {
+      token: TOKENS.viewer,
+    });
     const runs = listed.body.runs as Array<Record<string, unknown>>;
     if (runs.some((r) => r.workflowId === id)) {
-      expect(runs.find((r) => r.workflowId === id)).toMatchObject({ runbookId: 'restart-service', service: 'payments', severity: 'sev2', triggerSource: 'api', requestedBy: 'alice', status: 'COMPLETED' });
+      expect(runs.find((r) => r.workflowId === id)).toMatchObject({
+        runbookId: 'restart-service',
+        service: 'payments',
+        severity: 'sev2',
+        triggerSource: 'api',
+        requestedBy: 'alice',
+        status: 'COMPLETED',
+      });
       break;
     }
     await new Promise((r) => setTimeout(r, 200)); // visibility is eventually consistent
   }
 });
 
-test('a gate opened again (its covered inputs changed) takes the same approver\'s new decision over HTTP', async () => {
+test("a gate opened again (its covered inputs changed) takes the same approver's new decision over HTTP", async () => {
   const started = await api('POST', '/v1/runs', { token: TOKENS.alice, body: { runbook: 'rebind' } });
   const id = started.body.workflowId as string;
   await waitForPhase(id, 'waiting_approval');
-  expect((await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'gate', decision: 'approve' } })).body).toMatchObject({ outcome: 'approved' });
+  expect(
+    (
+      await api('POST', `/v1/runs/${id}/approvals`, {
+        token: TOKENS.bob,
+        body: { stepId: 'gate', decision: 'approve' },
+      })
+    ).body,
+  ).toMatchObject({ outcome: 'approved' });
   for (;;) {
     const r = await api('GET', `/v1/runs/${id}`, { token: TOKENS.viewer });
     const run = r.body.run as { phase: string; steps: Array<{ id: string; state: string }> };
     if (run.phase === 'waiting_approval' && run.steps.some((st) => st.id === 'delete' && st.state === 'waiting')) break;
     await new Promise((res) => setTimeout(res, 100));
   }
-  expect((await api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId: 'gate', decision: 'approve' } })).body).toMatchObject({ outcome: 'approved' });
+  expect(
+    (
+      await api('POST', `/v1/runs/${id}/approvals`, {
+        token: TOKENS.bob,
+        body: { stepId: 'gate', decision: 'approve' },
+      })
+    ).body,
+  ).toMatchObject({ outcome: 'approved' });
   const done = await waitForPhase(id, 'succeeded', 'COMPLETED');
   expect((done.run as { decisions: unknown[] }).decisions).toHaveLength(2);
 });
@@ -200,12 +311,16 @@ test('idempotency key: same request gives the same run; a different request with
   const second = await api('POST', '/v1/runs', { token: TOKENS.alice, body });
   expect(first.status).toBe(201);
   expect(second).toMatchObject({ status: 200, body: { workflowId: first.body.workflowId, created: false } });
-  expect(await api('POST', '/v1/runs', { token: TOKENS.alice, body: { ...body, params: { service: 'other' } } })).toMatchObject({ status: 409, body: { field: 'idempotencyKey' } });
+  expect(
+    await api('POST', '/v1/runs', { token: TOKENS.alice, body: { ...body, params: { service: 'other' } } }),
+  ).toMatchObject({ status: 409, body: { field: 'idempotencyKey' } });
   const cancel = await api('POST', `/v1/runs/${first.body.workflowId as string}/cancel`, { token: TOKENS.alice });
   expect(cancel.status).toBe(202);
   const cancelled = await waitForPhase(first.body.workflowId as string, 'cancelled', 'CANCELLED');
   expect(cancelled.status).toBe('CANCELLED');
-  expect(await api('POST', `/v1/runs/${first.body.workflowId as string}/cancel`, { token: TOKENS.alice })).toMatchObject({ status: 409 });
+  expect(
+    await api('POST', `/v1/runs/${first.body.workflowId as string}/cancel`, { token: TOKENS.alice }),
+  ).toMatchObject({ status: 409 });
   expect(await api('GET', '/v1/runs/no-such-run', { token: TOKENS.viewer })).toMatchObject({ status: 404 });
 });
 
@@ -217,7 +332,12 @@ test('Temporal unreachable: readyz and run operations answer 503', async () => {
   const app = buildApp({ runs, library: () => library, tokens: stack.config.tokens, registry: new Registry() });
   try {
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
-    const r = await app.inject({ method: 'POST', url: '/v1/runs', headers: { authorization: `Bearer ${TOKENS.alice}` }, payload: { runbook: 'x' } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      headers: { authorization: `Bearer ${TOKENS.alice}` },
+      payload: { runbook: 'x' },
+    });
     expect(r.statusCode).toBe(503);
     expect(r.json()).toMatchObject({ error: expect.stringContaining('Temporal is unreachable') });
   } finally {

@@ -60,17 +60,30 @@ steps:
 
 beforeAll(async () => {
   // The global setup built dist/ (npm run build); bin/runbook runs dist/src/cli/main.js.
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run the tests with \`npm test\` (its global setup builds dist/)`);
+  if (!existsSync(MAIN))
+    throw new Error(`${MAIN} is missing: run the tests with \`npm test\` (its global setup builds dist/)`);
   env = await connectTestEnv();
   target = await startReceiver();
   target.on('/health', () => ({ status: 200, body: { ok: true } }));
   target.on('/restart', () => ({ status: 202, body: { restarted: true } }));
-  stack = await startApiStack(env, libraryOf(runbookFromYaml(gatedYaml(target.url)), runbookFromYaml(probeOnlyYaml(target.url))), {
-    alerts: {
-      journalDir: mkdtempSync(path.join(tmpdir(), 'cli-journal-')),
-      routes: [{ id: 'gated', match: { labels: { alertname: 'GatedDown' } }, runbook: 'gated-restart', params: { service: '${{ alert.labels.service }}' }, owner: 'alertmanager' }],
+  stack = await startApiStack(
+    env,
+    libraryOf(runbookFromYaml(gatedYaml(target.url)), runbookFromYaml(probeOnlyYaml(target.url))),
+    {
+      alerts: {
+        journalDir: mkdtempSync(path.join(tmpdir(), 'cli-journal-')),
+        routes: [
+          {
+            id: 'gated',
+            match: { labels: { alertname: 'GatedDown' } },
+            runbook: 'gated-restart',
+            params: { service: '${{ alert.labels.service }}' },
+            owner: 'alertmanager',
+          },
+        ],
+      },
     },
-  });
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -119,7 +132,9 @@ function spawnWatched(cmd: string, args: string[], o: { cwd?: string; env?: Node
       };
       if (check()) return;
       child.stdout.on('data', check);
-      void done.then((r) => reject(new Error(`exited ${r.code} before printing ${re}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)));
+      void done.then((r) =>
+        reject(new Error(`exited ${r.code} before printing ${re}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)),
+      );
     });
   return { done, waitForStdout };
 }
@@ -146,11 +161,13 @@ async function waitForPhase(workflowId: string, phase: RunPhase): Promise<RunDet
   for (;;) {
     const d = await json<RunDetail>(['status', workflowId], { token: TOKENS.viewer });
     if (d.run?.phase === phase) return d;
-    if (d.status !== 'RUNNING') throw new Error(`run closed as ${d.status} (phase ${d.run?.phase}) while waiting for ${phase}`);
+    if (d.status !== 'RUNNING')
+      throw new Error(`run closed as ${d.status} (phase ${d.run?.phase}) while waiting for ${phase}`);
   }
 }
 
-const restarts = (service: string): number => target.received.filter((r) => r.path === '/restart' && JSON.parse(r.body).service === service).length;
+const restarts = (service: string): number =>
+  target.received.filter((r) => r.path === '/restart' && JSON.parse(r.body).service === service).length;
 
 test('list, show and plan describe the library in tables and in JSON', async () => {
   const list = await cli(['list'], { token: TOKENS.viewer });
@@ -159,7 +176,10 @@ test('list, show and plan describe the library in tables and in JSON', async () 
   expect(list.stdout).toMatch(/^gated-restart {2}Gated restart {2}service\*, count {2}test, restart$/m);
   expect(list.stdout).toMatch(/^probe-only {5}Probe only$/m);
   const listed = await json<{ runbooks: Array<{ id: string; file: string }> }>(['list'], { token: TOKENS.viewer });
-  expect(listed.runbooks.map((r) => [r.id, r.file]).sort()).toEqual([['gated-restart', 'gated-restart.yaml'], ['probe-only', 'probe-only.yaml']]);
+  expect(listed.runbooks.map((r) => [r.id, r.file]).sort()).toEqual([
+    ['gated-restart', 'gated-restart.yaml'],
+    ['probe-only', 'probe-only.yaml'],
+  ]);
 
   const show = await cli(['show', 'gated-restart'], { token: TOKENS.viewer });
   expect(show.code).toBe(0);
@@ -172,15 +192,25 @@ test('list, show and plan describe the library in tables and in JSON', async () 
   expect(show.stdout).toMatch(/^restart +action +http:request +yes$/m);
 
   // Values go as strings; the API coerces them by the declared type.
-  const plan = await cli(['plan', 'gated-restart', '-p', 'service=checkout', '--param', 'count=3'], { token: TOKENS.viewer });
+  const plan = await cli(['plan', 'gated-restart', '-p', 'service=checkout', '--param', 'count=3'], {
+    token: TOKENS.viewer,
+  });
   expect(plan.code).toBe(0);
   expect(plan.stdout).toMatch(/^params +service=checkout count=3$/m);
   expect(plan.stdout).toMatch(/^STEP +KIND +RUNS +MUTATING +ACTION +DETAIL$/m);
   expect(plan.stdout).toMatch(/^approve +approval +yes +no +Restart checkout\?$/m);
-  expect(plan.stdout).toContain(`restart  action    yes   yes       http:request  {"method":"POST","url":"${target.url}/restart","body":{"service":"checkout"}}`);
+  expect(plan.stdout).toContain(
+    `restart  action    yes   yes       http:request  {"method":"POST","url":"${target.url}/restart","body":{"service":"checkout"}}`,
+  );
   expect(plan.stdout).toMatch(/^mutating steps: restart$/m);
-  const planned = await json<Plan>(['plan', 'gated-restart', '-p', 'service=checkout', '-p', 'count=3'], { token: TOKENS.viewer });
-  expect(planned).toMatchObject({ runbook: { id: 'gated-restart' }, params: { service: 'checkout', count: 3 }, mutatingSteps: ['restart'] });
+  const planned = await json<Plan>(['plan', 'gated-restart', '-p', 'service=checkout', '-p', 'count=3'], {
+    token: TOKENS.viewer,
+  });
+  expect(planned).toMatchObject({
+    runbook: { id: 'gated-restart' },
+    params: { service: 'checkout', count: 3 },
+    mutatingSteps: ['restart'],
+  });
   expect(planned.hash).toMatch(/^[0-9a-f]{64}$/);
   expect(restarts('checkout')).toBe(0);
 });
@@ -191,8 +221,12 @@ test('start --wait follows a run to success while a second process approves it a
 
   const waiting = await waitForPhase(workflowId, 'waiting_approval');
   // The waiting process has seen it too (it polls on its own schedule): what an on-call sees before approving.
-  await first.waitForStdout(/^approval needed on step approve: Restart checkout\?\n {2}decide with: runbook approve \S+ approve {3}or: runbook reject \S+ approve$/m);
-  expect(waiting.run?.pendingApprovals).toEqual([expect.objectContaining({ stepId: 'approve', message: 'Restart checkout?' })]);
+  await first.waitForStdout(
+    /^approval needed on step approve: Restart checkout\?\n {2}decide with: runbook approve \S+ approve {3}or: runbook reject \S+ approve$/m,
+  );
+  expect(waiting.run?.pendingApprovals).toEqual([
+    expect.objectContaining({ stepId: 'approve', message: 'Restart checkout?' }),
+  ]);
   expect(restarts('checkout')).toBe(0);
   const status = await cli(['status', workflowId], { token: TOKENS.viewer });
   expect(status.code).toBe(0);
@@ -201,7 +235,9 @@ test('start --wait follows a run to success while a second process approves it a
   expect(status.stdout).toMatch(/^probe +http:check +succeeded +1 +\S/m);
   expect(status.stdout).toMatch(/^approve +approval +waiting +0 +waiting for approval: Restart checkout\?$/m);
   expect(status.stdout).toMatch(/^restart +http:request +pending +0$/m);
-  expect(status.stdout).toMatch(/^PENDING APPROVALS\nSTEP +APPROVALS +ALLOWED +DEADLINE +MESSAGE\napprove +0\/1 +any approver +\S+ +Restart checkout\?$/m);
+  expect(status.stdout).toMatch(
+    /^PENDING APPROVALS\nSTEP +APPROVALS +ALLOWED +DEADLINE +MESSAGE\napprove +0\/1 +any approver +\S+ +Restart checkout\?$/m,
+  );
   expect(status.stdout).toContain(`runbook approve ${workflowId} approve`);
 
   const approve = await cli(['approve', workflowId, 'approve', '-m', 'go ahead'], { token: TOKENS.bob });
@@ -214,25 +250,42 @@ test('start --wait follows a run to success while a second process approves it a
   const at = (re: RegExp): number => done.stdout.search(re);
   expect(at(/^phase waiting_approval$/m)).toBeGreaterThan(at(/^started /m));
   expect(at(/^approval needed on step approve/m)).toBeGreaterThan(at(/^phase waiting_approval$/m));
-  expect(at(/^step approve succeeded: approved by bob via cli: go ahead$/m)).toBeGreaterThan(at(/^approval needed on step approve/m));
+  expect(at(/^step approve succeeded: approved by bob via cli: go ahead$/m)).toBeGreaterThan(
+    at(/^approval needed on step approve/m),
+  );
   expect(at(/^step restart succeeded: /m)).toBeGreaterThan(at(/^step approve succeeded/m));
   expect(at(/^phase succeeded$/m)).toBeGreaterThan(at(/^step restart succeeded: /m));
   expect(done.stdout).toMatch(/^restart +http:request +succeeded +1 +\S.*\n\nrun succeeded\n$/m);
   expect(restarts('checkout')).toBe(1);
 
   const final = await json<RunDetail>(['status', workflowId], { token: TOKENS.viewer });
-  expect(final).toMatchObject({ workflowId, status: 'COMPLETED', run: { phase: 'succeeded', trigger: { source: 'cli', requestedBy: 'alice', reason: 'disk full' } } });
-  expect(final.run?.decisions).toEqual([expect.objectContaining({ stepId: 'approve', decision: 'approve', actor: 'bob', via: 'cli', comment: 'go ahead' })]);
+  expect(final).toMatchObject({
+    workflowId,
+    status: 'COMPLETED',
+    run: { phase: 'succeeded', trigger: { source: 'cli', requestedBy: 'alice', reason: 'disk full' } },
+  });
+  expect(final.run?.decisions).toEqual([
+    expect.objectContaining({ stepId: 'approve', decision: 'approve', actor: 'bob', via: 'cli', comment: 'go ahead' }),
+  ]);
 
   // Listing reads the visibility store, which catches up shortly after the run closes.
   let listed: RunSummary[] = [];
   while (!listed.some((r) => r.workflowId === workflowId)) {
-    listed = (await json<{ runs: RunSummary[] }>(['runs', '--runbook', 'gated-restart', '--phase', 'succeeded', '--service', 'checkout', '--limit', '10'], { token: TOKENS.viewer })).runs;
+    listed = (
+      await json<{ runs: RunSummary[] }>(
+        ['runs', '--runbook', 'gated-restart', '--phase', 'succeeded', '--service', 'checkout', '--limit', '10'],
+        { token: TOKENS.viewer },
+      )
+    ).runs;
   }
-  expect(listed.every((r) => r.runbookId === 'gated-restart' && r.phase === 'succeeded' && r.service === 'checkout')).toBe(true);
+  expect(
+    listed.every((r) => r.runbookId === 'gated-restart' && r.phase === 'succeeded' && r.service === 'checkout'),
+  ).toBe(true);
   const runs = await cli(['runs', '--runbook', 'gated-restart', '--phase', 'succeeded'], { token: TOKENS.viewer });
   expect(runs.stdout).toMatch(/^WORKFLOW ID +RUNBOOK +PHASE +SERVICE +EXECUTION +STARTED +BY +VIA$/m);
-  expect(runs.stdout).toMatch(new RegExp(`^${workflowId} +gated-restart +succeeded +checkout +COMPLETED +\\S+ +alice +cli$`, 'm'));
+  expect(runs.stdout).toMatch(
+    new RegExp(`^${workflowId} +gated-restart +succeeded +checkout +COMPLETED +\\S+ +alice +cli$`, 'm'),
+  );
 });
 
 test('a rejection ends start --wait with exit 1 and nothing restarted; only approvers decide', async () => {
@@ -264,9 +317,14 @@ test('an idempotency key names one run; cancel ends it and start --wait exits 1'
 
   // The same request again (here also waiting) attaches to the same run.
   const waiter = runbook(['start', 'gated-restart', '-p', 'service=search', '--idempotency-key', key, '--wait']);
-  await waiter.waitForStdout(new RegExp(`^started +${workflowId}\\nnote +already started by an earlier request with this idempotency key$`, 'm'));
+  await waiter.waitForStdout(
+    new RegExp(`^started +${workflowId}\\nnote +already started by an earlier request with this idempotency key$`, 'm'),
+  );
   const conflict = await cli(['start', 'gated-restart', '-p', 'service=other', '--idempotency-key', key]);
-  expect(conflict).toMatchObject({ code: 2, stderr: 'runbook: idempotencyKey was already used for a different request (field: idempotencyKey)\n' });
+  expect(conflict).toMatchObject({
+    code: 2,
+    stderr: 'runbook: idempotencyKey was already used for a different request (field: idempotencyKey)\n',
+  });
 
   await waitForPhase(workflowId, 'waiting_approval');
   const cancel = await cli(['cancel', workflowId]);
@@ -283,17 +341,28 @@ test('start --dry-run --wait --json prints the finished run as one JSON document
   const r = await cli(['start', 'gated-restart', '-p', 'service=dry', '--dry-run', '--wait', '--json']);
   expect(r).toMatchObject({ code: 0, stderr: '' });
   const d = JSON.parse(r.stdout) as RunDetail;
-  expect(d).toMatchObject({ status: 'COMPLETED', run: { phase: 'succeeded', dryRun: true, params: { service: 'dry', count: 1 } } });
+  expect(d).toMatchObject({
+    status: 'COMPLETED',
+    run: { phase: 'succeeded', dryRun: true, params: { service: 'dry', count: 1 } },
+  });
   expect(d.run?.steps.find((s) => s.id === 'restart')?.note).toMatch(/^dry run: would call http:request/);
   expect(restarts('dry')).toBe(0);
 
   const quick = await json<{ workflowId: string; url: string; created: boolean }>(['start', 'probe-only']);
-  expect(quick).toMatchObject({ workflowId: expect.stringMatching(/^probe-only-/), created: true, url: expect.stringContaining(quick.workflowId) });
+  expect(quick).toMatchObject({
+    workflowId: expect.stringMatching(/^probe-only-/),
+    created: true,
+    url: expect.stringContaining(quick.workflowId),
+  });
 });
 
 test('bad input exits 2 and says what was wrong, naming the field', async () => {
   const badParam = await cli(['start', 'gated-restart', '-p', 'service=x', '-p', 'count=three']);
-  expect(badParam).toMatchObject({ code: 2, stdout: '', stderr: 'runbook: params.count: expected an integer (field: params.count)\n' });
+  expect(badParam).toMatchObject({
+    code: 2,
+    stdout: '',
+    stderr: 'runbook: params.count: expected an integer (field: params.count)\n',
+  });
   const missing = await cli(['plan', 'gated-restart'], { token: TOKENS.viewer });
   expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('(field: params.service)') });
 
@@ -301,25 +370,45 @@ test('bad input exits 2 and says what was wrong, naming the field', async () => 
   expect(malformed).toMatchObject({ code: 2, stdout: '' });
   expect(malformed.stderr).toContain("argument 'service' is invalid. expected key=value");
 
-  expect(await cli(['show', 'nope'], { token: TOKENS.viewer })).toMatchObject({ code: 2, stderr: "runbook: no runbook 'nope' (field: id)\n" });
-  expect(await cli(['start', 'nope'])).toMatchObject({ code: 2, stderr: "runbook: no runbook 'nope' (field: runbook)\n" });
-  expect(await cli(['status', 'no-such-run'], { token: TOKENS.viewer })).toMatchObject({ code: 2, stderr: "runbook: no run 'no-such-run'\n" });
+  expect(await cli(['show', 'nope'], { token: TOKENS.viewer })).toMatchObject({
+    code: 2,
+    stderr: "runbook: no runbook 'nope' (field: id)\n",
+  });
+  expect(await cli(['start', 'nope'])).toMatchObject({
+    code: 2,
+    stderr: "runbook: no runbook 'nope' (field: runbook)\n",
+  });
+  expect(await cli(['status', 'no-such-run'], { token: TOKENS.viewer })).toMatchObject({
+    code: 2,
+    stderr: "runbook: no run 'no-such-run'\n",
+  });
 
   const unknownOption = await cli(['list', '--bogus'], { token: TOKENS.viewer });
   expect(unknownOption).toMatchObject({ code: 2, stdout: '' });
   expect(unknownOption.stderr).toContain("error: unknown option '--bogus'");
   const unknownCommand = await cli(['frobnicate']);
-  expect(unknownCommand).toMatchObject({ code: 2, stderr: expect.stringContaining("error: unknown command 'frobnicate'") });
-  expect(await cli(['runs', '--limit', 'lots'])).toMatchObject({ code: 2, stderr: expect.stringContaining("argument 'lots' is invalid") });
+  expect(unknownCommand).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("error: unknown command 'frobnicate'"),
+  });
+  expect(await cli(['runs', '--limit', 'lots'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("argument 'lots' is invalid"),
+  });
   expect(await cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Exit codes:') });
 });
 
 test('tokens: none or a wrong one exits 2 pointing at RUNBOOK_TOKEN; --token overrides the env', async () => {
   const none = await cli(['list'], { token: null });
   expect(none).toMatchObject({ code: 2, stdout: '' });
-  expect(none.stderr).toMatch(/^runbook: a valid bearer token is required \(field: authorization\): no token was given\. Set RUNBOOK_TOKEN .*config\/dev\.yaml/);
+  expect(none.stderr).toMatch(
+    /^runbook: a valid bearer token is required \(field: authorization\): no token was given\. Set RUNBOOK_TOKEN .*config\/dev\.yaml/,
+  );
   const wrong = await cli(['list'], { token: 'not-a-token' });
-  expect(wrong).toMatchObject({ code: 2, stderr: expect.stringContaining('the token was not accepted. Set RUNBOOK_TOKEN') });
+  expect(wrong).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('the token was not accepted. Set RUNBOOK_TOKEN'),
+  });
   const flag = await cli(['--token', TOKENS.viewer, 'list'], { token: 'not-a-token' });
   expect(flag).toMatchObject({ code: 0, stdout: expect.stringContaining('gated-restart') });
 });
@@ -357,29 +446,70 @@ async function closedPortUrl(): Promise<string> {
 }
 
 test('the kill switch: admins freeze and unfreeze with a reason, everyone sees the audit', async () => {
-  expect(await cli(['freeze', '-m', 'why'], { token: TOKENS.admin })).toMatchObject({ code: 2, stderr: expect.stringContaining('exactly one of --all, --service') });
-  expect(await cli(['freeze', '--service', 'checkout', '-m', 'incident 7'], { token: TOKENS.alice })).toMatchObject({ code: 2, stderr: expect.stringContaining('alice lacks the admin role') });
+  expect(await cli(['freeze', '-m', 'why'], { token: TOKENS.admin })).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('exactly one of --all, --service'),
+  });
+  expect(await cli(['freeze', '--service', 'checkout', '-m', 'incident 7'], { token: TOKENS.alice })).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('alice lacks the admin role'),
+  });
   const frozen = await cli(['freeze', '--service', 'checkout', '-m', 'incident 7'], { token: TOKENS.admin });
   expect({ code: frozen.code, stderr: frozen.stderr }).toEqual({ code: 0, stderr: '' });
   const id = (/^freeze (\S+) in force: service=checkout/m.exec(frozen.stdout) as RegExpExecArray)[1] as string;
   const listed = await cli(['freezes'], { token: TOKENS.viewer });
   expect(listed.stdout).toMatch(new RegExp(`${id}\\s+service=checkout\\s+admin`));
-  expect(await cli(['unfreeze', 'nope', '-m', 'x'], { token: TOKENS.admin })).toMatchObject({ code: 2, stderr: expect.stringContaining("no freeze 'nope' is in force") });
-  expect(await cli(['unfreeze', id, '-m', 'incident over'], { token: TOKENS.admin })).toMatchObject({ code: 0, stdout: expect.stringContaining(`freeze ${id} lifted`) });
-  const state = await json<{ freezes: unknown[]; audit: Array<{ action: string; by: string; reason: string }> }>(['freezes'], { token: TOKENS.viewer });
+  expect(await cli(['unfreeze', 'nope', '-m', 'x'], { token: TOKENS.admin })).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("no freeze 'nope' is in force"),
+  });
+  expect(await cli(['unfreeze', id, '-m', 'incident over'], { token: TOKENS.admin })).toMatchObject({
+    code: 0,
+    stdout: expect.stringContaining(`freeze ${id} lifted`),
+  });
+  const state = await json<{ freezes: unknown[]; audit: Array<{ action: string; by: string; reason: string }> }>(
+    ['freezes'],
+    { token: TOKENS.viewer },
+  );
   expect(state.freezes).toEqual([]);
-  expect(state.audit.slice(-2).map((a) => [a.action, a.by, a.reason])).toEqual([['freeze', 'admin', 'incident 7'], ['unfreeze', 'admin', 'incident over']]);
+  expect(state.audit.slice(-2).map((a) => [a.action, a.by, a.reason])).toEqual([
+    ['freeze', 'admin', 'incident 7'],
+    ['unfreeze', 'admin', 'incident over'],
+  ]);
 });
 
 test('alerts: routes, a dry routing test and the journal; bad input exits 2', async () => {
   const routes = await cli(['alerts', 'routes']);
   expect(routes.code).toBe(0);
-  expect(routes.stdout).toMatch(/gated\s+alertname=GatedDown\s+gated-restart\s+service=\$\{\{ alert\.labels\.service \}\}\s+alertmanager/);
-  const t = await json<{ route: string; runbook: string; params: Record<string, unknown>; workflowId: string }>(['alerts', 'test', '-l', 'alertname=GatedDown', '-l', 'service=api']);
-  expect(t).toMatchObject({ route: 'gated', runbook: 'gated-restart', params: { service: 'api', count: 1 }, workflowId: expect.stringMatching(/^alert-gated-/) });
+  expect(routes.stdout).toMatch(
+    /gated\s+alertname=GatedDown\s+gated-restart\s+service=\$\{\{ alert\.labels\.service \}\}\s+alertmanager/,
+  );
+  const t = await json<{ route: string; runbook: string; params: Record<string, unknown>; workflowId: string }>([
+    'alerts',
+    'test',
+    '-l',
+    'alertname=GatedDown',
+    '-l',
+    'service=api',
+  ]);
+  expect(t).toMatchObject({
+    route: 'gated',
+    runbook: 'gated-restart',
+    params: { service: 'api', count: 1 },
+    workflowId: expect.stringMatching(/^alert-gated-/),
+  });
   const none = await cli(['alerts', 'test', '-l', 'alertname=Other']);
   expect(none).toMatchObject({ code: 0, stdout: expect.stringContaining('no route matches') });
-  expect(await cli(['alerts', 'journal'])).toMatchObject({ code: 0, stdout: expect.stringContaining('no unrouted alerts') });
-  expect(await cli(['alerts', 'test', '-l', 'oops'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--label takes name=value') });
-  expect(await cli(['alerts', 'journal', '--kind', 'nope'])).toMatchObject({ code: 2, stderr: expect.stringContaining('kind') });
+  expect(await cli(['alerts', 'journal'])).toMatchObject({
+    code: 0,
+    stdout: expect.stringContaining('no unrouted alerts'),
+  });
+  expect(await cli(['alerts', 'test', '-l', 'oops'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--label takes name=value'),
+  });
+  expect(await cli(['alerts', 'journal', '--kind', 'nope'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('kind'),
+  });
 });

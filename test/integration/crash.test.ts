@@ -147,7 +147,12 @@ test('kill -9 of the worker mid-mutation: a new worker finishes the run and ever
   const workflowId = `crash-deploy-${taskQueue}`;
   const held = target.holdNext('/drain');
   const first = await startWorkerProcess({ address: server.server.address, taskQueue, workspace: ws });
-  const handle = await client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId, args: [input('crash-deploy')], workflowExecutionTimeout: '5m' });
+  const handle = await client.workflow.start(RUNBOOK_WORKFLOW, {
+    taskQueue,
+    workflowId,
+    args: [input('crash-deploy')],
+    workflowExecutionTimeout: '5m',
+  });
 
   // In flight for certain: the target has the request (and applied it) but holds the answer back.
   const inFlight = await within('the drain request to reach the target', 60_000, held.arrived, () => first.output());
@@ -165,7 +170,9 @@ test('kill -9 of the worker mid-mutation: a new worker finishes the run and ever
   await within("the target to see the killed worker's connection close", 10_000, held.callerGone);
 
   const second = await startWorkerProcess({ address: server.server.address, taskQueue, workspace: ws });
-  const result: RunResult = await within('the run to finish on the new worker', 90_000, handle.result(), () => second.output());
+  const result: RunResult = await within('the run to finish on the new worker', 90_000, handle.result(), () =>
+    second.output(),
+  );
   expect(result.phase).toBe('succeeded');
   const status = await queryStatus(client, handle);
   expect(status.phase).toBe('succeeded');
@@ -177,7 +184,10 @@ test('kill -9 of the worker mid-mutation: a new worker finishes the run and ever
   ]);
   // The retry after the crash got the answer of the first, applied request.
   expect(step(status, 'drain').attempts).toBeGreaterThanOrEqual(2);
-  expect(step(status, 'drain').output).toMatchObject({ status: 200, body: { applied: true, appliedBySeq: inFlight.seq } });
+  expect(step(status, 'drain').output).toMatchObject({
+    status: 200,
+    body: { applied: true, appliedBySeq: inFlight.seq },
+  });
 
   // The drain reached the target before and after the crash, always under the same key ...
   const drains = target.to('/drain');
@@ -216,14 +226,22 @@ test('the server stops and starts again (same SQLite file) under an approval wai
     args: [input('restart-verify')],
     workflowExecutionTimeout: '5m',
   });
-  await waitFor('the approval run to wait for approval', async () => (await queryStatus(client, approval)).phase === 'waiting_approval', {
-    timeoutMs: 60_000,
-    detail: () => worker.output(),
-  });
-  await waitFor('the verify run to have checked twice', async () => {
-    const s = await queryStatus(client, verify);
-    return step(s, 'ready').state === 'running' && target.to('/ready').length >= 2;
-  }, { timeoutMs: 60_000, detail: () => worker.output() });
+  await waitFor(
+    'the approval run to wait for approval',
+    async () => (await queryStatus(client, approval)).phase === 'waiting_approval',
+    {
+      timeoutMs: 60_000,
+      detail: () => worker.output(),
+    },
+  );
+  await waitFor(
+    'the verify run to have checked twice',
+    async () => {
+      const s = await queryStatus(client, verify);
+      return step(s, 'ready').state === 'running' && target.to('/ready').length >= 2;
+    },
+    { timeoutMs: 60_000, detail: () => worker.output() },
+  );
 
   const failedBefore = await failedPolls(worker, taskQueue);
   const stoppedAt = Date.now();
@@ -231,34 +249,50 @@ test('the server stops and starts again (same SQLite file) under an approval wai
   // Stopped by SIGTERM, not killed after the grace period: an orderly server shutdown.
   expect((await server.exited).signal).not.toBe('SIGKILL');
   // The worker process outlives its server, and notices it is gone (its polls fail) ...
-  await waitFor('the worker to count failed polls while the server is down', async () => (await failedPolls(worker, taskQueue)) > failedBefore, {
-    timeoutMs: 60_000,
-    detail: () => `worker running: ${worker.running()}\nworker output:\n${worker.output()}`,
-  });
+  await waitFor(
+    'the worker to count failed polls while the server is down',
+    async () => (await failedPolls(worker, taskQueue)) > failedBefore,
+    {
+      timeoutMs: 60_000,
+      detail: () => `worker running: ${worker.running()}\nworker output:\n${worker.output()}`,
+    },
+  );
   expect(worker.running()).toBe(true);
   server = await startServerProcess({ port, dbFile });
   const restartedAt = Date.now();
 
   // ... and reconnects by itself: the same process keeps verifying and answers queries again.
-  await waitFor('the verify loop to check again after the restart', () => target.to('/ready').some((r) => r.at > restartedAt), {
-    timeoutMs: 60_000,
-    detail: () => `worker running: ${worker.running()}\nworker output:\n${worker.output()}`,
-  });
-  const waiting = await waitFor('the approval run to answer its status after the restart', async () => {
-    const s = await queryStatus(client, approval);
-    return s.phase === 'waiting_approval' ? s : undefined;
-  }, { timeoutMs: 60_000, detail: () => worker.output() });
+  await waitFor(
+    'the verify loop to check again after the restart',
+    () => target.to('/ready').some((r) => r.at > restartedAt),
+    {
+      timeoutMs: 60_000,
+      detail: () => `worker running: ${worker.running()}\nworker output:\n${worker.output()}`,
+    },
+  );
+  const waiting = await waitFor(
+    'the approval run to answer its status after the restart',
+    async () => {
+      const s = await queryStatus(client, approval);
+      return s.phase === 'waiting_approval' ? s : undefined;
+    },
+    { timeoutMs: 60_000, detail: () => worker.output() },
+  );
   expect(waiting.pendingApprovals).toEqual([expect.objectContaining({ stepId: 'approve' })]);
 
   const answer = await within(
     'the approval update to be accepted',
     60_000,
-    approval.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'approve', decision: 'approve', actor: 'bob', comment: 'after the restart' }] }),
+    approval.executeUpdate(decideApprovalUpdate, {
+      args: [{ stepId: 'approve', decision: 'approve', actor: 'bob', comment: 'after the restart' }],
+    }),
   );
   expect(answer).toEqual({ stepId: 'approve', accepted: true, outcome: 'approved' });
   ready = true;
 
-  const [a, v] = await within('both runs to finish', 90_000, Promise.all([approval.result(), verify.result()]), () => worker.output());
+  const [a, v] = await within('both runs to finish', 90_000, Promise.all([approval.result(), verify.result()]), () =>
+    worker.output(),
+  );
   expect(a.phase).toBe('succeeded');
   expect(v.phase).toBe('succeeded');
   const sa = await queryStatus(client, approval);
@@ -280,7 +314,9 @@ test('the server stops and starts again (same SQLite file) under an approval wai
   expect(step(sv, 'ready').attempts).toBeGreaterThanOrEqual(3);
 
   // Mutations after the restart: applied once each, keyed by run and step.
-  expect(target.applied.filter((m) => m.key === `${approval.workflowId}/apply` || m.key === `${verify.workflowId}/announce`)).toHaveLength(2);
+  expect(
+    target.applied.filter((m) => m.key === `${approval.workflowId}/apply` || m.key === `${verify.workflowId}/announce`),
+  ).toHaveLength(2);
   expect(new Set(target.to('/apply').map((r) => r.idempotencyKey))).toEqual(new Set([`${approval.workflowId}/apply`]));
   expect(target.to('/apply').every((r) => r.at > restartedAt)).toBe(true);
 

@@ -22,7 +22,8 @@ let metricsServer: Server;
 
 function promtool(text: string): { status: number | null; output: string } {
   const which = spawnSync('sh', ['-c', 'command -v promtool']);
-  if (which.status !== 0) throw new Error('promtool is missing: `npm test` installs it (Debian package prometheus) in its pretest step');
+  if (which.status !== 0)
+    throw new Error('promtool is missing: `npm test` installs it (Debian package prometheus) in its pretest step');
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
@@ -46,7 +47,12 @@ steps:
     with: { url: "${target.url}/health" }
 `);
   stack = await startApiStack(env, libraryOf(rb));
-  metricsServer = await startWorkerMetricsServer({ registry: stack.worker.metrics.registry, port: 0, host: '127.0.0.1', sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics` });
+  metricsServer = await startWorkerMetricsServer({
+    registry: stack.worker.metrics.registry,
+    port: 0,
+    host: '127.0.0.1',
+    sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+  });
   const res = await fetch(`${stack.url}/v1/runs`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },

@@ -67,7 +67,11 @@ function syncOpts(library: RunbookLibrary, taskQueue: string) {
 
 function service(library: RunbookLibrary, taskQueue: string): ScheduleService {
   queuesUsed.add(taskQueue);
-  return createScheduleService({ client, config: { taskQueue, namespace: 'default', uiUrl: 'http://ui.test' }, library: () => library });
+  return createScheduleService({
+    client,
+    config: { taskQueue, namespace: 'default', uiUrl: 'http://ui.test' },
+    library: () => library,
+  });
 }
 
 const describe_ = (id: string): Promise<ScheduleDescription> => client.schedule.getHandle(id).describe();
@@ -78,7 +82,8 @@ const describe_ = (id: string): Promise<ScheduleDescription> => client.schedule.
  */
 async function firesAt(id: string): Promise<string> {
   const c = (await describe_(id)).spec.calendars?.[0];
-  const f = (rs: Array<{ start: number | string; end: number | string }> | undefined) => (rs ?? []).map((r) => (r.start === r.end ? r.start : `${r.start}-${r.end}`)).join(',');
+  const f = (rs: Array<{ start: number | string; end: number | string }> | undefined) =>
+    (rs ?? []).map((r) => (r.start === r.end ? r.start : `${r.start}-${r.end}`)).join(',');
   return [f(c?.minute), f(c?.hour), f(c?.dayOfMonth), f(c?.month)].join(' ');
 }
 
@@ -96,7 +101,8 @@ async function waitListed(id: string, present = true): Promise<void> {
 async function waitActions(id: string, n: number): Promise<ScheduleDescription['info']['recentActions']> {
   for (;;) {
     const d = await describe_(id);
-    if (d.info.recentActions.length >= n) return [...d.info.recentActions].sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime());
+    if (d.info.recentActions.length >= n)
+      return [...d.info.recentActions].sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime());
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -112,7 +118,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const taskQueue of queuesUsed) await applyScheduleSync({ client, config: { taskQueue }, library: emptyLibrary() }).catch(() => undefined);
+  for (const taskQueue of queuesUsed)
+    await applyScheduleSync({ client, config: { taskQueue }, library: emptyLibrary() }).catch(() => undefined);
   worker.worker.shutdown();
   await running;
 });
@@ -120,7 +127,12 @@ afterAll(async () => {
 test('sync creates, reports unchanged, updates a changed spec and deletes a removed schedule; a dry run changes nothing', async () => {
   const q = uniqueQueue('sched');
   const id = rbId('sync');
-  const v1 = libraryOf(runbookText(id, `  - id: keep\n    cron: ${NEVER}\n  - id: drop\n    every: 1h\n    paused: true\n    note: not yet`));
+  const v1 = libraryOf(
+    runbookText(
+      id,
+      `  - id: keep\n    cron: ${NEVER}\n  - id: drop\n    every: 1h\n    paused: true\n    note: not yet`,
+    ),
+  );
 
   const created = await applyScheduleSync(syncOpts(v1, q));
   expect(created.create.map((c) => c.id).sort()).toEqual([`runbook-${id}-drop`, `runbook-${id}-keep`]);
@@ -128,18 +140,36 @@ test('sync creates, reports unchanged, updates a changed spec and deletes a remo
   const keep = await describe_(`runbook-${id}-keep`);
   expect(await firesAt(`runbook-${id}-keep`)).toBe('0 0 1 JANUARY');
   expect(keep.memo).toEqual({ managedBy: 'durable-runbooks', runbookId: id });
-  expect(keep.action).toMatchObject({ workflowType: 'runbookWorkflow', taskQueue: q, workflowId: `runbook-${id}-keep` });
+  expect(keep.action).toMatchObject({
+    workflowType: 'runbookWorkflow',
+    taskQueue: q,
+    workflowId: `runbook-${id}-keep`,
+  });
   expect(keep.state.paused).toBe(false);
   expect(await describe_(`runbook-${id}-drop`)).toMatchObject({ state: { paused: true, note: 'not yet' } });
 
-  expect(await applyScheduleSync(syncOpts(v1, q))).toMatchObject({ create: [], update: [], delete: [], unchanged: [`runbook-${id}-drop`, `runbook-${id}-keep`] });
+  expect(await applyScheduleSync(syncOpts(v1, q))).toMatchObject({
+    create: [],
+    update: [],
+    delete: [],
+    unchanged: [`runbook-${id}-drop`, `runbook-${id}-keep`],
+  });
 
   const v2 = libraryOf(runbookText(id, `  - id: keep\n    cron: "0 0 2 1 *"\n    overlap: allow-all`));
   await waitListed(`runbook-${id}-drop`);
   const dry = await planScheduleSync(syncOpts(v2, q));
   expect(dry).toEqual({
     create: [],
-    update: [{ id: `runbook-${id}-keep`, runbookId: id, changes: ['when: cron "0 0 1 1 *" UTC -> cron "0 0 2 1 *" UTC', 'policies: overlap skip, catch-up 10m -> overlap allow-all, catch-up 10m'] }],
+    update: [
+      {
+        id: `runbook-${id}-keep`,
+        runbookId: id,
+        changes: [
+          'when: cron "0 0 1 1 *" UTC -> cron "0 0 2 1 *" UTC',
+          'policies: overlap skip, catch-up 10m -> overlap allow-all, catch-up 10m',
+        ],
+      },
+    ],
     delete: [{ id: `runbook-${id}-drop`, runbookId: id }],
     unchanged: [],
     conflicts: [],
@@ -163,13 +193,28 @@ test('schedules without the managed memo are never touched, even on our task que
   const action = { type: 'startWorkflow' as const, workflowType: 'runbookWorkflow', taskQueue: q, args: [] };
   const taken = `runbook-${id}-daily`;
   const bystander = `hand-made-${randomUUID()}`;
-  await client.schedule.create({ scheduleId: taken, spec: { cronExpressions: ['0 0 1 1 *'] }, action, state: { paused: true, note: 'by hand' } });
-  await client.schedule.create({ scheduleId: bystander, spec: { cronExpressions: ['0 0 1 1 *'] }, action, state: { paused: true } });
+  await client.schedule.create({
+    scheduleId: taken,
+    spec: { cronExpressions: ['0 0 1 1 *'] },
+    action,
+    state: { paused: true, note: 'by hand' },
+  });
+  await client.schedule.create({
+    scheduleId: bystander,
+    spec: { cronExpressions: ['0 0 1 1 *'] },
+    action,
+    state: { paused: true },
+  });
   try {
     await waitListed(bystander);
     const lib = libraryOf(runbookText(id, `  - id: daily\n    cron: "0 7 * * *"`));
     const diff = await applyScheduleSync(syncOpts(lib, q));
-    expect(diff).toMatchObject({ create: [], update: [], delete: [], conflicts: [{ id: taken, reason: expect.stringContaining('without the durable-runbooks memo') }] });
+    expect(diff).toMatchObject({
+      create: [],
+      update: [],
+      delete: [],
+      conflicts: [{ id: taken, reason: expect.stringContaining('without the durable-runbooks memo') }],
+    });
     expect(await firesAt(taken)).toBe('0 0 1 JANUARY');
     await expect(describe_(bystander)).resolves.toBeDefined();
     const ops = service(lib, q);
@@ -190,19 +235,42 @@ test("an operator's pause survives a sync; a changed declared paused: applies; l
   await applyScheduleSync(syncOpts(lib, q));
   const ops = service(lib, q);
 
-  expect(await ops.pause(sid, { note: 'incident 42', actor: 'alice' })).toEqual({ id: sid, paused: true, note: 'paused by alice: incident 42', changed: true });
-  expect(await ops.pause(sid, { actor: 'bob' })).toMatchObject({ paused: true, changed: false, note: 'paused by alice: incident 42' });
+  expect(await ops.pause(sid, { note: 'incident 42', actor: 'alice' })).toEqual({
+    id: sid,
+    paused: true,
+    note: 'paused by alice: incident 42',
+    changed: true,
+  });
+  expect(await ops.pause(sid, { actor: 'bob' })).toMatchObject({
+    paused: true,
+    changed: false,
+    note: 'paused by alice: incident 42',
+  });
 
   lib = declare('"30 7 * * *"'); // a spec change: updated, the pause stays
   const diff = await applyScheduleSync(syncOpts(lib, q));
-  expect(diff.update).toEqual([{ id: sid, runbookId: id, changes: ['when: cron "0 7 * * *" UTC -> cron "30 7 * * *" UTC'] }]);
+  expect(diff.update).toEqual([
+    { id: sid, runbookId: id, changes: ['when: cron "0 7 * * *" UTC -> cron "30 7 * * *" UTC'] },
+  ]);
   expect((await describe_(sid)).state).toMatchObject({ paused: true, note: 'paused by alice: incident 42' });
   expect(await firesAt(sid)).toMatch(/^30 7 /);
 
   const [listed] = (await service(lib, q).list()).filter((s) => s.id === sid);
-  expect(listed).toMatchObject({ id: sid, runbookId: id, when: 'cron "30 7 * * *" UTC', paused: true, note: 'paused by alice: incident 42', declared: true, recentActions: [] });
+  expect(listed).toMatchObject({
+    id: sid,
+    runbookId: id,
+    when: 'cron "30 7 * * *" UTC',
+    paused: true,
+    note: 'paused by alice: incident 42',
+    declared: true,
+    recentActions: [],
+  });
 
-  expect(await ops.resume(sid, { actor: 'alice' })).toMatchObject({ paused: false, changed: true, note: 'resumed by alice' });
+  expect(await ops.resume(sid, { actor: 'alice' })).toMatchObject({
+    paused: false,
+    changed: true,
+    note: 'resumed by alice',
+  });
   const active = (await service(lib, q).list()).find((s) => s.id === sid);
   expect(active?.nextActionTimes).toHaveLength(3);
   expect(new Date(active?.nextActionTimes[0] as string).getUTCMinutes()).toBe(30);
@@ -236,7 +304,10 @@ test('trigger starts a run of the current runbook that completes on the worker, 
   expect(d.typedSearchAttributes.get(SA.runbookId)).toBe(id);
 
   const [listed] = (await service(lib, worker.taskQueue).list()).filter((s) => s.id === sid);
-  expect(listed?.recentActions[0]).toMatchObject({ workflowId, url: `http://ui.test/namespaces/default/workflows/${encodeURIComponent(workflowId)}` });
+  expect(listed?.recentActions[0]).toMatchObject({
+    workflowId,
+    url: `http://ui.test/namespaces/default/workflows/${encodeURIComponent(workflowId)}`,
+  });
 });
 
 test('backfill over a past window starts one run per time the schedule would have fired', async () => {
@@ -245,18 +316,29 @@ test('backfill over a past window starts one run per time the schedule would hav
   // last three hours, and none while the test runs.
   const now = new Date();
   const hours = [(now.getUTCHours() + 22) % 24, (now.getUTCHours() + 23) % 24];
-  const lib = libraryOf(runbookText(id, `  - id: hourly\n    calendar: { hour: [${hours.join(', ')}], minute: 0 }\n    overlap: allow-all`));
+  const lib = libraryOf(
+    runbookText(id, `  - id: hourly\n    calendar: { hour: [${hours.join(', ')}], minute: 0 }\n    overlap: allow-all`),
+  );
   addToWorker(lib);
   const sid = `runbook-${id}-hourly`;
   await applyScheduleSync(syncOpts(lib, worker.taskQueue));
 
   const start = new Date(now.getTime() - 3 * 3_600_000);
-  expect(await service(lib, worker.taskQueue).backfill(sid, { start, end: now })).toEqual({ id: sid, start: start.toISOString(), end: now.toISOString(), overlap: 'allow-all' });
+  expect(await service(lib, worker.taskQueue).backfill(sid, { start, end: now })).toEqual({
+    id: sid,
+    start: start.toISOString(),
+    end: now.toISOString(),
+    overlap: 'allow-all',
+  });
   const actions = await waitActions(sid, 2);
   expect(actions.map((a) => a.scheduledAt.getUTCHours())).toEqual(hours);
-  expect(actions.every((a) => a.scheduledAt.getUTCMinutes() === 0 && a.scheduledAt.getTime() >= start.getTime())).toBe(true);
+  expect(actions.every((a) => a.scheduledAt.getUTCMinutes() === 0 && a.scheduledAt.getTime() >= start.getTime())).toBe(
+    true,
+  );
   for (const a of actions) {
-    expect(((await client.workflow.getHandle(a.action.workflow.workflowId).result()) as RunResult).phase).toBe('succeeded');
+    expect(((await client.workflow.getHandle(a.action.workflow.workflowId).result()) as RunResult).phase).toBe(
+      'succeeded',
+    );
   }
   await new Promise((r) => setTimeout(r, 500));
   expect((await describe_(sid)).info.recentActions).toHaveLength(2);
@@ -268,7 +350,13 @@ describe('routes', () => {
   const id = rbId('api');
   const sid = `runbook-${id}-daily`;
   const TOKEN = { viewer: 'v-token', operator: 'o-token', admin: 'a-token' };
-  const STATUS: Record<RunError['kind'], number> = { invalid: 400, not_found: 404, conflict: 409, unavailable: 503, forbidden: 403 };
+  const STATUS: Record<RunError['kind'], number> = {
+    invalid: 400,
+    not_found: 404,
+    conflict: 409,
+    unavailable: 503,
+    forbidden: 403,
+  };
 
   /** The routes as app.ts mounts them: role checks from tokens, RunErrors as JSON statuses. */
   function buildTestApp(schedules: ScheduleService): FastifyInstance {
@@ -279,7 +367,8 @@ describe('routes', () => {
     ];
     const a = Fastify();
     a.setErrorHandler(async (err, _req, reply) => {
-      if (err instanceof RunError) return reply.code(STATUS[err.kind]).send({ error: err.message, ...(err.field ? { field: err.field } : {}) });
+      if (err instanceof RunError)
+        return reply.code(STATUS[err.kind]).send({ error: err.message, ...(err.field ? { field: err.field } : {}) });
       throw err;
     });
     scheduleRoutes(a, { schedules, role: (r: Role) => requireRole(tokens, r) });
@@ -287,7 +376,12 @@ describe('routes', () => {
   }
 
   const call = (method: 'GET' | 'POST', url: string, token: string, payload?: unknown) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) });
+    app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
+    });
 
   beforeAll(async () => {
     const lib = libraryOf(runbookText(id, `  - id: daily\n    cron: ${NEVER}`));
@@ -303,24 +397,48 @@ describe('routes', () => {
     expect((await call('POST', '/v1/schedules/sync', TOKEN.operator, {})).statusCode).toBe(403);
     const dry = await call('POST', '/v1/schedules/sync', TOKEN.admin, { dryRun: true });
     expect(dry.statusCode).toBe(200);
-    expect(dry.json()).toMatchObject({ dryRun: true, create: [{ id: sid, runbookId: id, when: 'cron "0 0 1 1 *" UTC', paused: false }] });
+    expect(dry.json()).toMatchObject({
+      dryRun: true,
+      create: [{ id: sid, runbookId: id, when: 'cron "0 0 1 1 *" UTC', paused: false }],
+    });
     await expect(describe_(sid)).rejects.toBeInstanceOf(ScheduleNotFoundError);
     const done = await call('POST', '/v1/schedules/sync', TOKEN.admin, {});
     expect(done.json()).toMatchObject({ dryRun: false, create: [{ id: sid }], failed: [] });
-    expect((await call('POST', '/v1/schedules/sync', TOKEN.admin, { dryRun: 'yes' })).json()).toMatchObject({ field: 'dryRun' });
+    expect((await call('POST', '/v1/schedules/sync', TOKEN.admin, { dryRun: 'yes' })).json()).toMatchObject({
+      field: 'dryRun',
+    });
   });
 
   test('viewers list; operators pause, resume and trigger; unknown ids are 404', async () => {
     await call('POST', '/v1/schedules/sync', TOKEN.admin, {});
     const list = await call('GET', '/v1/schedules', TOKEN.viewer);
-    expect(list.json().schedules).toEqual([expect.objectContaining({ id: sid, paused: false, declared: true, url: `http://ui.test/namespaces/default/schedules/${sid}` })]);
+    expect(list.json().schedules).toEqual([
+      expect.objectContaining({
+        id: sid,
+        paused: false,
+        declared: true,
+        url: `http://ui.test/namespaces/default/schedules/${sid}`,
+      }),
+    ]);
     expect((await call('POST', `/v1/schedules/${sid}/pause`, TOKEN.viewer, {})).statusCode).toBe(403);
-    expect((await call('POST', `/v1/schedules/${sid}/pause`, TOKEN.operator, { note: 'db work' })).json()).toMatchObject({ paused: true, note: 'paused by otto: db work' });
-    expect((await call('POST', `/v1/schedules/${sid}/resume`, TOKEN.operator, {})).json()).toMatchObject({ paused: false, changed: true });
-    expect((await call('POST', `/v1/schedules/${sid}/pause`, TOKEN.operator, { reason: 'x' })).json()).toMatchObject({ field: 'body', error: expect.stringContaining('reason') });
+    expect(
+      (await call('POST', `/v1/schedules/${sid}/pause`, TOKEN.operator, { note: 'db work' })).json(),
+    ).toMatchObject({ paused: true, note: 'paused by otto: db work' });
+    expect((await call('POST', `/v1/schedules/${sid}/resume`, TOKEN.operator, {})).json()).toMatchObject({
+      paused: false,
+      changed: true,
+    });
+    expect((await call('POST', `/v1/schedules/${sid}/pause`, TOKEN.operator, { reason: 'x' })).json()).toMatchObject({
+      field: 'body',
+      error: expect.stringContaining('reason'),
+    });
     for (const op of ['pause', 'resume', 'trigger']) {
       const r = await call('POST', `/v1/schedules/runbook-nope-${randomUUID()}/${op}`, TOKEN.operator, {});
-      expect({ op, status: r.statusCode, body: r.json() }).toEqual({ op, status: 404, body: { error: expect.stringContaining('no schedule'), field: 'id' } });
+      expect({ op, status: r.statusCode, body: r.json() }).toEqual({
+        op,
+        status: 404,
+        body: { error: expect.stringContaining('no schedule'), field: 'id' },
+      });
     }
   });
 
@@ -330,16 +448,37 @@ describe('routes', () => {
     const backfill = (body: unknown) => call('POST', `/v1/schedules/${sid}/backfill`, TOKEN.operator, body);
     expect((await backfill({ start: 'yesterday', end: at(now) })).json()).toMatchObject({ field: 'start' });
     expect((await backfill({ start: at(now - 1000) })).json()).toMatchObject({ field: 'end' });
-    expect((await backfill({ start: at(now - 1000), end: at(now - 2000) })).json()).toMatchObject({ field: 'end', error: 'end must be after start' });
-    expect((await backfill({ start: at(now - 40 * 86_400_000), end: at(now) })).json()).toMatchObject({ field: 'end', error: expect.stringContaining('31 days') });
-    expect((await backfill({ start: at(now - 1000), end: at(now + 3_600_000) })).json()).toMatchObject({ field: 'end', error: expect.stringContaining('future') });
-    expect((await call('POST', `/v1/schedules/runbook-nope/backfill`, TOKEN.operator, { start: at(now - 3_600_000), end: at(now) })).statusCode).toBe(404);
+    expect((await backfill({ start: at(now - 1000), end: at(now - 2000) })).json()).toMatchObject({
+      field: 'end',
+      error: 'end must be after start',
+    });
+    expect((await backfill({ start: at(now - 40 * 86_400_000), end: at(now) })).json()).toMatchObject({
+      field: 'end',
+      error: expect.stringContaining('31 days'),
+    });
+    expect((await backfill({ start: at(now - 1000), end: at(now + 3_600_000) })).json()).toMatchObject({
+      field: 'end',
+      error: expect.stringContaining('future'),
+    });
+    expect(
+      (
+        await call('POST', `/v1/schedules/runbook-nope/backfill`, TOKEN.operator, {
+          start: at(now - 3_600_000),
+          end: at(now),
+        })
+      ).statusCode,
+    ).toBe(404);
   });
 });
 
 test('Temporal unreachable: operations fail promptly as unavailable', async () => {
   const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
-  const ops = createScheduleService({ client: dead, config: { taskQueue: 'q', namespace: 'default', uiUrl: 'http://ui.test' }, library: () => emptyLibrary(), deadlineMs: 1500 });
+  const ops = createScheduleService({
+    client: dead,
+    config: { taskQueue: 'q', namespace: 'default', uiUrl: 'http://ui.test' },
+    library: () => emptyLibrary(),
+    deadlineMs: 1500,
+  });
   const t0 = Date.now();
   await expect(ops.list()).rejects.toMatchObject({ kind: 'unavailable' });
   await expect(ops.pause('runbook-x-y', { actor: 'alice' })).rejects.toMatchObject({ kind: 'unavailable' });

@@ -15,7 +15,16 @@ import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import type { RunResult, RunStatus } from '../../src/shared/status';
 import { bundlePath } from '../../src/worker/bundle';
 import { createWorkerMetrics } from '../../src/worker/metrics';
-import { endStartedProcesses, makeWorkspace, queryStatus, startWorkerProcess, waitFor, within, type WorkerProcess, type Workspace } from '../support/crash-processes';
+import {
+  endStartedProcesses,
+  makeWorkspace,
+  queryStatus,
+  startWorkerProcess,
+  waitFor,
+  within,
+  type WorkerProcess,
+  type Workspace,
+} from '../support/crash-processes';
 import { startCrashReceiver, type CrashReceiver } from '../support/crash-receiver';
 import { installQuietRuntime, testAddress, uniqueQueue } from '../support/temporal';
 
@@ -93,17 +102,31 @@ function versionOnDisk(): string {
 
 async function waitingForApproval(workflowId: string, worker: WorkerProcess): Promise<RunStatus> {
   const handle = client.workflow.getHandle(workflowId);
-  return waitFor(`${workflowId} to wait for approval`, async () => {
-    const s = await queryStatus(client, handle);
-    return s.phase === 'waiting_approval' ? s : undefined;
-  }, { timeoutMs: 60_000, detail: () => worker.output() });
+  return waitFor(
+    `${workflowId} to wait for approval`,
+    async () => {
+      const s = await queryStatus(client, handle);
+      return s.phase === 'waiting_approval' ? s : undefined;
+    },
+    { timeoutMs: 60_000, detail: () => worker.output() },
+  );
 }
 
-async function approveAndFinish(runs: RunService, workflowId: string, worker: WorkerProcess): Promise<{ result: RunResult; status: RunStatus }> {
-  const answer = await within(`the approval of ${workflowId}`, 60_000, runs.decide(workflowId, { stepId: 'approve', decision: 'approve', actor: 'bob', via: 'api' }));
+async function approveAndFinish(
+  runs: RunService,
+  workflowId: string,
+  worker: WorkerProcess,
+): Promise<{ result: RunResult; status: RunStatus }> {
+  const answer = await within(
+    `the approval of ${workflowId}`,
+    60_000,
+    runs.decide(workflowId, { stepId: 'approve', decision: 'approve', actor: 'bob', via: 'api' }),
+  );
   expect(answer).toMatchObject({ outcome: 'approved' });
   const handle = client.workflow.getHandle(workflowId);
-  const result = await within(`${workflowId} to finish`, 60_000, handle.result() as Promise<RunResult>, () => worker.output());
+  const result = await within(`${workflowId} to finish`, 60_000, handle.result() as Promise<RunResult>, () =>
+    worker.output(),
+  );
   return { result, status: await queryStatus(client, handle) };
 }
 
@@ -118,7 +141,12 @@ test('runs in flight finish on version 1 after the library changes to version 2;
   const version1 = versionOnDisk();
   // The API's own start path: it reads the library on disk at each start and pins the compiled runbook.
   const config = loadConfig(
-    { RUNBOOKS_CONFIG: ws.configPath, TEMPORAL_ADDRESS: testAddress(), RUNBOOKS_TASK_QUEUE: taskQueue, RUNBOOKS_DIR: ws.runbooksDir },
+    {
+      RUNBOOKS_CONFIG: ws.configPath,
+      TEMPORAL_ADDRESS: testAddress(),
+      RUNBOOKS_TASK_QUEUE: taskQueue,
+      RUNBOOKS_DIR: ws.runbooksDir,
+    },
     projectRoot(),
     { tokens: false },
   );

@@ -40,7 +40,9 @@ async function replicaSets(): Promise<V1ReplicaSet[]> {
 
 async function podsOf(rs: V1ReplicaSet): Promise<V1Pod[]> {
   const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items;
-  return pods.filter((p) => p.metadata?.ownerReferences?.some((o) => o.uid === rs.metadata?.uid) && !p.metadata?.deletionTimestamp);
+  return pods.filter(
+    (p) => p.metadata?.ownerReferences?.some((o) => o.uid === rs.metadata?.uid) && !p.metadata?.deletionTimestamp,
+  );
 }
 
 beforeAll(async () => {
@@ -62,23 +64,27 @@ test('set image to an image that does not exist: the new pods never become Ready
   await kubectl(['-n', namespace, 'set', 'image', 'deployment/web', `app=${badImage}`]);
 
   // The controller surges one new pod and takes one old pod down (maxSurge 1, maxUnavailable 1).
-  const newSet = await waitFor({
+  const newSet = (await waitFor({
     what: 'the revision-2 ReplicaSet of web (the bad image) to be scaled up',
     read: async () => (await replicaSets()).find((rs) => revision(rs) === 2),
     until: (rs) => rs?.spec?.replicas === maxSurge + maxUnavailable && imageOf(rs) === badImage,
-  }) as V1ReplicaSet;
+  })) as V1ReplicaSet;
 
   const badPods = await waitFor({
     what: 'the new pods to be waiting with ImagePullBackOff',
     read: () => podsOf(newSet),
-    until: (pods) => pods.length === maxSurge + maxUnavailable && pods.every((p) => waitingReason(p) === 'ImagePullBackOff'),
+    until: (pods) =>
+      pods.length === maxSurge + maxUnavailable && pods.every((p) => waitingReason(p) === 'ImagePullBackOff'),
     timeoutMs: 30_000,
   });
   for (const pod of badPods) {
     expect(pod.spec?.nodeName).toMatch(/^kwok-node-\d+$/);
     expect(pod.status?.phase).toBe('Pending');
     expect(ready(pod)).toBe(false);
-    expect(pod.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(pod.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+    });
     const app = pod.status?.containerStatuses?.find((c) => c.name === 'app');
     expect(app).toMatchObject({ image: badImage, ready: false, restartCount: 0 });
     expect(['ErrImagePull', 'ImagePullBackOff']).toContain(app?.state?.waiting?.reason);
@@ -86,8 +92,9 @@ test('set image to an image that does not exist: the new pods never become Ready
   }
 
   // `kubectl rollout status` waits, then gives up: the rollout does not complete.
-  await expect(kubectl(['-n', namespace, 'rollout', 'status', 'deployment/web', '--timeout=10s']))
-    .rejects.toThrow(/timed out|exceeded its progress deadline/);
+  await expect(kubectl(['-n', namespace, 'rollout', 'status', 'deployment/web', '--timeout=10s'])).rejects.toThrow(
+    /timed out|exceeded its progress deadline/,
+  );
 
   // Still stalled after those 10 s: the old ReplicaSet keeps replicas - maxUnavailable pods available.
   const web = await apps.readNamespacedDeployment({ name: 'web', namespace });
@@ -104,7 +111,10 @@ test('set image to an image that does not exist: the new pods never become Ready
   const oldPods = await podsOf(oldSet);
   expect(oldPods).toHaveLength(replicas - maxUnavailable);
   expect(oldPods.every((p) => ready(p) && p.status?.phase === 'Running')).toBe(true);
-  expect((await apps.readNamespacedReplicaSet({ name: newSet.metadata?.name ?? '', namespace })).status?.availableReplicas ?? 0).toBe(0);
+  expect(
+    (await apps.readNamespacedReplicaSet({ name: newSet.metadata?.name ?? '', namespace })).status?.availableReplicas ??
+      0,
+  ).toBe(0);
   // No pod of the new ReplicaSet became Ready meanwhile.
   expect((await podsOf(newSet)).filter(ready)).toEqual([]);
 });
@@ -117,12 +127,21 @@ test('rollout undo goes back to the good image and the rollout completes with Re
   const web = await apps.readNamespacedDeployment({ name: 'web', namespace });
   expect(web.spec?.template.spec?.containers[0]?.image).toBe(goodImage);
   expect(revision(web)).toBe(3); // undo re-issues revision 1's template as revision 3
-  expect(web.status).toMatchObject({ replicas, updatedReplicas: replicas, availableReplicas: replicas, readyReplicas: replicas });
+  expect(web.status).toMatchObject({
+    replicas,
+    updatedReplicas: replicas,
+    availableReplicas: replicas,
+    readyReplicas: replicas,
+  });
 
   const sets = await waitFor({
     what: 'the bad ReplicaSet to scale to 0 and the good one to have all pods ready',
     read: replicaSets,
-    until: (items) => items.length === 2 && items.every((rs) => (imageOf(rs) === badImage ? rs.status?.replicas === 0 : rs.status?.readyReplicas === replicas)),
+    until: (items) =>
+      items.length === 2 &&
+      items.every((rs) =>
+        imageOf(rs) === badImage ? rs.status?.replicas === 0 : rs.status?.readyReplicas === replicas,
+      ),
   });
   const good = sets.find((rs) => imageOf(rs) === goodImage) as V1ReplicaSet;
   expect(revision(good)).toBe(3);

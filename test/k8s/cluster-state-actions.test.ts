@@ -45,32 +45,89 @@ afterAll(async () => {
 });
 
 test('apply creates, waits for the rollout, and applying the same again changes nothing', async () => {
-  const first = await inActivity(() => state.apply({ manifest: manifest('registry.example/shop:1'), namespace, force: false, timeoutSeconds: 90, intervalSeconds: 1 }));
-  expect(first).toEqual({ changed: true, objects: [
-    { object: `Deployment ${namespace}/shop`, changed: true },
-    { object: `ConfigMap ${namespace}/shop-flags`, changed: true },
-    { object: `HorizontalPodAutoscaler ${namespace}/shop`, changed: true },
-  ] });
+  const first = await inActivity(() =>
+    state.apply({
+      manifest: manifest('registry.example/shop:1'),
+      namespace,
+      force: false,
+      timeoutSeconds: 90,
+      intervalSeconds: 1,
+    }),
+  );
+  expect(first).toEqual({
+    changed: true,
+    objects: [
+      { object: `Deployment ${namespace}/shop`, changed: true },
+      { object: `ConfigMap ${namespace}/shop-flags`, changed: true },
+      { object: `HorizontalPodAutoscaler ${namespace}/shop`, changed: true },
+    ],
+  });
   const d = await k.apps.readNamespacedDeployment({ namespace, name: 'shop' });
   expect(d.status?.availableReplicas).toBe(2);
-  expect(d.metadata?.managedFields?.some((f) => f.manager === 'durable-runbooks' && f.operation === 'Apply')).toBe(true);
-  const again = await inActivity(() => state.apply({ manifest: manifest('registry.example/shop:1'), namespace, force: false, timeoutSeconds: 90, intervalSeconds: 1 }));
+  expect(d.metadata?.managedFields?.some((f) => f.manager === 'durable-runbooks' && f.operation === 'Apply')).toBe(
+    true,
+  );
+  const again = await inActivity(() =>
+    state.apply({
+      manifest: manifest('registry.example/shop:1'),
+      namespace,
+      force: false,
+      timeoutSeconds: 90,
+      intervalSeconds: 1,
+    }),
+  );
   expect(again.changed).toBe(false);
-  const image = await inActivity(() => state.apply({ manifest: manifest('registry.example/shop:2'), namespace, force: false, timeoutSeconds: 90, intervalSeconds: 1 }));
+  const image = await inActivity(() =>
+    state.apply({
+      manifest: manifest('registry.example/shop:2'),
+      namespace,
+      force: false,
+      timeoutSeconds: 90,
+      intervalSeconds: 1,
+    }),
+  );
   expect(image.objects.map((o) => o.changed)).toEqual([true, false, false]);
 });
 
 test('a field another manager owns is a conflict unless forced; bad manifests are InvalidInput', async () => {
   await kubectl(['-n', namespace, 'scale', 'deployment/shop', '--replicas=3']);
-  await expect(inActivity(() => state.apply({ manifest: manifest('registry.example/shop:2'), namespace, force: false, timeoutSeconds: 30, intervalSeconds: 1 }))).rejects.toMatchObject({ type: 'ApplyConflict', nonRetryable: true });
-  const forced = await inActivity(() => state.apply({ manifest: manifest('registry.example/shop:2'), namespace, force: true, timeoutSeconds: 90, intervalSeconds: 1 }));
+  await expect(
+    inActivity(() =>
+      state.apply({
+        manifest: manifest('registry.example/shop:2'),
+        namespace,
+        force: false,
+        timeoutSeconds: 30,
+        intervalSeconds: 1,
+      }),
+    ),
+  ).rejects.toMatchObject({ type: 'ApplyConflict', nonRetryable: true });
+  const forced = await inActivity(() =>
+    state.apply({
+      manifest: manifest('registry.example/shop:2'),
+      namespace,
+      force: true,
+      timeoutSeconds: 90,
+      intervalSeconds: 1,
+    }),
+  );
   expect(forced.objects[0]).toEqual({ object: `Deployment ${namespace}/shop`, changed: true });
-  await expect(state.apply({ manifest: 'kind: Deployment\nmetadata: {}\n', namespace, force: false, timeoutSeconds: 5, intervalSeconds: 1 })).rejects.toMatchObject({ type: 'InvalidInput' });
+  await expect(
+    state.apply({
+      manifest: 'kind: Deployment\nmetadata: {}\n',
+      namespace,
+      force: false,
+      timeoutSeconds: 5,
+      intervalSeconds: 1,
+    }),
+  ).rejects.toMatchObject({ type: 'InvalidInput' });
 });
 
 test('HPAs and node conditions', async () => {
   const h = await state.listHpas({ namespace });
-  expect(h.hpas).toEqual([expect.objectContaining({ name: 'shop', target: 'Deployment/shop', min: 2, max: 5, atMax: false })]);
+  expect(h.hpas).toEqual([
+    expect.objectContaining({ name: 'shop', target: 'Deployment/shop', min: 2, max: 5, atMax: false }),
+  ]);
   const n = await state.nodeConditions();
   expect(n.total).toBeGreaterThanOrEqual(1);
   expect(n.ready).toBe(n.total);

@@ -3,7 +3,14 @@
  * the tests, CI and developers (`scripts/k8s/cluster.sh start dev --nodes 3`) share one recipe.
  * Used by globalSetup/globalTeardown and by the tests themselves (kubectl, polling).
  */
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, type V1Deployment, type V1ReplicaSet } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1Deployment,
+  type V1ReplicaSet,
+} from '@kubernetes/client-node';
 import { execFile, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,9 +44,15 @@ export function startCluster(input: StartClusterInput): StartClusterResult {
   const args = ['start', input.name, '--nodes', String(input.nodes ?? 1)];
   for (const manifest of input.manifests ?? []) args.push('--manifest', manifest);
   const started = Date.now();
-  const run = spawnSync('bash', [clusterScript, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const run = spawnSync('bash', [clusterScript, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (run.status !== 0) {
-    throw new Error(`scripts/k8s/cluster.sh ${args.join(' ')} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see its output above`);
+    throw new Error(
+      `scripts/k8s/cluster.sh ${args.join(' ')} failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}); see its output above`,
+    );
   }
   const kubeconfig = run.stdout.trim().split('\n').pop() ?? '';
   if (!kubeconfig) throw new Error('scripts/k8s/cluster.sh start printed no kubeconfig path');
@@ -48,13 +61,21 @@ export function startCluster(input: StartClusterInput): StartClusterResult {
 
 /** Deletes the cluster; does nothing when it is not running, so it is safe to call twice. */
 export function stopCluster(name: string): void {
-  const run = spawnSync('bash', [clusterScript, 'stop', name], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (run.status !== 0) throw new Error(`scripts/k8s/cluster.sh stop ${name} failed (exit ${run.status ?? run.signal})`);
+  const run = spawnSync('bash', [clusterScript, 'stop', name], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (run.status !== 0)
+    throw new Error(`scripts/k8s/cluster.sh stop ${name} failed (exit ${run.status ?? run.signal})`);
 }
 
 /** Names of the clusters cluster.sh has started and not stopped (in this checkout's cache). */
 export function listClusters(): string[] {
-  const run = spawnSync('bash', [clusterScript, 'list'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const run = spawnSync('bash', [clusterScript, 'list'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (run.status !== 0) throw new Error(`scripts/k8s/cluster.sh list failed (exit ${run.status ?? run.signal})`);
   return run.stdout.split('\n').filter(Boolean);
 }
@@ -75,7 +96,10 @@ export function deploymentFixture(name: string, o: { replicas: number; image?: s
     spec: {
       replicas: o.replicas,
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: o.image ?? 'registry.example/runbooks/web:1.0.0' }] } },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'app', image: o.image ?? 'registry.example/runbooks/web:1.0.0' }] },
+      },
     },
   };
 }
@@ -87,7 +111,8 @@ export function revisionOf(o: V1ReplicaSet | V1Deployment): number {
 
 export function testKubeconfig(): string {
   const path = process.env[kubeconfigEnv];
-  if (!path) throw new Error(`${kubeconfigEnv} is not set: run these tests with \`npm run test:k8s\` (jest.k8s.config.js)`);
+  if (!path)
+    throw new Error(`${kubeconfigEnv} is not set: run these tests with \`npm run test:k8s\` (jest.k8s.config.js)`);
   return path;
 }
 
@@ -127,7 +152,9 @@ export async function waitFor<T>(input: WaitForInput<T>): Promise<T> {
       lastError = err;
     }
     if (Date.now() > deadline) {
-      const seen = lastError ? `last error: ${(lastError as Error).message}` : `last value: ${JSON.stringify(last, null, 1)?.slice(0, 2000)}`;
+      const seen = lastError
+        ? `last error: ${(lastError as Error).message}`
+        : `last value: ${JSON.stringify(last, null, 1)?.slice(0, 2000)}`;
       throw new Error(`timed out waiting for ${input.what}; ${seen}`);
     }
     await new Promise((r) => setTimeout(r, input.intervalMs ?? 250));

@@ -18,7 +18,14 @@ let k: KubeClients;
 const actions = createDeploymentActions(async () => k);
 
 function step(stepId: string): StepContext {
-  return { workflowId: `wf-${namespace}`, runId: 'r1', stepId, runbookId: 'rb', idempotencyKey: `wf-${namespace}/${stepId}`, dryRun: false };
+  return {
+    workflowId: `wf-${namespace}`,
+    runId: 'r1',
+    stepId,
+    runbookId: 'rb',
+    idempotencyKey: `wf-${namespace}/${stepId}`,
+    dryRun: false,
+  };
 }
 
 function manifest(name: string): V1Deployment {
@@ -27,7 +34,16 @@ function manifest(name: string): V1Deployment {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace, labels },
-    spec: { replicas: 3, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'registry.example/web:1.0.0', env: [{ name: 'KEEP', value: 'x' }] }] } } },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [{ name: 'web', image: 'registry.example/web:1.0.0', env: [{ name: 'KEEP', value: 'x' }] }],
+        },
+      },
+    },
   };
 }
 
@@ -35,7 +51,9 @@ const read = (name: string): Promise<V1Deployment> => k.apps.readNamespacedDeplo
 
 /** Waits (as the activity does, in an activity context) until the deployment is rolled out. */
 async function rolledOut(name: string): Promise<void> {
-  await new MockActivityEnvironment().run(() => actions.rolloutStatus({ namespace, name, timeoutSeconds: 90, intervalSeconds: 1 }));
+  await new MockActivityEnvironment().run(() =>
+    actions.rolloutStatus({ namespace, name, timeoutSeconds: 90, intervalSeconds: 1 }),
+  );
 }
 
 async function revisions(name: string): Promise<number[]> {
@@ -70,14 +88,19 @@ test('rollout status waits for the rollout; restart makes revision 2 as kubectl 
   const r = await actions.restart({ namespace, name: 'ours' }, step('restart'));
   expect(r).toMatchObject({ changed: true, restartedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
   // The same step again (a retry after a crash): no second restart.
-  expect(await actions.restart({ namespace, name: 'ours' }, step('restart'))).toMatchObject({ changed: false, reason: 'already restarted by this step' });
+  expect(await actions.restart({ namespace, name: 'ours' }, step('restart'))).toMatchObject({
+    changed: false,
+    reason: 'already restarted by this step',
+  });
   await kubectl(['-n', namespace, 'rollout', 'restart', 'deployment/twin']);
   await rolledOut('ours');
   await rolledOut('twin');
   expect(await revisions('ours')).toEqual([1, 2]);
   expect(await revisions('twin')).toEqual([1, 2]);
   expect(template(await read('ours'))).toEqual(template(await read('twin')));
-  expect((await read('ours')).spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBe(r.restartedAt);
+  expect((await read('ours')).spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBe(
+    r.restartedAt,
+  );
 });
 
 test('set image and set env change what kubectl set image / set env change, and nothing when already so', async () => {
@@ -90,18 +113,34 @@ test('set image and set env change what kubectl set image / set env change, and 
     await rolledOut('twin');
   };
   await both(async () => {
-    expect(await actions.setImage({ namespace, name: 'ours', image: 'registry.example/web:1.1.0' })).toMatchObject({ changed: true, container: 'web', from: 'registry.example/web:1.0.0' });
-    expect(await actions.setImage({ namespace, name: 'ours', image: 'registry.example/web:1.1.0' })).toMatchObject({ changed: false });
+    expect(await actions.setImage({ namespace, name: 'ours', image: 'registry.example/web:1.1.0' })).toMatchObject({
+      changed: true,
+      container: 'web',
+      from: 'registry.example/web:1.0.0',
+    });
+    expect(await actions.setImage({ namespace, name: 'ours', image: 'registry.example/web:1.1.0' })).toMatchObject({
+      changed: false,
+    });
   }, ['set', 'image', 'deployment/twin', 'web=registry.example/web:1.1.0']);
   await both(async () => {
-    expect(await actions.setEnv({ namespace, name: 'ours', env: { A: '1', B: '2' } })).toMatchObject({ changed: true, set: ['A', 'B'] });
+    expect(await actions.setEnv({ namespace, name: 'ours', env: { A: '1', B: '2' } })).toMatchObject({
+      changed: true,
+      set: ['A', 'B'],
+    });
   }, ['set', 'env', 'deployment/twin', 'A=1', 'B=2']);
   await both(async () => {
-    expect(await actions.setEnv({ namespace, name: 'ours', env: { A: null, B: '3', KEEP: 'x' } })).toMatchObject({ changed: true, set: ['B'], removed: ['A'] });
+    expect(await actions.setEnv({ namespace, name: 'ours', env: { A: null, B: '3', KEEP: 'x' } })).toMatchObject({
+      changed: true,
+      set: ['B'],
+      removed: ['A'],
+    });
   }, ['set', 'env', 'deployment/twin', 'A-', 'B=3']);
   expect(await actions.setEnv({ namespace, name: 'ours', env: { B: '3' } })).toMatchObject({ changed: false });
   expect(template(await read('ours'))).toEqual(template(await read('twin')));
-  expect((await read('ours')).spec?.template.spec?.containers[0]?.env).toEqual([{ name: 'KEEP', value: 'x' }, { name: 'B', value: '3' }]);
+  expect((await read('ours')).spec?.template.spec?.containers[0]?.env).toEqual([
+    { name: 'KEEP', value: 'x' },
+    { name: 'B', value: '3' },
+  ]);
   expect(await revisions('ours')).toEqual(await revisions('twin'));
 });
 
@@ -109,7 +148,10 @@ test('undo goes back as kubectl rollout undo does; the same step again does not 
   const before = await revisions('ours');
   const u = await actions.undo({ namespace, name: 'ours' }, step('undo'));
   expect(u.changed).toBe(true);
-  expect(await actions.undo({ namespace, name: 'ours' }, step('undo'))).toMatchObject({ changed: false, reason: 'already rolled back by this step' });
+  expect(await actions.undo({ namespace, name: 'ours' }, step('undo'))).toMatchObject({
+    changed: false,
+    reason: 'already rolled back by this step',
+  });
   await kubectl(['-n', namespace, 'rollout', 'undo', 'deployment/twin']);
   await rolledOut('ours');
   await rolledOut('twin');
@@ -124,24 +166,54 @@ test('undo goes back as kubectl rollout undo does; the same step again does not 
   await rolledOut('twin');
   expect((await read('ours')).spec?.template.spec?.containers[0]?.image).toBe('registry.example/web:1.0.0');
   expect(template(await read('ours'))).toEqual(template(await read('twin')));
-  await expect(actions.undo({ namespace, name: 'ours', toRevision: 99 }, step('undo-99'))).rejects.toMatchObject({ type: 'NotFound', nonRetryable: true });
+  await expect(actions.undo({ namespace, name: 'ours', toRevision: 99 }, step('undo-99'))).rejects.toMatchObject({
+    type: 'NotFound',
+    nonRetryable: true,
+  });
 });
 
 test('scale: relative within bounds, once per step; absolute as kubectl scale', async () => {
-  expect(await actions.scale({ namespace, name: 'ours', by: 2, max: 4 }, step('scale-up'))).toEqual({ changed: true, from: 3, to: 4 });
-  expect(await actions.scale({ namespace, name: 'ours', by: 2, max: 4 }, step('scale-up'))).toMatchObject({ changed: false, to: 4 });
-  expect(await actions.scale({ namespace, name: 'ours', replicas: 2 }, step('scale-down'))).toEqual({ changed: true, from: 4, to: 2 });
+  expect(await actions.scale({ namespace, name: 'ours', by: 2, max: 4 }, step('scale-up'))).toEqual({
+    changed: true,
+    from: 3,
+    to: 4,
+  });
+  expect(await actions.scale({ namespace, name: 'ours', by: 2, max: 4 }, step('scale-up'))).toMatchObject({
+    changed: false,
+    to: 4,
+  });
+  expect(await actions.scale({ namespace, name: 'ours', replicas: 2 }, step('scale-down'))).toEqual({
+    changed: true,
+    from: 4,
+    to: 2,
+  });
   await kubectl(['-n', namespace, 'scale', 'deployment/twin', '--replicas=2']);
-  expect(await actions.scale({ namespace, name: 'ours', replicas: 2 }, step('scale-again'))).toMatchObject({ changed: false, reason: 'already at 2 replicas' });
+  expect(await actions.scale({ namespace, name: 'ours', replicas: 2 }, step('scale-again'))).toMatchObject({
+    changed: false,
+    reason: 'already at 2 replicas',
+  });
   await rolledOut('ours');
-  await waitFor({ what: 'twin at 2 available', read: () => read('twin'), until: (d) => d.status?.availableReplicas === 2 && d.status.replicas === 2 });
+  await waitFor({
+    what: 'twin at 2 available',
+    read: () => read('twin'),
+    until: (d) => d.status?.availableReplicas === 2 && d.status.replicas === 2,
+  });
   expect((await read('ours')).status?.availableReplicas).toBe(2);
 });
 
 test('errors are typed: a missing deployment is NotFound, a missing container InvalidInput, neither retried', async () => {
-  await expect(actions.restart({ namespace, name: 'nope' }, step('missing'))).rejects.toMatchObject({ type: 'NotFound', nonRetryable: true });
-  await expect(actions.setImage({ namespace, name: 'ours', container: 'sidecar', image: 'x:1' })).rejects.toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: expect.stringContaining("no container 'sidecar' (has: web)") });
-  await expect(new MockActivityEnvironment().run(() => actions.rolloutStatus({ namespace, name: 'nope', timeoutSeconds: 5, intervalSeconds: 1 }))).rejects.toMatchObject({ type: 'NotFound' });
+  await expect(actions.restart({ namespace, name: 'nope' }, step('missing'))).rejects.toMatchObject({
+    type: 'NotFound',
+    nonRetryable: true,
+  });
+  await expect(actions.setImage({ namespace, name: 'ours', container: 'sidecar', image: 'x:1' })).rejects.toMatchObject(
+    { type: 'InvalidInput', nonRetryable: true, message: expect.stringContaining("no container 'sidecar' (has: web)") },
+  );
+  await expect(
+    new MockActivityEnvironment().run(() =>
+      actions.rolloutStatus({ namespace, name: 'nope', timeoutSeconds: 5, intervalSeconds: 1 }),
+    ),
+  ).rejects.toMatchObject({ type: 'NotFound' });
 });
 
 test('a caller without the rights gets Forbidden, not retried', async () => {
@@ -153,9 +225,17 @@ test('a caller without the rights gets Forbidden, not retried', async () => {
   const cluster = admin.getCurrentCluster();
   if (!cluster) throw new Error('the test kubeconfig names no cluster');
   const limited = new KubeConfig();
-  limited.loadFromOptions({ clusters: [cluster], users: [{ name: 'nobody', token }], contexts: [{ name: 'nobody', cluster: cluster.name, user: 'nobody' }], currentContext: 'nobody' });
+  limited.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'nobody', token }],
+    contexts: [{ name: 'nobody', cluster: cluster.name, user: 'nobody' }],
+    currentContext: 'nobody',
+  });
   const file = join(mkdtempSync(join(tmpdir(), 'nobody-')), 'kubeconfig');
   writeFileSync(file, limited.exportConfig());
   const asNobody = createDeploymentActions(() => connectKube({ kubeconfig: file }));
-  await expect(asNobody.restart({ namespace, name: 'ours' }, step('forbidden'))).rejects.toMatchObject({ type: 'Forbidden', nonRetryable: true });
+  await expect(asNobody.restart({ namespace, name: 'ours' }, step('forbidden'))).rejects.toMatchObject({
+    type: 'Forbidden',
+    nonRetryable: true,
+  });
 });

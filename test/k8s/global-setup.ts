@@ -42,7 +42,9 @@ export default async function globalSetup(): Promise<void> {
   const name = `${prefix}-${process.pid}`;
   try {
     const { kubeconfig, elapsedMs } = startCluster({ name, nodes: 2 });
-    console.log(`\nk8s test cluster '${name}' up in ${Math.round(elapsedMs / 1000)}s (build included); kubeconfig ${kubeconfig}`);
+    console.log(
+      `\nk8s test cluster '${name}' up in ${Math.round(elapsedMs / 1000)}s (build included); kubeconfig ${kubeconfig}`,
+    );
     process.env[kubeconfigEnv] = kubeconfig;
     globalThis.__k8sTestCluster = name;
   } catch (err) {

@@ -30,10 +30,15 @@ beforeAll(async () => {
   k = await connectKube({ kubeconfig: testKubeconfig() });
   hooks = await startReceiver();
   hooks.on('/notify', () => ({ status: 200, body: 'ok' }));
-  hooks.on('/api/v1/query', () => ({ status: 200, body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '0'] }] } } }));
+  hooks.on('/api/v1/query', () => ({
+    status: 200,
+    body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '0'] }] } },
+  }));
   worker = await createTestWorker(env, {
     library: loadLibrary(join(__dirname, '../../runbooks')),
-    webhookTargets: Object.fromEntries(['oncall', 'oncall-secondary', 'incidents', 'default'].map((t) => [t, { url: `${hooks.url}/notify` }])),
+    webhookTargets: Object.fromEntries(
+      ['oncall', 'oncall-secondary', 'incidents', 'default'].map((t) => [t, { url: `${hooks.url}/notify` }]),
+    ),
     kube: async () => k,
   });
   running = worker.worker.run();
@@ -60,27 +65,46 @@ test('a bad image: the run finds the pull errors, rolls back after approval, and
   });
 
   const library = loadLibrary(join(__dirname, '../../runbooks'));
-  const p = prepareStart(library, { approverGroups: { oncall: ['bob'], 'oncall-secondary': ['carol'] } }, {
-    runbookId: 'service-down',
-    params: { service: 'web', namespace, prometheusUrl: hooks.url },
-    trigger: { source: 'alert', requestedBy: 'alertmanager' },
+  const p = prepareStart(
+    library,
+    { approverGroups: { oncall: ['bob'], 'oncall-secondary': ['carol'] } },
+    {
+      runbookId: 'service-down',
+      params: { service: 'web', namespace, prometheusUrl: hooks.url },
+      trigger: { source: 'alert', requestedBy: 'alertmanager' },
+    },
+  );
+  const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+    taskQueue: worker.taskQueue,
+    workflowId: `service-down-${namespace}`,
+    args: [p.input],
   });
-  const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue: worker.taskQueue, workflowId: `service-down-${namespace}`, args: [p.input] });
   const waiting = await waitForStatus(handle, (s) => s.phase === 'waiting_approval');
   const gate = waiting.pendingApprovals[0];
   expect(gate?.message).toMatch(new RegExp(`^Roll back deployment ${namespace}/web\\?`));
   expect(gate?.message).toMatch(/ImagePull|ErrImage/);
   expect(gate?.guards?.map((g) => g.stepId)).toEqual(['rollback', 'restart']);
 
-  await handle.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'approve-fix', decision: 'approve', actor: 'bob', comment: 'bad deploy, roll back' }] });
+  await handle.executeUpdate(decideApprovalUpdate, {
+    args: [{ stepId: 'approve-fix', decision: 'approve', actor: 'bob', comment: 'bad deploy, roll back' }],
+  });
   const result = (await handle.result()) as RunResult;
   expect(result.phase).toBe('succeeded');
   const s: RunStatus = await handle.query(statusQuery);
   const state = Object.fromEntries(s.steps.map((x) => [x.id, x.state]));
-  expect(state).toMatchObject({ pods: 'succeeded', 'approve-fix': 'succeeded', rollback: 'succeeded', restart: 'skipped', 'rolled-out': 'succeeded', resolved: 'succeeded' });
+  expect(state).toMatchObject({
+    pods: 'succeeded',
+    'approve-fix': 'succeeded',
+    rollback: 'succeeded',
+    restart: 'skipped',
+    'rolled-out': 'succeeded',
+    resolved: 'succeeded',
+  });
 
   const d = await k.apps.readNamespacedDeployment({ namespace, name: 'web' });
   expect(d.spec?.template.spec?.containers[0]?.image).toBe(GOOD);
   expect(d.status).toMatchObject({ replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
-  expect(hooks.received.filter((r) => r.path === '/notify').map((r) => JSON.parse(r.body).title)).toEqual(expect.arrayContaining(['DOWN: web', 'Recovered: web']));
+  expect(hooks.received.filter((r) => r.path === '/notify').map((r) => JSON.parse(r.body).title)).toEqual(
+    expect.arrayContaining(['DOWN: web', 'Recovered: web']),
+  );
 });

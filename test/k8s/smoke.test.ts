@@ -16,8 +16,12 @@ const revision = revisionOf;
 
 function rolledOut(d: V1Deployment, replicas: number): boolean {
   const s = d.status;
-  return (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1)
-    && s?.updatedReplicas === replicas && s?.availableReplicas === replicas && s?.replicas === replicas;
+  return (
+    (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+    s?.updatedReplicas === replicas &&
+    s?.availableReplicas === replicas &&
+    s?.replicas === replicas
+  );
 }
 
 beforeAll(async () => {
@@ -61,7 +65,9 @@ test('rollout restart makes a second ReplicaSet with revision 2, and the rollout
   const sets = await waitFor({
     what: 'the old ReplicaSet of web to scale to 0',
     read: async () => (await apps.listNamespacedReplicaSet({ namespace, labelSelector: 'app=web' })).items,
-    until: (items) => items.length === 2 && items.every((rs) => (revision(rs) === 1 ? rs.status?.replicas === 0 : rs.status?.readyReplicas === 3)),
+    until: (items) =>
+      items.length === 2 &&
+      items.every((rs) => (revision(rs) === 1 ? rs.status?.replicas === 0 : rs.status?.readyReplicas === 3)),
   });
   const byRevision = [...sets].sort((a, b) => revision(a) - revision(b));
   expect(byRevision.map(revision)).toEqual([1, 2]);
@@ -74,7 +80,8 @@ test('rollout restart makes a second ReplicaSet with revision 2, and the rollout
   const pods = await waitFor({
     what: 'only revision-2 pods of web to remain',
     read: async () => (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items,
-    until: (items) => items.length === 3 && items.every((p) => p.metadata?.ownerReferences?.[0]?.name === newSet.metadata?.name),
+    until: (items) =>
+      items.length === 3 && items.every((p) => p.metadata?.ownerReferences?.[0]?.name === newSet.metadata?.name),
   });
   expect(pods.every((p) => p.status?.phase === 'Running')).toBe(true);
 });
@@ -88,7 +95,12 @@ test('a Job created from a CronJob with kubectl succeeds', async () => {
       jobTemplate: {
         spec: {
           backoffLimit: 0,
-          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'report', image: 'registry.example/runbooks/report:1.0.0' }] } },
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'report', image: 'registry.example/runbooks/report:1.0.0' }],
+            },
+          },
         },
       },
     },

@@ -13,13 +13,23 @@ afterAll(async () => {
 });
 
 test('starts a cluster with the asked nodes and the seed manifest rolled out; stop removes it', async () => {
-  const { stdout } = await run('npm', ['run', '--silent', 'twin', '--', 'start', name, '--nodes', '4', '--manifest', 'deploy/twin/ai-pipeline.yaml'], { cwd: root, timeout: 170_000 });
+  const { stdout } = await run(
+    'npm',
+    ['run', '--silent', 'twin', '--', 'start', name, '--nodes', '4', '--manifest', 'deploy/twin/ai-pipeline.yaml'],
+    { cwd: root, timeout: 170_000 },
+  );
   const kubeconfig = stdout.trim().split('\n').pop() as string;
   expect(kubeconfig).toMatch(new RegExp(`${name}\\.kubeconfig$`));
-  const nodes = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'], kubeconfig)) as { items: Array<{ status: { addresses: Array<{ type: string; address: string }> } }> };
+  const nodes = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'], kubeconfig)) as {
+    items: Array<{ status: { addresses: Array<{ type: string; address: string }> } }>;
+  };
   expect(nodes.items).toHaveLength(4);
-  expect(nodes.items.every((n) => n.status.addresses.some((a) => a.type === 'InternalIP' && a.address === '127.0.0.1'))).toBe(true);
-  const deploy = JSON.parse(await kubectl(['-n', 'production', 'get', 'deployment', 'ai-pipeline', '-o', 'json'], kubeconfig)) as { status: { availableReplicas: number } };
+  expect(
+    nodes.items.every((n) => n.status.addresses.some((a) => a.type === 'InternalIP' && a.address === '127.0.0.1')),
+  ).toBe(true);
+  const deploy = JSON.parse(
+    await kubectl(['-n', 'production', 'get', 'deployment', 'ai-pipeline', '-o', 'json'], kubeconfig),
+  ) as { status: { availableReplicas: number } };
   expect(deploy.status.availableReplicas).toBe(3);
   await run('npm', ['run', '--silent', 'twin', '--', 'stop', name], { cwd: root });
   const { stdout: left } = await run('npm', ['run', '--silent', 'twin', '--', 'list'], { cwd: root });

@@ -14,11 +14,21 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
-export async function startApiProcess(o: { address: string; port: number; env: Record<string, string> }): Promise<ApiProcess> {
+export async function startApiProcess(o: {
+  address: string;
+  port: number;
+  env: Record<string, string>;
+}): Promise<ApiProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TEMPORAL_|RUNBOOK)/.test(k)));
   const child: ChildProcess = spawn(process.execPath, ['dist/src/api/main.js'], {
     cwd: projectRoot(),
-    env: { ...inherited, TEMPORAL_ADDRESS: o.address, RUNBOOKS_API_PORT: String(o.port), RUNBOOKS_API_HOST: '127.0.0.1', ...o.env },
+    env: {
+      ...inherited,
+      TEMPORAL_ADDRESS: o.address,
+      RUNBOOKS_API_PORT: String(o.port),
+      RUNBOOKS_API_HOST: '127.0.0.1',
+      ...o.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -34,10 +44,14 @@ export async function startApiProcess(o: { address: string; port: number; env: R
     await exited;
   };
   try {
-    await waitFor(`the API process on ${url}`, async () => {
-      if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${out}`);
-      return (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true;
-    }, { timeoutMs: 30_000, detail: () => out });
+    await waitFor(
+      `the API process on ${url}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${out}`);
+        return (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true;
+      },
+      { timeoutMs: 30_000, detail: () => out },
+    );
   } catch (err) {
     await end('SIGKILL');
     throw err;

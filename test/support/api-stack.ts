@@ -27,8 +27,19 @@ export interface ApiStack {
   close(): Promise<void>;
 }
 
-export async function startApiStack(env: TestWorkflowEnvironment, library: RunbookLibrary, o: { webhookTargets?: Record<string, WebhookTarget>; alerts?: Partial<AppConfig['alerts']>; deadlineMs?: number } = {}): Promise<ApiStack> {
-  const worker = await createTestWorker(env, { library, ...(o.webhookTargets ? { webhookTargets: o.webhookTargets } : {}) });
+export async function startApiStack(
+  env: TestWorkflowEnvironment,
+  library: RunbookLibrary,
+  o: {
+    webhookTargets?: Record<string, WebhookTarget>;
+    alerts?: Partial<AppConfig['alerts']>;
+    deadlineMs?: number;
+  } = {},
+): Promise<ApiStack> {
+  const worker = await createTestWorker(env, {
+    library,
+    ...(o.webhookTargets ? { webhookTargets: o.webhookTargets } : {}),
+  });
   const config: AppConfig = {
     ...loadConfig({ RUNBOOKS_CONFIG: '' }, process.cwd()),
     temporalAddress: env.address,
@@ -44,7 +55,12 @@ export async function startApiStack(env: TestWorkflowEnvironment, library: Runbo
   };
   // Routes of config/dev.yaml name the shipped runbooks, which test libraries lack: none unless given.
   config.alerts = { ...config.alerts, routes: [], ...o.alerts };
-  const { app } = buildProductApi({ client: env.client, config, library: () => library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) });
+  const { app } = buildProductApi({
+    client: env.client,
+    config,
+    library: () => library,
+    ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}),
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const running = worker.worker.run();
   return {

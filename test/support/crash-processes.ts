@@ -34,7 +34,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const detail = o.detail?.();
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}${detail ? `\n${detail}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}${detail ? `\n${detail}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
   }
@@ -44,7 +46,10 @@ export async function waitFor<T>(
 export async function within<T>(what: string, ms: number, p: Promise<T>, detail?: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${ms} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([p, timeout]);
@@ -150,10 +155,14 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
     kill9: () => signal('SIGKILL'),
     stop: () => signal('SIGTERM'),
   };
-  await waitFor(`worker process on '${o.taskQueue}' to poll`, () => {
-    if (!running()) throw new Error(`worker exited early (${child.exitCode ?? child.signalCode})`);
-    return out.includes(`[worker] polling '${o.taskQueue}'`);
-  }, { timeoutMs: o.readyTimeoutMs ?? 60_000, detail: () => `worker output:\n${out}` }).catch(async (err: unknown) => {
+  await waitFor(
+    `worker process on '${o.taskQueue}' to poll`,
+    () => {
+      if (!running()) throw new Error(`worker exited early (${child.exitCode ?? child.signalCode})`);
+      return out.includes(`[worker] polling '${o.taskQueue}'`);
+    },
+    { timeoutMs: o.readyTimeoutMs ?? 60_000, detail: () => `worker output:\n${out}` },
+  ).catch(async (err: unknown) => {
     await wp.kill9();
     throw err;
   });
@@ -168,7 +177,8 @@ export async function failedPolls(worker: WorkerProcess, taskQueue: string): Pro
   const text = await (await fetch(worker.metricsUrl, { signal: AbortSignal.timeout(3000) })).text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (!line.startsWith('temporal_long_request_failure_total{') || !line.includes(`task_queue="${taskQueue}"`)) continue;
+    if (!line.startsWith('temporal_long_request_failure_total{') || !line.includes(`task_queue="${taskQueue}"`))
+      continue;
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
@@ -183,17 +193,29 @@ export interface ServerProcess {
 
 /** A headless dev server on `port` over the SQLite file `dbFile` (created, or reopened as it was). */
 export async function startServerProcess(o: { port: number; dbFile: string }): Promise<ServerProcess> {
-  const server = await startDevServer({ port: o.port, dbFile: o.dbFile, stdio: 'pipe', logLevel: 'error', startTimeoutMs: 90_000 });
+  const server = await startDevServer({
+    port: o.port,
+    dbFile: o.dbFile,
+    stdio: 'pipe',
+    logLevel: 'error',
+    startTimeoutMs: 90_000,
+  });
   servers.add(server);
   let out = '';
   server.process.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   server.process.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (server.process.exitCode !== null || server.process.signalCode !== null) resolve({ code: server.process.exitCode, signal: server.process.signalCode });
+    if (server.process.exitCode !== null || server.process.signalCode !== null)
+      resolve({ code: server.process.exitCode, signal: server.process.signalCode });
     server.process.once('exit', (code, signal) => resolve({ code, signal }));
   });
   void exited.then(() => servers.delete(server));
-  return { server, output: () => out, running: () => server.process.exitCode === null && server.process.signalCode === null, exited };
+  return {
+    server,
+    output: () => out,
+    running: () => server.process.exitCode === null && server.process.signalCode === null,
+    exited,
+  };
 }
 
 /** Ends every process this module started that is still running: workers by SIGKILL, servers by stop(). */

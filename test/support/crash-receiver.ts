@@ -87,10 +87,19 @@ export async function startCrashReceiver(): Promise<CrashReceiver> {
     const first = r.idempotencyKey !== undefined ? byKey.get(r.idempotencyKey) : undefined;
     if (first && first.fingerprint !== fingerprint) {
       // As payment APIs do: one key, one request; a different request under it is refused.
-      return { outcome: 'conflict', answer: { status: 422, body: { error: 'idempotency key reused for a different request' } } };
+      return {
+        outcome: 'conflict',
+        answer: { status: 422, body: { error: 'idempotency key reused for a different request' } },
+      };
     }
     if (first) return { outcome: 'replayed', answer: { ...first.answer, headers: { 'idempotent-replayed': 'true' } } };
-    applied.push({ ...(r.idempotencyKey !== undefined ? { key: r.idempotencyKey } : {}), method: r.method, path: r.path, body: r.body, seq: r.seq });
+    applied.push({
+      ...(r.idempotencyKey !== undefined ? { key: r.idempotencyKey } : {}),
+      method: r.method,
+      path: r.path,
+      body: r.body,
+      seq: r.seq,
+    });
     const answer: Answer = { status: 200, body: { applied: true, appliedBySeq: r.seq, path: r.path } };
     if (r.idempotencyKey !== undefined) byKey.set(r.idempotencyKey, { fingerprint, answer });
     return { outcome: 'applied', answer };

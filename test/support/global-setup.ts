@@ -18,7 +18,9 @@ export default async function globalSetup(): Promise<void> {
   try {
     temporalCliPath();
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n(npm test runs the setup in pretest; run \`npm test\` rather than jest directly)`);
+    throw new Error(
+      `${(err as Error).message}\n(npm test runs the setup in pretest; run \`npm test\` rather than jest directly)`,
+    );
   }
   const port = await freePort();
   const server = await startDevServer({ port, startTimeoutMs: 90_000, stdio: 'ignore', logLevel: 'error' });

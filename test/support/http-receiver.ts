@@ -12,7 +12,10 @@ export interface Received {
   body: string;
 }
 
-export type Responder = (req: Received, count: number) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
+export type Responder = (
+  req: Received,
+  count: number,
+) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
 
 export interface Receiver {
   url: string;
@@ -30,7 +33,12 @@ export async function startReceiver(): Promise<Receiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const r: Received = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       received.push(r);
       const path = r.path.split('?')[0] as string;
       const n = (counts.get(path) ?? 0) + 1;
@@ -38,7 +46,10 @@ export async function startReceiver(): Promise<Receiver> {
       const out = routes.get(path)?.(r, n) ?? { status: 404, body: { error: 'no route' } };
       const send = (): void => {
         const text = out.body === undefined ? '' : typeof out.body === 'string' ? out.body : JSON.stringify(out.body);
-        res.writeHead(out.status, { 'content-type': typeof out.body === 'string' ? 'text/plain' : 'application/json', ...out.headers });
+        res.writeHead(out.status, {
+          'content-type': typeof out.body === 'string' ? 'text/plain' : 'application/json',
+          ...out.headers,
+        });
         res.end(text);
       };
       if (out.delayMs) setTimeout(send, out.delayMs);
@@ -51,9 +62,10 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}`,
     received,
     on: (path, responder) => routes.set(path, responder),
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

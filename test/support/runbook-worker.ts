@@ -16,7 +16,12 @@ export function runbookFromYaml(text: string): RunbookDefinition {
 }
 
 export function libraryOf(...runbooks: RunbookDefinition[]): RunbookLibrary {
-  return { dir: 'inline', runbooks: new Map(runbooks.map((r) => [r.id, r])), files: new Map(runbooks.map((r) => [r.id, `${r.id}.yaml`])), schedules: [] };
+  return {
+    dir: 'inline',
+    runbooks: new Map(runbooks.map((r) => [r.id, r])),
+    files: new Map(runbooks.map((r) => [r.id, `${r.id}.yaml`])),
+    schedules: [],
+  };
 }
 
 export interface TestWorker {
@@ -27,7 +32,14 @@ export interface TestWorker {
 
 export async function createTestWorker(
   env: TestWorkflowEnvironment,
-  o: { library?: RunbookLibrary; webhookTargets?: Record<string, WebhookTarget>; env?: NodeJS.ProcessEnv; taskQueue?: string; kube?: () => Promise<KubeClients>; approverGroups?: Record<string, string[]> } = {},
+  o: {
+    library?: RunbookLibrary;
+    webhookTargets?: Record<string, WebhookTarget>;
+    env?: NodeJS.ProcessEnv;
+    taskQueue?: string;
+    kube?: () => Promise<KubeClients>;
+    approverGroups?: Record<string, string[]>;
+  } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
   const metrics = createWorkerMetrics();

@@ -8,7 +8,10 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSour
 
 export function testAddress(): string {
   const a = process.env.TEMPORAL_TEST_ADDRESS;
-  if (!a) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests with `npm test` (its global setup starts Temporal)');
+  if (!a)
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is not set: run the tests with `npm test` (its global setup starts Temporal)',
+    );
   return a;
 }
 
@@ -33,7 +36,14 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 const noop = (): void => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
+const quietLogger = {
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => console.error(m),
+};
 
 export function uniqueQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
@@ -43,7 +53,10 @@ export function uniqueQueue(prefix = 'test'): string {
  * Polls a run's status query until it satisfies `pred` (no fixed sleeps). Bounded by the test's
  * own timeout; a query that fails (the run not yet started) is tried again.
  */
-export async function waitForStatus(handle: { query: (q: typeof statusQuery) => Promise<RunStatus> }, pred: (s: RunStatus) => boolean): Promise<RunStatus> {
+export async function waitForStatus(
+  handle: { query: (q: typeof statusQuery) => Promise<RunStatus> },
+  pred: (s: RunStatus) => boolean,
+): Promise<RunStatus> {
   for (;;) {
     const s = await handle.query(statusQuery).catch(() => undefined);
     if (s && pred(s)) return s;

@@ -15,7 +15,14 @@ import { libraryOf } from '../support/runbook-worker';
 let target: Receiver;
 let closedUrl: string;
 const metrics = createWorkerMetrics();
-const step: StepContext = { workflowId: 'wf-1', runId: 'r-1', stepId: 'restart', runbookId: 'rb', idempotencyKey: 'wf-1/restart', dryRun: false };
+const step: StepContext = {
+  workflowId: 'wf-1',
+  runId: 'r-1',
+  stepId: 'restart',
+  runbookId: 'rb',
+  idempotencyKey: 'wf-1/restart',
+  dryRun: false,
+};
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
@@ -36,8 +43,16 @@ afterAll(() => target.close());
 const acts = () =>
   createActivities({
     fetch: globalThis.fetch,
-    secrets: createSecretResolver({ env: { [envVarFor('api-token')]: 's3cret', [envVarFor('hook-url')]: `${target.url}/notify` } }),
-    webhookTargets: { default: { url: `${target.url}/notify` }, secretive: { urlSecret: 'hook-url', secretHeaders: { Authorization: { secret: 'api-token', prefix: 'Bearer ' } } } },
+    secrets: createSecretResolver({
+      env: { [envVarFor('api-token')]: 's3cret', [envVarFor('hook-url')]: `${target.url}/notify` },
+    }),
+    webhookTargets: {
+      default: { url: `${target.url}/notify` },
+      secretive: {
+        urlSecret: 'hook-url',
+        secretHeaders: { Authorization: { secret: 'api-token', prefix: 'Bearer ' } },
+      },
+    },
     runUrl: (id) => `http://ui/wf/${id}`,
     library: () => libraryOf(),
     metrics,
@@ -49,23 +64,43 @@ async function run(activity: string, input: JsonObject, attempt = 1): Promise<Ac
 }
 
 async function failure(activity: string, input: JsonObject, attempt = 1): Promise<ApplicationFailure> {
-  const err = await run(activity, input, attempt).then(() => undefined, (e: unknown) => e);
+  const err = await run(activity, input, attempt).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ApplicationFailure);
   return err as ApplicationFailure;
 }
 
 // Kubernetes examples run against a real control plane: test/k8s/catalog-examples.test.ts (npm run test:k8s).
-test.each([...CATALOG.values()].filter((e) => !e.id.startsWith('k8s:')).map((e) => [e.id, e] as const))('the documented example of %s runs', async (_id, entry) => {
-  const input = JSON.parse(JSON.stringify(entry.example.with).replace(/http:\/\/127\.0\.0\.1:9/g, target.url)) as JsonObject;
-  const r = await run(entry.activity, input);
-  expect(entry.output.safeParse(r.output).success).toBe(true);
-});
+test.each([...CATALOG.values()].filter((e) => !e.id.startsWith('k8s:')).map((e) => [e.id, e] as const))(
+  'the documented example of %s runs',
+  async (_id, entry) => {
+    const input = JSON.parse(
+      JSON.stringify(entry.example.with).replace(/http:\/\/127\.0\.0\.1:9/g, target.url),
+    ) as JsonObject;
+    const r = await run(entry.activity, input);
+    expect(entry.output.safeParse(r.output).success).toBe(true);
+  },
+);
 
 test('http:request sends the body as JSON with an idempotency key and secret headers', async () => {
-  const r = await run('httpRequest', { method: 'POST', url: `${target.url}/hooks/restart`, body: { service: 'api' }, secretHeaders: { Authorization: { secret: 'api-token', prefix: 'Bearer ' } } });
-  expect(r).toMatchObject({ attempt: 1, output: { status: 202, body: { accepted: true }, headers: { 'content-type': 'application/json' } } });
+  const r = await run('httpRequest', {
+    method: 'POST',
+    url: `${target.url}/hooks/restart`,
+    body: { service: 'api' },
+    secretHeaders: { Authorization: { secret: 'api-token', prefix: 'Bearer ' } },
+  });
+  expect(r).toMatchObject({
+    attempt: 1,
+    output: { status: 202, body: { accepted: true }, headers: { 'content-type': 'application/json' } },
+  });
   const sent = target.received.at(-1)!;
-  expect(sent.headers).toMatchObject({ 'idempotency-key': 'wf-1/restart', authorization: 'Bearer s3cret', 'content-type': 'application/json' });
+  expect(sent.headers).toMatchObject({
+    'idempotency-key': 'wf-1/restart',
+    authorization: 'Bearer s3cret',
+    'content-type': 'application/json',
+  });
   expect(JSON.parse(sent.body)).toEqual({ service: 'api' });
   // The secret never appears in what the activity returns (and so in history).
   expect(JSON.stringify(r)).not.toContain('s3cret');
@@ -78,38 +113,93 @@ test('http:request GET sends no idempotency key and keeps text bodies', async ()
 });
 
 test('error taxonomy: 404 permanent, 503 and 429 retryable, network errors retryable, attempts carried', async () => {
-  expect(await failure('httpRequest', { url: `${target.url}/missing` }, 2)).toMatchObject({ type: 'HttpClientError', nonRetryable: true, details: [{ attempt: 2 }] });
-  expect(await failure('httpRequest', { url: `${target.url}/busy` })).toMatchObject({ type: 'HttpServerError', nonRetryable: false });
-  expect(await failure('httpRequest', { url: `${target.url}/throttled` })).toMatchObject({ type: 'HttpUnexpectedStatus', nonRetryable: false });
-  expect(await failure('httpRequest', { url: closedUrl }, 3)).toMatchObject({ type: 'ECONNREFUSED', nonRetryable: false, details: [{ attempt: 3 }], message: 'fetch failed: ECONNREFUSED' });
-  expect(await failure('httpRequest', { url: `${target.url}/busy`, acceptStatus: [200] })).toMatchObject({ type: 'HttpServerError' });
-  expect((await run('httpRequest', { url: `${target.url}/busy`, acceptStatus: [503] })).output).toMatchObject({ status: 503 });
+  expect(await failure('httpRequest', { url: `${target.url}/missing` }, 2)).toMatchObject({
+    type: 'HttpClientError',
+    nonRetryable: true,
+    details: [{ attempt: 2 }],
+  });
+  expect(await failure('httpRequest', { url: `${target.url}/busy` })).toMatchObject({
+    type: 'HttpServerError',
+    nonRetryable: false,
+  });
+  expect(await failure('httpRequest', { url: `${target.url}/throttled` })).toMatchObject({
+    type: 'HttpUnexpectedStatus',
+    nonRetryable: false,
+  });
+  expect(await failure('httpRequest', { url: closedUrl }, 3)).toMatchObject({
+    type: 'ECONNREFUSED',
+    nonRetryable: false,
+    details: [{ attempt: 3 }],
+    message: 'fetch failed: ECONNREFUSED',
+  });
+  expect(await failure('httpRequest', { url: `${target.url}/busy`, acceptStatus: [200] })).toMatchObject({
+    type: 'HttpServerError',
+  });
+  expect((await run('httpRequest', { url: `${target.url}/busy`, acceptStatus: [503] })).output).toMatchObject({
+    status: 503,
+  });
 });
 
 test('invalid input fails at once, naming the field', async () => {
-  expect(await failure('httpRequest', { url: 'not a url' })).toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: expect.stringContaining('url:') });
-  expect(await failure('httpRequest', { url: `${target.url}/ok`, method: 'BREW' })).toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('method:') });
-  expect(await failure('httpCheck', { url: `${target.url}/ok`, bodyMatches: '(' })).toMatchObject({ type: 'InvalidInput' });
-  expect(await failure('httpRequest', { url: `${target.url}/ok`, secretHeaders: { X: { secret: 'absent' } } })).toMatchObject({
+  expect(await failure('httpRequest', { url: 'not a url' })).toMatchObject({
+    type: 'InvalidInput',
+    nonRetryable: true,
+    message: expect.stringContaining('url:'),
+  });
+  expect(await failure('httpRequest', { url: `${target.url}/ok`, method: 'BREW' })).toMatchObject({
+    type: 'InvalidInput',
+    message: expect.stringContaining('method:'),
+  });
+  expect(await failure('httpCheck', { url: `${target.url}/ok`, bodyMatches: '(' })).toMatchObject({
+    type: 'InvalidInput',
+  });
+  expect(
+    await failure('httpRequest', { url: `${target.url}/ok`, secretHeaders: { X: { secret: 'absent' } } }),
+  ).toMatchObject({
     type: 'MissingSecret',
     message: `secret 'absent' is not configured: set ${envVarFor('absent')}`,
   });
 });
 
 test('http:check reports problems instead of failing, unless required', async () => {
-  expect((await run('httpCheck', { url: `${target.url}/ok`, bodyContains: 'fine' })).output).toMatchObject({ ok: true, status: 200, problems: [] });
-  expect((await run('httpCheck', { url: `${target.url}/busy` })).output).toMatchObject({ ok: false, status: 503, problems: ['status 503, expected 200'] });
-  expect((await run('httpCheck', { url: `${target.url}/slow`, latencyBudgetMs: 50 })).output).toMatchObject({ ok: false, problems: [expect.stringMatching(/^latency \d+ms over budget 50ms$/)] });
-  expect((await run('httpCheck', { url: `${target.url}/text`, bodyMatches: '^nothing' })).output).toMatchObject({ ok: false, problems: ['body does not match /^nothing/'] });
-  expect((await run('httpCheck', { url: closedUrl })).output).toMatchObject({ ok: false, status: null, problems: ['fetch failed: ECONNREFUSED'] });
-  expect(await failure('httpCheck', { url: `${target.url}/busy`, require: true })).toMatchObject({ type: 'CheckFailed', nonRetryable: false });
+  expect((await run('httpCheck', { url: `${target.url}/ok`, bodyContains: 'fine' })).output).toMatchObject({
+    ok: true,
+    status: 200,
+    problems: [],
+  });
+  expect((await run('httpCheck', { url: `${target.url}/busy` })).output).toMatchObject({
+    ok: false,
+    status: 503,
+    problems: ['status 503, expected 200'],
+  });
+  expect((await run('httpCheck', { url: `${target.url}/slow`, latencyBudgetMs: 50 })).output).toMatchObject({
+    ok: false,
+    problems: [expect.stringMatching(/^latency \d+ms over budget 50ms$/)],
+  });
+  expect((await run('httpCheck', { url: `${target.url}/text`, bodyMatches: '^nothing' })).output).toMatchObject({
+    ok: false,
+    problems: ['body does not match /^nothing/'],
+  });
+  expect((await run('httpCheck', { url: closedUrl })).output).toMatchObject({
+    ok: false,
+    status: null,
+    problems: ['fetch failed: ECONNREFUSED'],
+  });
+  expect(await failure('httpCheck', { url: `${target.url}/busy`, require: true })).toMatchObject({
+    type: 'CheckFailed',
+    nonRetryable: false,
+  });
 });
 
 test('notify:webhook posts the documented JSON to a configured target, URL and token from secrets', async () => {
   await run('notifyWebhook', { target: 'secretive', message: 'Run finished', severity: 'info', title: 'Done' });
   const sent = target.received.at(-1)!;
   expect(sent.path).toBe('/notify');
-  expect(sent.headers).toMatchObject({ authorization: 'Bearer s3cret', 'idempotency-key': 'wf-1/restart', 'content-type': 'application/json' });
+  expect(sent.headers).toMatchObject({
+    authorization: 'Bearer s3cret',
+    'idempotency-key': 'wf-1/restart',
+    'content-type': 'application/json',
+  });
   expect(JSON.parse(sent.body)).toEqual({
     text: 'Run finished',
     title: 'Done',
@@ -117,7 +207,11 @@ test('notify:webhook posts the documented JSON to a configured target, URL and t
     runbook: 'rb',
     run: { workflowId: 'wf-1', step: 'restart', url: 'http://ui/wf/wf-1' },
   });
-  expect(await failure('notifyWebhook', { target: 'nowhere', message: 'x' })).toMatchObject({ type: 'UnknownTarget', nonRetryable: true, message: expect.stringContaining('known: default, secretive') });
+  expect(await failure('notifyWebhook', { target: 'nowhere', message: 'x' })).toMatchObject({
+    type: 'UnknownTarget',
+    nonRetryable: true,
+    message: expect.stringContaining('known: default, secretive'),
+  });
 });
 
 test('step durations are measured per action and outcome', async () => {

@@ -13,7 +13,12 @@ function file(name: string, text: string): string {
 test('defaults: embedded server, dev config, local ports', () => {
   const c = loadConfig({}, process.cwd());
   expect(c.temporalAddress).toBeUndefined();
-  expect(c).toMatchObject({ namespace: 'default', taskQueue: 'runbooks', api: { host: '127.0.0.1', port: 8080 }, uiUrl: 'http://localhost:8233' });
+  expect(c).toMatchObject({
+    namespace: 'default',
+    taskQueue: 'runbooks',
+    api: { host: '127.0.0.1', port: 8080 },
+    uiUrl: 'http://localhost:8233',
+  });
   expect(c.tokens.map((t) => t.identity)).toEqual(['alice', 'bob', 'admin', 'viewer', 'alertmanager']);
   expect(runUrl(c, 'a b')).toBe('http://localhost:8233/namespaces/default/workflows/a%20b');
 });
@@ -31,7 +36,10 @@ auth:
     - { identity: c, roles: [viewer], tokenSha256: ${sha256('hashed-token-1').toString('hex')} }
 `,
   );
-  const c = loadConfig({ RUNBOOKS_CONFIG: path, TOKEN_A: 'env-token-abc', TEMPORAL_NAMESPACE: 'prod', RUNBOOKS_API_PORT: '9100' }, process.cwd());
+  const c = loadConfig(
+    { RUNBOOKS_CONFIG: path, TOKEN_A: 'env-token-abc', TEMPORAL_NAMESPACE: 'prod', RUNBOOKS_API_PORT: '9100' },
+    process.cwd(),
+  );
   expect(c).toMatchObject({ temporalAddress: 't:7233', namespace: 'prod', api: { port: 9100 } });
   expect(authenticate(c.tokens, 'Bearer env-token-abc')).toEqual({ identity: 'a', roles: ['operator'] });
   expect(authenticate(c.tokens, 'Bearer from-a-file-123')).toEqual({ identity: 'b', roles: ['approver'] });
@@ -42,7 +50,10 @@ auth:
 });
 
 test('an invalid file is rejected with path, line and field', () => {
-  const path = file('bad.yaml', 'api:\n  port: "eighty"\nauth:\n  tokens:\n    - { identity: x, roles: [root], token: abcdefghij }\n');
+  const path = file(
+    'bad.yaml',
+    'api:\n  port: "eighty"\nauth:\n  tokens:\n    - { identity: x, roles: [root], token: abcdefghij }\n',
+  );
   expect(() => loadConfig({ RUNBOOKS_CONFIG: path }, process.cwd())).toThrow(ConfigError);
   try {
     loadConfig({ RUNBOOKS_CONFIG: path }, process.cwd());
@@ -50,10 +61,19 @@ test('an invalid file is rejected with path, line and field', () => {
     expect((err as Error).message).toContain(`${path}:2:9: api.port:`);
     expect((err as Error).message).toContain(`${path}:5:30: auth.tokens[0].roles[0]:`);
   }
-  expect(() => loadConfig({ RUNBOOKS_API_PORT: 'http' }, process.cwd())).toThrow('RUNBOOKS_API_PORT must be a port number');
-  expect(() => loadConfig({ RUNBOOKS_CONFIG: join(dir, 'missing.yaml') }, process.cwd())).toThrow('RUNBOOKS_CONFIG: no file');
-  const noEnv = file('noenv.yaml', 'auth:\n  tokens:\n    - { identity: x, roles: [viewer], tokenEnv: NOT_SET_ANYWHERE }\n');
-  expect(() => loadConfig({ RUNBOOKS_CONFIG: noEnv }, process.cwd())).toThrow('token for x: env NOT_SET_ANYWHERE is empty or missing');
+  expect(() => loadConfig({ RUNBOOKS_API_PORT: 'http' }, process.cwd())).toThrow(
+    'RUNBOOKS_API_PORT must be a port number',
+  );
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: join(dir, 'missing.yaml') }, process.cwd())).toThrow(
+    'RUNBOOKS_CONFIG: no file',
+  );
+  const noEnv = file(
+    'noenv.yaml',
+    'auth:\n  tokens:\n    - { identity: x, roles: [viewer], tokenEnv: NOT_SET_ANYWHERE }\n',
+  );
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: noEnv }, process.cwd())).toThrow(
+    'token for x: env NOT_SET_ANYWHERE is empty or missing',
+  );
 });
 
 test('roles: admin can do all; operator and approver only their own', () => {
@@ -69,19 +89,31 @@ test('roles: admin can do all; operator and approver only their own', () => {
 test('alert routes: bad regexes and templates are rejected at load with the line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-routes-'));
   const file = join(dir, 'c.yaml');
-  writeFileSync(file, [
-    'alerts:',
-    '  routes:',
-    '    - id: bad',
-    '      match: { labelsRegex: { service: "(" } }',
-    '      runbook: x',
-    '      params: { service: "${{ params.service }}" }',
-    '      owner: bot',
-    '',
-  ].join('\n'));
-  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(/c\.yaml:4:\d+: alerts\.routes\[0\]\.match\.labelsRegex\.service: invalid regular expression/);
-  writeFileSync(file, 'alerts:\n  routes:\n    - { id: bad, runbook: x, params: { service: "${{ params.service }}" }, owner: bot }\n');
-  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(/alerts\.routes\[0\]\.params\.service: only alert\.\* is known when routing, not 'params'/);
+  writeFileSync(
+    file,
+    [
+      'alerts:',
+      '  routes:',
+      '    - id: bad',
+      '      match: { labelsRegex: { service: "(" } }',
+      '      runbook: x',
+      '      params: { service: "${{ params.service }}" }',
+      '      owner: bot',
+      '',
+    ].join('\n'),
+  );
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(
+    /c\.yaml:4:\d+: alerts\.routes\[0\]\.match\.labelsRegex\.service: invalid regular expression/,
+  );
+  writeFileSync(
+    file,
+    'alerts:\n  routes:\n    - { id: bad, runbook: x, params: { service: "${{ params.service }}" }, owner: bot }\n',
+  );
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(
+    /alerts\.routes\[0\]\.params\.service: only alert\.\* is known when routing, not 'params'/,
+  );
   writeFileSync(file, 'alerts:\n  generic: { secretEnv: NO_SUCH_ENV }\n');
-  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(/alerts\.generic: env NO_SUCH_ENV is empty or missing/);
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: file }, dir)).toThrow(
+    /alerts\.generic: env NO_SUCH_ENV is empty or missing/,
+  );
 });

@@ -8,7 +8,13 @@ import { libraryOf } from '../support/runbook-worker';
 const config = loadConfig({ RUNBOOKS_API_PORT: '18080' }, process.cwd());
 
 function app(devInbox: boolean) {
-  return buildApp({ runs: {} as RunService, library: () => libraryOf(), tokens: config.tokens, registry: new Registry(), devInbox });
+  return buildApp({
+    runs: {} as RunService,
+    library: () => libraryOf(),
+    tokens: config.tokens,
+    registry: new Registry(),
+    devInbox,
+  });
 }
 
 test('dev targets post to the API inbox at the port the API listens on', () => {
@@ -21,7 +27,11 @@ test('the inbox keeps what was posted, newest first, for viewers', async () => {
   await a.inject({ method: 'POST', url: '/v1/dev/inbox/oncall', payload: { text: 'first' } });
   await a.inject({ method: 'POST', url: '/v1/dev/inbox/status-page', payload: { text: 'second' } });
   expect((await a.inject({ method: 'GET', url: '/v1/dev/inbox' })).statusCode).toBe(401);
-  const r = await a.inject({ method: 'GET', url: '/v1/dev/inbox', headers: { authorization: 'Bearer dev-viewer-token' } });
+  const r = await a.inject({
+    method: 'GET',
+    url: '/v1/dev/inbox',
+    headers: { authorization: 'Bearer dev-viewer-token' },
+  });
   expect(r.json()).toEqual({
     notifications: [
       { target: 'status-page', receivedAt: expect.any(String), body: { text: 'second' } },

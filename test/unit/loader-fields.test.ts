@@ -6,7 +6,8 @@ function problems(yaml: string): string[] {
   try {
     loadRunbookText(yaml, 'rb.yaml');
   } catch (err) {
-    if (err instanceof RunbookLoadError) return err.problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
+    if (err instanceof RunbookLoadError)
+      return err.problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
     throw err;
   }
   return [];
@@ -37,7 +38,8 @@ steps:
 });
 
 test('params of type number accept decimals', () => {
-  const rb = loadRunbookText(`id: x
+  const rb = loadRunbookText(
+    `id: x
 title: X
 params:
   ratio: { type: number, default: 0.05 }
@@ -45,6 +47,8 @@ steps:
   - id: q
     action: http:request
     with: { url: "http://prom/api/v1/query?query=\${{ urlencode('rate(x[5m]) > ' + '1') }}" }
-`.replace("urlencode('rate(x[5m]) > ' + '1')", "urlencode('sum(rate(x[5m])) > 0.05 & y')"), 'rb.yaml');
+`.replace("urlencode('rate(x[5m]) > ' + '1')", "urlencode('sum(rate(x[5m])) > 0.05 & y')"),
+    'rb.yaml',
+  );
   expect(rb.params.ratio).toEqual({ type: 'number', required: false, default: 0.05 });
 });

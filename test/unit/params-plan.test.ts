@@ -56,7 +56,9 @@ describe('params', () => {
   test('no prototype keys sneak in', () => {
     const given = JSON.parse('{"__proto__": {"polluted": 1}, "service": "a"}') as Record<string, unknown>;
     const r = resolveParams(rb.params, given);
-    expect(r).toEqual({ errors: [{ field: 'params.__proto__', message: expect.stringContaining('unknown parameter') }] });
+    expect(r).toEqual({
+      errors: [{ field: 'params.__proto__', message: expect.stringContaining('unknown parameter') }],
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
   test('ints must be safe integers', () => {
@@ -74,7 +76,11 @@ describe('plans', () => {
     expect(byId.probe).toMatchObject({ runs: 'yes', mutating: false, inputs: { url: 'http://svc/api/healthz' } });
     expect(byId.gate).toMatchObject({ kind: 'approval', message: 'Scale api to 3?' });
     expect(byId.forced).toMatchObject({ runs: 'no', mutating: true });
-    expect(byId.scale).toMatchObject({ runs: 'depends', mutating: true, inputs: { method: 'PUT', url: 'http://svc/scale', body: { replicas: 3, was: '<steps.probe.output.status>' } } });
+    expect(byId.scale).toMatchObject({
+      runs: 'depends',
+      mutating: true,
+      inputs: { method: 'PUT', url: 'http://svc/scale', body: { replicas: 3, was: '<steps.probe.output.status>' } },
+    });
     expect(byId.read).toMatchObject({ runs: 'yes', mutating: false });
     expect(byId.pause).toMatchObject({ kind: 'wait', wait: '30s' });
     expect(plan.mutatingSteps).toEqual(['scale']);
@@ -91,6 +97,8 @@ describe('plans', () => {
   });
 
   test('canonical JSON sorts keys at every depth', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"e":2,"f":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[2,{"e":2,"f":1}]},"b":1}',
+    );
   });
 });

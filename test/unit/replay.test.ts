@@ -11,7 +11,9 @@ import { createWorkerMetrics } from '../../src/worker/metrics';
 import { workflowBundle } from '../support/temporal';
 
 const dir = join(__dirname, '../histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 beforeAll(() => {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
@@ -24,5 +26,9 @@ test('there are histories to replay', () => {
 test.each(files)('%s replays without nondeterminism', async (file) => {
   const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
   // With the worker's sinks, as in production (without them replay logs about unknown sinks).
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), sinks: createWorkerMetrics().sinks }, history, file.replace(/\.json$/, ''));
+  await Worker.runReplayHistory(
+    { workflowBundle: await workflowBundle(), sinks: createWorkerMetrics().sinks },
+    history,
+    file.replace(/\.json$/, ''),
+  );
 });

@@ -3,7 +3,19 @@ import { RunChannels, type Send } from '../../src/alerts/run-channels';
 import type { AlertNotice } from '../../src/shared/alert';
 
 function notice(status: 'firing' | 'resolved', summary: string, at = new Date().toISOString()): AlertNotice {
-  return { route: 'r', receivedAt: at, alert: { source: 'alertmanager', status, fingerprint: 'f', startsAt: 't', labels: { a: 'b' }, annotations: { summary }, links: [] } };
+  return {
+    route: 'r',
+    receivedAt: at,
+    alert: {
+      source: 'alertmanager',
+      status,
+      fingerprint: 'f',
+      startsAt: 't',
+      labels: { a: 'b' },
+      annotations: { summary },
+      links: [],
+    },
+  };
 }
 
 function recorder(o: { delayMs?: number; fail?: () => boolean } = {}) {
@@ -26,7 +38,10 @@ test('identical repeats are answered from memory; the next sent notice counts th
   expect(await ch.deliver('w', notice('firing', 'x'), 'h1', r.send)).toBe('duplicate');
   expect(await ch.deliver('w', notice('firing', 'x'), 'h1', r.send)).toBe('duplicate');
   expect(await ch.deliver('w', notice('resolved', 'x'), 'h2', r.send)).toBe('accepted');
-  expect(r.sent.map((n) => [n.alert.status, n.repeats ?? 1])).toEqual([['firing', 1], ['resolved', 3]]);
+  expect(r.sent.map((n) => [n.alert.status, n.repeats ?? 1])).toEqual([
+    ['firing', 1],
+    ['resolved', 3],
+  ]);
 });
 
 test('concurrent notifications of one run make one call at a time; a status change always waits for Temporal', async () => {
@@ -49,7 +64,10 @@ test('content changes of a firing alert are coalesced and the newest is sent whe
   expect(await ch.deliver('w', notice('firing', 'v2'), 'h2', r.send)).toBe('coalesced');
   expect(ch.pending()).toBe(1);
   for (let i = 0; i < 100 && r.sent.length < 2; i++) await new Promise((res) => setTimeout(res, 10));
-  expect(r.sent.map((n) => [n.alert.annotations.summary, n.repeats ?? 1])).toEqual([['v0', 1], ['v2', 2]]);
+  expect(r.sent.map((n) => [n.alert.annotations.summary, n.repeats ?? 1])).toEqual([
+    ['v0', 1],
+    ['v2', 2],
+  ]);
   // v0 again after v2 is a change, not a duplicate of the first.
   await new Promise((res) => setTimeout(res, 60));
   expect(await ch.deliver('w', notice('firing', 'v0'), 'h0', r.send)).toBe('accepted');

@@ -118,7 +118,9 @@ function approvals(rb: RunbookDefinition): ApprovalStep[] {
 
 /** Group names (without `group:`) an approval names, as approvers or escalation approvers. */
 function groupsNamed(a: ApprovalStep): string[] {
-  return [...(a.approvers ?? []), ...(a.escalation?.approvers ?? [])].filter((x) => x.startsWith('group:')).map((x) => x.slice(6));
+  return [...(a.approvers ?? []), ...(a.escalation?.approvers ?? [])]
+    .filter((x) => x.startsWith('group:'))
+    .map((x) => x.slice(6));
 }
 
 /** The identities a list of approvers stands for, with groups expanded from APPROVER_GROUPS. */
@@ -158,14 +160,19 @@ describe('the shipped library', () => {
     for (const rb of runbooks) {
       expect({ id: rb.id, description: rb.description.trim().length > 0 }).toEqual({ id: rb.id, description: true });
       expect({ id: rb.id, service: typeof rb.service }).toEqual({ id: rb.id, service: 'string' });
-      expect({ id: rb.id, severity: rb.severity }).toEqual({ id: rb.id, severity: expect.stringMatching(/^sev[1-4]$/) });
+      expect({ id: rb.id, severity: rb.severity }).toEqual({
+        id: rb.id,
+        severity: expect.stringMatching(/^sev[1-4]$/),
+      });
       expect({ id: rb.id, tags: rb.tags.length > 0 }).toEqual({ id: rb.id, tags: true });
     }
   });
 
   it('describes every param', () => {
     const missing = runbooks.flatMap((rb) =>
-      Object.entries(rb.params).filter(([, p]) => !p.description?.trim()).map(([name]) => `${rb.id}: params.${name}`),
+      Object.entries(rb.params)
+        .filter(([, p]) => !p.description?.trim())
+        .map(([name]) => `${rb.id}: params.${name}`),
     );
     expect(missing).toEqual([]);
   });
@@ -184,12 +191,14 @@ describe('the shipped library', () => {
     expect(missing).toEqual([]);
   });
 
-  it('binds every mutating step to the approval that gates it (it is in that approval\'s guards)', () => {
+  it("binds every mutating step to the approval that gates it (it is in that approval's guards)", () => {
     const unguarded = runbooks
       .filter((rb) => !rb.tags.includes(NO_APPROVAL_TAG))
       .flatMap((rb) => {
         const guarded = new Set(approvals(rb).flatMap((a) => a.guards));
-        return flatten(rb.steps).filter((s) => 'mutating' in s && s.mutating && !guarded.has(s.id)).map((s) => `${rb.id}.${s.id}`);
+        return flatten(rb.steps)
+          .filter((s) => 'mutating' in s && s.mutating && !guarded.has(s.id))
+          .map((s) => `${rb.id}.${s.id}`);
       });
     expect(unguarded).toEqual([]);
   });
@@ -203,18 +212,27 @@ describe('the shipped library', () => {
 
   it('can be approved with the development identities: every gate has enough approvers besides the requester', () => {
     // bob is the dev approver, so every group holds him (the quick start must be approvable).
-    expect(Object.entries(APPROVER_GROUPS).filter(([, m]) => !m.includes('bob')).map(([g]) => g)).toEqual([]);
+    expect(
+      Object.entries(APPROVER_GROUPS)
+        .filter(([, m]) => !m.includes('bob'))
+        .map(([g]) => g),
+    ).toEqual([]);
     for (const rb of runbooks) {
       for (const a of approvals(rb)) {
         if (!a.approvers) continue; // any approver
         const allowed = [...members(a.approvers)].filter((m) => m !== DEV_REQUESTER);
-        expect({ gate: `${rb.id}.${a.id}`, enough: allowed.length >= a.required }).toEqual({ gate: `${rb.id}.${a.id}`, enough: true });
+        expect({ gate: `${rb.id}.${a.id}`, enough: allowed.length >= a.required }).toEqual({
+          gate: `${rb.id}.${a.id}`,
+          enough: true,
+        });
       }
     }
   });
 
   it('matches the approverGroups of config/dev.yaml once it declares them', () => {
-    const dev = parseYaml(readFileSync(join(ROOT, 'config/dev.yaml'), 'utf8')) as { approverGroups?: Record<string, string[]> };
+    const dev = parseYaml(readFileSync(join(ROOT, 'config/dev.yaml'), 'utf8')) as {
+      approverGroups?: Record<string, string[]>;
+    };
     // config/dev.yaml is edited apart from the library; until it has the block, runs that name
     // groups are refused at start (approverGroupsFor), which the test above covers.
     if (dev.approverGroups === undefined) return;
@@ -225,8 +243,15 @@ describe('the shipped library', () => {
   it('names escalation and pause notify targets literally (they are not templates)', () => {
     for (const rb of runbooks) {
       for (const s of flatten(rb.steps)) {
-        const targets = [...(s.kind === 'approval' && s.escalation?.notify ? [s.escalation.notify] : []), ...(s.pause?.escalateTo ? [s.pause.escalateTo] : [])];
-        for (const t of targets) expect({ step: `${rb.id}.${s.id}`, target: t }).toEqual({ step: `${rb.id}.${s.id}`, target: expect.stringMatching(/^[a-z][a-z0-9-]*$/) });
+        const targets = [
+          ...(s.kind === 'approval' && s.escalation?.notify ? [s.escalation.notify] : []),
+          ...(s.pause?.escalateTo ? [s.pause.escalateTo] : []),
+        ];
+        for (const t of targets)
+          expect({ step: `${rb.id}.${s.id}`, target: t }).toEqual({
+            step: `${rb.id}.${s.id}`,
+            target: expect.stringMatching(/^[a-z][a-z0-9-]*$/),
+          });
       }
     }
   });
@@ -236,8 +261,10 @@ describe('the shipped library', () => {
     for (const rb of runbooks) {
       for (const s of flatten(rb.steps)) {
         const headers = 'with' in s ? (s.with.headers as Record<string, unknown> | undefined) : undefined;
-        expect({ step: `${rb.id}.${s.id}`, headers: Object.keys(headers ?? {}).filter((h) => credentialHeader.test(h)) })
-          .toEqual({ step: `${rb.id}.${s.id}`, headers: [] });
+        expect({
+          step: `${rb.id}.${s.id}`,
+          headers: Object.keys(headers ?? {}).filter((h) => credentialHeader.test(h)),
+        }).toEqual({ step: `${rb.id}.${s.id}`, headers: [] });
       }
     }
   });
@@ -258,8 +285,13 @@ describe('the shipped library', () => {
       expect({ id: rb.id, hash: second.hash }).toEqual({ id: rb.id, hash: first.hash });
       expect(second).toEqual(first);
       expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
-      expect({ id: rb.id, mutating: first.mutatingSteps }).toEqual({ id: rb.id, mutating: MUTATING_STEPS[rb.id] ?? [] });
-      const undos = flatten(rb.steps).filter((s) => s.kind === 'action' && s.undo !== undefined).map((s) => s.id);
+      expect({ id: rb.id, mutating: first.mutatingSteps }).toEqual({
+        id: rb.id,
+        mutating: MUTATING_STEPS[rb.id] ?? [],
+      });
+      const undos = flatten(rb.steps)
+        .filter((s) => s.kind === 'action' && s.undo !== undefined)
+        .map((s) => s.id);
       expect({ id: rb.id, undos }).toEqual({ id: rb.id, undos: UNDO_STEPS[rb.id] ?? [] });
     }
   });
@@ -272,7 +304,10 @@ describe('the shipped library', () => {
       const reversed = Object.fromEntries(Object.entries(r.params).reverse());
       const plan = planRun(rb, r.params);
       expect({ id: rb.id, hash: planRun(rb, reversed).hash }).toEqual({ id: rb.id, hash: plan.hash });
-      expect({ id: rb.id, hash: planRun(again.runbooks.get(rb.id) as RunbookDefinition, reversed).hash }).toEqual({ id: rb.id, hash: plan.hash });
+      expect({ id: rb.id, hash: planRun(again.runbooks.get(rb.id) as RunbookDefinition, reversed).hash }).toEqual({
+        id: rb.id,
+        hash: plan.hash,
+      });
     }
     const rb = library.runbooks.get('emergency-rollback') as RunbookDefinition;
     const r = resolveParams(rb.params, EXAMPLE_PARAMS['emergency-rollback'] ?? {});
@@ -312,7 +347,8 @@ describe('the shipped library', () => {
     const coverage = readFileSync(join(ROOT, 'docs/seed-coverage.md'), 'utf8');
     for (const rb of runbooks) {
       expect({ id: rb.id, listed: guide.includes(`\`${rb.id}\``) }).toEqual({ id: rb.id, listed: true });
-      if (!rb.tags.includes('example')) expect({ id: rb.id, mapped: coverage.includes(`\`${rb.id}\``) }).toEqual({ id: rb.id, mapped: true });
+      if (!rb.tags.includes('example'))
+        expect({ id: rb.id, mapped: coverage.includes(`\`${rb.id}\``) }).toEqual({ id: rb.id, mapped: true });
     }
   });
 });
@@ -343,7 +379,9 @@ describe('the approval rule', () => {
   });
 
   it('refuses onFailure on an approval: its deadline is said with onTimeout', () => {
-    expect(() => rb('x', approve('    onFailure: continue\n') + restart())).toThrow('say what a deadline does with approval.onTimeout');
+    expect(() => rb('x', approve('    onFailure: continue\n') + restart())).toThrow(
+      'say what a deadline does with approval.onTimeout',
+    );
   });
 
   it('counts an approval that continues on its deadline only where the mutation reads its state (an undecided pass is skipped)', () => {
@@ -381,7 +419,10 @@ describe('broken runbook files', () => {
     const text = `${HEAD}\n      url: \${{ params.url }}/health\n  - id: restart\n    action: k8s:deployment:explode\n    with:\n      name: checkout\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
-    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:11', field: 'steps[1].action' });
+    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
+      at: 'runbooks/broken.yaml:11',
+      field: 'steps[1].action',
+    });
     expect(p?.message).toBe("unknown action 'k8s:deployment:explode'");
   });
 
@@ -389,7 +430,10 @@ describe('broken runbook files', () => {
     const text = `${HEAD}\n      url: \${{ steps.later.output.body.url }}\n  - id: later\n    action: http:request\n    with:\n      url: \${{ params.url }}/where\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
-    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:9', field: 'steps[0].with.url' });
+    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
+      at: 'runbooks/broken.yaml:9',
+      field: 'steps[0].with.url',
+    });
     expect(p?.message).toContain("step 'later' is not finished before this point");
   });
 
@@ -397,7 +441,10 @@ describe('broken runbook files', () => {
     const text = `${HEAD}\n      url: \${{ params.url }}/health\n  - id: tell\n    notify:\n      message: "Probe of \${{ params.service }} answered \${{ steps.probe.output.status }}"\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
-    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:12', field: 'steps[1].notify.message' });
+    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
+      at: 'runbooks/broken.yaml:12',
+      field: 'steps[1].notify.message',
+    });
     expect(p?.message).toBe("unknown parameter 'service'");
   });
 
@@ -405,7 +452,10 @@ describe('broken runbook files', () => {
     const text = `${HEAD}\n      url: \${{ params.url }}/health\n    timeout: 5 minutes\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
-    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:10', field: 'steps[0].timeout' });
+    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
+      at: 'runbooks/broken.yaml:10',
+      field: 'steps[0].timeout',
+    });
     expect(p?.message).toContain('a duration such as 30s');
   });
 
@@ -413,7 +463,10 @@ describe('broken runbook files', () => {
     const text = `${HEAD}\n      url: \${{ params.url }}/health\n  - id: settle\n    wait: 5s\n    approval:\n      message: Go on?\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
-    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:10', field: 'steps[1]' });
+    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
+      at: 'runbooks/broken.yaml:10',
+      field: 'steps[1]',
+    });
     expect(p?.message).toBe('a step has exactly one kind, found approval and wait');
   });
 
@@ -421,18 +474,32 @@ describe('broken runbook files', () => {
     const text = `${HEAD}\n      url: \${{ params.url }}/admin\n      headers:\n        Authorization: "Bearer \${{ secrets.adminToken }}"\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
-    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:11', field: 'steps[0].with.headers.Authorization' });
+    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
+      at: 'runbooks/broken.yaml:11',
+      field: 'steps[0].with.headers.Authorization',
+    });
     expect(p?.message).toContain('secrets are never templated into inputs');
   });
 
   it('rejects a verify step whose action mutates', () => {
     const text = [
-      'id: broken', 'title: Broken on purpose', 'steps:', '  - id: poke', '    verify:', '      action: http:request',
-      '      with: { method: POST, url: "http://127.0.0.1:9/poke" }', '      until: ${{ output.status == 200 }}', '      within: 1m', '',
+      'id: broken',
+      'title: Broken on purpose',
+      'steps:',
+      '  - id: poke',
+      '    verify:',
+      '      action: http:request',
+      '      with: { method: POST, url: "http://127.0.0.1:9/poke" }',
+      '      until: ${{ output.status == 200 }}',
+      '      within: 1m',
+      '',
     ].join('\n');
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
-    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({ at: 'runbooks/broken.yaml:6', field: 'steps[0].verify.action' });
+    expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
+      at: 'runbooks/broken.yaml:6',
+      field: 'steps[0].verify.action',
+    });
     expect(p?.message).toContain('must be read-only');
   });
 
@@ -442,11 +509,13 @@ describe('broken runbook files', () => {
   it('rejects a YAML syntax error as a (yaml) problem of the file', () => {
     const problems = problemsOf(UNCLOSED);
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems[0]).toEqual(expect.objectContaining({
-      file: 'runbooks/broken.yaml',
-      field: '(yaml)',
-      message: 'Flow map in block collection must be sufficiently indented and end with a }',
-    }));
+    expect(problems[0]).toEqual(
+      expect.objectContaining({
+        file: 'runbooks/broken.yaml',
+        field: '(yaml)',
+        message: 'Flow map in block collection must be sufficiently indented and end with a }',
+      }),
+    );
   });
 
   // Known loader bug: load.ts parses with prettyErrors: false, so yaml never sets linePos and every

@@ -15,16 +15,26 @@ interface Sent {
 }
 
 /** Runs one command line as program.ts would (same global options); returns exit code and output. */
-async function run(argv: string[], answer: (s: Sent) => { status?: number; body: unknown }): Promise<{ code: number; out: string; err: string; sent: Sent[] }> {
+async function run(
+  argv: string[],
+  answer: (s: Sent) => { status?: number; body: unknown },
+): Promise<{ code: number; out: string; err: string; sent: Sent[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const sent: Sent[] = [];
   const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t) };
   const fakeFetch = (async (url: string, init: RequestInit) => {
-    const s: Sent = { method: init.method ?? 'GET', path: new URL(url).pathname, ...(init.body ? { body: JSON.parse(String(init.body)) } : {}) };
+    const s: Sent = {
+      method: init.method ?? 'GET',
+      path: new URL(url).pathname,
+      ...(init.body ? { body: JSON.parse(String(init.body)) } : {}),
+    };
     sent.push(s);
     const a = answer(s);
-    return new Response(JSON.stringify(a.body), { status: a.status ?? 200, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify(a.body), {
+      status: a.status ?? 200,
+      headers: { 'content-type': 'application/json' },
+    });
   }) as unknown as typeof fetch;
   const program = new Command('runbook')
     .addOption(new Option('--api <url>').default('http://api.test'))
@@ -52,7 +62,9 @@ const diff = {
   update: [{ id: 'runbook-b-weekly', runbookId: 'b', changes: ['when: cron "0 7 * * 1" UTC -> cron "0 8 * * 1" UTC'] }],
   delete: [{ id: 'runbook-c-old', runbookId: 'c' }],
   unchanged: ['runbook-d-x'],
-  conflicts: [{ id: 'runbook-e-y', reason: 'a schedule without the durable-runbooks memo has this id; it is left alone' }],
+  conflicts: [
+    { id: 'runbook-e-y', reason: 'a schedule without the durable-runbooks memo has this id; it is left alone' },
+  ],
 };
 
 test('sync --dry-run sends dryRun and prints the diff readably', async () => {
@@ -81,18 +93,38 @@ test('sync exits 1 when a change failed, and --json prints the answer as it came
 });
 
 test('pause and resume post the note; list prints one row per schedule', async () => {
-  const p = await run(['schedules', 'pause', 'runbook-a-daily', '-m', 'db work'], () => ({ body: { id: 'runbook-a-daily', paused: true, note: 'paused by alice: db work', changed: true } }));
+  const p = await run(['schedules', 'pause', 'runbook-a-daily', '-m', 'db work'], () => ({
+    body: { id: 'runbook-a-daily', paused: true, note: 'paused by alice: db work', changed: true },
+  }));
   expect(p.sent).toEqual([{ method: 'POST', path: '/v1/schedules/runbook-a-daily/pause', body: { note: 'db work' } }]);
   expect(p.out).toBe('schedule runbook-a-daily paused (paused by alice: db work)');
-  const r = await run(['schedules', 'resume', 'runbook-a-daily'], () => ({ body: { id: 'runbook-a-daily', paused: false, note: 'x', changed: false } }));
+  const r = await run(['schedules', 'resume', 'runbook-a-daily'], () => ({
+    body: { id: 'runbook-a-daily', paused: false, note: 'x', changed: false },
+  }));
   expect(r.sent[0]).toEqual({ method: 'POST', path: '/v1/schedules/runbook-a-daily/resume', body: {} });
   expect(r.out).toContain('was already active');
   const l = await run(['schedules', 'list'], () => ({
     body: {
       schedules: [
         {
-          id: 'runbook-a-daily', runbookId: 'a', when: 'cron "0 7 * * *" UTC', policies: 'overlap skip, catch-up 10m', paused: true, note: 'example', declared: false,
-          nextActionTimes: [], recentActions: [{ scheduledAt: '2025-01-06T07:00:00.000Z', takenAt: '2025-01-06T07:00:00.100Z', workflowId: 'runbook-a-daily-2025-01-06T07:00:00Z', runId: 'r', url: 'u' }], url: 'u',
+          id: 'runbook-a-daily',
+          runbookId: 'a',
+          when: 'cron "0 7 * * *" UTC',
+          policies: 'overlap skip, catch-up 10m',
+          paused: true,
+          note: 'example',
+          declared: false,
+          nextActionTimes: [],
+          recentActions: [
+            {
+              scheduledAt: '2025-01-06T07:00:00.000Z',
+              takenAt: '2025-01-06T07:00:00.100Z',
+              workflowId: 'runbook-a-daily-2025-01-06T07:00:00Z',
+              runId: 'r',
+              url: 'u',
+            },
+          ],
+          url: 'u',
         },
       ],
     },
@@ -109,13 +141,24 @@ test('pause and resume post the note; list prints one row per schedule', async (
 });
 
 test('backfill needs ISO times with a zone (exit 2 before any request); a 404 exits 2', async () => {
-  const bad = await run(['schedules', 'backfill', 'runbook-a-daily', '--from', 'yesterday', '--to', '2025-01-06T00:00:00Z'], () => ({ body: {} }));
+  const bad = await run(
+    ['schedules', 'backfill', 'runbook-a-daily', '--from', 'yesterday', '--to', '2025-01-06T00:00:00Z'],
+    () => ({ body: {} }),
+  );
   expect(bad.code).toBe(EXIT.badInput);
   expect(bad.sent).toEqual([]);
   expect(bad.err).toContain('ISO 8601');
-  const ok = await run(['schedules', 'backfill', 'x', '--from', '2025-01-05T00:00:00+01:00', '--to', '2025-01-06T00:00:00Z'], (s) => ({ body: { id: 'x', start: (s.body as { start: string }).start, end: '2025-01-06T00:00:00.000Z', overlap: 'skip' } }));
+  const ok = await run(
+    ['schedules', 'backfill', 'x', '--from', '2025-01-05T00:00:00+01:00', '--to', '2025-01-06T00:00:00Z'],
+    (s) => ({
+      body: { id: 'x', start: (s.body as { start: string }).start, end: '2025-01-06T00:00:00.000Z', overlap: 'skip' },
+    }),
+  );
   expect(ok.sent[0]?.body).toEqual({ start: '2025-01-04T23:00:00.000Z', end: '2025-01-06T00:00:00.000Z' });
-  const missing = await run(['schedules', 'trigger', 'nope'], () => ({ status: 404, body: { error: "no schedule 'nope'", field: 'id' } }));
+  const missing = await run(['schedules', 'trigger', 'nope'], () => ({
+    status: 404,
+    body: { error: "no schedule 'nope'", field: 'id' },
+  }));
   expect(missing.code).toBe(EXIT.badInput);
   expect(missing.err).toContain("no schedule 'nope' (field: id)");
 });

@@ -11,7 +11,15 @@ import { describeWhen, overlapName, toPolicies, toRanges, toScheduleSpec } from 
 import type { ScheduleDef } from '../../src/schedules/types';
 import { join } from 'node:path';
 
-const base: ScheduleDef = { id: 'daily', runbookId: 'probe', timezone: 'UTC', overlap: 'skip', catchupWindowMs: 600_000, paused: false, params: {} };
+const base: ScheduleDef = {
+  id: 'daily',
+  runbookId: 'probe',
+  timezone: 'UTC',
+  overlap: 'skip',
+  catchupWindowMs: 600_000,
+  paused: false,
+  params: {},
+};
 
 function fromYaml(schedules: string): ScheduleDef[] {
   const text = [
@@ -39,13 +47,21 @@ describe('spec mapping', () => {
   });
 
   it('maps a calendar to ranges, weekdays by name in Temporal order, fields left out left out', () => {
-    const [def] = fromYaml('  - id: weekly\n    calendar: { dayOfWeek: [FRIDAY, MONDAY, TUESDAY, WEDNESDAY], hour: [9, 17], minute: 30 }');
+    const [def] = fromYaml(
+      '  - id: weekly\n    calendar: { dayOfWeek: [FRIDAY, MONDAY, TUESDAY, WEDNESDAY], hour: [9, 17], minute: 30 }',
+    );
     expect(toScheduleSpec(def as ScheduleDef)).toEqual({
       calendars: [
         {
           minute: [{ start: 30, end: 30, step: 1 }],
-          hour: [{ start: 9, end: 9, step: 1 }, { start: 17, end: 17, step: 1 }],
-          dayOfWeek: [{ start: 'MONDAY', end: 'WEDNESDAY', step: 1 }, { start: 'FRIDAY', end: 'FRIDAY', step: 1 }],
+          hour: [
+            { start: 9, end: 9, step: 1 },
+            { start: 17, end: 17, step: 1 },
+          ],
+          dayOfWeek: [
+            { start: 'MONDAY', end: 'WEDNESDAY', step: 1 },
+            { start: 'FRIDAY', end: 'FRIDAY', step: 1 },
+          ],
         },
       ],
       timezone: 'UTC',
@@ -58,20 +74,34 @@ describe('spec mapping', () => {
   });
 
   it('merges consecutive values into ranges', () => {
-    expect(toRanges([5, 1, 2, 3, 3])).toEqual([{ start: 1, end: 3, step: 1 }, { start: 5, end: 5, step: 1 }]);
+    expect(toRanges([5, 1, 2, 3, 3])).toEqual([
+      { start: 1, end: 3, step: 1 },
+      { start: 5, end: 5, step: 1 },
+    ]);
   });
 
   it('maps every overlap name and back', () => {
     const names = ['skip', 'buffer-one', 'buffer-all', 'cancel-other', 'terminate-other', 'allow-all'] as const;
-    expect(names.map((overlap) => toPolicies({ ...base, overlap }).overlap)).toEqual(['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL']);
+    expect(names.map((overlap) => toPolicies({ ...base, overlap }).overlap)).toEqual([
+      'SKIP',
+      'BUFFER_ONE',
+      'BUFFER_ALL',
+      'CANCEL_OTHER',
+      'TERMINATE_OTHER',
+      'ALLOW_ALL',
+    ]);
     expect(names.map((overlap) => overlapName(toPolicies({ ...base, overlap }).overlap))).toEqual([...names]);
     expect(toPolicies({ ...base, catchupWindowMs: 7_200_000 }).catchupWindow).toBe(7_200_000);
   });
 
   it('summarises when a schedule fires in one line', () => {
     expect(describeWhen({ ...base, cron: '0 7 * * *' })).toBe('cron "0 7 * * *" UTC');
-    expect(describeWhen({ ...base, calendar: { hour: [7], minute: [0], dayOfWeek: ['MONDAY'] } })).toBe('calendar 07:00 on MONDAY UTC');
-    expect(describeWhen({ ...base, calendar: { hour: [9, 10, 11, 17], minute: [30], dayOfMonth: [1] } })).toBe('calendar hour 9-11,17 minute 30 on day 1 of the month UTC');
+    expect(describeWhen({ ...base, calendar: { hour: [7], minute: [0], dayOfWeek: ['MONDAY'] } })).toBe(
+      'calendar 07:00 on MONDAY UTC',
+    );
+    expect(describeWhen({ ...base, calendar: { hour: [9, 10, 11, 17], minute: [30], dayOfMonth: [1] } })).toBe(
+      'calendar hour 9-11,17 minute 30 on day 1 of the month UTC',
+    );
     expect(describeWhen({ ...base, calendar: {} })).toBe('calendar 00:00 UTC');
     expect(describeWhen({ ...base, everyMs: 900_000, jitterMs: 30_000 })).toBe('every 15m, jitter 30s');
   });
@@ -80,7 +110,10 @@ describe('spec mapping', () => {
 describe('the action', () => {
   it('starts runbookWorkflow by runbook id (the current version), as the schedule, on the configured queue', () => {
     const [def] = fromYaml('  - id: daily\n    cron: "0 7 * * *"\n    params: { service: payments }');
-    const d = desiredSchedule(def as ScheduleDef, { taskQueue: 'runbooks-test', runbook: { id: 'probe', title: 'Probe' } });
+    const d = desiredSchedule(def as ScheduleDef, {
+      taskQueue: 'runbooks-test',
+      runbook: { id: 'probe', title: 'Probe' },
+    });
     expect(d.id).toBe('runbook-probe-daily');
     const a = actionWithMemo(d);
     expect(a).toMatchObject({
@@ -88,11 +121,19 @@ describe('the action', () => {
       workflowType: 'runbookWorkflow',
       taskQueue: 'runbooks-test',
       workflowId: 'runbook-probe-daily',
-      args: [{ runbookId: 'probe', params: { service: 'payments' }, trigger: { source: 'schedule', requestedBy: 'schedule:runbook-probe-daily' } }],
+      args: [
+        {
+          runbookId: 'probe',
+          params: { service: 'payments' },
+          trigger: { source: 'schedule', requestedBy: 'schedule:runbook-probe-daily' },
+        },
+      ],
       staticSummary: 'Probe (probe) service=payments [schedule daily]',
     });
     expect((a.args?.[0] as { runbook?: unknown }).runbook).toBeUndefined();
-    expect((a.typedSearchAttributes as Array<{ key: { name: string }; value: unknown }>).map((p) => [p.key.name, p.value])).toEqual([
+    expect(
+      (a.typedSearchAttributes as Array<{ key: { name: string }; value: unknown }>).map((p) => [p.key.name, p.value]),
+    ).toEqual([
       ['RunbookId', 'probe'],
       ['TriggerSource', 'schedule'],
       ['RequestedBy', 'schedule:runbook-probe-daily'],
@@ -127,7 +168,9 @@ describe('the hash', () => {
     for (const [what, def, part] of variants) {
       const after = desiredSchedule(def, { taskQueue: 'q' }).memo;
       expect({ what, changed: after.specHash !== before.specHash }).toEqual({ what, changed: true });
-      const changed = (Object.keys(before.parts) as Array<keyof ScheduleSyncMemo['parts']>).filter((k) => before.parts[k] !== after.parts[k]);
+      const changed = (Object.keys(before.parts) as Array<keyof ScheduleSyncMemo['parts']>).filter(
+        (k) => before.parts[k] !== after.parts[k],
+      );
       expect({ what, changed }).toEqual({ what, changed: [part] });
     }
     expect(hash(cron, 'other-queue')).not.toBe(hash(cron));
@@ -155,28 +198,44 @@ describe('sync decisions', () => {
   it('keeps an operator pause when the declared paused: is unchanged', () => {
     const last = synced(cron);
     const next = desired({ ...cron, cron: '0 8 * * *' });
-    expect(nextState(last, next, { paused: true, note: 'paused by alice: incident' })).toEqual({ paused: true, note: 'paused by alice: incident' });
+    expect(nextState(last, next, { paused: true, note: 'paused by alice: incident' })).toEqual({
+      paused: true,
+      note: 'paused by alice: incident',
+    });
   });
 
   it('applies the declared paused: when the file changed it since the last sync', () => {
     const last = synced(cron);
     const next = desired({ ...cron, paused: true, note: 'example' });
-    expect(nextState(last, next, { paused: false, note: 'resumed by alice' })).toEqual({ paused: true, note: 'example' });
-    expect(describeChanges(last, next, { paused: false, note: '' })).toEqual(['paused: declared false -> true (applied)']);
+    expect(nextState(last, next, { paused: false, note: 'resumed by alice' })).toEqual({
+      paused: true,
+      note: 'example',
+    });
+    expect(describeChanges(last, next, { paused: false, note: '' })).toEqual([
+      'paused: declared false -> true (applied)',
+    ]);
   });
 
-  it("applies a changed declared note unless the operator wrote one since", () => {
+  it('applies a changed declared note unless the operator wrote one since', () => {
     const last = synced({ ...cron, paused: true, note: 'old' });
     const next = desired({ ...cron, paused: true, note: 'new' });
     expect(nextState(last, next, { paused: true, note: 'old' })).toEqual({ paused: true, note: 'new' });
-    expect(nextState(last, next, { paused: true, note: 'paused by bob: db' })).toEqual({ paused: true, note: 'paused by bob: db' });
-    expect(describeChanges(last, next, { paused: true, note: 'paused by bob: db' })).toEqual(['note: declared "old" -> "new" (kept the operator\'s note)']);
+    expect(nextState(last, next, { paused: true, note: 'paused by bob: db' })).toEqual({
+      paused: true,
+      note: 'paused by bob: db',
+    });
+    expect(describeChanges(last, next, { paused: true, note: 'paused by bob: db' })).toEqual([
+      'note: declared "old" -> "new" (kept the operator\'s note)',
+    ]);
   });
 
   it('rewrites a managed schedule that has no sync memo, with the declared state', () => {
     const next = desired({ ...cron, paused: true });
     expect(describeChanges(undefined, next, { paused: false, note: '' })[0]).toMatch(/no sync memo/);
-    expect(nextState(undefined, next, { paused: false, note: '' })).toEqual({ paused: true, note: 'paused in the runbook file' });
+    expect(nextState(undefined, next, { paused: false, note: '' })).toEqual({
+      paused: true,
+      note: 'paused in the runbook file',
+    });
   });
 
   it('marks its memo as managed by durable-runbooks', () => {
@@ -187,8 +246,13 @@ describe('sync decisions', () => {
 describe('the shipped schedules', () => {
   const library = loadLibrary(join(__dirname, '../../runbooks'));
 
-  it('are the seeds\' routine work, paused, each with a note saying why', () => {
-    const shipped = library.schedules.map((s) => ({ id: s.id, runbook: s.runbookId, paused: s.paused, note: /example/i.test(s.note ?? '') }));
+  it("are the seeds' routine work, paused, each with a note saying why", () => {
+    const shipped = library.schedules.map((s) => ({
+      id: s.id,
+      runbook: s.runbookId,
+      paused: s.paused,
+      note: /example/i.test(s.note ?? ''),
+    }));
     expect(shipped).toEqual(
       expect.arrayContaining([
         { id: 'weekly', runbook: 'capacity-review', paused: true, note: true },

@@ -4,7 +4,12 @@ import { formatDuration, parseDuration } from '../../src/shared/duration';
 
 const scope = {
   params: { service: 'checkout', replicas: 3, force: false, tags: ['a', 'b'] },
-  steps: { probe: { output: { ok: false, status: 503, body: { data: { result: [{ value: [1, '0.042'] }] } } }, state: 'succeeded' } },
+  steps: {
+    probe: {
+      output: { ok: false, status: 503, body: { data: { result: [{ value: [1, '0.042'] }] } } },
+      state: 'succeeded',
+    },
+  },
   run: { id: 'wf-1' },
   alert: null,
 };
@@ -14,14 +19,14 @@ describe('expressions', () => {
     ['params.service', 'checkout'],
     ['params.replicas > 2 && !params.force', true],
     ['steps.probe.output.status == 503 || params.force', true],
-    ["steps.probe.output.body.data.result[0].value[1]", '0.042'],
-    ["number(steps.probe.output.body.data.result[0].value[1]) > 0.01", true],
+    ['steps.probe.output.body.data.result[0].value[1]', '0.042'],
+    ['number(steps.probe.output.body.data.result[0].value[1]) > 0.01', true],
     ["contains(params.tags, 'b') && length(params.tags) == 2", true],
     ["lower('ABC') == 'abc'", true],
     ["urlencode('sum(rate(x[5m])) > 0.05 & y')", 'sum(rate(x%5B5m%5D))%20%3E%200.05%20%26%20y'],
     ["default(params.missing, 'x')", 'x'],
     ["join(params.tags, '+')", 'a+b'],
-    ["params.tags.length", 2],
+    ['params.tags.length', 2],
     ['alert.labels.severity', undefined],
     ["'5' == 5", false],
     ['params.service < 5', false],
@@ -46,7 +51,7 @@ describe('expressions', () => {
   });
 
   test('lists the paths an expression reads', () => {
-    expect(referencedPaths(parseExpression("steps.a.output.x == params.b && length(run.id) > 0"))).toEqual([
+    expect(referencedPaths(parseExpression('steps.a.output.x == params.b && length(run.id) > 0'))).toEqual([
       { root: 'steps', segs: ['a', 'output', 'x'] },
       { root: 'params', segs: ['b'] },
       { root: 'run', segs: ['id'] },
@@ -56,7 +61,16 @@ describe('expressions', () => {
 
 describe('templates', () => {
   test('a whole-string template keeps its type; mixed text interpolates', () => {
-    expect(render({ n: '${{ params.replicas }}', s: 'svc-${{ params.service }}-${{ params.replicas }}', o: '${{ steps.probe.output.body.data }}' }, scope)).toEqual({
+    expect(
+      render(
+        {
+          n: '${{ params.replicas }}',
+          s: 'svc-${{ params.service }}-${{ params.replicas }}',
+          o: '${{ steps.probe.output.body.data }}',
+        },
+        scope,
+      ),
+    ).toEqual({
       n: 3,
       s: 'svc-checkout-3',
       o: { result: [{ value: [1, '0.042'] }] },
@@ -83,7 +97,9 @@ describe('durations', () => {
     ['2d', 172_800_000],
     ['1.5s', 1500],
   ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
-  test.each(['', '5', '5x', 's5', '1h 30m'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
+  test.each(['', '5', '5x', 's5', '1h 30m'])('%j is not a duration', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
   test('formats compactly', () => {
     expect(formatDuration(5_400_000)).toBe('1h30m');
     expect(formatDuration(250)).toBe('250ms');

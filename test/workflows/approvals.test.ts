@@ -26,17 +26,43 @@ afterAll(async () => {
 
 const groups = { sre: ['alice', 'bob'], leads: ['erin'] };
 
-function vote(handle: WorkflowHandle, actor: string, decision: 'approve' | 'reject' = 'approve', stepId = 'gate'): Promise<unknown> {
-  return handle.executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision, actor }] }).catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
+function vote(
+  handle: WorkflowHandle,
+  actor: string,
+  decision: 'approve' | 'reject' = 'approve',
+  stepId = 'gate',
+): Promise<unknown> {
+  return handle
+    .executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision, actor }] })
+    .catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
 }
 
-async function run(yaml: string, o: Partial<RunbookWorkflowInput>, act: (h: WorkflowHandle) => Promise<void>): Promise<{ status: RunStatus; error?: unknown }> {
-  const { worker, taskQueue } = await createTestWorker(env, { webhookTargets: { leads: { url: `${target.url}/notify` } } });
+async function run(
+  yaml: string,
+  o: Partial<RunbookWorkflowInput>,
+  act: (h: WorkflowHandle) => Promise<void>,
+): Promise<{ status: RunStatus; error?: unknown }> {
+  const { worker, taskQueue } = await createTestWorker(env, {
+    webhookTargets: { leads: { url: `${target.url}/notify` } },
+  });
   return worker.runUntil(async () => {
-    const input: RunbookWorkflowInput = { runbook: runbookFromYaml(yaml), approverGroups: groups, trigger: { source: 'api', requestedBy: 'alice' }, ...o };
-    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `wf-${taskQueue}`, args: [input], workflowExecutionTimeout: '2m' });
+    const input: RunbookWorkflowInput = {
+      runbook: runbookFromYaml(yaml),
+      approverGroups: groups,
+      trigger: { source: 'api', requestedBy: 'alice' },
+      ...o,
+    };
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId: `wf-${taskQueue}`,
+      args: [input],
+      workflowExecutionTimeout: '2m',
+    });
     await act(handle);
-    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     return { status: await handle.query(statusQuery), error };
   });
 }
@@ -56,7 +82,11 @@ steps:
 test('two of the sre group or carol; the requester, outsiders and second votes are refused', async () => {
   const { status } = await run(gated('{ message: go?, approvers: [group:sre, carol], required: 2 }'), {}, async (h) => {
     const s = await waitForStatus(h, (x) => x.phase === 'waiting_approval');
-    expect(s.pendingApprovals[0]).toMatchObject({ required: 2, allowed: ['alice', 'bob', 'carol'], guards: [{ stepId: 'restart', action: 'http:request', inputs: { method: 'POST', url: `${target.url}/restart` } }] });
+    expect(s.pendingApprovals[0]).toMatchObject({
+      required: 2,
+      allowed: ['alice', 'bob', 'carol'],
+      guards: [{ stepId: 'restart', action: 'http:request', inputs: { method: 'POST', url: `${target.url}/restart` } }],
+    });
     expect(await vote(h, 'alice')).toEqual({ refused: 'alice started this run and cannot approve it' });
     expect(await vote(h, 'dave')).toEqual({ refused: "dave may not decide on 'gate' (allowed: alice, bob, carol)" });
     expect(await vote(h, 'bob')).toEqual({ stepId: 'gate', accepted: true, outcome: 'pending' });
@@ -81,17 +111,27 @@ test('one rejection by an allowed approver ends the gate', async () => {
 test('a deadline aborts by default, continues only when written, escalates with a notice', async () => {
   const aborted = await run(gated('{ message: go? }', '1s'), {}, async () => undefined);
   expect(aborted.status.phase).toBe('failed');
-  expect(aborted.status.error).toMatchObject({ stepId: 'gate', type: 'ApprovalTimeout', message: 'no decision within 1s' });
+  expect(aborted.status.error).toMatchObject({
+    stepId: 'gate',
+    type: 'ApprovalTimeout',
+    message: 'no decision within 1s',
+  });
 
   const continued = await run(gated('{ message: go?, onTimeout: continue }', '1s'), {}, async () => undefined);
   expect(continued.status.phase).toBe('succeeded');
   expect(continued.status.gates).toEqual([{ stepId: 'gate', mode: 'continued-without-decision' }]);
   // Not approved: the step records that it was passed without a decision.
-  expect(continued.status.steps.find((s) => s.id === 'gate')).toMatchObject({ state: 'skipped', note: 'no decision within 1s: continued, as the runbook says' });
+  expect(continued.status.steps.find((s) => s.id === 'gate')).toMatchObject({
+    state: 'skipped',
+    note: 'no decision within 1s: continued, as the runbook says',
+  });
 
   const before = target.received.filter((r) => r.path === '/notify').length;
   const escalated = await run(
-    gated('{ message: go?, approvers: [bob], onTimeout: escalate, escalation: { approvers: [group:leads], timeout: 1m, notify: leads } }', '1s'),
+    gated(
+      '{ message: go?, approvers: [bob], onTimeout: escalate, escalation: { approvers: [group:leads], timeout: 1m, notify: leads } }',
+      '1s',
+    ),
     {},
     async (h) => {
       const s = await waitForStatus(h, (x) => x.pendingApprovals[0]?.escalated === true);
@@ -102,7 +142,10 @@ test('a deadline aborts by default, continues only when written, escalates with 
   expect(escalated.status.phase).toBe('succeeded');
   const notices = target.received.filter((r) => r.path === '/notify').slice(before);
   expect(notices).toHaveLength(1);
-  expect(JSON.parse(notices[0]!.body)).toMatchObject({ text: expect.stringContaining("Approval 'gate' of Gated had no decision in time; escalated to group:leads"), severity: 'warning' });
+  expect(JSON.parse(notices[0]!.body)).toMatchObject({
+    text: expect.stringContaining("Approval 'gate' of Gated had no decision in time; escalated to group:leads"),
+    severity: 'warning',
+  });
 });
 
 test('a decision is bound to the inputs it saw: changed inputs are approved again', async () => {
@@ -121,11 +164,23 @@ steps:
 `;
   const { status } = await run(yaml, {}, async (h) => {
     const s = await waitForStatus(h, (x) => x.phase === 'waiting_approval');
-    expect(s.pendingApprovals[0]?.guards).toEqual([{ stepId: 'delete', action: 'http:request', inputs: { method: 'DELETE', url: `${target.url}/restart`, body: { pod: '<steps.pods.output.body.name>' } } }]);
+    expect(s.pendingApprovals[0]?.guards).toEqual([
+      {
+        stepId: 'delete',
+        action: 'http:request',
+        inputs: { method: 'DELETE', url: `${target.url}/restart`, body: { pod: '<steps.pods.output.body.name>' } },
+      },
+    ]);
     await vote(h, 'bob');
     // The pod name only exists after the gate: the approval no longer holds, and bob is asked again.
-    const again = await waitForStatus(h, (x) => x.phase === 'waiting_approval' && x.steps.some((st) => st.id === 'delete' && st.state === 'waiting'));
-    expect(again.pendingApprovals[0]).toMatchObject({ stepId: 'gate', guards: [{ stepId: 'delete', inputs: { body: { pod: expect.stringMatching(/^pod-\d+$/) } } }] });
+    const again = await waitForStatus(
+      h,
+      (x) => x.phase === 'waiting_approval' && x.steps.some((st) => st.id === 'delete' && st.state === 'waiting'),
+    );
+    expect(again.pendingApprovals[0]).toMatchObject({
+      stepId: 'gate',
+      guards: [{ stepId: 'delete', inputs: { body: { pod: expect.stringMatching(/^pod-\d+$/) } } }],
+    });
     await vote(h, 'bob');
   });
   expect(status.phase).toBe('succeeded');
@@ -134,16 +189,23 @@ steps:
 
 test('an emergency change goes ahead on one approval and asks for the second afterwards', async () => {
   const before = target.received.filter((r) => r.path === '/restart').length;
-  const { status } = await run(gated('{ message: go?, required: 2, emergency: { retroactiveWithin: 1m } }'), { emergency: true }, async (h) => {
-    await waitForStatus(h, (x) => x.phase === 'waiting_approval');
-    expect(await vote(h, 'bob')).toMatchObject({ outcome: 'approved' });
-    const s = await waitForStatus(h, (x) => x.phase === 'awaiting_retroactive_approval');
-    expect(target.received.filter((r) => r.path === '/restart').length).toBe(before + 1);
-    expect(s.pendingApprovals[0]).toMatchObject({ retroactive: true, required: 1 });
-    expect(await vote(h, 'bob')).toEqual({ refused: "bob has already approved 'gate'" });
-    expect(await vote(h, 'carol')).toMatchObject({ outcome: 'approved' });
-  });
+  const { status } = await run(
+    gated('{ message: go?, required: 2, emergency: { retroactiveWithin: 1m } }'),
+    { emergency: true },
+    async (h) => {
+      await waitForStatus(h, (x) => x.phase === 'waiting_approval');
+      expect(await vote(h, 'bob')).toMatchObject({ outcome: 'approved' });
+      const s = await waitForStatus(h, (x) => x.phase === 'awaiting_retroactive_approval');
+      expect(target.received.filter((r) => r.path === '/restart').length).toBe(before + 1);
+      expect(s.pendingApprovals[0]).toMatchObject({ retroactive: true, required: 1 });
+      expect(await vote(h, 'bob')).toEqual({ refused: "bob has already approved 'gate'" });
+      expect(await vote(h, 'carol')).toMatchObject({ outcome: 'approved' });
+    },
+  );
   expect(status.phase).toBe('succeeded');
   expect(status.gates).toEqual([{ stepId: 'gate', mode: 'emergency', retroactive: 'approved' }]);
-  expect(status.decisions.map((d) => [d.actor, d.retroactive ?? false])).toEqual([['bob', false], ['carol', true]]);
+  expect(status.decisions.map((d) => [d.actor, d.retroactive ?? false])).toEqual([
+    ['bob', false],
+    ['carol', true],
+  ]);
 });

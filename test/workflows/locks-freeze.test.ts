@@ -2,7 +2,13 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
-import { CONTROL_WORKFLOW, controlWorkflowId, freezeUpdate, lockWorkflowId, unfreezeUpdate } from '../../src/shared/coordination';
+import {
+  CONTROL_WORKFLOW,
+  controlWorkflowId,
+  freezeUpdate,
+  lockWorkflowId,
+  unfreezeUpdate,
+} from '../../src/shared/coordination';
 import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
@@ -30,7 +36,8 @@ afterAll(async () => {
 });
 
 const suffix = `${Date.now()}`;
-const rb = (id: string, head: string) => runbookFromYaml(`
+const rb = (id: string, head: string) =>
+  runbookFromYaml(`
 id: ${id}
 title: ${id}
 ${head}
@@ -50,7 +57,11 @@ steps:
     with: { method: POST, url: "${target.url}/change", body: { service: "\${{ params.service }}" } }
 `);
 
-async function start(def: ReturnType<typeof rb>, service: string, extra: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+async function start(
+  def: ReturnType<typeof rb>,
+  service: string,
+  extra: Record<string, unknown> = {},
+): Promise<WorkflowHandle> {
   return env.client.workflow.start(RUNBOOK_WORKFLOW, {
     taskQueue: w.taskQueue,
     workflowId: `${def.id}-${service}-${Math.random().toString(16).slice(2, 8)}`,
@@ -59,7 +70,8 @@ async function start(def: ReturnType<typeof rb>, service: string, extra: Record<
   });
 }
 
-const approve = (h: WorkflowHandle) => h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
+const approve = (h: WorkflowHandle) =>
+  h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
 
 test('two runs of different runbooks on one target never overlap; the second waits at its first change and says for whom', async () => {
   const svc = `pay-${suffix}`;
@@ -69,7 +81,12 @@ test('two runs of different runbooks on one target never overlap; the second wai
   const waiting = await waitForStatus(b, (s) => s.phase === 'waiting_lock' && (s.locks[0]?.heldBy.length ?? 0) > 0);
   expect(waiting.locks).toEqual([{ target: `service:${svc}`, state: 'waiting', heldBy: [a.workflowId] }]);
   // Read-only steps ran; the first change waits for the lock.
-  expect(waiting.steps.map((s) => [s.id, s.state])).toEqual([['read', 'succeeded'], ['prepare', 'running'], ['gate', 'pending'], ['change', 'pending']]);
+  expect(waiting.steps.map((s) => [s.id, s.state])).toEqual([
+    ['read', 'succeeded'],
+    ['prepare', 'running'],
+    ['gate', 'pending'],
+    ['change', 'pending'],
+  ]);
   // Another target is not blocked.
   const other = await start(rb('scale-b', 'target: service:${{ params.service }}'), `${svc}-other`);
   await waitForStatus(other, (s) => s.phase === 'waiting_approval');
@@ -90,7 +107,9 @@ test('fail fast when the runbook says so; a cancelled holder releases its lock',
   const holder = await start(rb('migrate', 'target: db:${{ params.service }}'), svc);
   await waitForStatus(holder, (s) => s.phase === 'waiting_approval');
   const eager = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
-  await expect(eager.result()).rejects.toMatchObject({ cause: { type: 'LockBusy', message: `step 'prepare' failed: db:${svc} is locked by run ${holder.workflowId}` } });
+  await expect(eager.result()).rejects.toMatchObject({
+    cause: { type: 'LockBusy', message: `step 'prepare' failed: db:${svc} is locked by run ${holder.workflowId}` },
+  });
   await holder.cancel();
   await expect(holder.result()).rejects.toThrow();
   const after = await start(rb('vacuum', 'target: db:${{ params.service }}\nlock: { onBusy: fail }'), svc);
@@ -144,7 +163,12 @@ steps:
     action: http:request
     with: { method: POST, url: "${target.url}/change", body: { frozen: true } }
 `);
-  const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, { workflowId: controlWorkflowId(w.taskQueue), taskQueue: w.taskQueue, args: [{}], workflowIdConflictPolicy: 'USE_EXISTING' });
+  const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, {
+    workflowId: controlWorkflowId(w.taskQueue),
+    taskQueue: w.taskQueue,
+    args: [{}],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
   const freeze = await env.client.workflow.executeUpdateWithStart(freezeUpdate, {
     args: [{ scope: { kind: 'service', value: `svc-${suffix}` }, by: 'admin', reason: 'incident 42 in progress' }],
     startWorkflowOperation: control,
@@ -158,10 +182,15 @@ steps:
   });
   const s = await waitForStatus(h, (x) => x.phase === 'frozen');
   expect(s.steps.find((x) => x.id === 'read')?.state).toBe('succeeded');
-  expect(s.steps.find((x) => x.id === 'change')).toMatchObject({ state: 'waiting', note: `frozen by admin (service svc-${suffix}, freeze ${freeze.id}): incident 42 in progress` });
+  expect(s.steps.find((x) => x.id === 'change')).toMatchObject({
+    state: 'waiting',
+    note: `frozen by admin (service svc-${suffix}, freeze ${freeze.id}): incident 42 in progress`,
+  });
   expect(target.received.filter((r) => r.path === '/change').length).toBe(changesBefore);
   const handle = env.client.workflow.getHandle(controlWorkflowId(w.taskQueue));
-  await expect(handle.executeUpdate(unfreezeUpdate, { args: [{ freezeId: 'nope', by: 'admin', reason: 'x' }] })).rejects.toThrow();
+  await expect(
+    handle.executeUpdate(unfreezeUpdate, { args: [{ freezeId: 'nope', by: 'admin', reason: 'x' }] }),
+  ).rejects.toThrow();
   await handle.executeUpdate(unfreezeUpdate, { args: [{ freezeId: freeze.id, by: 'admin', reason: 'incident over' }] });
   const r = await h.result();
   expect(r.phase).toBe('succeeded');

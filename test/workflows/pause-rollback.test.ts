@@ -15,7 +15,8 @@ let healthy = false;
 beforeAll(async () => {
   env = await connectTestEnv();
   target = await startReceiver();
-  for (const p of ['/scale', '/unscale', '/drain', '/undrain', '/notify']) target.on(p, () => ({ status: 200, body: { ok: true } }));
+  for (const p of ['/scale', '/unscale', '/drain', '/undrain', '/notify'])
+    target.on(p, () => ({ status: 200, body: { ok: true } }));
   target.on('/deploy', () => (healthy ? { status: 200, body: { ok: true } } : { status: 503, body: 'down' }));
 });
 afterAll(async () => {
@@ -45,12 +46,19 @@ steps:
 `;
 
 function decide(h: WorkflowHandle, d: Omit<StepDecision, 'actor'> & { actor?: string }): Promise<unknown> {
-  return h.executeUpdate(decideStepUpdate, { args: [{ actor: 'oncall', ...d }] }).catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
+  return h
+    .executeUpdate(decideStepUpdate, { args: [{ actor: 'oncall', ...d }] })
+    .catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
 }
 
-async function run(text: string, act: (h: WorkflowHandle) => Promise<void>): Promise<{ status: RunStatus; error?: unknown; paths: string[] }> {
+async function run(
+  text: string,
+  act: (h: WorkflowHandle) => Promise<void>,
+): Promise<{ status: RunStatus; error?: unknown; paths: string[] }> {
   const from = target.received.length;
-  const { worker, taskQueue } = await createTestWorker(env, { webhookTargets: { oncall: { url: `${target.url}/notify` } } });
+  const { worker, taskQueue } = await createTestWorker(env, {
+    webhookTargets: { oncall: { url: `${target.url}/notify` } },
+  });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
@@ -59,7 +67,10 @@ async function run(text: string, act: (h: WorkflowHandle) => Promise<void>): Pro
       workflowExecutionTimeout: '2m',
     });
     await act(handle);
-    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     return { status: await handle.query(statusQuery), error, paths: target.received.slice(from).map((r) => r.path) };
   });
 }
@@ -68,16 +79,24 @@ test('a paused step waits for a decision, and retry runs it again', async () => 
   healthy = false;
   const { status, paths } = await run(yaml('onFailure: pause'), async (h) => {
     const s = await waitForStatus(h, (x) => x.phase === 'paused');
-    expect(s.pendingStepDecisions).toEqual([expect.objectContaining({ stepId: 'deploy', error: expect.objectContaining({ type: 'HttpServerError' }) })]);
+    expect(s.pendingStepDecisions).toEqual([
+      expect.objectContaining({ stepId: 'deploy', error: expect.objectContaining({ type: 'HttpServerError' }) }),
+    ]);
     expect(s.steps.find((x) => x.id === 'deploy')).toMatchObject({ state: 'waiting', attempts: 2 });
-    expect(await decide(h, { stepId: 'scale', action: 'retry' })).toEqual({ refused: "step 'scale' is not paused (paused: deploy)" });
-    expect(await decide(h, { stepId: 'deploy', action: 'skip' })).toEqual({ refused: 'skipping a step needs a reason' });
+    expect(await decide(h, { stepId: 'scale', action: 'retry' })).toEqual({
+      refused: "step 'scale' is not paused (paused: deploy)",
+    });
+    expect(await decide(h, { stepId: 'deploy', action: 'skip' })).toEqual({
+      refused: 'skipping a step needs a reason',
+    });
     healthy = true;
     expect(await decide(h, { stepId: 'deploy', action: 'retry' })).toEqual({ stepId: 'deploy', accepted: true });
   });
   expect(status.phase).toBe('succeeded');
   expect(status.steps.find((x) => x.id === 'deploy')).toMatchObject({ state: 'succeeded', attempts: 3 });
-  expect(status.stepDecisions).toEqual([expect.objectContaining({ stepId: 'deploy', action: 'retry', actor: 'oncall', via: 'api' })]);
+  expect(status.stepDecisions).toEqual([
+    expect.objectContaining({ stepId: 'deploy', action: 'retry', actor: 'oncall', via: 'api' }),
+  ]);
   expect(paths.filter((p) => p === '/unscale' || p === '/undrain')).toEqual([]);
 });
 
@@ -89,7 +108,10 @@ test('skip (from the Web UI signal) needs a reason and goes on', async () => {
     await h.signal(stepDecisionSignal, { stepId: 'deploy', action: 'skip', actor: 'dana', reason: 'deployed by hand' });
   });
   expect(status.phase).toBe('succeeded');
-  expect(status.steps.find((x) => x.id === 'deploy')).toMatchObject({ state: 'skipped', note: 'skipped by dana: deployed by hand' });
+  expect(status.steps.find((x) => x.id === 'deploy')).toMatchObject({
+    state: 'skipped',
+    note: 'skipped by dana: deployed by hand',
+  });
   expect(status.stepDecisions).toHaveLength(1);
 });
 
@@ -99,12 +121,17 @@ test('abort undoes the completed steps in reverse order and records each undo', 
     await waitForStatus(h, (x) => x.phase === 'paused');
     await decide(h, { stepId: 'deploy', action: 'abort', reason: 'too risky' });
   });
-  expect(error).toMatchObject({ cause: { type: 'Aborted', message: "step 'deploy' failed and was aborted by oncall: too risky" } });
+  expect(error).toMatchObject({
+    cause: { type: 'Aborted', message: "step 'deploy' failed and was aborted by oncall: too risky" },
+  });
   expect(status.phase).toBe('failed');
   expect(paths.filter((p) => p !== '/deploy')).toEqual(['/scale', '/drain', '/undrain', '/unscale']);
   const unscale = target.received.filter((r) => r.path === '/unscale').at(-1)!;
   expect(JSON.parse(unscale.body)).toEqual({ was: 200 });
-  expect(status.steps.find((x) => x.id === 'scale')?.undo).toMatchObject({ action: 'http:request', state: 'succeeded' });
+  expect(status.steps.find((x) => x.id === 'scale')?.undo).toMatchObject({
+    action: 'http:request',
+    state: 'succeeded',
+  });
   expect(status.steps.find((x) => x.id === 'drain')?.undo).toMatchObject({ state: 'succeeded' });
   expect(status.steps.find((x) => x.id === 'deploy')?.undo).toBeUndefined();
 });
@@ -115,7 +142,10 @@ test('a failing step rolls back at once without pause; a pause deadline escalate
   expect(failed.status.phase).toBe('failed');
   expect(failed.paths.filter((p) => p !== '/deploy')).toEqual(['/scale', '/drain', '/undrain', '/unscale']);
 
-  const timedOut = await run(yaml('onFailure: pause\n    pause: { timeout: 1s, escalateTo: oncall }'), async () => undefined);
+  const timedOut = await run(
+    yaml('onFailure: pause\n    pause: { timeout: 1s, escalateTo: oncall }'),
+    async () => undefined,
+  );
   expect(timedOut.status.phase).toBe('failed');
   expect(timedOut.status.error).toMatchObject({ type: 'Aborted', message: 'no decision within 1s' });
   expect(timedOut.paths.filter((p) => p === '/notify')).toHaveLength(1);

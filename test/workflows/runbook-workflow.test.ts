@@ -70,7 +70,10 @@ steps:
 `;
 }
 
-async function waitForPhase(handle: { query: (q: typeof statusQuery) => Promise<RunStatus> }, phase: RunStatus['phase']): Promise<RunStatus> {
+async function waitForPhase(
+  handle: { query: (q: typeof statusQuery) => Promise<RunStatus> },
+  phase: RunStatus['phase'],
+): Promise<RunStatus> {
   // Poll the run's own status query until it reaches the phase (no fixed sleeps).
   for (;;) {
     const s = await handle.query(statusQuery).catch(() => undefined);
@@ -82,19 +85,40 @@ async function waitForPhase(handle: { query: (q: typeof statusQuery) => Promise<
 test('runs every step kind, waits for approval, records attempts and outputs', async () => {
   const rb = runbookFromYaml(yaml(target.url));
   const { worker, taskQueue, metrics } = await createTestWorker(env, { library: libraryOf(rb) });
-  const input: RunbookWorkflowInput = { runbook: rb, params: { service: 'checkout', force: false }, trigger: { source: 'api', requestedBy: 'alice' } };
+  const input: RunbookWorkflowInput = {
+    runbook: rb,
+    params: { service: 'checkout', force: false },
+    trigger: { source: 'api', requestedBy: 'alice' },
+  };
   const result = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `wf-${taskQueue}`, args: [input], workflowExecutionTimeout: '2m' });
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId: `wf-${taskQueue}`,
+      args: [input],
+      workflowExecutionTimeout: '2m',
+    });
     const waiting = await waitForPhase(handle, 'waiting_approval');
-    expect(waiting.pendingApprovals).toEqual([expect.objectContaining({ stepId: 'approve', message: 'Restart checkout?' })]);
-    expect(waiting.steps.find((s) => s.id === 'probe')).toMatchObject({ state: 'succeeded', attempts: 1, output: expect.objectContaining({ ok: true, status: 200 }) });
+    expect(waiting.pendingApprovals).toEqual([
+      expect.objectContaining({ stepId: 'approve', message: 'Restart checkout?' }),
+    ]);
+    expect(waiting.steps.find((s) => s.id === 'probe')).toMatchObject({
+      state: 'succeeded',
+      attempts: 1,
+      output: expect.objectContaining({ ok: true, status: 200 }),
+    });
     // Nothing mutating happened before the approval.
     expect(target.received.filter((r) => r.path === '/restart')).toHaveLength(0);
 
     // A decision on a step that is not waiting is refused by the validator.
-    const refused = await handle.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'restart', decision: 'approve', actor: 'bob' }] }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ cause: { message: "step 'restart' is not waiting for approval (waiting: approve)" } });
-    const answer = await handle.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'approve', decision: 'approve', actor: 'bob', comment: 'go' }] });
+    const refused = await handle
+      .executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'restart', decision: 'approve', actor: 'bob' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      cause: { message: "step 'restart' is not waiting for approval (waiting: approve)" },
+    });
+    const answer = await handle.executeUpdate(decideApprovalUpdate, {
+      args: [{ stepId: 'approve', decision: 'approve', actor: 'bob', comment: 'go' }],
+    });
     expect(answer).toEqual({ stepId: 'approve', accepted: true, outcome: 'approved' });
     const r: RunResult = await handle.result();
     const status = await handle.query(statusQuery);
@@ -108,7 +132,9 @@ test('runs every step kind, waits for approval, records attempts and outputs', a
   expect(byId['skipped-one']).toMatchObject({ state: 'skipped', attempts: 0 });
   expect(byId.b).toMatchObject({ state: 'succeeded', attempts: 3 });
   expect(byId.ready).toMatchObject({ state: 'succeeded', attempts: 3 });
-  expect(result.status.decisions).toEqual([expect.objectContaining({ stepId: 'approve', decision: 'approve', actor: 'bob', via: 'api', comment: 'go' })]);
+  expect(result.status.decisions).toEqual([
+    expect.objectContaining({ stepId: 'approve', decision: 'approve', actor: 'bob', via: 'api', comment: 'go' }),
+  ]);
 
   // The mutating request carried the rendered body and an idempotency key from run and step.
   const restart = target.received.filter((r) => r.path === '/restart');
@@ -126,12 +152,22 @@ test('a rejection ends the run as rejected before any mutating step', async () =
   const before = target.received.filter((r) => r.path === '/restart').length;
   const { worker, taskQueue } = await createTestWorker(env);
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `wf-${taskQueue}`, args: [{ runbook: rb, params: { service: 'api' } }], workflowExecutionTimeout: '1m' });
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId: `wf-${taskQueue}`,
+      args: [{ runbook: rb, params: { service: 'api' } }],
+      workflowExecutionTimeout: '1m',
+    });
     await waitForPhase(handle, 'waiting_approval');
-    await handle.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'approve', decision: 'reject', actor: 'carol', comment: 'not now' }] });
+    await handle.executeUpdate(decideApprovalUpdate, {
+      args: [{ stepId: 'approve', decision: 'reject', actor: 'carol', comment: 'not now' }],
+    });
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'ApprovalRejected', message: expect.stringContaining('rejected by carol') });
+    expect((err as WorkflowFailedError).cause).toMatchObject({
+      type: 'ApprovalRejected',
+      message: expect.stringContaining('rejected by carol'),
+    });
     const s = await handle.query(statusQuery);
     expect(s.phase).toBe('rejected');
     expect(s.steps.find((x) => x.id === 'restart')?.state).toBe('pending');
@@ -149,15 +185,27 @@ steps:
 `);
   const { worker, taskQueue } = await createTestWorker(env);
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `wf-${taskQueue}`, args: [{ runbook: rb }], workflowExecutionTimeout: '1m' });
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId: `wf-${taskQueue}`,
+      args: [{ runbook: rb }],
+      workflowExecutionTimeout: '1m',
+    });
     await waitForPhase(handle, 'waiting_approval');
     await handle.signal(approvalDecisionSignal, { stepId: 'nope', decision: 'approve', actor: 'eve' });
     await handle.signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: '' });
-    await handle.signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: 'dana', comment: 'from the UI' });
+    await handle.signal(approvalDecisionSignal, {
+      stepId: 'approve',
+      decision: 'approve',
+      actor: 'dana',
+      comment: 'from the UI',
+    });
     const r = await handle.result();
     expect(r.phase).toBe('succeeded');
     const s = await handle.query(statusQuery);
-    expect(s.decisions).toEqual([expect.objectContaining({ stepId: 'approve', actor: 'dana', via: 'web-ui', comment: 'from the UI' })]);
+    expect(s.decisions).toEqual([
+      expect.objectContaining({ stepId: 'approve', actor: 'dana', via: 'web-ui', comment: 'from the UI' }),
+    ]);
   });
 });
 
@@ -166,14 +214,21 @@ test('dry run performs read-only steps and records what mutating steps would do'
   const before = target.received.filter((r) => r.path === '/restart').length;
   const { worker, taskQueue } = await createTestWorker(env);
   const status = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `wf-${taskQueue}`, args: [{ runbook: rb, params: { service: 'api' }, dryRun: true }], workflowExecutionTimeout: '1m' });
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId: `wf-${taskQueue}`,
+      args: [{ runbook: rb, params: { service: 'api' }, dryRun: true }],
+      workflowExecutionTimeout: '1m',
+    });
     await handle.result();
     return handle.query(statusQuery);
   });
   expect(target.received.filter((r) => r.path === '/restart').length).toBe(before);
   const restart = status.steps.find((s) => s.id === 'restart');
   expect(restart?.state).toBe('skipped');
-  expect(restart?.note).toBe(`dry run: would call http:request with {"method":"POST","url":"${target.url}/restart","body":{"service":"api"}}`);
+  expect(restart?.note).toBe(
+    `dry run: would call http:request with {"method":"POST","url":"${target.url}/restart","body":{"service":"api"}}`,
+  );
   expect(status.steps.find((s) => s.id === 'approve')?.note).toBe('dry run: would wait for approval: Restart api?');
   expect(status.steps.find((s) => s.id === 'probe')?.state).toBe('succeeded');
 });
@@ -197,7 +252,12 @@ steps:
 `);
   const { worker, taskQueue } = await createTestWorker(env);
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `wf-${taskQueue}`, args: [{ runbook: rb }], workflowExecutionTimeout: '1m' });
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId: `wf-${taskQueue}`,
+      args: [{ runbook: rb }],
+      workflowExecutionTimeout: '1m',
+    });
     const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
     expect(err.cause).toMatchObject({ type: 'StepFailed', message: expect.stringContaining("step 'fatal' failed") });
     const s = await handle.query(statusQuery);
@@ -205,7 +265,11 @@ steps:
     const byId = Object.fromEntries(s.steps.map((x) => [x.id, x]));
     expect(byId.tolerated).toMatchObject({ state: 'failed', attempts: 1, error: { type: 'HttpClientError' } });
     // 404 is not retried although five attempts were allowed.
-    expect(byId.fatal).toMatchObject({ state: 'failed', attempts: 1, error: { type: 'HttpClientError', message: expect.stringContaining('answered 404') } });
+    expect(byId.fatal).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      error: { type: 'HttpClientError', message: expect.stringContaining('answered 404') },
+    });
     expect(byId.never?.state).toBe('pending');
     expect(s.error).toMatchObject({ stepId: 'fatal', type: 'HttpClientError' });
   });
@@ -224,11 +288,24 @@ steps:
 `);
   const { worker, taskQueue } = await createTestWorker(env, { library: libraryOf(rb) });
   await worker.runUntil(async () => {
-    const ok = await env.client.workflow.execute(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `ok-${taskQueue}`, args: [{ runbookId: 'by-id', params: { n: '3' } }], workflowExecutionTimeout: '1m' });
+    const ok = await env.client.workflow.execute(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId: `ok-${taskQueue}`,
+      args: [{ runbookId: 'by-id', params: { n: '3' } }],
+      workflowExecutionTimeout: '1m',
+    });
     expect(ok.phase).toBe('succeeded');
     const bad = await env.client.workflow
-      .execute(RUNBOOK_WORKFLOW, { taskQueue, workflowId: `bad-${taskQueue}`, args: [{ runbookId: 'by-id', params: { n: 'three' } }], workflowExecutionTimeout: '1m' })
+      .execute(RUNBOOK_WORKFLOW, {
+        taskQueue,
+        workflowId: `bad-${taskQueue}`,
+        args: [{ runbookId: 'by-id', params: { n: 'three' } }],
+        workflowExecutionTimeout: '1m',
+      })
       .catch((e: unknown) => e as WorkflowFailedError);
-    expect((bad as WorkflowFailedError).cause?.cause).toMatchObject({ type: 'InvalidInput', message: 'params.n: expected an integer' });
+    expect((bad as WorkflowFailedError).cause?.cause).toMatchObject({
+      type: 'InvalidInput',
+      message: 'params.n: expected an integer',
+    });
   });
 });

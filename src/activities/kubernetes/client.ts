@@ -7,11 +7,27 @@
  * client-node is an ES module: it is loaded on first use (a worker that never runs a Kubernetes
  * step never loads it), through a dynamic import.
  */
-import type { AppsV1Api, AutoscalingV2Api, BatchV1Api, ConfigurationOptions, CoreV1Api, KubernetesObjectApi, ObservableMiddleware } from '@kubernetes/client-node';
+import type {
+  AppsV1Api,
+  AutoscalingV2Api,
+  BatchV1Api,
+  ConfigurationOptions,
+  CoreV1Api,
+  KubernetesObjectApi,
+  ObservableMiddleware,
+} from '@kubernetes/client-node';
 
 export interface KubeClients {
   apps: Pick<AppsV1Api, 'readNamespacedDeployment' | 'patchNamespacedDeployment' | 'listNamespacedReplicaSet'>;
-  core: Pick<CoreV1Api, 'listNamespacedPod' | 'deleteNamespacedPod' | 'readNamespacedPodLog' | 'readNamespacedService' | 'patchNamespacedService' | 'listNode'>;
+  core: Pick<
+    CoreV1Api,
+    | 'listNamespacedPod'
+    | 'deleteNamespacedPod'
+    | 'readNamespacedPodLog'
+    | 'readNamespacedService'
+    | 'patchNamespacedService'
+    | 'listNode'
+  >;
   batch: Pick<BatchV1Api, 'readNamespacedCronJob' | 'createNamespacedJob' | 'readNamespacedJob'>;
   autoscaling: Pick<AutoscalingV2Api, 'listNamespacedHorizontalPodAutoscaler'>;
   /** Any kind, for server-side apply. */

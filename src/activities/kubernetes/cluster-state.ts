@@ -17,31 +17,50 @@ function parseManifest(text: string, namespace: string | undefined): KubernetesO
   const docs = parseAllDocuments(text);
   const objects: KubernetesObject[] = [];
   for (const [n, doc] of docs.entries()) {
-    if (doc.errors.length) throw ApplicationFailure.nonRetryable(`manifest document ${n + 1}: ${doc.errors[0]?.message}`, 'InvalidInput');
+    if (doc.errors.length)
+      throw ApplicationFailure.nonRetryable(`manifest document ${n + 1}: ${doc.errors[0]?.message}`, 'InvalidInput');
     const o = doc.toJS() as KubernetesObject | null;
     if (o === null) continue;
-    if (!o.apiVersion || !o.kind || !o.metadata?.name) throw ApplicationFailure.nonRetryable(`manifest document ${n + 1}: apiVersion, kind and metadata.name are required`, 'InvalidInput');
+    if (!o.apiVersion || !o.kind || !o.metadata?.name)
+      throw ApplicationFailure.nonRetryable(
+        `manifest document ${n + 1}: apiVersion, kind and metadata.name are required`,
+        'InvalidInput',
+      );
     objects.push(namespace && !o.metadata.namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o);
   }
   if (objects.length === 0) throw ApplicationFailure.nonRetryable('the manifest holds no object', 'InvalidInput');
   return objects;
 }
 
-const label = (o: KubernetesObject): string => `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
+const label = (o: KubernetesObject): string =>
+  `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
 
-export function createClusterStateActions(clients: () => Promise<Pick<KubeClients, 'objects' | 'autoscaling' | 'core'>>) {
+export function createClusterStateActions(
+  clients: () => Promise<Pick<KubeClients, 'objects' | 'autoscaling' | 'core'>>,
+) {
   return {
     /**
      * `kubectl apply --server-side` (field manager durable-runbooks; conflicts with other managers
      * fail unless `force`), then waits until the Deployments it declares are rolled out.
      */
-    async apply(i: { manifest: string; namespace?: string; force: boolean; timeoutSeconds: number; intervalSeconds: number }): Promise<{ changed: boolean; objects: Array<{ object: string; changed: boolean }> }> {
+    async apply(i: {
+      manifest: string;
+      namespace?: string;
+      force: boolean;
+      timeoutSeconds: number;
+      intervalSeconds: number;
+    }): Promise<{ changed: boolean; objects: Array<{ object: string; changed: boolean }> }> {
       const k = await clients();
       const objects = parseManifest(i.manifest, i.namespace);
       const results: Array<{ object: string; changed: boolean }> = [];
       for (const o of objects) {
-        const before = await k.objects.read(o as never).then((x: KubernetesObject) => x.metadata?.resourceVersion, () => undefined);
-        const after = await kube(`apply ${label(o)}`, () => k.objects.patch(o, undefined, undefined, FIELD_MANAGER, i.force, PATCH.apply));
+        const before = await k.objects.read(o as never).then(
+          (x: KubernetesObject) => x.metadata?.resourceVersion,
+          () => undefined,
+        );
+        const after = await kube(`apply ${label(o)}`, () =>
+          k.objects.patch(o, undefined, undefined, FIELD_MANAGER, i.force, PATCH.apply),
+        );
         results.push({ object: label(o), changed: after.metadata?.resourceVersion !== before });
       }
       const deadline = Date.now() + i.timeoutSeconds * 1000;
@@ -51,7 +70,11 @@ export function createClusterStateActions(clients: () => Promise<Pick<KubeClient
           const v = rolloutState(d);
           if (v.failed) throw ApplicationFailure.nonRetryable(`${label(o)}: ${v.message}`, 'RolloutFailed');
           if (v.done) break;
-          if (Date.now() + i.intervalSeconds * 1000 > deadline) throw ApplicationFailure.nonRetryable(`${label(o)} not ready within ${i.timeoutSeconds}s: ${v.message}`, 'RolloutTimeout');
+          if (Date.now() + i.intervalSeconds * 1000 > deadline)
+            throw ApplicationFailure.nonRetryable(
+              `${label(o)} not ready within ${i.timeoutSeconds}s: ${v.message}`,
+              'RolloutTimeout',
+            );
           Context.current().heartbeat({ waitingFor: label(o), message: v.message });
           await Context.current().sleep(i.intervalSeconds * 1000);
         }
@@ -59,20 +82,46 @@ export function createClusterStateActions(clients: () => Promise<Pick<KubeClient
       return { changed: results.some((r) => r.changed), objects: results };
     },
 
-    async listHpas(i: { namespace: string }): Promise<{ hpas: Array<{ name: string; target: string; min: number; max: number; current: number; desired: number; atMax: boolean }> }> {
+    async listHpas(i: {
+      namespace: string;
+    }): Promise<{
+      hpas: Array<{
+        name: string;
+        target: string;
+        min: number;
+        max: number;
+        current: number;
+        desired: number;
+        atMax: boolean;
+      }>;
+    }> {
       const k = await clients();
-      const list = await kube(`HPAs in ${i.namespace}`, () => k.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: i.namespace }));
+      const list = await kube(`HPAs in ${i.namespace}`, () =>
+        k.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: i.namespace }),
+      );
       return {
         hpas: list.items.map((h) => {
           const max = h.spec?.maxReplicas ?? 0;
           const current = h.status?.currentReplicas ?? 0;
-          return { name: h.metadata?.name ?? '', target: `${h.spec?.scaleTargetRef.kind}/${h.spec?.scaleTargetRef.name}`, min: h.spec?.minReplicas ?? 1, max, current, desired: h.status?.desiredReplicas ?? 0, atMax: current >= max && max > 0 };
+          return {
+            name: h.metadata?.name ?? '',
+            target: `${h.spec?.scaleTargetRef.kind}/${h.spec?.scaleTargetRef.name}`,
+            min: h.spec?.minReplicas ?? 1,
+            max,
+            current,
+            desired: h.status?.desiredReplicas ?? 0,
+            atMax: current >= max && max > 0,
+          };
         }),
       };
     },
 
     /** Every node's conditions, and which are not ready or under pressure. */
-    async nodeConditions(): Promise<{ total: number; ready: number; problems: Array<{ node: string; conditions: string[] }> }> {
+    async nodeConditions(): Promise<{
+      total: number;
+      ready: number;
+      problems: Array<{ node: string; conditions: string[] }>;
+    }> {
       const k = await clients();
       const nodes = await kube('nodes', () => k.core.listNode({}));
       const problems: Array<{ node: string; conditions: string[] }> = [];

@@ -30,7 +30,8 @@ export function kubeFailure(err: unknown, what: string): never {
   if (s.code === 401 || s.code === 403) throw ApplicationFailure.nonRetryable(msg, 'Forbidden');
   if (s.code === 400 || s.code === 422) throw ApplicationFailure.nonRetryable(msg, 'InvalidInput');
   // A server-side apply conflict (a field another manager owns) stays until someone decides: not retried.
-  if (s.code === 409 && /^Apply failed with/.test(s.message)) throw ApplicationFailure.nonRetryable(msg, 'ApplyConflict');
+  if (s.code === 409 && /^Apply failed with/.test(s.message))
+    throw ApplicationFailure.nonRetryable(msg, 'ApplyConflict');
   if (s.code === 409) throw ApplicationFailure.retryable(msg, 'Conflict');
   throw ApplicationFailure.retryable(msg, s.code >= 500 ? 'ServerError' : `Http${s.code}`);
 }

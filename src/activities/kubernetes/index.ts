@@ -2,7 +2,15 @@
  * The Kubernetes activities: catalog entries bound to their implementations. Clients are made on
  * first use, so a worker that never runs a Kubernetes step needs no cluster configuration.
  */
-import { deploymentHistory, deploymentRolloutStatus, restartDeployment, scaleDeployment, setDeploymentEnv, setDeploymentImage, undoDeployment } from '../../catalog/kubernetes/deployment';
+import {
+  deploymentHistory,
+  deploymentRolloutStatus,
+  restartDeployment,
+  scaleDeployment,
+  setDeploymentEnv,
+  setDeploymentImage,
+  undoDeployment,
+} from '../../catalog/kubernetes/deployment';
 import { envelope, type StepMetrics } from '../envelope';
 import type { KubeClients } from './client';
 import { createDeploymentActions } from './deployments';
@@ -16,10 +24,11 @@ import { deletePods, listPods, podLogs, waitPodsReady } from '../../catalog/kube
 export function createKubernetesActivities(deps: { kube: () => Promise<KubeClients>; metrics: StepMetrics }) {
   let clients: Promise<KubeClients> | undefined;
   // A failed connection (no kubeconfig yet) is not remembered: the next attempt tries again.
-  const connect = (): Promise<KubeClients> => (clients ??= deps.kube().catch((err: unknown) => {
-    clients = undefined;
-    throw err;
-  }));
+  const connect = (): Promise<KubeClients> =>
+    (clients ??= deps.kube().catch((err: unknown) => {
+      clients = undefined;
+      throw err;
+    }));
   const d = createDeploymentActions(connect);
   const p = createPodActions(connect);
   const w = createWorkloadActions(connect);

@@ -26,27 +26,46 @@ export function summarizePod(p: V1Pod): PodSummary {
     ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     node: p.spec?.nodeName ?? null,
     restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
-    reasons: statuses.map((c) => c.state?.waiting?.reason ?? c.state?.terminated?.reason).filter((r): r is string => typeof r === 'string'),
+    reasons: statuses
+      .map((c) => c.state?.waiting?.reason ?? c.state?.terminated?.reason)
+      .filter((r): r is string => typeof r === 'string'),
   };
 }
 
 export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core' | 'apps'>>) {
   async function list(namespace: string, labelSelector: string): Promise<V1Pod[]> {
     const k = await clients();
-    return (await kube(`pods in ${namespace} (${labelSelector})`, () => k.core.listNamespacedPod({ namespace, labelSelector }))).items;
+    return (
+      await kube(`pods in ${namespace} (${labelSelector})`, () =>
+        k.core.listNamespacedPod({ namespace, labelSelector }),
+      )
+    ).items;
   }
 
   async function selectorOf(namespace: string, deployment: string): Promise<string> {
     const k = await clients();
-    const d = await kube(`deployment ${namespace}/${deployment}`, () => k.apps.readNamespacedDeployment({ namespace, name: deployment }));
-    return Object.entries(d.spec?.selector.matchLabels ?? {}).map(([key, v]) => `${key}=${v}`).join(',');
+    const d = await kube(`deployment ${namespace}/${deployment}`, () =>
+      k.apps.readNamespacedDeployment({ namespace, name: deployment }),
+    );
+    return Object.entries(d.spec?.selector.matchLabels ?? {})
+      .map(([key, v]) => `${key}=${v}`)
+      .join(',');
   }
 
   return {
-    async list(i: { namespace: string; selector?: string; deployment?: string }): Promise<{ total: number; ready: number; notReady: PodSummary[]; pods: PodSummary[] }> {
+    async list(i: {
+      namespace: string;
+      selector?: string;
+      deployment?: string;
+    }): Promise<{ total: number; ready: number; notReady: PodSummary[]; pods: PodSummary[] }> {
       const sel = i.selector ?? (await selectorOf(i.namespace, i.deployment as string));
       const pods = (await list(i.namespace, sel)).map(summarizePod);
-      return { total: pods.length, ready: pods.filter((p) => p.ready).length, notReady: pods.filter((p) => !p.ready), pods };
+      return {
+        total: pods.length,
+        ready: pods.filter((p) => p.ready).length,
+        notReady: pods.filter((p) => !p.ready),
+        pods,
+      };
     },
 
     /**
@@ -54,7 +73,12 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
      * `max`. Pods created after this step was first scheduled are replacements: never deleted, so
      * a retried step does not delete the pods its first attempt caused.
      */
-    async delete(i: { namespace: string; selector: string; max: number; onlyNotReady: boolean }): Promise<{ changed: boolean; deleted: string[]; reason?: string }> {
+    async delete(i: {
+      namespace: string;
+      selector: string;
+      max: number;
+      onlyNotReady: boolean;
+    }): Promise<{ changed: boolean; deleted: string[]; reason?: string }> {
       // Creation times have whole seconds: only pods from before the step's second count as older.
       const scheduled = Context.current().info.scheduledTimestampMs;
       const since = scheduled - (scheduled % 1000);
@@ -63,14 +87,19 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
         return created < since && !p.metadata?.deletionTimestamp && (!i.onlyNotReady || !summarizePod(p).ready);
       });
       if (pods.length > i.max) {
-        throw ApplicationFailure.nonRetryable(`${pods.length} pods match '${i.selector}' in ${i.namespace}, more than max ${i.max}: nothing deleted`, 'InvalidInput');
+        throw ApplicationFailure.nonRetryable(
+          `${pods.length} pods match '${i.selector}' in ${i.namespace}, more than max ${i.max}: nothing deleted`,
+          'InvalidInput',
+        );
       }
       if (pods.length === 0) return { changed: false, deleted: [], reason: 'no pod to delete' };
       const k = await clients();
       const deleted: string[] = [];
       for (const p of pods) {
         const name = p.metadata?.name as string;
-        await kube(`delete pod ${i.namespace}/${name}`, () => k.core.deleteNamespacedPod({ namespace: i.namespace, name })).catch((err: ApplicationFailure) => {
+        await kube(`delete pod ${i.namespace}/${name}`, () =>
+          k.core.deleteNamespacedPod({ namespace: i.namespace, name }),
+        ).catch((err: ApplicationFailure) => {
           if (err.type !== 'NotFound') throw err; // gone already: as asked
         });
         deleted.push(name);
@@ -79,22 +108,50 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
     },
 
     /** The last lines of each pod of a deployment (or one pod), optionally only those matching `grep`. */
-    async logs(i: { namespace: string; deployment?: string; pod?: string; container?: string; tailLines: number; sinceSeconds?: number; grep?: string; maxPods: number }): Promise<{ pods: Array<{ pod: string; lines: string[] }> }> {
+    async logs(i: {
+      namespace: string;
+      deployment?: string;
+      pod?: string;
+      container?: string;
+      tailLines: number;
+      sinceSeconds?: number;
+      grep?: string;
+      maxPods: number;
+    }): Promise<{ pods: Array<{ pod: string; lines: string[] }> }> {
       const k = await clients();
-      const names = i.pod ? [i.pod] : (await list(i.namespace, await selectorOf(i.namespace, i.deployment as string))).map((p) => p.metadata?.name as string).slice(0, i.maxPods);
+      const names = i.pod
+        ? [i.pod]
+        : (await list(i.namespace, await selectorOf(i.namespace, i.deployment as string)))
+            .map((p) => p.metadata?.name as string)
+            .slice(0, i.maxPods);
       const re = i.grep ? new RegExp(i.grep) : undefined;
       const out: Array<{ pod: string; lines: string[] }> = [];
       for (const pod of names) {
         const text = await kube(`logs of ${i.namespace}/${pod}`, () =>
-          k.core.readNamespacedPodLog({ namespace: i.namespace, name: pod, tailLines: i.tailLines, ...(i.container ? { container: i.container } : {}), ...(i.sinceSeconds ? { sinceSeconds: i.sinceSeconds } : {}) }));
-        const lines = String(text ?? '').split('\n').filter((l) => l !== '' && (!re || re.test(l)));
+          k.core.readNamespacedPodLog({
+            namespace: i.namespace,
+            name: pod,
+            tailLines: i.tailLines,
+            ...(i.container ? { container: i.container } : {}),
+            ...(i.sinceSeconds ? { sinceSeconds: i.sinceSeconds } : {}),
+          }),
+        );
+        const lines = String(text ?? '')
+          .split('\n')
+          .filter((l) => l !== '' && (!re || re.test(l)));
         out.push({ pod, lines });
       }
       return { pods: out };
     },
 
     /** Waits until at least `count` (default: all, and at least one) matching pods are ready. */
-    async waitReady(i: { namespace: string; selector: string; count?: number; timeoutSeconds: number; intervalSeconds: number }): Promise<{ ready: number; total: number }> {
+    async waitReady(i: {
+      namespace: string;
+      selector: string;
+      count?: number;
+      timeoutSeconds: number;
+      intervalSeconds: number;
+    }): Promise<{ ready: number; total: number }> {
       const deadline = Date.now() + i.timeoutSeconds * 1000;
       for (;;) {
         const pods = (await list(i.namespace, i.selector)).map(summarizePod);
@@ -102,8 +159,13 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
         const want = i.count ?? Math.max(1, pods.length);
         if (ready >= want) return { ready, total: pods.length };
         if (Date.now() + i.intervalSeconds * 1000 > deadline) {
-          const why = pods.filter((p) => !p.ready).map((p) => `${p.name} (${p.phase}${p.reasons.length ? `: ${p.reasons.join(', ')}` : ''})`);
-          throw ApplicationFailure.nonRetryable(`${ready} of ${want} pods ready in ${i.namespace} (${i.selector}) after ${i.timeoutSeconds}s${why.length ? `; not ready: ${why.join('; ')}` : ''}`, 'PodsNotReady');
+          const why = pods
+            .filter((p) => !p.ready)
+            .map((p) => `${p.name} (${p.phase}${p.reasons.length ? `: ${p.reasons.join(', ')}` : ''})`);
+          throw ApplicationFailure.nonRetryable(
+            `${ready} of ${want} pods ready in ${i.namespace} (${i.selector}) after ${i.timeoutSeconds}s${why.length ? `; not ready: ${why.join('; ')}` : ''}`,
+            'PodsNotReady',
+          );
         }
         Context.current().heartbeat({ ready, want });
         await Context.current().sleep(i.intervalSeconds * 1000);

@@ -37,9 +37,14 @@ export interface WebhookNotification {
 
 export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
   async function notifyWebhook(input: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
-    const target = Object.prototype.hasOwnProperty.call(deps.targets, input.target) ? deps.targets[input.target] : undefined;
+    const target = Object.prototype.hasOwnProperty.call(deps.targets, input.target)
+      ? deps.targets[input.target]
+      : undefined;
     if (!target) {
-      throw permanent(`no webhook target '${input.target}' in configuration (known: ${Object.keys(deps.targets).join(', ') || 'none'})`, 'UnknownTarget');
+      throw permanent(
+        `no webhook target '${input.target}' in configuration (known: ${Object.keys(deps.targets).join(', ') || 'none'})`,
+        'UnknownTarget',
+      );
     }
     const url = target.url ?? (target.urlSecret ? await deps.secrets.resolve(target.urlSecret) : undefined);
     if (!url) throw permanent(`webhook target '${input.target}' has no url`, 'InvalidInput');
@@ -56,11 +61,17 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
       'Idempotency-Key': ctx.idempotencyKey,
       ...(await buildHeaders(deps.secrets, target.headers, target.secretHeaders)),
     };
-    const res = await deps.fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    const res = await deps.fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
     await res.arrayBuffer(); // drain, so the connection is reused
     if (res.ok) return { target: input.target, status: res.status, delivered: true };
     const message = `webhook '${input.target}' answered ${res.status}`;
-    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw permanent(message, 'HttpClientError');
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
+      throw permanent(message, 'HttpClientError');
     throw ApplicationFailure.retryable(message, 'HttpServerError');
   }
   return { notifyWebhook };

@@ -27,7 +27,10 @@ export type GenericPayload = z.infer<typeof genericPayload>;
 
 /** A stable hash of the label set (order does not matter), as Alertmanager's fingerprints are. */
 export function labelFingerprint(l: Record<string, string>): string {
-  const text = Object.keys(l).sort().map((k) => `${k}\u0000${l[k]}`).join('\u0001');
+  const text = Object.keys(l)
+    .sort()
+    .map((k) => `${k}\u0000${l[k]}`)
+    .join('\u0001');
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 

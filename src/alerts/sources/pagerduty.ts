@@ -7,7 +7,11 @@ import { z } from 'zod';
 import type { AlertInstance, AlertStatus } from '../../shared/alert';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an RFC 3339 time');
-const ref = z.looseObject({ id: z.string().optional(), summary: z.string().optional(), html_url: z.string().optional() });
+const ref = z.looseObject({
+  id: z.string().optional(),
+  summary: z.string().optional(),
+  html_url: z.string().optional(),
+});
 
 export const pagerdutyPayload = z.looseObject({
   event: z.looseObject({

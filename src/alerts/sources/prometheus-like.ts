@@ -45,19 +45,29 @@ type PromAlert = z.infer<typeof alert>;
 
 function links(a: PromAlert): AlertLink[] {
   const out: AlertLink[] = [];
-  for (const [name, v] of [['source', a.generatorURL], ['silence', a.silenceURL], ['dashboard', a.dashboardURL], ['panel', a.panelURL]] as const) {
+  for (const [name, v] of [
+    ['source', a.generatorURL],
+    ['silence', a.silenceURL],
+    ['dashboard', a.dashboardURL],
+    ['panel', a.panelURL],
+  ] as const) {
     if (typeof v === 'string' && v !== '') out.push({ name, url: v });
   }
   return out;
 }
 
-export function normalizePrometheusLike(source: Extract<AlertSource, 'alertmanager' | 'grafana'>, alerts: PromAlert[]): AlertInstance[] {
+export function normalizePrometheusLike(
+  source: Extract<AlertSource, 'alertmanager' | 'grafana'>,
+  alerts: PromAlert[],
+): AlertInstance[] {
   return alerts.map((a) => ({
     source,
     status: a.status,
     fingerprint: a.fingerprint,
     startsAt: new Date(a.startsAt).toISOString(),
-    ...(a.status === 'resolved' && a.endsAt && a.endsAt !== ZERO_TIME ? { endsAt: new Date(a.endsAt).toISOString() } : {}),
+    ...(a.status === 'resolved' && a.endsAt && a.endsAt !== ZERO_TIME
+      ? { endsAt: new Date(a.endsAt).toISOString() }
+      : {}),
     labels: a.labels,
     annotations: a.annotations,
     links: links(a),

@@ -71,9 +71,17 @@ const testBody = z
   })
   .strict();
 
-const journalQuery = z.object({ kind: z.enum(JOURNAL_KINDS).default('unrouted'), limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict();
+const journalQuery = z
+  .object({
+    kind: z.enum(JOURNAL_KINDS).default('unrouted'),
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+  })
+  .strict();
 
-export function alertRoutes(app: FastifyInstance, deps: { trigger: AlertTrigger; registry: Registry; role: (r: Role) => ReturnType<typeof requireRole> }): void {
+export function alertRoutes(
+  app: FastifyInstance,
+  deps: { trigger: AlertTrigger; registry: Registry; role: (r: Role) => ReturnType<typeof requireRole> },
+): void {
   const { trigger } = deps;
   const delivered = metrics(deps.registry, trigger);
   const pdDeliveries = deliveryMemory();
@@ -106,16 +114,35 @@ export function alertRoutes(app: FastifyInstance, deps: { trigger: AlertTrigger;
   // body is kept as it came.
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
+      done(null, body),
+    );
 
-    const malformed = async (source: AlertSource, req: FastifyRequest, reply: FastifyReply, field: string, message: string) => {
+    const malformed = async (
+      source: AlertSource,
+      req: FastifyRequest,
+      reply: FastifyReply,
+      field: string,
+      message: string,
+    ) => {
       delivered.inc({ source, result: 'malformed' });
-      await trigger.journal.record({ kind: 'malformed', source, reason: `${field}: ${message}`, body: String(req.body ?? ''), remote: req.ip });
+      await trigger.journal.record({
+        kind: 'malformed',
+        source,
+        reason: `${field}: ${message}`,
+        body: String(req.body ?? ''),
+        remote: req.ip,
+      });
       req.log.warn({ source, field }, `malformed ${source} alert kept in the journal: ${message}`);
       return reply.code(400).send({ error: `${field}: ${message}`, field });
     };
 
-    const parse = async <S extends z.ZodType>(source: AlertSource, schema: S, req: FastifyRequest, reply: FastifyReply): Promise<z.infer<S> | undefined> => {
+    const parse = async <S extends z.ZodType>(
+      source: AlertSource,
+      schema: S,
+      req: FastifyRequest,
+      reply: FastifyReply,
+    ): Promise<z.infer<S> | undefined> => {
       let json: unknown;
       try {
         json = JSON.parse(String(req.body ?? ''));
@@ -150,7 +177,10 @@ export function alertRoutes(app: FastifyInstance, deps: { trigger: AlertTrigger;
       return reply.code(401).send({ error: why, field: 'signature' });
     };
 
-    for (const [source, schema] of [['alertmanager', alertmanagerPayload], ['grafana', grafanaPayload]] as const) {
+    for (const [source, schema] of [
+      ['alertmanager', alertmanagerPayload],
+      ['grafana', grafanaPayload],
+    ] as const) {
       scope.post(`/v1/alerts/${source}`, { preHandler: deps.role('alerts') }, async (req, reply) => {
         const body = await parse(source, schema, req, reply);
         if (!body) return reply;
@@ -159,8 +189,17 @@ export function alertRoutes(app: FastifyInstance, deps: { trigger: AlertTrigger;
     }
 
     scope.post('/v1/alerts/pagerduty', async (req, reply) => {
-      if (!trigger.pagerdutySecret) return reply.code(404).send({ error: 'PagerDuty webhooks are not configured (alerts.pagerduty in the configuration)' });
-      if (!verifyPagerduty(trigger.pagerdutySecret, String(req.body ?? ''), req.headers['x-pagerduty-signature'] as string | undefined)) {
+      if (!trigger.pagerdutySecret)
+        return reply
+          .code(404)
+          .send({ error: 'PagerDuty webhooks are not configured (alerts.pagerduty in the configuration)' });
+      if (
+        !verifyPagerduty(
+          trigger.pagerdutySecret,
+          String(req.body ?? ''),
+          req.headers['x-pagerduty-signature'] as string | undefined,
+        )
+      ) {
         return unauthorized('pagerduty', req, reply, 'x-pagerduty-signature does not match the body');
       }
       const deliveryId = req.headers['x-webhook-id'];
@@ -181,8 +220,16 @@ export function alertRoutes(app: FastifyInstance, deps: { trigger: AlertTrigger;
     });
 
     scope.post('/v1/alerts/generic', async (req, reply) => {
-      if (!trigger.genericSecret) return reply.code(404).send({ error: 'generic alert webhooks are not configured (alerts.generic in the configuration)' });
-      const why = verifyGeneric(trigger.genericSecret, String(req.body ?? ''), req.headers['x-runbooks-timestamp'] as string | undefined, req.headers['x-runbooks-signature'] as string | undefined);
+      if (!trigger.genericSecret)
+        return reply
+          .code(404)
+          .send({ error: 'generic alert webhooks are not configured (alerts.generic in the configuration)' });
+      const why = verifyGeneric(
+        trigger.genericSecret,
+        String(req.body ?? ''),
+        req.headers['x-runbooks-timestamp'] as string | undefined,
+        req.headers['x-runbooks-signature'] as string | undefined,
+      );
       if (why) return unauthorized('generic', req, reply, why);
       const body = await parse('generic', genericPayload, req, reply);
       if (!body) return reply;

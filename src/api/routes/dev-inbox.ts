@@ -14,12 +14,17 @@ export interface InboxEntry {
   body: unknown;
 }
 
-export function devInboxRoutes(app: FastifyInstance, deps: { role: (r: 'viewer') => ReturnType<typeof requireRole> }): void {
+export function devInboxRoutes(
+  app: FastifyInstance,
+  deps: { role: (r: 'viewer') => ReturnType<typeof requireRole> },
+): void {
   const entries: InboxEntry[] = [];
   app.post<{ Params: { target: string } }>('/v1/dev/inbox/:target', async (req, reply) => {
     entries.push({ target: req.params.target, receivedAt: new Date().toISOString(), body: req.body ?? null });
     if (entries.length > KEEP) entries.splice(0, entries.length - KEEP);
     return reply.code(202).send({ stored: true });
   });
-  app.get('/v1/dev/inbox', { preHandler: deps.role('viewer') }, async () => ({ notifications: [...entries].reverse() }));
+  app.get('/v1/dev/inbox', { preHandler: deps.role('viewer') }, async () => ({
+    notifications: [...entries].reverse(),
+  }));
 }

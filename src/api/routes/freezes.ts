@@ -18,7 +18,10 @@ const freezeBody = z
 
 const unfreezeBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
 
-export function freezeRoutes(app: FastifyInstance, deps: { control: ControlService; role: (r: Role) => ReturnType<typeof requireRole> }): void {
+export function freezeRoutes(
+  app: FastifyInstance,
+  deps: { control: ControlService; role: (r: Role) => ReturnType<typeof requireRole> },
+): void {
   app.get('/v1/freezes', { preHandler: deps.role('viewer') }, async () => deps.control.state());
 
   app.post('/v1/freezes', { preHandler: deps.role('admin') }, async (req, reply) => {
@@ -27,9 +30,13 @@ export function freezeRoutes(app: FastifyInstance, deps: { control: ControlServi
     return reply.code(201).send(await deps.control.freeze(body.scope, req.principal?.identity as string, body.reason));
   });
 
-  app.post<{ Params: { id: string } }>('/v1/freezes/:id/unfreeze', { preHandler: deps.role('admin') }, async (req, reply) => {
-    const body = await parseOr400(unfreezeBody, req.body, reply);
-    if (!body) return reply;
-    return deps.control.unfreeze(req.params.id, req.principal?.identity as string, body.reason);
-  });
+  app.post<{ Params: { id: string } }>(
+    '/v1/freezes/:id/unfreeze',
+    { preHandler: deps.role('admin') },
+    async (req, reply) => {
+      const body = await parseOr400(unfreezeBody, req.body, reply);
+      if (!body) return reply;
+      return deps.control.unfreeze(req.params.id, req.principal?.identity as string, body.reason);
+    },
+  );
 }

@@ -38,7 +38,10 @@ const stepDecisionBody = z
     via: z.enum(['api', 'cli']).default('api'),
   })
   .strict()
-  .refine((b) => b.action !== 'skip' || (b.reason ?? '').trim() !== '', { message: 'skipping a step needs a reason', path: ['reason'] });
+  .refine((b) => b.action !== 'skip' || (b.reason ?? '').trim() !== '', {
+    message: 'skipping a step needs a reason',
+    path: ['reason'],
+  });
 
 const decisionBody = z
   .object({
@@ -49,7 +52,10 @@ const decisionBody = z
   })
   .strict();
 
-export function runRoutes(app: FastifyInstance, deps: { runs: RunService; metrics: ApiMetrics; role: (r: Role) => ReturnType<typeof requireRole> }): void {
+export function runRoutes(
+  app: FastifyInstance,
+  deps: { runs: RunService; metrics: ApiMetrics; role: (r: Role) => ReturnType<typeof requireRole> },
+): void {
   const { runs } = deps;
 
   app.post('/v1/runs', { preHandler: deps.role('operator') }, async (req, reply) => {
@@ -65,7 +71,8 @@ export function runRoutes(app: FastifyInstance, deps: { runs: RunService; metric
       ...(body.emergency ? { emergency: true } : {}),
       trigger: { source: body.via, requestedBy: actor },
     });
-    if (started.created) deps.metrics.runsStarted.inc({ runbook: body.runbook, trigger: body.via, dry_run: String(body.dryRun) });
+    if (started.created)
+      deps.metrics.runsStarted.inc({ runbook: body.runbook, trigger: body.via, dry_run: String(body.dryRun) });
     return reply.code(started.created ? 201 : 200).send(started);
   });
 
@@ -75,34 +82,48 @@ export function runRoutes(app: FastifyInstance, deps: { runs: RunService; metric
     return { runs: await runs.list(q) };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/runs/:id', { preHandler: deps.role('viewer') }, async (req) => runs.get(req.params.id));
+  app.get<{ Params: { id: string } }>('/v1/runs/:id', { preHandler: deps.role('viewer') }, async (req) =>
+    runs.get(req.params.id),
+  );
 
-  app.post<{ Params: { id: string } }>('/v1/runs/:id/approvals', { preHandler: deps.role('approver') }, async (req, reply) => {
-    const body = await parseOr400(decisionBody, req.body, reply);
-    if (!body) return reply;
-    return runs.decide(req.params.id, {
-      stepId: body.stepId,
-      decision: body.decision,
-      ...(body.comment ? { comment: body.comment } : {}),
-      actor: req.principal?.identity as string,
-      via: body.via,
-    });
-  });
+  app.post<{ Params: { id: string } }>(
+    '/v1/runs/:id/approvals',
+    { preHandler: deps.role('approver') },
+    async (req, reply) => {
+      const body = await parseOr400(decisionBody, req.body, reply);
+      if (!body) return reply;
+      return runs.decide(req.params.id, {
+        stepId: body.stepId,
+        decision: body.decision,
+        ...(body.comment ? { comment: body.comment } : {}),
+        actor: req.principal?.identity as string,
+        via: body.via,
+      });
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/v1/runs/:id/steps', { preHandler: deps.role('operator') }, async (req, reply) => {
-    const body = await parseOr400(stepDecisionBody, req.body, reply);
-    if (!body) return reply;
-    return runs.decideStep(req.params.id, {
-      stepId: body.stepId,
-      action: body.action,
-      ...(body.reason ? { reason: body.reason } : {}),
-      actor: req.principal?.identity as string,
-      via: body.via,
-    });
-  });
+  app.post<{ Params: { id: string } }>(
+    '/v1/runs/:id/steps',
+    { preHandler: deps.role('operator') },
+    async (req, reply) => {
+      const body = await parseOr400(stepDecisionBody, req.body, reply);
+      if (!body) return reply;
+      return runs.decideStep(req.params.id, {
+        stepId: body.stepId,
+        action: body.action,
+        ...(body.reason ? { reason: body.reason } : {}),
+        actor: req.principal?.identity as string,
+        via: body.via,
+      });
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/v1/runs/:id/cancel', { preHandler: deps.role('operator') }, async (req, reply) => {
-    await runs.cancel(req.params.id);
-    return reply.code(202).send({ workflowId: req.params.id, cancelRequested: true, by: req.principal?.identity });
-  });
+  app.post<{ Params: { id: string } }>(
+    '/v1/runs/:id/cancel',
+    { preHandler: deps.role('operator') },
+    async (req, reply) => {
+      await runs.cancel(req.params.id);
+      return reply.code(202).send({ workflowId: req.params.id, cancelRequested: true, by: req.principal?.identity });
+    },
+  );
 }

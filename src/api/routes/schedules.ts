@@ -18,7 +18,10 @@ const backfillBody = z
 
 type Id = { Params: { id: string } };
 
-export function scheduleRoutes(app: FastifyInstance, deps: { schedules: ScheduleService; role: (r: Role) => ReturnType<typeof requireRole> }): void {
+export function scheduleRoutes(
+  app: FastifyInstance,
+  deps: { schedules: ScheduleService; role: (r: Role) => ReturnType<typeof requireRole> },
+): void {
   const { schedules } = deps;
   const actor = (req: { principal?: { identity: string } }): string => req.principal?.identity as string;
 
@@ -33,13 +36,19 @@ export function scheduleRoutes(app: FastifyInstance, deps: { schedules: Schedule
   app.post<Id>('/v1/schedules/:id/pause', { preHandler: deps.role('operator') }, async (req, reply) => {
     const body = await parseOr400(noteBody, req.body, reply);
     if (!body) return reply;
-    return schedules.pause(req.params.id, { ...(body.note !== undefined ? { note: body.note } : {}), actor: actor(req) });
+    return schedules.pause(req.params.id, {
+      ...(body.note !== undefined ? { note: body.note } : {}),
+      actor: actor(req),
+    });
   });
 
   app.post<Id>('/v1/schedules/:id/resume', { preHandler: deps.role('operator') }, async (req, reply) => {
     const body = await parseOr400(noteBody, req.body, reply);
     if (!body) return reply;
-    return schedules.resume(req.params.id, { ...(body.note !== undefined ? { note: body.note } : {}), actor: actor(req) });
+    return schedules.resume(req.params.id, {
+      ...(body.note !== undefined ? { note: body.note } : {}),
+      actor: actor(req),
+    });
   });
 
   app.post<Id>('/v1/schedules/:id/trigger', { preHandler: deps.role('operator') }, async (req, reply) => {
@@ -51,6 +60,8 @@ export function scheduleRoutes(app: FastifyInstance, deps: { schedules: Schedule
     const body = await parseOr400(backfillBody, req.body, reply);
     if (!body) return reply;
     // Window rules (end after start, at most 31 days, in the past) are the service's: 400 naming `end`.
-    return reply.code(202).send(await schedules.backfill(req.params.id, { start: new Date(body.start), end: new Date(body.end) }));
+    return reply
+      .code(202)
+      .send(await schedules.backfill(req.params.id, { start: new Date(body.start), end: new Date(body.end) }));
   });
 }

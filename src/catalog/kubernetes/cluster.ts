@@ -12,25 +12,47 @@ const applyInput = z
     intervalSeconds: z.number().int().min(1).max(60).default(2),
   })
   .strict();
-const applyOutput = z.object({ changed: z.boolean(), objects: z.array(z.object({ object: z.string(), changed: z.boolean() })) });
+const applyOutput = z.object({
+  changed: z.boolean(),
+  objects: z.array(z.object({ object: z.string(), changed: z.boolean() })),
+});
 export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput> = {
   id: 'k8s:manifest:apply',
   activity: 'applyManifest',
-  description: 'Apply a manifest with server-side apply (`kubectl apply --server-side`, field manager durable-runbooks), then wait until the Deployments it declares are rolled out. Unchanged objects report changed: false; a field another manager owns fails (ApplyConflict) unless `force`.',
+  description:
+    'Apply a manifest with server-side apply (`kubectl apply --server-side`, field manager durable-runbooks), then wait until the Deployments it declares are rolled out. Unchanged objects report changed: false; a field another manager owns fails (ApplyConflict) unless `force`.',
   input: applyInput,
   output: applyOutput,
   mutating: true,
   nonRetryable: [...NON_RETRYABLE, 'ApplyConflict', 'RolloutTimeout', 'RolloutFailed'],
   describe: (i) => `apply a manifest${i.namespace ? ` in ${i.namespace}` : ''}${i.force ? ' (forcing conflicts)' : ''}`,
-  example: { with: { namespace: 'production', manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: feature-flags }\ndata: { checkout-v2: "off" }\n' } },
+  example: {
+    with: {
+      namespace: 'production',
+      manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: feature-flags }\ndata: { checkout-v2: "off" }\n',
+    },
+  },
 };
 
 const hpaInput = z.object({ namespace }).strict();
-const hpaOutput = z.object({ hpas: z.array(z.object({ name: z.string(), target: z.string(), min: z.number(), max: z.number(), current: z.number(), desired: z.number(), atMax: z.boolean() })) });
+const hpaOutput = z.object({
+  hpas: z.array(
+    z.object({
+      name: z.string(),
+      target: z.string(),
+      min: z.number(),
+      max: z.number(),
+      current: z.number(),
+      desired: z.number(),
+      atMax: z.boolean(),
+    }),
+  ),
+});
 export const listHpas: CatalogEntry<typeof hpaInput, typeof hpaOutput> = {
   id: 'k8s:hpa:list',
   activity: 'listHorizontalPodAutoscalers',
-  description: 'The HorizontalPodAutoscalers of a namespace: target, min, max, current and desired replicas, and which are at their maximum.',
+  description:
+    'The HorizontalPodAutoscalers of a namespace: target, min, max, current and desired replicas, and which are at their maximum.',
   input: hpaInput,
   output: hpaOutput,
   mutating: false,
@@ -40,7 +62,11 @@ export const listHpas: CatalogEntry<typeof hpaInput, typeof hpaOutput> = {
 };
 
 const nodesInput = z.object({}).strict();
-const nodesOutput = z.object({ total: z.number(), ready: z.number(), problems: z.array(z.object({ node: z.string(), conditions: z.array(z.string()) })) });
+const nodesOutput = z.object({
+  total: z.number(),
+  ready: z.number(),
+  problems: z.array(z.object({ node: z.string(), conditions: z.array(z.string()) })),
+});
 export const nodeConditions: CatalogEntry<typeof nodesInput, typeof nodesOutput> = {
   id: 'k8s:nodes:conditions',
   activity: 'summarizeNodeConditions',

@@ -12,7 +12,8 @@ const restartOutput = z.object({ ...changed, restartedAt: z.string() });
 export const restartDeployment: CatalogEntry<typeof refInput, typeof restartOutput> = {
   id: 'k8s:deployment:restart',
   activity: 'restartDeployment',
-  description: 'Restart every pod of a deployment, as `kubectl rollout restart`: a new pod template annotation starts a rollout. Recorded on the deployment, so a retried step does not restart twice.',
+  description:
+    'Restart every pod of a deployment, as `kubectl rollout restart`: a new pod template annotation starts a rollout. Recorded on the deployment, so a retried step does not restart twice.',
   input: refInput,
   output: restartOutput,
   mutating: true,
@@ -22,19 +23,27 @@ export const restartDeployment: CatalogEntry<typeof refInput, typeof restartOutp
 };
 
 const scaleInput = z
-  .object({ ...ref, replicas: z.number().int().min(0).optional(), by: z.number().int().optional(), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+  .object({
+    ...ref,
+    replicas: z.number().int().min(0).optional(),
+    by: z.number().int().optional(),
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+  })
   .strict()
   .refine((i) => (i.replicas === undefined) !== (i.by === undefined), { message: 'give exactly one of replicas, by' });
 const scaleOutput = z.object({ ...changed, from: z.number(), to: z.number() });
 export const scaleDeployment: CatalogEntry<typeof scaleInput, typeof scaleOutput> = {
   id: 'k8s:deployment:scale',
   activity: 'scaleDeployment',
-  description: "Set a deployment's replicas to a number (`replicas`) or change them by an amount (`by`, within `min`/`max`), as `kubectl scale`. A relative change is recorded on the deployment, so a retried step does not apply it twice.",
+  description:
+    "Set a deployment's replicas to a number (`replicas`) or change them by an amount (`by`, within `min`/`max`), as `kubectl scale`. A relative change is recorded on the deployment, so a retried step does not apply it twice.",
   input: scaleInput,
   output: scaleOutput,
   mutating: true,
   nonRetryable: NON_RETRYABLE,
-  describe: (i) => `scale deployment ${i.namespace}/${i.name} ${i.replicas !== undefined ? `to ${i.replicas}` : `by ${i.by}`}`,
+  describe: (i) =>
+    `scale deployment ${i.namespace}/${i.name} ${i.replicas !== undefined ? `to ${i.replicas}` : `by ${i.by}`}`,
   example: { with: { ...EXAMPLE, by: 2, max: 10 } },
 };
 
@@ -48,29 +57,56 @@ export const setDeploymentImage: CatalogEntry<typeof setImageInput, typeof setIm
   output: setImageOutput,
   mutating: true,
   nonRetryable: NON_RETRYABLE,
-  describe: (i) => `set image of ${i.namespace}/${i.name}${i.container ? ` container ${i.container}` : ''} to ${i.image}`,
+  describe: (i) =>
+    `set image of ${i.namespace}/${i.name}${i.container ? ` container ${i.container}` : ''} to ${i.image}`,
   example: { with: { ...EXAMPLE, image: 'registry.example/checkout:1.4.2' } },
 };
 
-const setEnvInput = z.object({ ...ref, container: z.string().optional(), env: z.record(z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/), z.string().nullable()) }).strict();
-const setEnvOutput = z.object({ ...changed, container: z.string(), set: z.array(z.string()), removed: z.array(z.string()) });
+const setEnvInput = z
+  .object({
+    ...ref,
+    container: z.string().optional(),
+    env: z.record(z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/), z.string().nullable()),
+  })
+  .strict();
+const setEnvOutput = z.object({
+  ...changed,
+  container: z.string(),
+  set: z.array(z.string()),
+  removed: z.array(z.string()),
+});
 export const setDeploymentEnv: CatalogEntry<typeof setEnvInput, typeof setEnvOutput> = {
   id: 'k8s:deployment:set-env',
   activity: 'setDeploymentEnv',
-  description: 'Set or remove (null) environment variables of a container, as `kubectl set env`; unchanged values change nothing.',
+  description:
+    'Set or remove (null) environment variables of a container, as `kubectl set env`; unchanged values change nothing.',
   input: setEnvInput,
   output: setEnvOutput,
   mutating: true,
   nonRetryable: NON_RETRYABLE,
-  describe: (i) => `set env of ${i.namespace}/${i.name}: ${Object.entries(i.env).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`)).join(' ')}`,
+  describe: (i) =>
+    `set env of ${i.namespace}/${i.name}: ${Object.entries(i.env)
+      .map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`))
+      .join(' ')}`,
   example: { with: { ...EXAMPLE, env: { FEATURE_X: 'off', DEBUG: null } } },
 };
 
-const historyOutput = z.object({ revisions: z.array(z.object({ revision: z.number(), changeCause: z.string().nullable(), images: z.array(z.string()), replicas: z.number(), current: z.boolean() })) });
+const historyOutput = z.object({
+  revisions: z.array(
+    z.object({
+      revision: z.number(),
+      changeCause: z.string().nullable(),
+      images: z.array(z.string()),
+      replicas: z.number(),
+      current: z.boolean(),
+    }),
+  ),
+});
 export const deploymentHistory: CatalogEntry<typeof refInput, typeof historyOutput> = {
   id: 'k8s:deployment:history',
   activity: 'deploymentRolloutHistory',
-  description: 'The revisions of a deployment, as `kubectl rollout history`: number, change cause, images, replicas, which is current.',
+  description:
+    'The revisions of a deployment, as `kubectl rollout history`: number, change cause, images, replicas, which is current.',
   input: refInput,
   output: historyOutput,
   mutating: false,
@@ -84,21 +120,35 @@ const undoOutput = z.object({ ...changed, toRevision: z.number() });
 export const undoDeployment: CatalogEntry<typeof undoInput, typeof undoOutput> = {
   id: 'k8s:deployment:undo',
   activity: 'undoDeploymentRollout',
-  description: 'Roll a deployment back, as `kubectl rollout undo`: to the previous revision, or to `toRevision`. Recorded on the deployment, so a retried step does not undo its own undo.',
+  description:
+    'Roll a deployment back, as `kubectl rollout undo`: to the previous revision, or to `toRevision`. Recorded on the deployment, so a retried step does not undo its own undo.',
   input: undoInput,
   output: undoOutput,
   mutating: true,
   nonRetryable: NON_RETRYABLE,
-  describe: (i) => `roll back ${i.namespace}/${i.name} to ${i.toRevision ? `revision ${i.toRevision}` : 'the previous revision'}`,
+  describe: (i) =>
+    `roll back ${i.namespace}/${i.name} to ${i.toRevision ? `revision ${i.toRevision}` : 'the previous revision'}`,
   example: { with: EXAMPLE },
 };
 
-const statusInput = z.object({ ...ref, timeoutSeconds: z.number().int().min(1).max(3600).default(300), intervalSeconds: z.number().int().min(1).max(60).default(2) }).strict();
-const statusOutput = z.object({ done: z.literal(true), message: z.string(), revision: z.string(), replicas: z.number() });
+const statusInput = z
+  .object({
+    ...ref,
+    timeoutSeconds: z.number().int().min(1).max(3600).default(300),
+    intervalSeconds: z.number().int().min(1).max(60).default(2),
+  })
+  .strict();
+const statusOutput = z.object({
+  done: z.literal(true),
+  message: z.string(),
+  revision: z.string(),
+  replicas: z.number(),
+});
 export const deploymentRolloutStatus: CatalogEntry<typeof statusInput, typeof statusOutput> = {
   id: 'k8s:deployment:rollout-status',
   activity: 'waitForDeploymentRollout',
-  description: "Wait until a deployment's newest template is rolled out and available, as `kubectl rollout status`; after `timeoutSeconds` fail (RolloutTimeout) naming the pods that are not ready and why. Give the step a heartbeat timeout so cancelling it is prompt.",
+  description:
+    "Wait until a deployment's newest template is rolled out and available, as `kubectl rollout status`; after `timeoutSeconds` fail (RolloutTimeout) naming the pods that are not ready and why. Give the step a heartbeat timeout so cancelling it is prompt.",
   input: statusInput,
   output: statusOutput,
   mutating: false,
@@ -107,4 +157,12 @@ export const deploymentRolloutStatus: CatalogEntry<typeof statusInput, typeof st
   example: { with: { ...EXAMPLE, timeoutSeconds: 120 } },
 };
 
-export const DEPLOYMENT_ENTRIES = [restartDeployment, scaleDeployment, setDeploymentImage, setDeploymentEnv, deploymentHistory, undoDeployment, deploymentRolloutStatus] as const;
+export const DEPLOYMENT_ENTRIES = [
+  restartDeployment,
+  scaleDeployment,
+  setDeploymentImage,
+  setDeploymentEnv,
+  deploymentHistory,
+  undoDeployment,
+  deploymentRolloutStatus,
+] as const;

@@ -7,12 +7,14 @@ import { CliError } from '../errors';
 import { assignments, keyValues, table } from '../format';
 
 function matchText(m: AlertRouteConfig['match']): string {
-  return [
-    ...(m.source ? [`source in ${m.source.join('|')}`] : []),
-    ...Object.entries(m.labels ?? {}).map(([k, v]) => `${k}=${v}`),
-    ...Object.entries(m.labelsRegex ?? {}).map(([k, v]) => `${k}=~${v}`),
-    ...(m.severity ? [`severity in ${m.severity.join('|')}`] : []),
-  ].join(', ') || 'everything';
+  return (
+    [
+      ...(m.source ? [`source in ${m.source.join('|')}`] : []),
+      ...Object.entries(m.labels ?? {}).map(([k, v]) => `${k}=${v}`),
+      ...Object.entries(m.labelsRegex ?? {}).map(([k, v]) => `${k}=~${v}`),
+      ...(m.severity ? [`severity in ${m.severity.join('|')}`] : []),
+    ].join(', ') || 'everything'
+  );
 }
 
 function pairs(values: string[], flag: string): Record<string, string> {
@@ -28,7 +30,9 @@ function pairs(values: string[], flag: string): Record<string, string> {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function registerAlertCommands(program: Command, context: ContextFactory): void {
-  const alerts = program.command('alerts').description('alert routing rules, a dry routing test, and alerts that did not become runs');
+  const alerts = program
+    .command('alerts')
+    .description('alert routing rules, a dry routing test, and alerts that did not become runs');
 
   alerts
     .command('routes')
@@ -36,7 +40,14 @@ export function registerAlertCommands(program: Command, context: ContextFactory)
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = context(cmd);
       const r = await ctx.api.get<{ routes: AlertRouteConfig[] }>('/v1/alerts/routes');
-      ctx.print(r, () => (r.routes.length ? table(['route', 'match', 'runbook', 'params', 'owner'], r.routes.map((x) => [x.id, matchText(x.match), x.runbook, assignments(x.params), x.owner])) : 'no routes: every alert is journalled as unrouted'));
+      ctx.print(r, () =>
+        r.routes.length
+          ? table(
+              ['route', 'match', 'runbook', 'params', 'owner'],
+              r.routes.map((x) => [x.id, matchText(x.match), x.runbook, assignments(x.params), x.owner]),
+            )
+          : 'no routes: every alert is journalled as unrouted',
+      );
     });
 
   alerts
@@ -48,15 +59,27 @@ export function registerAlertCommands(program: Command, context: ContextFactory)
     .action(async (opts: { label: string[]; annotation: string[]; source: string }, cmd: Command) => {
       if (opts.label.length === 0) throw new CliError('give at least one --label name=value', 2);
       const ctx = context(cmd);
-      const body = { source: opts.source, labels: pairs(opts.label, '--label'), annotations: pairs(opts.annotation, '--annotation') };
-      const r = await ctx.api.post<{ route?: string; runbook?: string; params?: Record<string, unknown>; workflowId?: string; problem?: string }>('/v1/alerts/test', body);
-      ctx.print(r, () => keyValues([
-        ['route', r.route ?? '(none)'],
-        ['runbook', r.runbook],
-        ['params', r.params ? assignments(r.params) : undefined],
-        ['run id', r.workflowId],
-        ['problem', r.problem],
-      ]));
+      const body = {
+        source: opts.source,
+        labels: pairs(opts.label, '--label'),
+        annotations: pairs(opts.annotation, '--annotation'),
+      };
+      const r = await ctx.api.post<{
+        route?: string;
+        runbook?: string;
+        params?: Record<string, unknown>;
+        workflowId?: string;
+        problem?: string;
+      }>('/v1/alerts/test', body);
+      ctx.print(r, () =>
+        keyValues([
+          ['route', r.route ?? '(none)'],
+          ['runbook', r.runbook],
+          ['params', r.params ? assignments(r.params) : undefined],
+          ['run id', r.workflowId],
+          ['problem', r.problem],
+        ]),
+      );
     });
 
   alerts
@@ -66,9 +89,23 @@ export function registerAlertCommands(program: Command, context: ContextFactory)
     .option('--limit <n>', 'newest first, at most this many', '20')
     .action(async (opts: { kind: string; limit: string }, cmd: Command) => {
       const ctx = context(cmd);
-      const r = await ctx.api.get<{ entries: JournalEntry[] }>('/v1/alerts/journal', { kind: opts.kind, limit: opts.limit });
-      ctx.print(r, () => (r.entries.length
-        ? table(['at', 'source', 'reason', 'labels'], r.entries.map((e) => [e.at, e.source, e.reason, e.alert ? assignments(e.alert.labels) : (e.body ?? '').slice(0, 60)]), { maxCell: 100 })
-        : `no ${opts.kind} alerts`));
+      const r = await ctx.api.get<{ entries: JournalEntry[] }>('/v1/alerts/journal', {
+        kind: opts.kind,
+        limit: opts.limit,
+      });
+      ctx.print(r, () =>
+        r.entries.length
+          ? table(
+              ['at', 'source', 'reason', 'labels'],
+              r.entries.map((e) => [
+                e.at,
+                e.source,
+                e.reason,
+                e.alert ? assignments(e.alert.labels) : (e.body ?? '').slice(0, 60),
+              ]),
+              { maxCell: 100 },
+            )
+          : `no ${opts.kind} alerts`,
+      );
     });
 }

@@ -31,7 +31,11 @@ export function registerApprovalCommands(program: Command, context: ContextFacto
 
 /** Paused steps: `retry`, `skip` (with a reason) or `abort`. */
 export function registerStepDecisionCommands(program: Command, context: ContextFactory): void {
-  const help = { retry: 'run a paused step again', skip: 'skip a paused step (a reason is required)', abort: 'abort the run at a paused step (completed steps are undone)' };
+  const help = {
+    retry: 'run a paused step again',
+    skip: 'skip a paused step (a reason is required)',
+    abort: 'abort the run at a paused step (completed steps are undone)',
+  };
   for (const action of ['retry', 'skip', 'abort'] as const) {
     program
       .command(action)
@@ -41,12 +45,15 @@ export function registerStepDecisionCommands(program: Command, context: ContextF
       .option('-m, --reason <text>', 'why (required to skip)')
       .action(async (workflowId: string, stepId: string, opts: { reason?: string }, cmd: Command) => {
         const ctx = context(cmd);
-        const result = await ctx.api.post<{ stepId: string; accepted: true }>(`${pathOf('/v1/runs', workflowId)}/steps`, {
-          stepId,
-          action,
-          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-          via: 'cli',
-        });
+        const result = await ctx.api.post<{ stepId: string; accepted: true }>(
+          `${pathOf('/v1/runs', workflowId)}/steps`,
+          {
+            stepId,
+            action,
+            ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+            via: 'cli',
+          },
+        );
         ctx.print(result, () => `step ${result.stepId} of ${workflowId}: ${action} accepted`);
       });
   }

@@ -8,7 +8,9 @@ import { assignments, keyValues, table, yesNo } from '../format';
 import { pathOf } from '../http';
 import { collectParam } from '../options';
 
-type RunbookSummary = Pick<RunbookDefinition, 'id' | 'title' | 'description' | 'version' | 'tags' | 'params'> & { file?: string };
+type RunbookSummary = Pick<RunbookDefinition, 'id' | 'title' | 'description' | 'version' | 'tags' | 'params'> & {
+  file?: string;
+};
 
 export function registerRunbookCommands(program: Command, context: ContextFactory): void {
   program
@@ -43,7 +45,9 @@ export function registerRunbookCommands(program: Command, context: ContextFactor
 }
 
 function paramNames(params: Record<string, ParamSpec>): string {
-  return Object.entries(params).map(([name, p]) => (p.required ? `${name}*` : name)).join(', ');
+  return Object.entries(params)
+    .map(([name, p]) => (p.required ? `${name}*` : name))
+    .join(', ');
 }
 
 function renderList(runbooks: RunbookSummary[]): string {
@@ -55,14 +59,27 @@ function renderList(runbooks: RunbookSummary[]): string {
 
 function stepRows(steps: Step[], depth = 0): string[][] {
   return steps.flatMap((s) => [
-    [`${'  '.repeat(depth)}${s.id}`, s.kind, 'action' in s ? s.action : '', yesNo('mutating' in s && s.mutating), stepDetail(s)],
+    [
+      `${'  '.repeat(depth)}${s.id}`,
+      s.kind,
+      'action' in s ? s.action : '',
+      yesNo('mutating' in s && s.mutating),
+      stepDetail(s),
+    ],
     ...(s.kind === 'parallel' ? stepRows(s.steps, depth + 1) : []),
   ]);
 }
 
 function stepDetail(s: Step): string {
   const when = s.when !== undefined ? `when ${s.when}` : '';
-  const own = s.kind === 'approval' ? s.message : s.kind === 'wait' ? `wait ${formatDuration(s.durationMs)}` : s.kind === 'verify' ? `until ${s.until}` : (s.name ?? '');
+  const own =
+    s.kind === 'approval'
+      ? s.message
+      : s.kind === 'wait'
+        ? `wait ${formatDuration(s.durationMs)}`
+        : s.kind === 'verify'
+          ? `until ${s.until}`
+          : (s.name ?? '');
   return [own, when].filter(Boolean).join('; ');
 }
 
@@ -75,13 +92,23 @@ function renderRunbook(rb: RunbookDefinition & { file?: string }): string {
     ['severity', rb.severity],
     ['tags', rb.tags.join(', ')],
   ]);
-  const params = Object.entries(rb.params).map(([name, p]) => [name, p.type === 'enum' ? `enum(${(p.values ?? []).join('|')})` : p.type, yesNo(p.required), p.default, p.description]);
+  const params = Object.entries(rb.params).map(([name, p]) => [
+    name,
+    p.type === 'enum' ? `enum(${(p.values ?? []).join('|')})` : p.type,
+    yesNo(p.required),
+    p.default,
+    p.description,
+  ]);
   return [
     head,
     rb.description.trim(),
-    params.length ? `PARAMS\n${table(['name', 'type', 'required', 'default', 'description'], params)}` : 'PARAMS\n(none)',
+    params.length
+      ? `PARAMS\n${table(['name', 'type', 'required', 'default', 'description'], params)}`
+      : 'PARAMS\n(none)',
     `STEPS\n${table(['id', 'kind', 'action', 'mutating', 'detail'], stepRows(rb.steps))}`,
-  ].filter(Boolean).join('\n\n');
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 function planRows(steps: PlanStep[], depth = 0): string[][] {
@@ -93,7 +120,9 @@ function planRows(steps: PlanStep[], depth = 0): string[][] {
 
 function planDetail(s: PlanStep): string {
   const own = s.inputs !== undefined ? JSON.stringify(s.inputs) : (s.message ?? (s.wait ? `wait ${s.wait}` : ''));
-  return [own, s.until ? `until ${s.until}` : '', s.runs === 'depends' && s.when ? `when ${s.when}` : ''].filter(Boolean).join('; ');
+  return [own, s.until ? `until ${s.until}` : '', s.runs === 'depends' && s.when ? `when ${s.when}` : '']
+    .filter(Boolean)
+    .join('; ');
 }
 
 function renderPlan(plan: Plan): string {

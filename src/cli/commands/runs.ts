@@ -47,7 +47,9 @@ export function registerRunCommands(program: Command, context: ContextFactory): 
       if (!ctx.json) ctx.io.out(renderStarted(started));
       const final = await waitForRun(ctx, started.workflowId);
       // Under --json one document: the run as it ended.
-      ctx.print(final, () => (final.run ? `\n${stepTable(final.run.steps)}\n\nrun ${final.run.phase}` : `\nrun closed: ${final.status}`));
+      ctx.print(final, () =>
+        final.run ? `\n${stepTable(final.run.steps)}\n\nrun ${final.run.phase}` : `\nrun closed: ${final.status}`,
+      );
       if (!succeeded(final)) throw new CliError(failureMessage(final), EXIT.failed);
     });
 
@@ -80,7 +82,9 @@ export function registerRunCommands(program: Command, context: ContextFactory): 
     .argument('<workflowId>', 'the run’s workflow id')
     .action(async (workflowId: string, _opts: object, cmd: Command) => {
       const ctx = context(cmd);
-      const body = await ctx.api.post<{ workflowId: string; cancelRequested: boolean; by?: string }>(`${pathOf('/v1/runs', workflowId)}/cancel`);
+      const body = await ctx.api.post<{ workflowId: string; cancelRequested: boolean; by?: string }>(
+        `${pathOf('/v1/runs', workflowId)}/cancel`,
+      );
       ctx.print(body, () => `cancellation requested for ${body.workflowId}${body.by ? ` by ${body.by}` : ''}`);
     });
 }

@@ -9,7 +9,10 @@ import { pathOf } from '../http';
 
 /** An ISO 8601 time with a zone (`2025-01-06T07:00:00Z`); anything else is a usage error (exit 2). */
 export function isoTime(text: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(Date.parse(text))) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ||
+    Number.isNaN(Date.parse(text))
+  ) {
     throw new InvalidArgumentError('expected an ISO 8601 time with a zone, e.g. 2025-01-06T07:00:00Z');
   }
   return new Date(text).toISOString();
@@ -17,7 +20,8 @@ export function isoTime(text: string): string {
 
 /** One block per schedule: long notes and three times do not fit a table row. */
 export function renderSchedules(list: ScheduleView[]): string {
-  if (list.length === 0) return 'no schedules (declare them under `schedules:` in a runbook, then `runbook schedules sync`)';
+  if (list.length === 0)
+    return 'no schedules (declare them under `schedules:` in a runbook, then `runbook schedules sync`)';
   return list
     .map((s) =>
       [
@@ -51,7 +55,9 @@ export function renderDiff(d: ScheduleSyncDiff & { dryRun: boolean }): string {
 
 function renderState(s: ScheduleStateChange): string {
   const state = s.paused ? 'paused' : 'active';
-  return s.changed ? `schedule ${s.id} ${state} (${s.note})` : `schedule ${s.id} was already ${state}; nothing changed${s.note ? ` (note: ${s.note})` : ''}`;
+  return s.changed
+    ? `schedule ${s.id} ${state} (${s.note})`
+    : `schedule ${s.id} was already ${state}; nothing changed${s.note ? ` (note: ${s.note})` : ''}`;
 }
 
 export function registerScheduleCommands(program: Command, context: ContextFactory): void {
@@ -72,12 +78,18 @@ export function registerScheduleCommands(program: Command, context: ContextFacto
     .option('--dry-run', 'show what would change, change nothing')
     .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      const diff = await ctx.api.post<ScheduleSyncDiff & { dryRun: boolean }>('/v1/schedules/sync', { dryRun: opts.dryRun === true });
+      const diff = await ctx.api.post<ScheduleSyncDiff & { dryRun: boolean }>('/v1/schedules/sync', {
+        dryRun: opts.dryRun === true,
+      });
       ctx.print(diff, () => renderDiff(diff));
-      if ((diff.failed ?? []).length > 0) throw new CliError(`${diff.failed?.length} schedule change(s) failed`, EXIT.failed);
+      if ((diff.failed ?? []).length > 0)
+        throw new CliError(`${diff.failed?.length} schedule change(s) failed`, EXIT.failed);
     });
 
-  for (const [name, path, what] of [['pause', 'pause', 'stop a schedule firing until resumed'], ['resume', 'resume', 'let a paused schedule fire again']] as const) {
+  for (const [name, path, what] of [
+    ['pause', 'pause', 'stop a schedule firing until resumed'],
+    ['resume', 'resume', 'let a paused schedule fire again'],
+  ] as const) {
     schedules
       .command(name)
       .description(what)
@@ -85,7 +97,10 @@ export function registerScheduleCommands(program: Command, context: ContextFacto
       .option('-m, --note <text>', 'why (shown on the schedule with your name)')
       .action(async (id: string, opts: { note?: string }, cmd: Command) => {
         const ctx = context(cmd);
-        const s = await ctx.api.post<ScheduleStateChange>(`${pathOf('/v1/schedules', id)}/${path}`, opts.note !== undefined ? { note: opts.note } : {});
+        const s = await ctx.api.post<ScheduleStateChange>(
+          `${pathOf('/v1/schedules', id)}/${path}`,
+          opts.note !== undefined ? { note: opts.note } : {},
+        );
         ctx.print(s, () => renderState(s));
       });
   }
@@ -108,7 +123,10 @@ export function registerScheduleCommands(program: Command, context: ContextFacto
     .requiredOption('--to <iso>', 'window end (after --from, not in the future)', isoTime)
     .action(async (id: string, opts: { from: string; to: string }, cmd: Command) => {
       const ctx = context(cmd);
-      const r = await ctx.api.post<{ id: string; start: string; end: string; overlap: string }>(`${pathOf('/v1/schedules', id)}/backfill`, { start: opts.from, end: opts.to });
+      const r = await ctx.api.post<{ id: string; start: string; end: string; overlap: string }>(
+        `${pathOf('/v1/schedules', id)}/backfill`,
+        { start: opts.from, end: opts.to },
+      );
       ctx.print(r, () => `schedule ${r.id}: backfill ${r.start} .. ${r.end} requested (overlap ${r.overlap})`);
     });
 }

@@ -15,23 +15,37 @@ export class AlertTracker {
   /** Signal-with-start delivers the starting notification twice (input and signal): count it once. */
   private echo: string | undefined;
 
-  constructor(private readonly state: RunState, first: AlertNotice | undefined) {
+  constructor(
+    private readonly state: RunState,
+    first: AlertNotice | undefined,
+  ) {
     if (first) {
       const { alert, route, receivedAt } = first;
       this.echo = receivedAt;
-      state.status.alert = { ...alert, route, notifications: first.repeats ?? 1, firstSeenAt: receivedAt, lastSeenAt: receivedAt };
+      state.status.alert = {
+        ...alert,
+        route,
+        notifications: first.repeats ?? 1,
+        firstSeenAt: receivedAt,
+        lastSeenAt: receivedAt,
+      };
       if (alert.status === 'resolved') state.status.alert.resolvedAt = alert.endsAt ?? receivedAt;
     }
   }
 
   install(): void {
-    setHandler(alertSignal, (n) => this.apply(n), { description: 'A later notification of the alert that started this run (repeat or resolved).' });
+    setHandler(alertSignal, (n) => this.apply(n), {
+      description: 'A later notification of the alert that started this run (repeat or resolved).',
+    });
   }
 
   private apply(n: AlertNotice): void {
     const a = this.state.status.alert;
     if (!a) {
-      log.warn('alert notice for a run no alert started: ignored', { route: n.route, fingerprint: n.alert.fingerprint });
+      log.warn('alert notice for a run no alert started: ignored', {
+        route: n.route,
+        fingerprint: n.alert.fingerprint,
+      });
       return;
     }
     if (this.echo !== undefined && n.receivedAt === this.echo) {
@@ -63,6 +77,10 @@ export class AlertTracker {
   check(what: string): void {
     if (!this.stopping()) return;
     const a = this.state.status.alert as NonNullable<RunState['status']['alert']>;
-    throw ApplicationFailure.create({ message: `alert resolved at ${a.resolvedAt}: stopped before ${what}`, type: AUTO_RESOLVED, nonRetryable: true });
+    throw ApplicationFailure.create({
+      message: `alert resolved at ${a.resolvedAt}: stopped before ${what}`,
+      type: AUTO_RESOLVED,
+      nonRetryable: true,
+    });
   }
 }

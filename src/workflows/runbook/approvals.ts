@@ -8,7 +8,12 @@
 import { condition, log, setHandler } from '@temporalio/workflow';
 import { approvalDecisionSignal, decideApprovalUpdate } from '../../shared/messages';
 import type { ApprovalStep } from '../../shared/model';
-import type { ApprovalDecision, ApprovalDecisionRecord, ApprovalDecisionResult, PendingApproval } from '../../shared/status';
+import type {
+  ApprovalDecision,
+  ApprovalDecisionRecord,
+  ApprovalDecisionResult,
+  PendingApproval,
+} from '../../shared/status';
 import type { RunState } from './run-state';
 
 interface Gate {
@@ -68,7 +73,8 @@ export class ApprovalGates {
   /** Throws (refusing the update) when the decision cannot apply now. */
   validate(d: ApprovalDecision): void {
     if (d === null || typeof d !== 'object') throw new TypeError('a decision object is required');
-    if (d.decision !== 'approve' && d.decision !== 'reject') throw new TypeError("decision must be 'approve' or 'reject'");
+    if (d.decision !== 'approve' && d.decision !== 'reject')
+      throw new TypeError("decision must be 'approve' or 'reject'");
     if (typeof d.actor !== 'string' || d.actor.trim() === '') throw new TypeError('actor is required');
     const gate = this.open.get(d.stepId);
     if (!gate) {
@@ -76,9 +82,12 @@ export class ApprovalGates {
       throw new TypeError(`step '${String(d.stepId)}' is not waiting for approval${open ? ` (waiting: ${open})` : ''}`);
     }
     const actor = d.actor.trim();
-    if (actor === this.state.status.trigger.requestedBy) throw new TypeError(`${actor} started this run and cannot approve it`);
+    if (actor === this.state.status.trigger.requestedBy)
+      throw new TypeError(`${actor} started this run and cannot approve it`);
     if (gate.allowed && !gate.allowed.has(actor)) {
-      throw new TypeError(`${actor} may not decide on '${d.stepId}' (allowed: ${[...gate.allowed].join(', ') || 'nobody'})`);
+      throw new TypeError(
+        `${actor} may not decide on '${d.stepId}' (allowed: ${[...gate.allowed].join(', ') || 'nobody'})`,
+      );
     }
     if (gate.votes.has(actor)) throw new TypeError(`${actor} has already approved '${d.stepId}'`);
   }
@@ -92,15 +101,27 @@ export class ApprovalGates {
       ...(d.comment ? { comment: d.comment } : {}),
       at: new Date().toISOString(),
     };
-    this.state.status.decisions.push({ stepId: d.stepId, ...record, ...(gate.pending.retroactive ? { retroactive: true } : {}) });
+    this.state.status.decisions.push({
+      stepId: d.stepId,
+      ...record,
+      ...(gate.pending.retroactive ? { retroactive: true } : {}),
+    });
     if (d.decision === 'reject') {
       gate.rejection = record;
       return { stepId: d.stepId, accepted: true, outcome: 'rejected' };
     }
     gate.votes.set(record.actor, record);
-    gate.pending.approvals.push({ actor: record.actor, at: record.at, ...(record.comment ? { comment: record.comment } : {}) });
+    gate.pending.approvals.push({
+      actor: record.actor,
+      at: record.at,
+      ...(record.comment ? { comment: record.comment } : {}),
+    });
     this.state.publish();
-    return { stepId: d.stepId, accepted: true, outcome: gate.votes.size - gate.excluded >= gate.pending.required ? 'approved' : 'pending' };
+    return {
+      stepId: d.stepId,
+      accepted: true,
+      outcome: gate.votes.size - gate.excluded >= gate.pending.required ? 'approved' : 'pending',
+    };
   }
 
   /**
@@ -110,7 +131,15 @@ export class ApprovalGates {
    */
   async decide(
     step: ApprovalStep,
-    o: { message: string; needed: number; guards: PendingApproval['guards']; retroactive?: boolean; timeoutMs?: number; exclude?: string[]; onEscalate?: () => Promise<void> },
+    o: {
+      message: string;
+      needed: number;
+      guards: PendingApproval['guards'];
+      retroactive?: boolean;
+      timeoutMs?: number;
+      exclude?: string[];
+      onEscalate?: () => Promise<void>;
+    },
   ): Promise<GateResult> {
     const requestedAt = new Date();
     const timeoutMs = o.timeoutMs ?? step.timeoutMs;
@@ -138,7 +167,8 @@ export class ApprovalGates {
     this.state.status.pendingApprovals.push(gate.pending);
     this.state.setPhase(o.retroactive ? 'awaiting_retroactive_approval' : 'waiting_approval');
     // The gate's own step waits (a re-approval or a retroactive one reopens a finished step: leave it).
-    if (this.state.step(step.id).state === 'running') this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${o.message}` });
+    if (this.state.step(step.id).state === 'running')
+      this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${o.message}` });
     const interrupted = (): boolean => !o.retroactive && this.interrupt();
     const done = (): boolean => gate.rejection !== undefined || gate.votes.size - excluded >= o.needed || interrupted();
     try {

@@ -61,7 +61,11 @@ export function describeFailure(err: unknown): StepFailure {
   }
   if (err instanceof ApplicationFailure) {
     const details = err.details?.[0] as Partial<ActionFailureDetails> | undefined;
-    return { message: err.message, type: err.type ?? undefined, attempts: typeof details?.attempt === 'number' ? details.attempt : 0 };
+    return {
+      message: err.message,
+      type: err.type ?? undefined,
+      attempts: typeof details?.attempt === 'number' ? details.attempt : 0,
+    };
   }
   return { message: err instanceof Error ? err.message : String(err), attempts: 0 };
 }

@@ -38,10 +38,15 @@ export class Compensations {
         const at = (): string => new Date().toISOString();
         try {
           const input = render(undo.with, this.state.scope()) as JsonObject;
-          await callAction({ ...undo, id: `${step.id}.undo` }, input, { runbookId: this.state.runbook.id, dryRun: false });
+          await callAction({ ...undo, id: `${step.id}.undo` }, input, {
+            runbookId: this.state.runbook.id,
+            dryRun: false,
+          });
           this.state.updateStep(step.id, { undo: { action: undo.action, state: 'succeeded', at: at() } });
         } catch (err) {
-          this.state.updateStep(step.id, { undo: { action: undo.action, state: 'failed', error: describeFailure(err).message, at: at() } });
+          this.state.updateStep(step.id, {
+            undo: { action: undo.action, state: 'failed', error: describeFailure(err).message, at: at() },
+          });
         }
       }
     });

@@ -20,7 +20,9 @@ export function renderDetails(s: RunStatus): string {
         '',
         `**Alert** ${cell(a.labels.alertname ?? a.fingerprint)} from ${a.source} (route ${cell(a.route)}): **${a.status}**${a.resolvedAt ? ` at ${a.resolvedAt}` : ''}; ${a.notifications} notification(s), last ${a.lastSeenAt}`,
         ...(a.annotations.summary ? [`> ${cell(a.annotations.summary)}`] : []),
-        `Labels: ${Object.entries(a.labels).map(([k, v]) => `\`${cell(k)}=${cell(v)}\``).join(' ')}`,
+        `Labels: ${Object.entries(a.labels)
+          .map(([k, v]) => `\`${cell(k)}=${cell(v)}\``)
+          .join(' ')}`,
         ...(a.links.length ? [`Links: ${a.links.map((l) => `[${cell(l.name)}](${l.url})`).join(' · ')}`] : []),
       ]
     : [];
@@ -37,8 +39,14 @@ export function renderDetails(s: RunStatus): string {
 }
 
 /** One line for the Web UI's run list. */
-export function staticSummary(rb: Pick<RunbookDefinition, 'id' | 'title'>, params: Record<string, ParamValue>, dryRun: boolean): string {
-  const p = Object.entries(params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+export function staticSummary(
+  rb: Pick<RunbookDefinition, 'id' | 'title'>,
+  params: Record<string, ParamValue>,
+  dryRun: boolean,
+): string {
+  const p = Object.entries(params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
   return `${dryRun ? '[dry run] ' : ''}${rb.title} (${rb.id})${p ? ` ${p}` : ''}`.slice(0, 390);
 }
 
@@ -50,5 +58,7 @@ export function staticDetails(rb: RunbookDefinition, params: Record<string, Para
     `Runbook \`${rb.id}\` version ${rb.version}; started by ${trigger.requestedBy} via ${trigger.source}${trigger.reason ? `: ${trigger.reason}` : ''}.`,
     '',
     ...Object.entries(params).map(([k, v]) => `- ${k}: \`${String(v)}\``),
-  ].join('\n').slice(0, 19_000);
+  ]
+    .join('\n')
+    .slice(0, 19_000);
 }

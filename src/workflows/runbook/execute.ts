@@ -53,9 +53,11 @@ export class Executor {
     // Each notice its own idempotency key (<run>/notice-<n>), so receivers that honour keys keep them all.
     const id = `notice-${++this.notices}`;
     const ref: ActionRef = { action: 'notify:webhook', activity: 'notifyWebhook', mutating: false, with: {} };
-    await callAction({ ...ref, id, retry: NOTIFY_RETRY, timeoutMs: 30_000 }, { target, message, severity: 'warning' }, this.runInfo()).catch(
-      () => undefined,
-    );
+    await callAction(
+      { ...ref, id, retry: NOTIFY_RETRY, timeoutMs: 30_000 },
+      { target, message, severity: 'warning' },
+      this.runInfo(),
+    ).catch(() => undefined);
   }
 
   async runAll(steps: Step[]): Promise<void> {
@@ -81,7 +83,11 @@ export class Executor {
         return;
       } catch (err) {
         if (isCancellation(err)) {
-          this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), error: { message: 'cancelled', type: 'Cancelled' } });
+          this.state.updateStep(step.id, {
+            state: 'failed',
+            finishedAt: now(),
+            error: { message: 'cancelled', type: 'Cancelled' },
+          });
           throw err;
         }
         const f = describeFailure(err);
@@ -94,9 +100,18 @@ export class Executor {
         const decision = f.type !== undefined && (DECISIONS.has(f.type) || LOCK_FAILURES.has(f.type));
         if (step.onFailure === 'pause' && step.pause && !decision) {
           const escalateTo = step.pause.escalateTo;
-          const d = await this.decisions.waitFor(step.id, error, step.pause.timeoutMs, escalateTo
-            ? () => this.notify(escalateTo, `Step '${step.id}' of ${this.state.runbook.title} is paused after failing (${f.message}) and needs a decision.`)
-            : undefined);
+          const d = await this.decisions.waitFor(
+            step.id,
+            error,
+            step.pause.timeoutMs,
+            escalateTo
+              ? () =>
+                  this.notify(
+                    escalateTo,
+                    `Step '${step.id}' of ${this.state.runbook.title} is paused after failing (${f.message}) and needs a decision.`,
+                  )
+              : undefined,
+          );
           if (d?.action === 'retry') {
             this.state.updateStep(step.id, { state: 'running', note: `retried by ${d.actor}` });
             continue;
@@ -105,15 +120,22 @@ export class Executor {
             this.state.updateStep(step.id, { state: 'skipped', note: `skipped by ${d.actor}: ${d.reason ?? ''}` });
             return;
           }
-          const why = d ? `aborted by ${d.actor}${d.reason ? `: ${d.reason}` : ''}` : `no decision within ${formatDuration(step.pause.timeoutMs)}`;
+          const why = d
+            ? `aborted by ${d.actor}${d.reason ? `: ${d.reason}` : ''}`
+            : `no decision within ${formatDuration(step.pause.timeoutMs)}`;
           this.state.status.error = { message: why, type: ABORTED, stepId: step.id };
-          throw ApplicationFailure.create({ message: `step '${step.id}' failed and was ${d ? why : `not decided on: ${why}`}`, type: ABORTED, nonRetryable: true });
+          throw ApplicationFailure.create({
+            message: `step '${step.id}' failed and was ${d ? why : `not decided on: ${why}`}`,
+            type: ABORTED,
+            nonRetryable: true,
+          });
         }
         if (step.onFailure === 'continue' && !decision) return;
         this.state.status.error = { ...error, stepId: step.id };
         throw ApplicationFailure.create({
           message: `step '${step.id}' failed: ${f.message}`,
-          type: f.type === APPROVAL_REJECTED || (f.type !== undefined && LOCK_FAILURES.has(f.type)) ? f.type : STEP_FAILED,
+          type:
+            f.type === APPROVAL_REJECTED || (f.type !== undefined && LOCK_FAILURES.has(f.type)) ? f.type : STEP_FAILED,
           nonRetryable: true,
         });
       }

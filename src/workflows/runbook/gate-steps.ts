@@ -44,19 +44,31 @@ export class GateSteps {
   private escalation(step: ApprovalStep): (() => Promise<void>) | undefined {
     const target = step.escalation?.notify;
     if (!target) return undefined;
-    return () => this.notify(target, `Approval '${step.id}' of ${this.state.runbook.title} had no decision in time; escalated to ${(step.escalation?.approvers ?? ['any approver']).join(', ')}.`);
+    return () =>
+      this.notify(
+        target,
+        `Approval '${step.id}' of ${this.state.runbook.title} had no decision in time; escalated to ${(step.escalation?.approvers ?? ['any approver']).join(', ')}.`,
+      );
   }
 
   private fail(step: ApprovalStep, r: Exclude<GateResult, { outcome: 'approved' }>): never {
     if (r.outcome === 'interrupted') {
-      throw ApplicationFailure.create({ message: `alert resolved while '${step.id}' waited for approval: stopped`, type: AUTO_RESOLVED, nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: `alert resolved while '${step.id}' waited for approval: stopped`,
+        type: AUTO_RESOLVED,
+        nonRetryable: true,
+      });
     }
     if (r.outcome === 'rejected') {
       const by = `${r.by.actor} via ${r.by.via}${r.by.comment ? `: ${r.by.comment}` : ''}`;
       throw ApplicationFailure.create({ message: `rejected by ${by}`, type: APPROVAL_REJECTED, nonRetryable: true });
     }
     const waited = step.timeoutMs + (r.escalated ? (step.escalation?.timeoutMs ?? 0) : 0);
-    throw ApplicationFailure.create({ message: `no decision within ${formatDuration(waited)}${r.escalated ? ' (after escalation)' : ''}`, type: APPROVAL_TIMEOUT, nonRetryable: true });
+    throw ApplicationFailure.create({
+      message: `no decision within ${formatDuration(waited)}${r.escalated ? ' (after escalation)' : ''}`,
+      type: APPROVAL_TIMEOUT,
+      nonRetryable: true,
+    });
   }
 
   /**
@@ -67,18 +79,32 @@ export class GateSteps {
     const emergency = this.state.status.emergency && step.emergency !== undefined;
     const guards = this.guards(step);
     const onEscalate = this.escalation(step);
-    const r = await this.gates.decide(step, { message, needed: emergency ? 1 : step.required, guards, ...(onEscalate ? { onEscalate } : {}) });
+    const r = await this.gates.decide(step, {
+      message,
+      needed: emergency ? 1 : step.required,
+      guards,
+      ...(onEscalate ? { onEscalate } : {}),
+    });
     if (r.outcome === 'timeout' && step.onTimeout === 'continue') {
       this.state.status.gates.push({ stepId: step.id, mode: 'continued-without-decision' });
-      return { note: `no decision within ${formatDuration(step.timeoutMs)}: continued, as the runbook says`, undecided: true };
+      return {
+        note: `no decision within ${formatDuration(step.timeoutMs)}: continued, as the runbook says`,
+        undecided: true,
+      };
     }
     if (r.outcome !== 'approved') this.fail(step, r);
     for (const g of guards) this.bindings.set(g.stepId, { gate: step, inputs: canonicalJson(g.inputs) });
-    const outcome: GateOutcome = { stepId: step.id, mode: emergency ? 'emergency' : 'normal', ...(emergency ? { retroactive: 'pending' as const } : {}) };
+    const outcome: GateOutcome = {
+      stepId: step.id,
+      mode: emergency ? 'emergency' : 'normal',
+      ...(emergency ? { retroactive: 'pending' as const } : {}),
+    };
     this.state.status.gates.push(outcome);
     if (emergency) this.emergencies.push({ step, voters: r.votes.map((v) => v.actor), outcome });
     const by = r.votes.map((v) => `${v.actor} via ${v.via}${v.comment ? `: ${v.comment}` : ''}`).join('; ');
-    return { note: `approved by ${by}${emergency ? ` (emergency: ${step.required - 1} more approval(s) asked for afterwards)` : ''}` };
+    return {
+      note: `approved by ${by}${emergency ? ` (emergency: ${step.required - 1} more approval(s) asked for afterwards)` : ''}`,
+    };
   }
 
   /** Before a guarded step runs: its inputs must be those the approvers saw, or they are asked again. */
@@ -87,7 +113,10 @@ export class GateSteps {
     if (!b) return;
     const now = toPlainJson(input);
     if (canonicalJson(now) === b.inputs) return;
-    this.state.updateStep(stepId, { state: 'waiting', note: `inputs changed since '${b.gate.id}' was approved: asking again` });
+    this.state.updateStep(stepId, {
+      state: 'waiting',
+      note: `inputs changed since '${b.gate.id}' was approved: asking again`,
+    });
     const r = await this.gates.decide(b.gate, {
       message: `The inputs of '${stepId}' are not those approved at '${b.gate.id}'. Approve these?`,
       needed: this.state.status.emergency && b.gate.emergency ? 1 : b.gate.required,
@@ -95,7 +124,10 @@ export class GateSteps {
     });
     if (r.outcome !== 'approved') this.fail(b.gate, r);
     b.inputs = canonicalJson(now);
-    this.state.updateStep(stepId, { state: 'running', note: `re-approved by ${r.votes.map((v) => v.actor).join(', ')}` });
+    this.state.updateStep(stepId, {
+      state: 'running',
+      note: `re-approved by ${r.votes.map((v) => v.actor).join(', ')}`,
+    });
   }
 
   /** A run that failed or was cancelled before asking: its emergency changes were undone or never made. */

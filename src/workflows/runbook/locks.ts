@@ -5,8 +5,22 @@
  * the status ("waiting for lock held by run X") while waited for. Lock workflows also free the
  * places of runs that ended without releasing, so a crash or terminate never leaves a lock stuck.
  */
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { lockAnswerSignal, lockWorkflowId, releaseLockSignal, type LockAnswer, type LockRequest } from '../../shared/coordination';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  lockAnswerSignal,
+  lockWorkflowId,
+  releaseLockSignal,
+  type LockAnswer,
+  type LockRequest,
+} from '../../shared/coordination';
 import { formatDuration } from '../../shared/duration';
 import { render, toText } from '../../shared/template';
 import type { RunState } from './run-state';
@@ -48,7 +62,8 @@ export class RunLocks {
   acquireAll(): Promise<void> {
     this.acquiring ??= (async () => {
       // Always in the same order (sorted), so two runs never wait on each other's second lock.
-      for (const w of this.wanted().sort((a, b) => a.target.localeCompare(b.target))) await this.acquire(w.target, w.capacity);
+      for (const w of this.wanted().sort((a, b) => a.target.localeCompare(b.target)))
+        await this.acquire(w.target, w.capacity);
     })();
     return this.acquiring;
   }
@@ -64,27 +79,41 @@ export class RunLocks {
     await requestLock({ target, holder: workflowInfo().workflowId, onBusy, capacity });
     const settled = (): boolean => ['granted', 'denied'].includes(this.answers.get(target)?.outcome ?? '');
     if (!(await condition(() => this.answers.has(target), 60_000))) {
-      throw ApplicationFailure.create({ message: `no answer from the lock on ${target}`, type: 'LockUnavailable', nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: `no answer from the lock on ${target}`,
+        type: 'LockUnavailable',
+        nonRetryable: true,
+      });
     }
     if (!settled()) {
       this.state.setPhase('waiting_lock');
       this.state.publish();
       if (!(await condition(settled, timeoutMs))) {
         Object.assign(entry, { state: 'timed-out' });
-        throw ApplicationFailure.create({ message: `lock on ${target} still held by ${entry.heldBy.join(', ')} after ${formatDuration(timeoutMs)}`, type: 'LockTimeout', nonRetryable: true });
+        throw ApplicationFailure.create({
+          message: `lock on ${target} still held by ${entry.heldBy.join(', ')} after ${formatDuration(timeoutMs)}`,
+          type: 'LockTimeout',
+          nonRetryable: true,
+        });
       }
     }
     const answer = this.answers.get(target) as LockAnswer;
     if (answer.outcome === 'denied') {
       Object.assign(entry, { state: 'denied', heldBy: answer.heldBy });
-      throw ApplicationFailure.create({ message: `${target} is locked by run ${answer.heldBy.join(', ')}`, type: 'LockBusy', nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: `${target} is locked by run ${answer.heldBy.join(', ')}`,
+        type: 'LockBusy',
+        nonRetryable: true,
+      });
     }
     Object.assign(entry, { state: 'held', heldBy: [] });
     this.state.setPhase('running');
   }
 
   private async release(target: string): Promise<void> {
-    await getExternalWorkflowHandle(lockWorkflowId(target)).signal(releaseLockSignal, { holder: workflowInfo().workflowId }).catch(() => undefined);
+    await getExternalWorkflowHandle(lockWorkflowId(target))
+      .signal(releaseLockSignal, { holder: workflowInfo().workflowId })
+      .catch(() => undefined);
   }
 
   /** Releases every lock held, even when the run is being cancelled. */

@@ -34,9 +34,11 @@ export class StepDecisions {
 
   validate(d: StepDecision): void {
     if (d === null || typeof d !== 'object') throw new TypeError('a decision object is required');
-    if (!['retry', 'skip', 'abort'].includes(d.action)) throw new TypeError("action must be 'retry', 'skip' or 'abort'");
+    if (!['retry', 'skip', 'abort'].includes(d.action))
+      throw new TypeError("action must be 'retry', 'skip' or 'abort'");
     if (typeof d.actor !== 'string' || d.actor.trim() === '') throw new TypeError('actor is required');
-    if (d.action === 'skip' && !(typeof d.reason === 'string' && d.reason.trim())) throw new TypeError('skipping a step needs a reason');
+    if (d.action === 'skip' && !(typeof d.reason === 'string' && d.reason.trim()))
+      throw new TypeError('skipping a step needs a reason');
     if (!this.state.status.pendingStepDecisions.some((p) => p.stepId === d.stepId) || this.decided.has(d.stepId)) {
       const paused = this.state.status.pendingStepDecisions.map((p) => p.stepId).join(', ');
       throw new TypeError(`step '${String(d.stepId)}' is not paused${paused ? ` (paused: ${paused})` : ''}`);
@@ -51,7 +53,12 @@ export class StepDecisions {
   }
 
   /** Waits for a decision on a failed step; undefined when the deadline passed. */
-  async waitFor(stepId: string, error: PendingStepDecision['error'], timeoutMs: number, onEscalate?: () => Promise<void>): Promise<StepDecisionRecord | undefined> {
+  async waitFor(
+    stepId: string,
+    error: PendingStepDecision['error'],
+    timeoutMs: number,
+    onEscalate?: () => Promise<void>,
+  ): Promise<StepDecisionRecord | undefined> {
     const now = Date.now();
     const pending: PendingStepDecision = {
       stepId,
@@ -62,7 +69,10 @@ export class StepDecisions {
     };
     this.state.status.pendingStepDecisions.push(pending);
     this.state.setPhase('paused');
-    this.state.updateStep(stepId, { state: 'waiting', note: `paused after failing: ${error.message}; retry, skip or abort` });
+    this.state.updateStep(stepId, {
+      state: 'waiting',
+      note: `paused after failing: ${error.message}; retry, skip or abort`,
+    });
     try {
       let decided = await condition(() => this.decided.has(stepId), timeoutMs);
       if (!decided && onEscalate) {
@@ -76,7 +86,8 @@ export class StepDecisions {
     } finally {
       this.decided.delete(stepId);
       this.state.status.pendingStepDecisions = this.state.status.pendingStepDecisions.filter((p) => p !== pending);
-      if (this.state.status.pendingStepDecisions.length === 0 && this.state.status.pendingApprovals.length === 0) this.state.setPhase('running');
+      if (this.state.status.pendingStepDecisions.length === 0 && this.state.status.pendingApprovals.length === 0)
+        this.state.setPhase('running');
     }
   }
 }

@@ -3,7 +3,15 @@
  * The runbook definition arrives in the input (or is resolved once by an activity), so history
  * pins the version a run uses; every side effect is a catalog activity.
  */
-import { ApplicationFailure, isCancellation, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { SA } from '../../shared/constants';
 import { statusQuery } from '../../shared/messages';
 import type { TriggerInfo } from '../../shared/model';
@@ -35,7 +43,14 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const { params, approverGroups } = resolved;
   const runbook = upgradeRunbook(resolved.runbook);
   const trigger = input.trigger ?? WEB_UI_TRIGGER;
-  const state = new RunState(runbook, params, trigger, input.dryRun ?? false, workflowInfo().workflowId, input.emergency ?? false);
+  const state = new RunState(
+    runbook,
+    params,
+    trigger,
+    input.dryRun ?? false,
+    workflowInfo().workflowId,
+    input.emergency ?? false,
+  );
   const gates = new ApprovalGates(state, approverGroups ?? {});
   const decisions = new StepDecisions(state);
   const alerts = new AlertTracker(state, input.alert);
@@ -58,7 +73,9 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
 
   const compensations = new Compensations(state);
   // Escalation notices go out through the executor's notify (called only once steps run).
-  const gateSteps: GateSteps = new GateSteps(state, gates, (target, message): Promise<void> => executor.notify(target, message));
+  const gateSteps: GateSteps = new GateSteps(state, gates, (target, message): Promise<void> =>
+    executor.notify(target, message),
+  );
   const locks = new RunLocks(state);
   locks.install();
   // Runs started before this change took their locks before the first step; newer ones just
@@ -66,8 +83,17 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   // (Only runbooks that lock ask: the definition is in the input, so replay asks the same.)
   const locking = runbook.target !== undefined || runbook.concurrency !== undefined;
   const lazyLocks = locking && patched('locks-at-first-mutation');
-  const beforeMutation = (): Promise<void> => (lazyLocks && !state.status.dryRun ? locks.acquireAll() : Promise.resolve());
-  const executor: Executor = new Executor(state, gateSteps, decisions, compensations, alerts, beforeMutation, input.freezePollMs);
+  const beforeMutation = (): Promise<void> =>
+    lazyLocks && !state.status.dryRun ? locks.acquireAll() : Promise.resolve();
+  const executor: Executor = new Executor(
+    state,
+    gateSteps,
+    decisions,
+    compensations,
+    alerts,
+    beforeMutation,
+    input.freezePollMs,
+  );
   try {
     if (locking && !lazyLocks && !state.status.dryRun) await locks.acquireAll();
     // Resolved before the run began (a resolved notification arrived first): nothing to do.
@@ -84,10 +110,15 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
       compensations.clear();
       await locks.releaseAll();
       gateSteps.markUnasked();
-      for (const s of state.status.steps) if (s.state === 'pending' || s.state === 'waiting' || s.state === 'running') state.updateStep(s.id, { state: 'skipped', note: 'not run: the alert resolved' });
+      for (const s of state.status.steps)
+        if (s.state === 'pending' || s.state === 'waiting' || s.state === 'running')
+          state.updateStep(s.id, { state: 'skipped', note: 'not run: the alert resolved' });
       state.status.error = { message: err.message, type: AUTO_RESOLVED };
       state.setPhase('auto_resolved');
-      await executor.notify(runbook.alertResolved?.notify ?? 'default', `${runbook.title}: ${err.message}. The run (${workflowInfo().workflowId}) made no further changes.`);
+      await executor.notify(
+        runbook.alertResolved?.notify ?? 'default',
+        `${runbook.title}: ${err.message}. The run (${workflowInfo().workflowId}) made no further changes.`,
+      );
       return finish(state, trigger, 'auto_resolved');
     }
     const phase: RunPhase = isCancellation(err)
