@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogMarkdown } from '../src/catalog/docs';
-import { projectRoot } from '../src/devserver/cli';
+import { projectRoot } from '../src/platform/project-root';
 import { runbookJsonSchema } from '../src/runbooks/schema';
 
 export const GENERATED = {

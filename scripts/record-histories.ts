@@ -17,8 +17,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { createSecretResolver } from '../src/activities/secrets';
-import { projectRoot } from '../src/devserver/cli';
-import { freePort, startDevServer } from '../src/devserver/server';
+import { projectRoot } from '../src/platform/project-root';
+import { startDevServer } from '../src/devserver/server';
+import { freePort } from '../src/platform/ports';
 import { loadRunbookText } from '../src/runbooks/load';
 import { RUNBOOK_WORKFLOW } from '../src/shared/constants';
 import { alertSignal, decideApprovalUpdate, decideStepUpdate, statusQuery } from '../src/shared/messages';
@@ -258,11 +259,9 @@ async function main(): Promise<void> {
   }
   async function decide(id: string, decision: 'approve' | 'reject'): Promise<void> {
     await waitForApproval(id);
-    await client.workflow
-      .getHandle(id)
-      .executeUpdate(decideApprovalUpdate, {
-        args: [{ stepId: 'approve', decision, actor: 'bob', comment: 'recorded' }],
-      });
+    await client.workflow.getHandle(id).executeUpdate(decideApprovalUpdate, {
+      args: [{ stepId: 'approve', decision, actor: 'bob', comment: 'recorded' }],
+    });
   }
 
   await worker.runUntil(async () => {

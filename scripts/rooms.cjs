@@ -27,7 +27,21 @@ const ROOMS = {
   api: ['shared', 'config', 'runbooks', 'catalog', 'files', 'runs', 'schedules', 'alerts', 'platform'],
   cli: ['shared', 'config', 'runbooks', 'files', 'runs', 'schedules', 'alerts'],
   // src/main.ts (npm start) composes every room but the CLI.
-  main: ['shared', 'config', 'runbooks', 'catalog', 'files', 'runs', 'schedules', 'alerts', 'platform', 'activities', 'devserver', 'worker', 'api'],
+  main: [
+    'shared',
+    'config',
+    'runbooks',
+    'catalog',
+    'files',
+    'runs',
+    'schedules',
+    'alerts',
+    'platform',
+    'activities',
+    'devserver',
+    'worker',
+    'api',
+  ],
 };
 
 /** Packages workflow-safe code may use: the sandbox has no Node builtins, and replay must be deterministic. */

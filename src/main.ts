@@ -11,13 +11,14 @@ import { buildProductApi } from './api/wire';
 import { syncSchedulesAtStart } from './schedules/startup';
 import { loadConfig, type AppConfig } from './config/load';
 import { connectClient, connectWorker } from './config/temporal';
-import { startDevServer, freePort, type DevServer } from './devserver/server';
+import { startDevServer, type DevServer } from './devserver/server';
+import { freePort } from './platform/ports';
 import { loadLibrary } from './runbooks/library';
 import { RunbookLoadError } from './runbooks/errors';
 import { createWorker } from './worker/create-worker';
 import { startWorkerMetricsServer } from './worker/metrics-server';
 import { createWorkerMetrics } from './worker/metrics';
-import { ensureSearchAttributes } from './worker/search-attributes';
+import { ensureSearchAttributes } from './platform/search-attributes';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../src/worker/bundle-options';
-import { freePort, startDevServer, stopChild, type DevServer } from '../../src/devserver/server';
+import { startDevServer, type DevServer } from '../../src/devserver/server';
+import { stopChild } from '../../src/platform/processes';
+import { freePort } from '../../src/platform/ports';
 
 const cleanups: Array<() => unknown> = [];
 const children = new Set<ChildProcess>();

@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot, temporalCliPath } from '../../src/devserver/cli';
+import { temporalCliPath } from '../../src/devserver/cli';
+import { projectRoot } from '../../src/platform/project-root';
 import { alertIngestion } from './alerts';
 import { scheduleLateness } from './schedule-lateness';
 import { approvalRoundTrip } from './approval';

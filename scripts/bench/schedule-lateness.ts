@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { MONTHS, type ScheduleDescription } from '@temporalio/client';
 import { scheduleAction } from '../../src/schedules/desired';
-import type { ScheduleDef } from '../../src/schedules/types';
+import type { ScheduleDef } from '../../src/shared/schedule';
 import { emptyRun } from './definitions';
 import { onCleanup, sleep, type BenchEnv } from './harness';
 import { fmt, median, percentile, type Row, type Section } from './report';

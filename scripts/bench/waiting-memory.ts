@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { stopChild } from '../../src/devserver/server';
+import { stopChild } from '../../src/platform/processes';
 import { track, type BenchEnv } from './harness';
 import type { MemoryChildResult } from './memory-child';
 import { fmt, type Row, type Section } from './report';

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/load';
 import { connectClient } from '../config/temporal';
 import { loadLibrary } from '../runbooks/library';
-import { ensureSearchAttributes } from '../worker/search-attributes';
+import { ensureSearchAttributes } from '../platform/search-attributes';
 import { buildProductApi } from './wire';
 import { syncSchedulesAtStart } from '../schedules/startup';
 

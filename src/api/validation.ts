@@ -1,7 +1,7 @@
 /** Body and query validation that answers 400 with a JSON error naming the field. */
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import { formatPath } from '../runbooks/errors';
+import { formatPath } from '../files/problems';
 
 export interface ErrorBody {
   error: string;

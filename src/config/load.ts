@@ -6,10 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { WebhookTarget } from '../activities/notify/webhook';
 import { RUNBOOK_TASK_QUEUE } from '../shared/constants';
-import { locate } from '../runbooks/locate';
-import { formatPath } from '../runbooks/errors';
+import { locate } from '../files/locate';
+import { formatPath, formatProblem } from '../files/problems';
 import { configFile, type AlertRouteConfig, type Role } from './schema';
 import { parseDuration } from '../shared/duration';
 
@@ -17,6 +16,16 @@ export interface TokenEntry {
   identity: string;
   roles: Role[];
   sha256: Buffer;
+}
+
+/** A webhook notification target as the worker uses it (secrets by name, resolved in activities). */
+export interface WebhookTarget {
+  /** Plain URL, or... */
+  url?: string;
+  /** ...a named secret holding the URL (Slack-style URLs are credentials). */
+  urlSecret?: string;
+  headers?: Record<string, string>;
+  secretHeaders?: Record<string, { secret: string; prefix?: string }>;
 }
 
 export interface TlsFiles {
@@ -83,7 +92,7 @@ function readConfigFile(path: string) {
   if (!r.success) {
     const msgs = r.error.issues.map((i) => {
       const at = locate(doc, lines, i.path);
-      return `${path}:${at.line}:${at.column}: ${formatPath(i.path)}: ${i.message}`;
+      return formatProblem({ file: path, ...at, field: formatPath(i.path), message: i.message });
     });
     throw new ConfigError(msgs.join('\n'));
   }

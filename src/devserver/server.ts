@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../shared/constants';
 import { temporalCliPath } from './cli';
+import { stopChild } from '../platform/processes';
 
 export interface DevServerOptions {
   port: number;
@@ -94,30 +95,4 @@ async function waitUntilServing(address: string, timeoutMs: number, exited: () =
     }
   }
   throw new Error(`Temporal dev server did not serve on ${address} within ${timeoutMs} ms (last error: ${last})`);
-}
-
-/** SIGTERM, then SIGKILL if it lingers; resolves once the process is gone. */
-export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/** A free TCP port on loopback (bind to 0, read, close). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -1,6 +1,6 @@
 /** Compiles a runbook's `schedules:`: time zone known, params valid for the runbook, ids unique. */
 import type { RunbookDefinition } from '../shared/model';
-import type { ScheduleDef, Weekday } from '../schedules/types';
+import type { ScheduleDef, Weekday } from '../shared/schedule';
 import { ms } from './compile-util';
 import { resolveParams } from './params';
 import type { AuthoredSchedule } from './schema';

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import type { RunbookDefinition } from '../shared/model';
 import { RunbookLoadError, type RunbookProblem } from './errors';
 import { loadRunbook } from './load';
-import type { ScheduleDef } from '../schedules/types';
+import type { ScheduleDef } from '../shared/schedule';
 
 export interface RunbookLibrary {
   dir: string;

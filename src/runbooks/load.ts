@@ -5,8 +5,9 @@ import type { ParamSpec, RunbookDefinition } from '../shared/model';
 import { assignGuards } from './compile-approval';
 import { compileSteps } from './compile-step';
 import { ms } from './compile-util';
-import { formatPath, RunbookLoadError, type RunbookProblem } from './errors';
-import { locate } from './locate';
+import { RunbookLoadError, type RunbookProblem } from './errors';
+import { formatPath } from '../files/problems';
+import { locate } from '../files/locate';
 import { checkTemplates } from './references';
 import { checkParamSpec } from './params';
 import {
@@ -18,7 +19,7 @@ import {
   type AuthoredStep,
 } from './schema';
 import { compileSchedules } from './compile-schedule';
-import type { ScheduleDef } from '../schedules/types';
+import type { ScheduleDef } from '../shared/schedule';
 
 /** Parses and validates runbook text; throws RunbookLoadError listing every problem found. */
 export function loadRunbookText(text: string, file: string): RunbookDefinition {

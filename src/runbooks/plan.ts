@@ -48,8 +48,6 @@ export interface Plan {
   hash: string;
 }
 
-export { canonicalJson } from '../shared/canonical';
-
 function planStep(step: Step, scope: Record<string, unknown>, parentRuns: PlanStep['runs']): PlanStep {
   let runs: PlanStep['runs'] = parentRuns;
   if (step.when !== undefined && runs !== 'no') {

@@ -1,10 +1,5 @@
 /** The kill switch through the Temporal client: read, freeze and unfreeze (admins only, via the API). */
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AppConfig } from '../config/load';
 import {
   CONTROL_WORKFLOW,
@@ -16,7 +11,8 @@ import {
   type Freeze,
   type FreezeScope,
 } from '../shared/coordination';
-import { isUnavailable, RunError } from './errors';
+import { RunError } from './errors';
+import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 
 export function createControlService(deps: {
   client: Client;
@@ -24,18 +20,9 @@ export function createControlService(deps: {
   deadlineMs?: number;
 }) {
   const { client } = deps;
-  const deadline = (): number => Date.now() + (deps.deadlineMs ?? 8000);
-
-  async function call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await client.connection.withDeadline(deadline(), fn);
-    } catch (err) {
-      if (err instanceof RunError) throw err;
-      if (err instanceof WorkflowUpdateFailedError) throw new RunError('conflict', err.cause?.message ?? err.message);
-      if (isUnavailable(err)) throw new RunError('unavailable', `Temporal is unreachable: ${(err as Error).message}`);
-      throw err;
-    }
-  }
+  // Deadline, "cannot reach", and a refused update as a 409 with its reason (src/runs/call.ts).
+  const temporal = temporalCall(client, deps.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  const call = <T>(fn: () => Promise<T>): Promise<T> => temporal(fn, { updateRefused: true });
 
   async function state(): Promise<ControlState> {
     return call(async () => {

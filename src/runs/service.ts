@@ -12,13 +12,14 @@ import {
   type Client,
 } from '@temporalio/client';
 import { runUrl, type AppConfig } from '../config/load';
-import { canonicalJson } from '../runbooks/plan';
+import { canonicalJson } from '../shared/canonical';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
 import { decideApprovalUpdate, decideStepUpdate, statusQuery } from '../shared/messages';
 import type { TriggerInfo } from '../shared/model';
 import type { ApprovalDecisionResult, DecisionChannel, RunStatus, StepDecision } from '../shared/status';
 import { isUnavailable, RunError } from './errors';
+import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { prepareStart } from './start-options';
 
 export interface StartRunRequest {
@@ -83,19 +84,10 @@ export interface RunServiceDeps {
 
 export function createRunService(deps: RunServiceDeps) {
   const { client, config } = deps;
-  const deadlineMs = deps.deadlineMs ?? 8000;
 
-  /** Runs a Temporal call under the deadline, mapping "cannot reach" and "not found" to RunErrors. */
-  async function call<T>(fn: () => Promise<T>, notFound?: string): Promise<T> {
-    try {
-      return await client.connection.withDeadline(Date.now() + deadlineMs, fn);
-    } catch (err) {
-      if (err instanceof RunError) throw err;
-      if (err instanceof WorkflowNotFoundError && notFound) throw new RunError('not_found', notFound);
-      if (isUnavailable(err)) throw new RunError('unavailable', `Temporal is unreachable: ${(err as Error).message}`);
-      throw err;
-    }
-  }
+  // Deadline, and "cannot reach" / "not found" as RunErrors (src/runs/call.ts).
+  const temporal = temporalCall(client, deps.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  const call = <T>(fn: () => Promise<T>, notFound?: string): Promise<T> => temporal(fn, notFound ? { notFound } : {});
 
   async function start(req: StartRunRequest): Promise<StartedRun> {
     const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };

@@ -11,7 +11,7 @@ import type { RunbookLibrary } from '../runbooks/library';
 import { SA } from '../shared/constants';
 import type { ParamValue, RunbookDefinition, TriggerInfo } from '../shared/model';
 import type { RunbookWorkflowInput } from '../shared/workflow-types';
-import { staticDetails, staticSummary } from '../workflows/runbook/details';
+import { staticDetails, staticSummary } from '../shared/run-summary';
 import { RunError } from './errors';
 import { renderServiceName } from './service-name';
 

@@ -10,10 +10,10 @@ import { canonicalJson } from '../shared/canonical';
 import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
 import type { RunbookDefinition } from '../shared/model';
 import type { RunbookWorkflowInput } from '../shared/workflow-types';
-import { staticSummary } from '../workflows/runbook/details';
+import { staticSummary } from '../shared/run-summary';
 import { MANAGED_BY, type ScheduleSyncMemo } from './memo';
 import { describePolicies, describeWhen, toPolicies, toScheduleSpec } from './spec';
-import { scheduleId, type ScheduleDef } from './types';
+import { scheduleId, type ScheduleDef } from '../shared/schedule';
 
 export interface DesiredSchedule {
   /** The Temporal Schedule id (`runbook-<runbookId>-<id>`). */

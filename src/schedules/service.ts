@@ -7,11 +7,12 @@ import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@t
 import { runUrl, type AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
-import { DEFAULT_DEADLINE_MS, mapLimit, temporalCall } from './call';
+import { DEFAULT_DEADLINE_MS, temporalCall } from '../runs/call';
+import { mapLimit } from './map-limit';
 import { isManaged, readSyncMemo, runbookOf } from './memo';
 import { overlapName } from './spec';
 import { applyScheduleSync, planScheduleSync, type ScheduleSyncDiff } from './sync';
-import { scheduleId } from './types';
+import { scheduleId } from '../shared/schedule';
 
 export interface ScheduleAction {
   scheduledAt: string;
@@ -69,7 +70,10 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
 
   /** A managed schedule's description; 404 when unknown, 409 when not ours. */
   async function managed(id: string): Promise<ScheduleDescription> {
-    const d = await call(() => client.schedule.getHandle(id).describe(), { notFound: `no schedule '${id}'` });
+    const d = await call(() => client.schedule.getHandle(id).describe(), {
+      notFound: `no schedule '${id}'`,
+      field: 'id',
+    });
     if (!isManaged(d))
       throw new RunError(
         'conflict',
@@ -144,14 +148,20 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     if (d.state.paused === paused) return { id, paused, note: d.state.note ?? '', changed: false };
     const note = `${paused ? 'paused' : 'resumed'} by ${o.actor}${o.note?.trim() ? `: ${o.note.trim()}` : ''}`;
     const handle = client.schedule.getHandle(id);
-    await call(() => (paused ? handle.pause(note) : handle.unpause(note)), { notFound: `no schedule '${id}'` });
+    await call(() => (paused ? handle.pause(note) : handle.unpause(note)), {
+      notFound: `no schedule '${id}'`,
+      field: 'id',
+    });
     return { id, paused, note, changed: true };
   }
 
   /** Starts a run now, under the schedule's own overlap policy (a skip schedule with a run going starts none). */
   async function trigger(id: string): Promise<{ id: string; overlap: string }> {
     const d = await managed(id);
-    await call(() => client.schedule.getHandle(id).trigger(d.policies.overlap), { notFound: `no schedule '${id}'` });
+    await call(() => client.schedule.getHandle(id).trigger(d.policies.overlap), {
+      notFound: `no schedule '${id}'`,
+      field: 'id',
+    });
     return { id, overlap: overlapName(d.policies.overlap) };
   }
 
@@ -172,7 +182,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     const d = await managed(id);
     await call(
       () => client.schedule.getHandle(id).backfill({ start: w.start, end: w.end, overlap: d.policies.overlap }),
-      { notFound: `no schedule '${id}'` },
+      { notFound: `no schedule '${id}'`, field: 'id' },
     );
     return { id, start: w.start.toISOString(), end: w.end.toISOString(), overlap: overlapName(d.policies.overlap) };
   }

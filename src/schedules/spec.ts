@@ -5,7 +5,7 @@
  */
 import type { CalendarSpec, DayOfWeek, Range, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
 import { formatDuration } from '../shared/duration';
-import type { OverlapName, ScheduleDef, Weekday } from './types';
+import type { OverlapName, ScheduleDef, Weekday } from '../shared/schedule';
 
 /** Our overlap names (as authors write them) against Temporal's policy names. */
 export const OVERLAP_POLICIES: Readonly<Record<OverlapName, Exclude<ScheduleOverlapPolicy, undefined>>> = {

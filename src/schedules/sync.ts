@@ -12,7 +12,8 @@ import {
 } from '@temporalio/client';
 import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
-import { DEFAULT_DEADLINE_MS, mapLimit, temporalCall, type TemporalCall } from './call';
+import { DEFAULT_DEADLINE_MS, temporalCall, type TemporalCall } from '../runs/call';
+import { mapLimit } from './map-limit';
 import { actionWithMemo, desiredSchedule, type DesiredSchedule } from './desired';
 import { describeChanges, nextState } from './diff';
 import { isManaged, readSyncMemo, runbookOf, scheduleMemo } from './memo';

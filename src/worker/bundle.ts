@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../devserver/cli';
+import { projectRoot } from '../platform/project-root';
 import { workflowBundleOptions } from './bundle-options';
 
 export function bundlePath(): string {

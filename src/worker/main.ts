@@ -3,7 +3,7 @@ import { Runtime } from '@temporalio/worker';
 import { sdkTelemetry } from './telemetry';
 import { loadConfig } from '../config/load';
 import { connectWorker } from '../config/temporal';
-import { freePort } from '../devserver/server';
+import { freePort } from '../platform/ports';
 import { loadLibrary } from '../runbooks/library';
 import { createWorker } from './create-worker';
 import { startWorkerMetricsServer } from './metrics-server';

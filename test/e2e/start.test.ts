@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../../src/devserver/cli';
-import { freePort } from '../../src/devserver/server';
+import { projectRoot } from '../../src/platform/project-root';
+import { freePort } from '../../src/platform/ports';
 import { testAddress } from '../support/temporal';
 
 const root = projectRoot();

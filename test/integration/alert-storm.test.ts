@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort } from '../../src/devserver/server';
+import { freePort } from '../../src/platform/ports';
 import { SA } from '../../src/shared/constants';
 import { closeSenderConnections, deliver, pool, type SendResult } from '../support/alert-sender';
 import { startApiProcess, type ApiProcess } from '../support/api-process';

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../src/devserver/server';
+import { freePort } from '../../src/platform/ports';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import { decideApprovalUpdate } from '../../src/shared/messages';
 import type { RunResult, RunStatus } from '../../src/shared/status';

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort } from '../../src/devserver/server';
+import { freePort } from '../../src/platform/ports';
 import { startWorkerMetricsServer } from '../../src/worker/metrics-server';
 import { sdkTelemetry } from '../../src/worker/telemetry';
 import { startApiStack, TOKENS, type ApiStack } from '../support/api-stack';

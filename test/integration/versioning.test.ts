@@ -8,7 +8,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/load';
-import { projectRoot } from '../../src/devserver/cli';
+import { projectRoot } from '../../src/platform/project-root';
 import { loadLibrary } from '../../src/runbooks/library';
 import { createRunService, type RunService } from '../../src/runs/service';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';

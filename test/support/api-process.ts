@@ -3,7 +3,7 @@
  * on a fixed port so a restarted one answers where the old one did.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { projectRoot } from '../../src/devserver/cli';
+import { projectRoot } from '../../src/platform/project-root';
 import { waitFor } from './crash-processes';
 
 export interface ApiProcess {

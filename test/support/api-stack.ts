@@ -8,7 +8,7 @@ import { buildProductApi } from '../../src/api/wire';
 import { loadConfig, sha256, type AppConfig } from '../../src/config/load';
 import type { RunbookLibrary } from '../../src/runbooks/library';
 import { createTestWorker, type TestWorker } from './runbook-worker';
-import type { WebhookTarget } from '../../src/activities/notify/webhook';
+import type { WebhookTarget } from '../../src/config/load';
 
 export const TOKENS = {
   alice: 'test-alice-operator',

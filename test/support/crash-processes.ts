@@ -8,8 +8,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { projectRoot } from '../../src/devserver/cli';
-import { freePort, startDevServer, type DevServer } from '../../src/devserver/server';
+import { projectRoot } from '../../src/platform/project-root';
+import { startDevServer, type DevServer } from '../../src/devserver/server';
+import { freePort } from '../../src/platform/ports';
 import { statusQuery } from '../../src/shared/messages';
 import type { RunStatus } from '../../src/shared/status';
 

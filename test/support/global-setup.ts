@@ -3,7 +3,8 @@
  * cores). Started here with our own timeout; tests connect with createFromExistingServer.
  * The address reaches test files through process.env (jest globals do not).
  */
-import { freePort, startDevServer, type DevServer } from '../../src/devserver/server';
+import { startDevServer, type DevServer } from '../../src/devserver/server';
+import { freePort } from '../../src/platform/ports';
 import { temporalCliPath } from '../../src/devserver/cli';
 import { buildOnce } from './build';
 

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/devserver/server';
+import { freePort } from '../../src/platform/ports';
 import { waitFor } from './crash-processes';
 
 const INSTALL =

@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { createSecretResolver } from '../../src/activities/secrets';
 import type { KubeClients } from '../../src/activities/kubernetes/client';
-import type { WebhookTarget } from '../../src/activities/notify/webhook';
+import type { WebhookTarget } from '../../src/config/load';
 import type { RunbookLibrary } from '../../src/runbooks/library';
 import { loadRunbookText } from '../../src/runbooks/load';
 import type { RunbookDefinition } from '../../src/shared/model';

@@ -5,7 +5,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createSecretResolver, envVarFor } from '../../src/activities/secrets';
 import { CATALOG } from '../../src/catalog';
-import { freePort } from '../../src/devserver/server';
+import { freePort } from '../../src/platform/ports';
 import type { ActionInput, ActionResult, StepContext } from '../../src/shared/activity-types';
 import type { JsonObject } from '../../src/shared/model';
 import { createWorkerMetrics } from '../../src/worker/metrics';

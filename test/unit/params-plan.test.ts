@@ -1,6 +1,7 @@
 import { loadRunbookText } from '../../src/runbooks/load';
 import { coerceParam, resolveParams } from '../../src/runbooks/params';
-import { canonicalJson, planRun } from '../../src/runbooks/plan';
+import { planRun } from '../../src/runbooks/plan';
+import { canonicalJson } from '../../src/shared/canonical';
 
 const rb = loadRunbookText(
   `

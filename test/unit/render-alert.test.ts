@@ -1,7 +1,7 @@
 /** What a person sees of the alert behind a run: the Web UI's current details and `runbook status`. */
 import { renderDetail } from '../../src/cli/render-run';
 import type { RunStatus } from '../../src/shared/status';
-import { renderDetails } from '../../src/workflows/runbook/details';
+import { renderDetails } from '../../src/shared/run-summary';
 
 const status: RunStatus = {
   runbook: { id: 'service-down', title: 'Service down', version: 'abc' },

@@ -8,7 +8,7 @@ import { actionWithMemo, desiredSchedule, type DesiredSchedule } from '../../src
 import { describeChanges, nextState } from '../../src/schedules/diff';
 import { MANAGED_BY, readSyncMemo, type ScheduleSyncMemo } from '../../src/schedules/memo';
 import { describeWhen, overlapName, toPolicies, toRanges, toScheduleSpec } from '../../src/schedules/spec';
-import type { ScheduleDef } from '../../src/schedules/types';
+import type { ScheduleDef } from '../../src/shared/schedule';
 import { join } from 'node:path';
 
 const base: ScheduleDef = {

@@ -82,9 +82,7 @@ export function createClusterStateActions(
       return { changed: results.some((r) => r.changed), objects: results };
     },
 
-    async listHpas(i: {
-      namespace: string;
-    }): Promise<{
+    async listHpas(i: { namespace: string }): Promise<{
       hpas: Array<{
         name: string;
         target: string;

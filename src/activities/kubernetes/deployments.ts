@@ -191,9 +191,7 @@ export function createDeploymentActions(clients: () => Promise<Pick<KubeClients,
     },
 
     /** `kubectl rollout history`. */
-    async history(
-      r: DeploymentRef,
-    ): Promise<{
+    async history(r: DeploymentRef): Promise<{
       revisions: Array<{
         revision: number;
         changeCause: string | null;

@@ -7,15 +7,7 @@ import type { StepContext } from '../../shared/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from '../errors';
 import { buildHeaders, type SecretResolver } from '../secrets';
-
-export interface WebhookTarget {
-  /** Plain URL, or... */
-  url?: string;
-  /** ...a named secret holding the URL (Slack-style URLs are credentials). */
-  urlSecret?: string;
-  headers?: Record<string, string>;
-  secretHeaders?: Record<string, { secret: string; prefix?: string }>;
-}
+import type { WebhookTarget } from '../../config/load';
 
 export interface NotifyWebhookDeps {
   fetch: typeof globalThis.fetch;

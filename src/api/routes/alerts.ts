@@ -14,7 +14,7 @@ import { alertmanagerPayload, grafanaPayload, normalizePrometheusLike } from '..
 import { normalizePagerduty, pagerdutyPayload } from '../../alerts/sources/pagerduty';
 import { genericPayload, labelFingerprint, normalizeGeneric } from '../../alerts/sources/generic';
 import type { Role } from '../../config/schema';
-import { formatPath } from '../../runbooks/errors';
+import { formatPath } from '../../files/problems';
 import { RunError } from '../../runs/errors';
 import type { AlertInstance, AlertSource } from '../../shared/alert';
 import type { requireRole } from '../auth';

@@ -7,7 +7,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import { SA } from '../../shared/constants';
 import type { JsonValue, ParamValue, RunbookDefinition, Step, TriggerInfo } from '../../shared/model';
 import type { RunPhase, RunStatus, StepStatus } from '../../shared/status';
-import { renderDetails } from './details';
+import { renderDetails } from '../../shared/run-summary';
 import { Unresolved } from '../../shared/template';
 
 const SUMMARY_MAX = 160;

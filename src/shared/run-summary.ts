@@ -1,6 +1,6 @@
 /** Markdown the Web UI shows for a run: a summary at start and the live step table. */
-import type { RunbookDefinition, ParamValue, TriggerInfo } from '../../shared/model';
-import type { RunStatus } from '../../shared/status';
+import type { RunbookDefinition, ParamValue, TriggerInfo } from './model';
+import type { RunStatus } from './status';
 
 function cell(text: string | undefined): string {
   return (text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -1,5 +1,5 @@
 /** A routine run declared by a runbook (`schedules:`), compiled; synced to a Temporal Schedule. */
-import type { ParamValue } from '../shared/model';
+import type { ParamValue } from './model';
 
 export type OverlapName = 'skip' | 'buffer-one' | 'buffer-all' | 'cancel-other' | 'terminate-other' | 'allow-all';
 export const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
