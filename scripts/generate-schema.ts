@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { catalogMarkdown } from '../src/catalog/docs';
 import { projectRoot } from '../src/platform/project-root';
 import { runbookJsonSchema } from '../src/runbooks/schema';
+import { failureTable } from './failure-table';
 
 export const GENERATED = {
   'schemas/runbook.schema.json': () => `${JSON.stringify(runbookJsonSchema(), null, 2)}\n`,
-  'docs/actions.md': () => catalogMarkdown(),
+  'docs/actions.md': () => `${catalogMarkdown()}\n${failureTable()}`,
 };
 
 if (require.main === module) {

@@ -3,6 +3,7 @@
  * envelope: inputs are checked against the entry's schema (bad input fails at once, typed
  * InvalidInput), failures are wrapped once with their attempt, durations are measured.
  */
+import { FAILURE } from '../shared/failures';
 import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import type { CatalogEntry } from '../catalog/types';
@@ -29,7 +30,7 @@ export function envelope<E extends CatalogEntry>(entry: E, impl: ActionImpl<E>, 
       const parsed = entry.input.safeParse(env.input);
       if (!parsed.success) {
         const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
-        throw permanent(`invalid input for ${entry.id}: ${detail}`, 'InvalidInput');
+        throw permanent(`invalid input for ${entry.id}: ${detail}`, FAILURE.InvalidInput);
       }
       const output = (await impl(parsed.data as z.infer<E['input']>, env.step)) as JsonValue;
       observe('success');

@@ -3,13 +3,11 @@
  * Transient errors stay retryable; permanent ones are non-retryable with a type the workflow
  * can branch on. Every failure carries the attempt number so the run can report it.
  */
+import { FAILURE, type FailureType } from '../shared/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActionFailureDetails } from '../shared/activity-types';
 
-export type PermanentType =
-  'InvalidInput' | 'NotFound' | 'Forbidden' | 'HttpClientError' | 'UnknownTarget' | 'MissingSecret';
-
-export function permanent(message: string, type: PermanentType): ApplicationFailure {
+export function permanent(message: string, type: FailureType): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type);
 }
 
@@ -33,7 +31,7 @@ export function wrapFailure(err: unknown, attempt: number): ApplicationFailure {
   const why = code ?? cause?.message;
   return ApplicationFailure.create({
     message: why && !e.message.includes(why) ? `${e.message}: ${why}` : e.message,
-    type: code ?? (e.name === 'TimeoutError' ? 'Timeout' : e.name),
+    type: code ?? (e.name === 'TimeoutError' ? FAILURE.Timeout : e.name),
     nonRetryable: false,
     details: [details],
   });

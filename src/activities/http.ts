@@ -2,6 +2,7 @@
  * HTTP actions: one request, or a check of an endpoint. Built over an injected `fetch`, so unit
  * tests pass a small fake and production passes the real one.
  */
+import { FAILURE } from '../shared/failures';
 import type { HttpCheckInput, HttpCheckResult, HttpRequestInput, HttpRequestResult } from '../catalog/http';
 import type { JsonValue } from '../shared/model';
 import type { StepContext } from '../shared/activity-types';
@@ -71,11 +72,16 @@ export function createHttpActivities(deps: HttpDeps) {
     if (accepted) return result;
     const msg = `${input.method} ${input.url} answered ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-      throw ApplicationFailure.create({ message: msg, type: 'HttpClientError', nonRetryable: true, details: [result] });
+      throw ApplicationFailure.create({
+        message: msg,
+        type: FAILURE.HttpClientError,
+        nonRetryable: true,
+        details: [result],
+      });
     }
     throw ApplicationFailure.create({
       message: msg,
-      type: res.status >= 500 ? 'HttpServerError' : 'HttpUnexpectedStatus',
+      type: res.status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus,
       details: [result],
     });
   }
@@ -113,7 +119,7 @@ export function createHttpActivities(deps: HttpDeps) {
     if (input.require && !result.ok) {
       throw ApplicationFailure.create({
         message: `check failed: ${problems.join('; ')}`,
-        type: 'CheckFailed',
+        type: FAILURE.CheckFailed,
         details: [result],
       });
     }
@@ -134,6 +140,6 @@ function safeRegExp(src: string): RegExp {
   try {
     return new RegExp(src);
   } catch (err) {
-    throw permanent(`bodyMatches is not a valid regular expression: ${(err as Error).message}`, 'InvalidInput');
+    throw permanent(`bodyMatches is not a valid regular expression: ${(err as Error).message}`, FAILURE.InvalidInput);
   }
 }

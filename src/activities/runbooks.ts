@@ -1,4 +1,5 @@
 /** Loading a runbook by id for runs started with only an id (the Web UI's start form). */
+import { FAILURE } from '../shared/failures';
 import type { RunbookLibrary } from '../runbooks/library';
 import { approverGroupsFor } from '../runbooks/approvers';
 import { resolveParams } from '../runbooks/params';
@@ -13,15 +14,19 @@ export function createRunbookActivities(deps: {
     const lib = deps.library();
     const runbook = lib.runbooks.get(input.runbookId);
     if (!runbook) {
-      throw permanent(`no runbook '${input.runbookId}' (known: ${[...lib.runbooks.keys()].join(', ')})`, 'NotFound');
+      throw permanent(
+        `no runbook '${input.runbookId}' (known: ${[...lib.runbooks.keys()].join(', ')})`,
+        FAILURE.NotFound,
+      );
     }
     const r = resolveParams(runbook.params, input.params ?? {});
-    if ('errors' in r) throw permanent(r.errors.map((e) => `${e.field}: ${e.message}`).join('; '), 'InvalidInput');
+    if ('errors' in r)
+      throw permanent(r.errors.map((e) => `${e.field}: ${e.message}`).join('; '), FAILURE.InvalidInput);
     let approverGroups: Record<string, string[]>;
     try {
       approverGroups = approverGroupsFor(runbook, deps.approverGroups ?? {});
     } catch (err) {
-      throw permanent((err as Error).message, 'InvalidInput');
+      throw permanent((err as Error).message, FAILURE.InvalidInput);
     }
     return { runbook, params: r.params, approverGroups };
   }

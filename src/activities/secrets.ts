@@ -3,6 +3,7 @@
  * from the environment (`RUNBOOK_SECRET_<NAME>`, upper-cased, dashes as underscores) or from a
  * file `<secretsDir>/<name>` (Kubernetes and Docker secrets mount that way). Never in history.
  */
+import { FAILURE } from '../shared/failures';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { permanent } from './errors';
@@ -18,7 +19,8 @@ export function envVarFor(name: string): string {
 export function createSecretResolver(opts: { env: NodeJS.ProcessEnv; dir?: string }): SecretResolver {
   return {
     async resolve(name) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw permanent(`invalid secret name '${name}'`, 'InvalidInput');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+        throw permanent(`invalid secret name '${name}'`, FAILURE.InvalidInput);
       const fromEnv = opts.env[envVarFor(name)];
       if (fromEnv !== undefined) return fromEnv;
       if (opts.dir) {
@@ -30,7 +32,7 @@ export function createSecretResolver(opts: { env: NodeJS.ProcessEnv; dir?: strin
       }
       throw permanent(
         `secret '${name}' is not configured: set ${envVarFor(name)}${opts.dir ? ` or create ${join(opts.dir, name)}` : ''}`,
-        'MissingSecret',
+        FAILURE.MissingSecret,
       );
     },
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAILURE } from '../shared/failures';
 import type { CatalogEntry } from './types';
 
 const READ_ONLY_METHODS = ['GET', 'HEAD'];
@@ -78,7 +79,7 @@ export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpReque
     // A templated method may turn out to be anything: count it as mutating.
     return typeof method !== 'string' || method.includes('${{') || !READ_ONLY_METHODS.includes(method.toUpperCase());
   },
-  nonRetryable: ['HttpClientError', 'InvalidInput'],
+  nonRetryable: [FAILURE.HttpClientError, FAILURE.InvalidInput],
   describe: (i) => `${i.method} ${i.url}`,
   example: { with: { method: 'POST', url: 'http://127.0.0.1:9/hooks/restart', body: { service: 'checkout' } } },
 };
@@ -92,7 +93,7 @@ export const httpCheck: CatalogEntry<typeof httpCheckInput, typeof httpCheckOutp
   input: httpCheckInput,
   output: httpCheckOutput,
   mutating: false,
-  nonRetryable: ['InvalidInput'],
+  nonRetryable: [FAILURE.InvalidInput],
   describe: (i) => `check ${i.method} ${i.url}`,
   example: { with: { url: 'http://127.0.0.1:9/healthz', expectStatus: 200, latencyBudgetMs: 500 } },
 };

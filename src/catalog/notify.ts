@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAILURE } from '../shared/failures';
 import type { CatalogEntry } from './types';
 
 export const notifyWebhookInput = z
@@ -31,7 +32,7 @@ export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notif
   // page anyone: it records the message instead.
   mutating: false,
   skipInDryRun: true,
-  nonRetryable: ['InvalidInput', 'UnknownTarget', 'HttpClientError'],
+  nonRetryable: [FAILURE.InvalidInput, FAILURE.UnknownTarget, FAILURE.HttpClientError],
   describe: (i) => `notify ${i.target}: ${i.message}`,
   example: { with: { target: 'default', message: 'Runbook example finished', severity: 'info' } },
 };

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { FailureType } from '../shared/failures';
 import type { JsonObject } from '../shared/model';
 
 /**
@@ -20,7 +21,7 @@ export interface CatalogEntry<I extends z.ZodObject = z.ZodObject, O extends z.Z
   /** Not called in dry runs even though it changes nothing we manage (e.g. paging people). */
   skipInDryRun?: boolean;
   /** Failure types this action throws that are never worth retrying. */
-  nonRetryable: string[];
+  nonRetryable: FailureType[];
   /** What a mutating call would do, for dry runs and plans. */
   describe: (input: z.infer<I>) => string;
   /** A runnable example: the docs show it and a test runs it. */

@@ -2,6 +2,7 @@
  * Applying manifests (server-side apply, then waiting until what they declare is ready) and
  * reading cluster state: HPAs, node conditions.
  */
+import { FAILURE } from '../../shared/failures';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
@@ -18,17 +19,20 @@ function parseManifest(text: string, namespace: string | undefined): KubernetesO
   const objects: KubernetesObject[] = [];
   for (const [n, doc] of docs.entries()) {
     if (doc.errors.length)
-      throw ApplicationFailure.nonRetryable(`manifest document ${n + 1}: ${doc.errors[0]?.message}`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `manifest document ${n + 1}: ${doc.errors[0]?.message}`,
+        FAILURE.InvalidInput,
+      );
     const o = doc.toJS() as KubernetesObject | null;
     if (o === null) continue;
     if (!o.apiVersion || !o.kind || !o.metadata?.name)
       throw ApplicationFailure.nonRetryable(
         `manifest document ${n + 1}: apiVersion, kind and metadata.name are required`,
-        'InvalidInput',
+        FAILURE.InvalidInput,
       );
     objects.push(namespace && !o.metadata.namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o);
   }
-  if (objects.length === 0) throw ApplicationFailure.nonRetryable('the manifest holds no object', 'InvalidInput');
+  if (objects.length === 0) throw ApplicationFailure.nonRetryable('the manifest holds no object', FAILURE.InvalidInput);
   return objects;
 }
 
@@ -68,12 +72,12 @@ export function createClusterStateActions(
         for (;;) {
           const d = (await kube(`read ${label(o)}`, () => k.objects.read(o as never))) as V1Deployment;
           const v = rolloutState(d);
-          if (v.failed) throw ApplicationFailure.nonRetryable(`${label(o)}: ${v.message}`, 'RolloutFailed');
+          if (v.failed) throw ApplicationFailure.nonRetryable(`${label(o)}: ${v.message}`, FAILURE.RolloutFailed);
           if (v.done) break;
           if (Date.now() + i.intervalSeconds * 1000 > deadline)
             throw ApplicationFailure.nonRetryable(
               `${label(o)} not ready within ${i.timeoutSeconds}s: ${v.message}`,
-              'RolloutTimeout',
+              FAILURE.RolloutTimeout,
             );
           Context.current().heartbeat({ waitingFor: label(o), message: v.message });
           await Context.current().sleep(i.intervalSeconds * 1000);

@@ -5,6 +5,7 @@
  * find (restart, undo, relative scale) record the step's idempotency key on the object, so a
  * retry after a crash does not act twice.
  */
+import { FAILURE } from '../../shared/failures';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Container, V1Deployment, V1EnvVar, V1ReplicaSet } from '@kubernetes/client-node';
@@ -42,7 +43,7 @@ function pickContainer(d: V1Deployment, name: string | undefined): { container: 
       name === undefined
         ? `deployment has several containers (${names}): name one`
         : `no container '${name}' (has: ${names})`,
-      'InvalidInput',
+      FAILURE.InvalidInput,
     );
   }
   return { container: containers[index] as V1Container, index };
@@ -100,7 +101,7 @@ export function createDeploymentActions(clients: () => Promise<Pick<KubeClients,
       if (d.spec?.paused)
         throw ApplicationFailure.nonRetryable(
           `deployment ${r.namespace}/${r.name} is paused: resume it first`,
-          'InvalidInput',
+          FAILURE.InvalidInput,
         );
       const restartedAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       await patch(r, {
@@ -229,7 +230,7 @@ export function createDeploymentActions(clients: () => Promise<Pick<KubeClients,
       if (d.spec?.paused)
         throw ApplicationFailure.nonRetryable(
           `deployment ${i.namespace}/${i.name} is paused: you cannot roll back a paused deployment`,
-          'InvalidInput',
+          FAILURE.InvalidInput,
         );
       const sets = await replicaSets(i, d);
       const currentRevision = Number(d.metadata?.annotations?.[REVISION] ?? 0);
@@ -241,7 +242,7 @@ export function createDeploymentActions(clients: () => Promise<Pick<KubeClients,
           i.toRevision
             ? `no revision ${i.toRevision} of ${i.namespace}/${i.name} (has: ${sets.map(revisionOf).join(', ')})`
             : `no rollout history of ${i.namespace}/${i.name} to go back to`,
-          'NotFound',
+          FAILURE.NotFound,
         );
       }
       const template = structuredClone(target.spec?.template ?? {});
@@ -281,7 +282,8 @@ export function createDeploymentActions(clients: () => Promise<Pick<KubeClients,
       for (;;) {
         const d = await read(i);
         const v = rolloutState(d);
-        if (v.failed) throw ApplicationFailure.nonRetryable(`${i.namespace}/${i.name}: ${v.message}`, 'RolloutFailed');
+        if (v.failed)
+          throw ApplicationFailure.nonRetryable(`${i.namespace}/${i.name}: ${v.message}`, FAILURE.RolloutFailed);
         if (v.done)
           return {
             done: true,
@@ -293,7 +295,7 @@ export function createDeploymentActions(clients: () => Promise<Pick<KubeClients,
           const notReady = await notReadyPods(await clients(), i.namespace, d);
           throw ApplicationFailure.nonRetryable(
             `${i.namespace}/${i.name} not rolled out within ${i.timeoutSeconds}s: ${v.message}${notReady.length ? `; not ready: ${notReady.join('; ')}` : ''}`,
-            'RolloutTimeout',
+            FAILURE.RolloutTimeout,
           );
         }
         Context.current().heartbeat({ message: v.message });

@@ -2,6 +2,7 @@
  * Kubernetes API errors at the activity boundary: not found, forbidden and invalid input are
  * permanent, with their type; conflicts (a concurrent writer) and server errors are retried.
  */
+import { FAILURE } from '../../shared/failures';
 import { ApplicationFailure } from '@temporalio/common';
 
 interface StatusBody {
@@ -26,14 +27,14 @@ export function kubeFailure(err: unknown, what: string): never {
   const s = statusOf(err);
   if (!s) throw err;
   const msg = `${what}: ${s.message}`;
-  if (s.code === 404) throw ApplicationFailure.nonRetryable(msg, 'NotFound');
-  if (s.code === 401 || s.code === 403) throw ApplicationFailure.nonRetryable(msg, 'Forbidden');
-  if (s.code === 400 || s.code === 422) throw ApplicationFailure.nonRetryable(msg, 'InvalidInput');
+  if (s.code === 404) throw ApplicationFailure.nonRetryable(msg, FAILURE.NotFound);
+  if (s.code === 401 || s.code === 403) throw ApplicationFailure.nonRetryable(msg, FAILURE.Forbidden);
+  if (s.code === 400 || s.code === 422) throw ApplicationFailure.nonRetryable(msg, FAILURE.InvalidInput);
   // A server-side apply conflict (a field another manager owns) stays until someone decides: not retried.
   if (s.code === 409 && /^Apply failed with/.test(s.message))
-    throw ApplicationFailure.nonRetryable(msg, 'ApplyConflict');
-  if (s.code === 409) throw ApplicationFailure.retryable(msg, 'Conflict');
-  throw ApplicationFailure.retryable(msg, s.code >= 500 ? 'ServerError' : `Http${s.code}`);
+    throw ApplicationFailure.nonRetryable(msg, FAILURE.ApplyConflict);
+  if (s.code === 409) throw ApplicationFailure.retryable(msg, FAILURE.Conflict);
+  throw ApplicationFailure.retryable(msg, s.code >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus);
 }
 
 /** Runs one API call, mapping its failure. */

@@ -2,6 +2,7 @@
  * Pod actions: list with a not-ready summary, delete by selector (bounded, and never a pod that
  * replaced one this step deleted), read logs of a deployment's pods, wait until ready.
  */
+import { FAILURE } from '../../shared/failures';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -89,7 +90,7 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
       if (pods.length > i.max) {
         throw ApplicationFailure.nonRetryable(
           `${pods.length} pods match '${i.selector}' in ${i.namespace}, more than max ${i.max}: nothing deleted`,
-          'InvalidInput',
+          FAILURE.InvalidInput,
         );
       }
       if (pods.length === 0) return { changed: false, deleted: [], reason: 'no pod to delete' };
@@ -100,7 +101,7 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
         await kube(`delete pod ${i.namespace}/${name}`, () =>
           k.core.deleteNamespacedPod({ namespace: i.namespace, name }),
         ).catch((err: ApplicationFailure) => {
-          if (err.type !== 'NotFound') throw err; // gone already: as asked
+          if (err.type !== FAILURE.NotFound) throw err; // gone already: as asked
         });
         deleted.push(name);
       }
@@ -164,7 +165,7 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
             .map((p) => `${p.name} (${p.phase}${p.reasons.length ? `: ${p.reasons.join(', ')}` : ''})`);
           throw ApplicationFailure.nonRetryable(
             `${ready} of ${want} pods ready in ${i.namespace} (${i.selector}) after ${i.timeoutSeconds}s${why.length ? `; not ready: ${why.join('; ')}` : ''}`,
-            'PodsNotReady',
+            FAILURE.PodsNotReady,
           );
         }
         Context.current().heartbeat({ ready, want });

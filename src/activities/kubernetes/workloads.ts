@@ -2,6 +2,7 @@
  * Jobs and Services: a Job from a CronJob (`kubectl create job --from=cronjob/...`) and waiting
  * for it; patching a Service (switch to ClusterIP to isolate it, or a blue-green selector).
  */
+import { FAILURE } from '../../shared/failures';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { V1Job, V1Service } from '@kubernetes/client-node';
@@ -31,7 +32,7 @@ export function createWorkloadActions(clients: () => Promise<Pick<KubeClients, '
           return { changed: false, job: name, reason: 'already created by this step' };
         throw ApplicationFailure.nonRetryable(
           `a job ${i.namespace}/${name} exists already, not created by this step`,
-          'InvalidInput',
+          FAILURE.InvalidInput,
         );
       }
       const cj = await kube(`cronjob ${i.namespace}/${i.cronJob}`, () =>
@@ -86,7 +87,7 @@ export function createWorkloadActions(clients: () => Promise<Pick<KubeClients, '
         if (failed)
           throw ApplicationFailure.nonRetryable(
             `job ${i.namespace}/${i.name} failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim(),
-            'JobFailed',
+            FAILURE.JobFailed,
           );
         if (cond('Complete'))
           return {
@@ -96,7 +97,7 @@ export function createWorkloadActions(clients: () => Promise<Pick<KubeClients, '
         if (Date.now() + i.intervalSeconds * 1000 > deadline) {
           throw ApplicationFailure.nonRetryable(
             `job ${i.namespace}/${i.name} not complete within ${i.timeoutSeconds}s (active ${job.status?.active ?? 0}, failed ${job.status?.failed ?? 0})`,
-            'JobTimeout',
+            FAILURE.JobTimeout,
           );
         }
         Context.current().heartbeat({ active: job.status?.active ?? 0 });

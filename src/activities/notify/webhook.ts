@@ -2,6 +2,7 @@
  * Webhook notifications. Targets (URL, headers, named secrets) come from configuration, so
  * neither the runbook nor the run history ever holds an address with a token in it.
  */
+import { FAILURE } from '../../shared/failures';
 import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/notify';
 import type { StepContext } from '../../shared/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
@@ -35,11 +36,11 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
     if (!target) {
       throw permanent(
         `no webhook target '${input.target}' in configuration (known: ${Object.keys(deps.targets).join(', ') || 'none'})`,
-        'UnknownTarget',
+        FAILURE.UnknownTarget,
       );
     }
     const url = target.url ?? (target.urlSecret ? await deps.secrets.resolve(target.urlSecret) : undefined);
-    if (!url) throw permanent(`webhook target '${input.target}' has no url`, 'InvalidInput');
+    if (!url) throw permanent(`webhook target '${input.target}' has no url`, FAILURE.InvalidInput);
     const body: WebhookNotification = {
       text: input.message,
       ...(input.title ? { title: input.title } : {}),
@@ -63,8 +64,8 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
     if (res.ok) return { target: input.target, status: res.status, delivered: true };
     const message = `webhook '${input.target}' answered ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
-      throw permanent(message, 'HttpClientError');
-    throw ApplicationFailure.retryable(message, 'HttpServerError');
+      throw permanent(message, FAILURE.HttpClientError);
+    throw ApplicationFailure.retryable(message, FAILURE.HttpServerError);
   }
   return { notifyWebhook };
 }

@@ -1,4 +1,5 @@
 /** Catalog entries for manifests (server-side apply and wait) and cluster state (HPAs, nodes). */
+import { FAILURE } from '../../shared/failures';
 import { z } from 'zod';
 import type { CatalogEntry } from '../types';
 import { namespace, NON_RETRYABLE } from './common';
@@ -24,7 +25,7 @@ export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput> 
   input: applyInput,
   output: applyOutput,
   mutating: true,
-  nonRetryable: [...NON_RETRYABLE, 'ApplyConflict', 'RolloutTimeout', 'RolloutFailed'],
+  nonRetryable: [...NON_RETRYABLE, FAILURE.ApplyConflict, FAILURE.RolloutTimeout, FAILURE.RolloutFailed],
   describe: (i) => `apply a manifest${i.namespace ? ` in ${i.namespace}` : ''}${i.force ? ' (forcing conflicts)' : ''}`,
   example: {
     with: {

@@ -1,4 +1,5 @@
 /** Catalog entries for Deployments: the `kubectl rollout` family, scale, set image and set env. */
+import { FAILURE } from '../../shared/failures';
 import { z } from 'zod';
 import type { CatalogEntry } from '../types';
 import { changed, k8sName, namespace, NON_RETRYABLE } from './common';
@@ -152,7 +153,7 @@ export const deploymentRolloutStatus: CatalogEntry<typeof statusInput, typeof st
   input: statusInput,
   output: statusOutput,
   mutating: false,
-  nonRetryable: [...NON_RETRYABLE, 'RolloutTimeout', 'RolloutFailed'],
+  nonRetryable: [...NON_RETRYABLE, FAILURE.RolloutTimeout, FAILURE.RolloutFailed],
   describe: (i) => `wait for ${i.namespace}/${i.name} to roll out (up to ${i.timeoutSeconds}s)`,
   example: { with: { ...EXAMPLE, timeoutSeconds: 120 } },
 };

@@ -1,4 +1,5 @@
 /** Catalog entries for pods: list, delete by selector, logs, wait until ready. */
+import { FAILURE } from '../../shared/failures';
 import { z } from 'zod';
 import type { CatalogEntry } from '../types';
 import { changed, k8sName, namespace, NON_RETRYABLE, selector } from './common';
@@ -111,7 +112,7 @@ export const waitPodsReady: CatalogEntry<typeof waitInput, typeof waitOutput> = 
   input: waitInput,
   output: waitOutput,
   mutating: false,
-  nonRetryable: [...NON_RETRYABLE, 'PodsNotReady'],
+  nonRetryable: [...NON_RETRYABLE, FAILURE.PodsNotReady],
   describe: (i) => `wait for pods ${i.selector} in ${i.namespace} to be ready`,
   example: { with: { namespace: 'production', selector: 'app=checkout', timeoutSeconds: 120 } },
 };

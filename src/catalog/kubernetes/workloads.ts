@@ -1,4 +1,5 @@
 /** Catalog entries for Jobs (from a CronJob, wait) and Services (patch). */
+import { FAILURE } from '../../shared/failures';
 import { z } from 'zod';
 import type { CatalogEntry } from '../types';
 import { changed, k8sName, namespace, NON_RETRYABLE } from './common';
@@ -40,7 +41,7 @@ export const waitForJob: CatalogEntry<typeof waitJobInput, typeof waitJobOutput>
   input: waitJobInput,
   output: waitJobOutput,
   mutating: false,
-  nonRetryable: [...NON_RETRYABLE, 'JobFailed', 'JobTimeout'],
+  nonRetryable: [...NON_RETRYABLE, FAILURE.JobFailed, FAILURE.JobTimeout],
   describe: (i) => `wait for job ${i.namespace}/${i.name}`,
   example: { with: { namespace: 'production', name: 'postgres-backup-manual', timeoutSeconds: 600 } },
 };

@@ -4,12 +4,11 @@
  * finish, a resolved alert stops the run before its next mutating step or approval: acting on an
  * alert that has already cleared (deleting healthy pods) is how other tools hurt their users.
  */
+import { FAILURE } from '../../shared/failures';
 import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
 import type { AlertNotice } from '../../shared/alert';
 import { alertSignal } from '../../shared/messages';
 import type { RunState } from './run-state';
-
-export const AUTO_RESOLVED = 'AutoResolved';
 
 export class AlertTracker {
   /** Signal-with-start delivers the starting notification twice (input and signal): count it once. */
@@ -79,7 +78,7 @@ export class AlertTracker {
     const a = this.state.status.alert as NonNullable<RunState['status']['alert']>;
     throw ApplicationFailure.create({
       message: `alert resolved at ${a.resolvedAt}: stopped before ${what}`,
-      type: AUTO_RESOLVED,
+      type: FAILURE.AutoResolved,
       nonRetryable: true,
     });
   }

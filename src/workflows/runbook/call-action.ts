@@ -1,4 +1,5 @@
 /** Calls a catalog action's activity with the step's retry policy, timeout and a readable summary. */
+import { FAILURE } from '../../shared/failures';
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ActionInput, ActionResult, ActionFailureDetails } from '../../shared/activity-types';
 import type { ActionRef, JsonObject, RetrySpec } from '../../shared/model';
@@ -30,7 +31,7 @@ export function callAction(
   const info = workflowInfo();
   const acts = proxyActivities<ActionActivities>({
     startToCloseTimeout: step.timeoutMs,
-    retry: retryPolicy(step.retry, ['InvalidInput', ...(step.nonRetryable ?? [])]),
+    retry: retryPolicy(step.retry, [FAILURE.InvalidInput, ...(step.nonRetryable ?? [])]),
     summary: `${step.id}: ${step.action}`,
   });
   const fn = acts[step.activity] as ActionActivities[string];

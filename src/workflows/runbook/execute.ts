@@ -1,4 +1,5 @@
 /** Runs steps in order: conditions, each kind's semantics, failures, pauses and what the status shows. */
+import { DECISION_FAILURES, FAILURE, LOCK_FAILURES } from '../../shared/failures';
 import { ApplicationFailure, isCancellation, patched, proxySinks, sleep } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/duration';
 import type { ActionRef, JsonObject, JsonValue, RetrySpec, Step, VerifyStep } from '../../shared/model';
@@ -6,23 +7,13 @@ import type { RunbookMetricsSinks } from '../../shared/sinks';
 import { evaluateText, render, toText, truthy } from '../../shared/template';
 import { callAction, describeFailure } from './call-action';
 import type { Compensations } from './compensation';
-import { APPROVAL_REJECTED, APPROVAL_TIMEOUT, type GateSteps } from './gate-steps';
+import type { GateSteps } from './gate-steps';
 import { summarize, type RunState } from './run-state';
 import type { StepDecisions } from './step-decisions';
 import { waitWhileFrozen } from './freeze';
-import { AUTO_RESOLVED, type AlertTracker } from './alert';
+import type { AlertTracker } from './alert';
 
 const { runbookMetrics } = proxySinks<RunbookMetricsSinks>();
-
-/** Failure types of the run itself. */
-export const STEP_FAILED = 'StepFailed';
-export const ABORTED = 'Aborted';
-export { APPROVAL_REJECTED };
-
-/** Approval outcomes are decisions by people: never continued past or paused on. */
-const DECISIONS = new Set([APPROVAL_REJECTED, APPROVAL_TIMEOUT]);
-/** Lock outcomes are about other runs, not the step: never continued past or paused on, and the run fails with their type. */
-const LOCK_FAILURES = new Set(['LockBusy', 'LockTimeout', 'LockUnavailable']);
 
 /** What a step records; `wouldDo` marks a step that did not happen (dry run, or passed undecided): skipped. */
 type Done = { output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true };
@@ -86,18 +77,18 @@ export class Executor {
           this.state.updateStep(step.id, {
             state: 'failed',
             finishedAt: now(),
-            error: { message: 'cancelled', type: 'Cancelled' },
+            error: { message: 'cancelled', type: FAILURE.Cancelled },
           });
           throw err;
         }
         const f = describeFailure(err);
-        if (f.type === AUTO_RESOLVED) {
+        if (f.type === FAILURE.AutoResolved) {
           this.state.updateStep(step.id, { state: 'skipped', finishedAt: now(), note: f.message });
           throw err;
         }
         const error = { message: f.message, ...(f.type ? { type: f.type } : {}) };
         this.state.updateStep(step.id, { state: 'failed', finishedAt: now(), attempts: before + f.attempts, error });
-        const decision = f.type !== undefined && (DECISIONS.has(f.type) || LOCK_FAILURES.has(f.type));
+        const decision = f.type !== undefined && (DECISION_FAILURES.has(f.type) || LOCK_FAILURES.has(f.type));
         if (step.onFailure === 'pause' && step.pause && !decision) {
           const escalateTo = step.pause.escalateTo;
           const d = await this.decisions.waitFor(
@@ -123,10 +114,10 @@ export class Executor {
           const why = d
             ? `aborted by ${d.actor}${d.reason ? `: ${d.reason}` : ''}`
             : `no decision within ${formatDuration(step.pause.timeoutMs)}`;
-          this.state.status.error = { message: why, type: ABORTED, stepId: step.id };
+          this.state.status.error = { message: why, type: FAILURE.Aborted, stepId: step.id };
           throw ApplicationFailure.create({
             message: `step '${step.id}' failed and was ${d ? why : `not decided on: ${why}`}`,
-            type: ABORTED,
+            type: FAILURE.Aborted,
             nonRetryable: true,
           });
         }
@@ -135,7 +126,9 @@ export class Executor {
         throw ApplicationFailure.create({
           message: `step '${step.id}' failed: ${f.message}`,
           type:
-            f.type === APPROVAL_REJECTED || (f.type !== undefined && LOCK_FAILURES.has(f.type)) ? f.type : STEP_FAILED,
+            f.type === FAILURE.ApprovalRejected || (f.type !== undefined && LOCK_FAILURES.has(f.type))
+              ? f.type
+              : FAILURE.StepFailed,
           nonRetryable: true,
         });
       }
@@ -184,7 +177,8 @@ export class Executor {
           return passed.undecided ? { note: passed.note, wouldDo: true } : { note: passed.note };
         } catch (err) {
           const type = describeFailure(err).type;
-          outcome = type === APPROVAL_REJECTED ? 'reject' : type === AUTO_RESOLVED ? 'alert-resolved' : 'timeout';
+          outcome =
+            type === FAILURE.ApprovalRejected ? 'reject' : type === FAILURE.AutoResolved ? 'alert-resolved' : 'timeout';
           throw err;
         } finally {
           runbookMetrics.approvalWaited({ runbook: this.state.runbook.id, outcome }, (Date.now() - waitStart) / 1000);
@@ -212,7 +206,7 @@ export class Executor {
       if (Date.now() + step.intervalMs > deadline) {
         throw ApplicationFailure.create({
           message: `'${step.until}' did not hold within ${formatDuration(step.withinMs)} (${round} checks; last: ${summarize(r.output) ?? 'no output'})`,
-          type: 'VerifyTimeout',
+          type: FAILURE.VerifyTimeout,
           nonRetryable: true,
           details: [{ attempt: round }],
         });

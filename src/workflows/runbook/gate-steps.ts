@@ -9,12 +9,9 @@ import { formatDuration } from '../../shared/duration';
 import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
 import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
-import { AUTO_RESOLVED } from './alert';
+import { FAILURE } from '../../shared/failures';
 import type { ApprovalGates, GateResult } from './approvals';
 import type { RunState } from './run-state';
-
-export const APPROVAL_REJECTED = 'ApprovalRejected';
-export const APPROVAL_TIMEOUT = 'ApprovalTimeout';
 
 function flatten(steps: Step[]): Step[] {
   return steps.flatMap((s) => (s.kind === 'parallel' ? [s, ...flatten(s.steps)] : [s]));
@@ -55,18 +52,22 @@ export class GateSteps {
     if (r.outcome === 'interrupted') {
       throw ApplicationFailure.create({
         message: `alert resolved while '${step.id}' waited for approval: stopped`,
-        type: AUTO_RESOLVED,
+        type: FAILURE.AutoResolved,
         nonRetryable: true,
       });
     }
     if (r.outcome === 'rejected') {
       const by = `${r.by.actor} via ${r.by.via}${r.by.comment ? `: ${r.by.comment}` : ''}`;
-      throw ApplicationFailure.create({ message: `rejected by ${by}`, type: APPROVAL_REJECTED, nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: `rejected by ${by}`,
+        type: FAILURE.ApprovalRejected,
+        nonRetryable: true,
+      });
     }
     const waited = step.timeoutMs + (r.escalated ? (step.escalation?.timeoutMs ?? 0) : 0);
     throw ApplicationFailure.create({
       message: `no decision within ${formatDuration(waited)}${r.escalated ? ' (after escalation)' : ''}`,
-      type: APPROVAL_TIMEOUT,
+      type: FAILURE.ApprovalTimeout,
       nonRetryable: true,
     });
   }

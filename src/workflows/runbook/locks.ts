@@ -5,6 +5,7 @@
  * the status ("waiting for lock held by run X") while waited for. Lock workflows also free the
  * places of runs that ended without releasing, so a crash or terminate never leaves a lock stuck.
  */
+import { FAILURE } from '../../shared/failures';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -81,7 +82,7 @@ export class RunLocks {
     if (!(await condition(() => this.answers.has(target), 60_000))) {
       throw ApplicationFailure.create({
         message: `no answer from the lock on ${target}`,
-        type: 'LockUnavailable',
+        type: FAILURE.LockUnavailable,
         nonRetryable: true,
       });
     }
@@ -92,7 +93,7 @@ export class RunLocks {
         Object.assign(entry, { state: 'timed-out' });
         throw ApplicationFailure.create({
           message: `lock on ${target} still held by ${entry.heldBy.join(', ')} after ${formatDuration(timeoutMs)}`,
-          type: 'LockTimeout',
+          type: FAILURE.LockTimeout,
           nonRetryable: true,
         });
       }
@@ -102,7 +103,7 @@ export class RunLocks {
       Object.assign(entry, { state: 'denied', heldBy: answer.heldBy });
       throw ApplicationFailure.create({
         message: `${target} is locked by run ${answer.heldBy.join(', ')}`,
-        type: 'LockBusy',
+        type: FAILURE.LockBusy,
         nonRetryable: true,
       });
     }

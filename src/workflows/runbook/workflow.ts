@@ -3,6 +3,7 @@
  * The runbook definition arrives in the input (or is resolved once by an activity), so history
  * pins the version a run uses; every side effect is a catalog activity.
  */
+import { FAILURE } from '../../shared/failures';
 import {
   ApplicationFailure,
   isCancellation,
@@ -20,17 +21,17 @@ import { toText, render } from '../../shared/template';
 import type { ResolveRunbookInput, ResolveRunbookResult, RunbookWorkflowInput } from '../../shared/workflow-types';
 import { ApprovalGates } from './approvals';
 import { Compensations } from './compensation';
-import { APPROVAL_REJECTED, Executor, reportRunFinished, reportRunStarted } from './execute';
+import { Executor, reportRunFinished, reportRunStarted } from './execute';
 import { GateSteps } from './gate-steps';
 import { RunState } from './run-state';
 import { upgradeRunbook } from './compat';
 import { RunLocks } from './locks';
 import { StepDecisions } from './step-decisions';
-import { AlertTracker, AUTO_RESOLVED } from './alert';
+import { AlertTracker } from './alert';
 
 const { resolveRunbook } = proxyActivities<{ resolveRunbook(i: ResolveRunbookInput): Promise<ResolveRunbookResult> }>({
   startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'NotFound'] },
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.InvalidInput, FAILURE.NotFound] },
   summary: 'load runbook',
 });
 
@@ -105,7 +106,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     await gateSteps.retroactive();
     state.setPhase('succeeded');
   } catch (err) {
-    if (err instanceof ApplicationFailure && err.type === AUTO_RESOLVED) {
+    if (err instanceof ApplicationFailure && err.type === FAILURE.AutoResolved) {
       // What was changed stands (it may be why the alert cleared); what was not run is skipped.
       compensations.clear();
       await locks.releaseAll();
@@ -113,7 +114,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
       for (const s of state.status.steps)
         if (s.state === 'pending' || s.state === 'waiting' || s.state === 'running')
           state.updateStep(s.id, { state: 'skipped', note: 'not run: the alert resolved' });
-      state.status.error = { message: err.message, type: AUTO_RESOLVED };
+      state.status.error = { message: err.message, type: FAILURE.AutoResolved };
       state.setPhase('auto_resolved');
       await executor.notify(
         runbook.alertResolved?.notify ?? 'default',
@@ -123,7 +124,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     }
     const phase: RunPhase = isCancellation(err)
       ? 'cancelled'
-      : err instanceof ApplicationFailure && err.type === APPROVAL_REJECTED
+      : err instanceof ApplicationFailure && err.type === FAILURE.ApprovalRejected
         ? 'rejected'
         : 'failed';
     // Undo what was changed, whatever ended the run; cancellation cannot interrupt it.
@@ -156,5 +157,5 @@ function finish(state: RunState, trigger: TriggerInfo, outcome: string): RunResu
 
 function requireRunbookId(input: RunbookWorkflowInput): string {
   if (typeof input.runbookId === 'string' && input.runbookId !== '') return input.runbookId;
-  throw ApplicationFailure.nonRetryable('input needs runbook (a definition) or runbookId', 'InvalidInput');
+  throw ApplicationFailure.nonRetryable('input needs runbook (a definition) or runbookId', FAILURE.InvalidInput);
 }
