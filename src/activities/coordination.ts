@@ -13,6 +13,8 @@ import {
   lockWorkflowId,
   type Freeze,
   type LockRequest,
+  type RunScope,
+  watchFreezesUpdate,
 } from '../shared/coordination';
 
 export type CoordinationClient = Pick<WorkflowClient, 'signalWithStart' | 'getHandle'>;
@@ -49,11 +51,18 @@ export function createCoordinationActivities(deps: {
     return open;
   }
 
-  /** The freezes that stop this run's mutating steps now (none when no kill switch was ever used). */
-  async function checkFreeze(input: { runbookId: string; service?: string; namespace?: string }): Promise<Freeze[]> {
+  /**
+   * The freezes that stop this run's mutating steps now (none when no kill switch was ever used).
+   * With a `watcher`, a frozen run is also remembered by the control workflow, which signals it
+   * once no freeze covers it (asked again there, atomically, so an unfreeze in between is not missed).
+   */
+  async function checkFreeze(input: RunScope & { watcher?: string }): Promise<Freeze[]> {
+    const { watcher, ...scope } = input;
     try {
-      const state = await deps.workflows().getHandle(controlWorkflowId(deps.taskQueue())).query(controlStateQuery);
-      return freezesFor(state.freezes, input);
+      const handle = deps.workflows().getHandle(controlWorkflowId(deps.taskQueue()));
+      const covering = freezesFor((await handle.query(controlStateQuery)).freezes, scope);
+      if (covering.length === 0 || !watcher) return covering;
+      return await handle.executeUpdate(watchFreezesUpdate, { args: [{ watcher, scope }] });
     } catch (err) {
       if ((err as Error).name === 'WorkflowNotFoundError') return [];
       throw err;

@@ -8,7 +8,6 @@ import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import type { CatalogEntry } from '../catalog/types';
 import type { ActionInput, ActionResult, StepContext } from '../shared/activity-types';
-import type { JsonValue } from '../shared/model';
 import { permanent, wrapFailure } from './errors';
 
 export interface StepMetrics {
@@ -20,8 +19,9 @@ export type ActionImpl<E extends CatalogEntry> = (
   ctx: StepContext,
 ) => Promise<z.infer<E['output']>>;
 
+/** Typed by the entry's schemas, so workflows calling an action through the kit are type-checked. */
 export function envelope<E extends CatalogEntry>(entry: E, impl: ActionImpl<E>, metrics: StepMetrics) {
-  return async (env: ActionInput): Promise<ActionResult> => {
+  return async (env: ActionInput<z.input<E['input']>>): Promise<ActionResult<z.output<E['output']>>> => {
     const attempt = Context.current().info.attempt;
     const started = performance.now();
     const observe = (outcome: 'success' | 'failure'): void =>
@@ -32,7 +32,7 @@ export function envelope<E extends CatalogEntry>(entry: E, impl: ActionImpl<E>, 
         const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
         throw permanent(`invalid input for ${entry.id}: ${detail}`, FAILURE.InvalidInput);
       }
-      const output = (await impl(parsed.data as z.infer<E['input']>, env.step)) as JsonValue;
+      const output = await impl(parsed.data as z.infer<E['input']>, env.step);
       observe('success');
       return { output, attempt };
     } catch (err) {

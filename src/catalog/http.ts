@@ -65,7 +65,7 @@ export const httpCheckOutput = z.object({
 });
 export type HttpCheckResult = z.infer<typeof httpCheckOutput>;
 
-export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpRequestOutput> = {
+export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpRequestOutput, 'httpRequest'> = {
   id: 'http:request',
   activity: 'httpRequest',
   description:
@@ -84,7 +84,7 @@ export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpReque
   example: { with: { method: 'POST', url: 'http://127.0.0.1:9/hooks/restart', body: { service: 'checkout' } } },
 };
 
-export const httpCheck: CatalogEntry<typeof httpCheckInput, typeof httpCheckOutput> = {
+export const httpCheck: CatalogEntry<typeof httpCheckInput, typeof httpCheckOutput, 'httpCheck'> = {
   id: 'http:check',
   activity: 'httpCheck',
   description:

@@ -20,7 +20,7 @@ export const notifyWebhookOutput = z.object({
 });
 export type NotifyWebhookResult = z.infer<typeof notifyWebhookOutput>;
 
-export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notifyWebhookOutput> = {
+export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notifyWebhookOutput, 'notifyWebhook'> = {
   id: 'notify:webhook',
   activity: 'notifyWebhook',
   description:

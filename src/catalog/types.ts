@@ -6,10 +6,14 @@ import type { JsonObject } from '../shared/model';
  * One entry of the action catalog: what a runbook step may name in `action:`.
  * Ids are `system:entity:verb` (or `system:verb` for the generic http ones).
  */
-export interface CatalogEntry<I extends z.ZodObject = z.ZodObject, O extends z.ZodType = z.ZodType> {
+export interface CatalogEntry<
+  I extends z.ZodObject = z.ZodObject,
+  O extends z.ZodType = z.ZodType,
+  A extends string = string,
+> {
   id: string;
-  /** The Temporal activity type that runs it (what the Web UI shows). */
-  activity: string;
+  /** The Temporal activity type that runs it (what the Web UI shows); a literal, so workflows call it typed. */
+  activity: A;
   description: string;
   input: I;
   output: O;

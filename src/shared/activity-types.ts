@@ -15,13 +15,15 @@ export interface StepContext {
   dryRun: boolean;
 }
 
-export interface ActionInput {
+/** What an action's activity is called with; `I` is the action's input type (its catalog schema). */
+export interface ActionInput<I = JsonObject> {
   step: StepContext;
-  input: JsonObject;
+  input: I;
 }
 
-export interface ActionResult {
-  output: JsonValue;
+/** What an action's activity answers; `O` is the action's output type. */
+export interface ActionResult<O = JsonValue> {
+  output: O;
   attempt: number;
   /** In a dry run, what a mutating action would have done instead of doing it. */
   dryRun?: { wouldDo: string };

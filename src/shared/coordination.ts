@@ -60,14 +60,38 @@ export interface FreezeAuditEntry {
   at: string;
 }
 
+/** What a freeze may cover of a run. */
+export interface RunScope {
+  runbookId: string;
+  service?: string;
+  namespace?: string;
+}
+
+/** A frozen run that asked to be told when the freezes covering it are lifted. */
+export interface FreezeWatch {
+  /** Workflow id of the run. */
+  watcher: string;
+  scope: RunScope;
+}
+
 export interface ControlState {
   freezes: Freeze[];
   audit: FreezeAuditEntry[];
+  /** Frozen runs waiting to be told (absent in control workflows started before runs were woken). */
+  watchers?: FreezeWatch[];
 }
 
 export const freezeUpdate = defineUpdate<Freeze, [{ scope: FreezeScope; by: string; reason: string }]>('freeze');
 export const unfreezeUpdate = defineUpdate<Freeze, [{ freezeId: string; by: string; reason: string }]>('unfreeze');
 export const controlStateQuery = defineQuery<ControlState>('controlState');
+/**
+ * A frozen run asks: which freezes cover me now? If any, the control workflow remembers it and
+ * signals `freezesChanged` once none does, so the run waits without polling (a run frozen for a
+ * day would otherwise fill its history with checks).
+ */
+export const watchFreezesUpdate = defineUpdate<Freeze[], [FreezeWatch]>('watchFreezes');
+/** To a watching run: the freezes changed; ask again. */
+export const freezesChangedSignal = defineSignal('freezesChanged');
 
 export const CONTROL_WORKFLOW = 'controlWorkflow';
 /**
@@ -79,10 +103,7 @@ export function controlWorkflowId(taskQueue: string): string {
 }
 
 /** Which freezes stop a run's mutating steps. */
-export function freezesFor(
-  freezes: Freeze[],
-  run: { runbookId: string; service?: string; namespace?: string },
-): Freeze[] {
+export function freezesFor(freezes: Freeze[], run: RunScope): Freeze[] {
   return freezes.filter((f) => {
     const s = f.scope;
     if (s.kind === 'all') return true;

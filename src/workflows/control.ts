@@ -2,22 +2,42 @@
  * `controlWorkflow`: the kill switch, one per deployment (`durable-runbooks-control:<task queue>`). Admins
  * freeze all mutating steps or those of one scope (service, namespace, runbook) and unfreeze
  * them; each change is kept in an audit list (and in this workflow's history). Runs ask it before
- * every mutating step. It continues as new to keep its history short, carrying its state.
+ * every mutating step; a frozen run asks to be told (watchFreezes) and is signalled once no
+ * freeze covers it, so it waits without polling. It continues as new to keep its history short,
+ * carrying its state (watchers included).
  */
-import { condition, continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   controlStateQuery,
+  freezesChangedSignal,
+  freezesFor,
   freezeUpdate,
   unfreezeUpdate,
+  watchFreezesUpdate,
   type ControlState,
   type Freeze,
+  type FreezeWatch,
 } from '../shared/coordination';
 
 /** Audit entries kept in state (all of them stay in the histories of earlier runs). */
 const AUDIT_KEEP = 500;
+/** Frozen runs remembered at once; beyond it the oldest are told to ask again (they would). */
+const WATCHERS_KEEP = 5000;
 
 export async function controlWorkflow(input: { state?: ControlState } = {}): Promise<void> {
   const state: ControlState = input.state ?? { freezes: [], audit: [] };
+  const watchers: FreezeWatch[] = state.watchers ?? [];
+  state.watchers = watchers;
+  /** Runs to tell that the freezes changed (sent from the main loop: handlers cannot signal). */
+  const wake: string[] = [];
 
   setHandler(controlStateQuery, () => state);
   setHandler(
@@ -45,6 +65,14 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
       const f = state.freezes.find((x) => x.id === freezeId) as Freeze;
       state.freezes = state.freezes.filter((x) => x !== f);
       state.audit.push({ action: 'unfreeze', freezeId, scope: f.scope, by, reason, at: new Date().toISOString() });
+      // Runs no freeze covers any more go on; the others keep waiting.
+      for (let i = watchers.length - 1; i >= 0; i--) {
+        const w = watchers[i] as FreezeWatch;
+        if (freezesFor(state.freezes, w.scope).length === 0) {
+          wake.push(w.watcher);
+          watchers.splice(i, 1);
+        }
+      }
       return f;
     },
     {
@@ -54,8 +82,38 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
       },
     },
   );
+  setHandler(
+    watchFreezesUpdate,
+    (w) => {
+      const covering = freezesFor(state.freezes, w.scope);
+      if (covering.length === 0) return covering;
+      const i = watchers.findIndex((x) => x.watcher === w.watcher);
+      if (i >= 0) watchers.splice(i, 1);
+      watchers.push(w);
+      if (watchers.length > WATCHERS_KEEP)
+        wake.push(...watchers.splice(0, watchers.length - WATCHERS_KEEP).map((x) => x.watcher));
+      return covering;
+    },
+    {
+      validator: (w) => {
+        if (!w || typeof w.watcher !== 'string' || !w.watcher) throw new TypeError('watcher is required');
+        if (!w.scope || typeof w.scope.runbookId !== 'string') throw new TypeError('scope.runbookId is required');
+      },
+    },
+  );
 
   // Lives as long as the namespace; renews itself before its history gets long.
-  await condition(() => workflowInfo().continueAsNewSuggested);
+  for (;;) {
+    await condition(() => wake.length > 0 || workflowInfo().continueAsNewSuggested);
+    while (wake.length > 0) {
+      const watcher = wake.shift() as string;
+      // A run that ended meanwhile has nothing to be told.
+      await getExternalWorkflowHandle(watcher)
+        .signal(freezesChangedSignal)
+        .catch(() => undefined);
+    }
+    if (workflowInfo().continueAsNewSuggested) break;
+  }
+  await condition(allHandlersFinished);
   await continueAsNew<typeof controlWorkflow>({ state });
 }

@@ -25,7 +25,7 @@ const runIn = (
 const activities = createKubernetesActivities({
   kube: async () => k,
   metrics: { observeStep: () => undefined },
-}) as Record<string, (i: ActionInput) => Promise<ActionResult>>;
+}) as unknown as Record<string, (i: ActionInput) => Promise<ActionResult>>;
 const ORDER = [
   'k8s:manifest:apply',
   'k8s:nodes:conditions',

@@ -17,7 +17,7 @@ const applyOutput = z.object({
   changed: z.boolean(),
   objects: z.array(z.object({ object: z.string(), changed: z.boolean() })),
 });
-export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput> = {
+export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput, 'applyManifest'> = {
   id: 'k8s:manifest:apply',
   activity: 'applyManifest',
   description:
@@ -49,7 +49,7 @@ const hpaOutput = z.object({
     }),
   ),
 });
-export const listHpas: CatalogEntry<typeof hpaInput, typeof hpaOutput> = {
+export const listHpas: CatalogEntry<typeof hpaInput, typeof hpaOutput, 'listHorizontalPodAutoscalers'> = {
   id: 'k8s:hpa:list',
   activity: 'listHorizontalPodAutoscalers',
   description:
@@ -68,7 +68,7 @@ const nodesOutput = z.object({
   ready: z.number(),
   problems: z.array(z.object({ node: z.string(), conditions: z.array(z.string()) })),
 });
-export const nodeConditions: CatalogEntry<typeof nodesInput, typeof nodesOutput> = {
+export const nodeConditions: CatalogEntry<typeof nodesInput, typeof nodesOutput, 'summarizeNodeConditions'> = {
   id: 'k8s:nodes:conditions',
   activity: 'summarizeNodeConditions',
   description: 'How many nodes are ready, and which are not or report pressure (memory, disk, PID) or are cordoned.',

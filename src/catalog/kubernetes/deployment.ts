@@ -10,7 +10,7 @@ const EXAMPLE = { namespace: 'production', name: 'checkout' };
 const refInput = z.object(ref).strict();
 
 const restartOutput = z.object({ ...changed, restartedAt: z.string() });
-export const restartDeployment: CatalogEntry<typeof refInput, typeof restartOutput> = {
+export const restartDeployment: CatalogEntry<typeof refInput, typeof restartOutput, 'restartDeployment'> = {
   id: 'k8s:deployment:restart',
   activity: 'restartDeployment',
   description:
@@ -34,7 +34,7 @@ const scaleInput = z
   .strict()
   .refine((i) => (i.replicas === undefined) !== (i.by === undefined), { message: 'give exactly one of replicas, by' });
 const scaleOutput = z.object({ ...changed, from: z.number(), to: z.number() });
-export const scaleDeployment: CatalogEntry<typeof scaleInput, typeof scaleOutput> = {
+export const scaleDeployment: CatalogEntry<typeof scaleInput, typeof scaleOutput, 'scaleDeployment'> = {
   id: 'k8s:deployment:scale',
   activity: 'scaleDeployment',
   description:
@@ -50,7 +50,7 @@ export const scaleDeployment: CatalogEntry<typeof scaleInput, typeof scaleOutput
 
 const setImageInput = z.object({ ...ref, container: z.string().optional(), image: z.string().min(1) }).strict();
 const setImageOutput = z.object({ ...changed, container: z.string(), from: z.string(), to: z.string() });
-export const setDeploymentImage: CatalogEntry<typeof setImageInput, typeof setImageOutput> = {
+export const setDeploymentImage: CatalogEntry<typeof setImageInput, typeof setImageOutput, 'setDeploymentImage'> = {
   id: 'k8s:deployment:set-image',
   activity: 'setDeploymentImage',
   description: "Set a container's image, as `kubectl set image` (the container may be left out when there is one).",
@@ -76,7 +76,7 @@ const setEnvOutput = z.object({
   set: z.array(z.string()),
   removed: z.array(z.string()),
 });
-export const setDeploymentEnv: CatalogEntry<typeof setEnvInput, typeof setEnvOutput> = {
+export const setDeploymentEnv: CatalogEntry<typeof setEnvInput, typeof setEnvOutput, 'setDeploymentEnv'> = {
   id: 'k8s:deployment:set-env',
   activity: 'setDeploymentEnv',
   description:
@@ -103,7 +103,7 @@ const historyOutput = z.object({
     }),
   ),
 });
-export const deploymentHistory: CatalogEntry<typeof refInput, typeof historyOutput> = {
+export const deploymentHistory: CatalogEntry<typeof refInput, typeof historyOutput, 'deploymentRolloutHistory'> = {
   id: 'k8s:deployment:history',
   activity: 'deploymentRolloutHistory',
   description:
@@ -118,7 +118,7 @@ export const deploymentHistory: CatalogEntry<typeof refInput, typeof historyOutp
 
 const undoInput = z.object({ ...ref, toRevision: z.number().int().min(1).optional() }).strict();
 const undoOutput = z.object({ ...changed, toRevision: z.number() });
-export const undoDeployment: CatalogEntry<typeof undoInput, typeof undoOutput> = {
+export const undoDeployment: CatalogEntry<typeof undoInput, typeof undoOutput, 'undoDeploymentRollout'> = {
   id: 'k8s:deployment:undo',
   activity: 'undoDeploymentRollout',
   description:
@@ -145,7 +145,11 @@ const statusOutput = z.object({
   revision: z.string(),
   replicas: z.number(),
 });
-export const deploymentRolloutStatus: CatalogEntry<typeof statusInput, typeof statusOutput> = {
+export const deploymentRolloutStatus: CatalogEntry<
+  typeof statusInput,
+  typeof statusOutput,
+  'waitForDeploymentRollout'
+> = {
   id: 'k8s:deployment:rollout-status',
   activity: 'waitForDeploymentRollout',
   description:

@@ -29,7 +29,7 @@ const listOutput = z.object({
   notReady: z.array(podSummary),
   pods: z.array(podSummary),
 });
-export const listPods: CatalogEntry<typeof listInput, typeof listOutput> = {
+export const listPods: CatalogEntry<typeof listInput, typeof listOutput, 'listPods'> = {
   id: 'k8s:pods:list',
   activity: 'listPods',
   description:
@@ -51,7 +51,7 @@ const deleteInput = z
   })
   .strict();
 const deleteOutput = z.object({ ...changed, deleted: z.array(z.string()) });
-export const deletePods: CatalogEntry<typeof deleteInput, typeof deleteOutput> = {
+export const deletePods: CatalogEntry<typeof deleteInput, typeof deleteOutput, 'deletePods'> = {
   id: 'k8s:pods:delete',
   activity: 'deletePods',
   description:
@@ -81,7 +81,7 @@ const logsInput = z
     message: 'give exactly one of deployment, pod',
   });
 const logsOutput = z.object({ pods: z.array(z.object({ pod: z.string(), lines: z.array(z.string()) })) });
-export const podLogs: CatalogEntry<typeof logsInput, typeof logsOutput> = {
+export const podLogs: CatalogEntry<typeof logsInput, typeof logsOutput, 'readPodLogs'> = {
   id: 'k8s:pods:logs',
   activity: 'readPodLogs',
   description:
@@ -104,7 +104,7 @@ const waitInput = z
   })
   .strict();
 const waitOutput = z.object({ ready: z.number(), total: z.number() });
-export const waitPodsReady: CatalogEntry<typeof waitInput, typeof waitOutput> = {
+export const waitPodsReady: CatalogEntry<typeof waitInput, typeof waitOutput, 'waitForPodsReady'> = {
   id: 'k8s:pods:wait-ready',
   activity: 'waitForPodsReady',
   description:

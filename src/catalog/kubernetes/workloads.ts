@@ -12,7 +12,7 @@ const fromCronInput = z
   })
   .strict();
 const fromCronOutput = z.object({ ...changed, job: z.string() });
-export const jobFromCronJob: CatalogEntry<typeof fromCronInput, typeof fromCronOutput> = {
+export const jobFromCronJob: CatalogEntry<typeof fromCronInput, typeof fromCronOutput, 'createJobFromCronJob'> = {
   id: 'k8s:job:from-cronjob',
   activity: 'createJobFromCronJob',
   description:
@@ -34,7 +34,7 @@ const waitJobInput = z
   })
   .strict();
 const waitJobOutput = z.object({ succeeded: z.number(), completionTime: z.string().nullable() });
-export const waitForJob: CatalogEntry<typeof waitJobInput, typeof waitJobOutput> = {
+export const waitForJob: CatalogEntry<typeof waitJobInput, typeof waitJobOutput, 'waitForJob'> = {
   id: 'k8s:job:wait',
   activity: 'waitForJob',
   description: 'Wait until a Job completes; fail (JobFailed) when it fails, or (JobTimeout) after the timeout.',
@@ -56,7 +56,7 @@ const patchServiceInput = z
   .strict()
   .refine((i) => i.type !== undefined || i.selector !== undefined, { message: 'give type, selector or both' });
 const patchServiceOutput = z.object({ ...changed, type: z.string(), selector: z.record(z.string(), z.string()) });
-export const patchService: CatalogEntry<typeof patchServiceInput, typeof patchServiceOutput> = {
+export const patchService: CatalogEntry<typeof patchServiceInput, typeof patchServiceOutput, 'patchService'> = {
   id: 'k8s:service:patch',
   activity: 'patchService',
   description:

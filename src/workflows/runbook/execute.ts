@@ -2,11 +2,12 @@
 import { DECISION_FAILURES, FAILURE, LOCK_FAILURES } from '../../shared/failures';
 import { ApplicationFailure, isCancellation, patched, proxySinks, sleep } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/duration';
-import type { ActionRef, JsonObject, JsonValue, RetrySpec, Step, VerifyStep } from '../../shared/model';
+import type { JsonObject, JsonValue, Step, VerifyStep } from '../../shared/model';
 import type { RunbookMetricsSinks } from '../../shared/sinks';
 import { evaluateText, render, toText, truthy } from '../../shared/template';
-import { callAction, describeFailure } from './call-action';
-import type { Compensations } from './compensation';
+import { describeFailure, type KillSwitch, type Notifier } from '../kit';
+import { callStep } from './call-step';
+import type { StepUndos } from './compensation';
 import type { GateSteps } from './gate-steps';
 import { summarize, type RunState } from './run-state';
 import type { StepDecisions } from './step-decisions';
@@ -18,18 +19,17 @@ const { runbookMetrics } = proxySinks<RunbookMetricsSinks>();
 /** What a step records; `wouldDo` marks a step that did not happen (dry run, or passed undecided): skipped. */
 type Done = { output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true };
 
-const NOTIFY_RETRY: RetrySpec = { maxAttempts: 3, initialIntervalMs: 1000, backoff: 2 };
-
 export class Executor {
   constructor(
     private readonly state: RunState,
     private readonly gateSteps: GateSteps,
     private readonly decisions: StepDecisions,
-    private readonly compensations: Compensations,
+    private readonly compensations: StepUndos,
     private readonly alerts: AlertTracker,
     /** Takes the run's locks (once) before its first change. */
     private readonly beforeMutation: () => Promise<void>,
-    private readonly freezePollMs = 10_000,
+    private readonly killSwitch: KillSwitch,
+    private readonly notifier: Notifier,
   ) {}
 
   private runInfo(): { runbookId: string; dryRun: boolean } {
@@ -37,18 +37,8 @@ export class Executor {
   }
 
   /** Sends a notification from the run itself (escalations); a failure to notify does not fail the run. */
-  private notices = 0;
-
-  async notify(target: string, message: string): Promise<void> {
-    if (this.state.status.dryRun) return;
-    // Each notice its own idempotency key (<run>/notice-<n>), so receivers that honour keys keep them all.
-    const id = `notice-${++this.notices}`;
-    const ref: ActionRef = { action: 'notify:webhook', activity: 'notifyWebhook', mutating: false, with: {} };
-    await callAction(
-      { ...ref, id, retry: NOTIFY_RETRY, timeoutMs: 30_000 },
-      { target, message, severity: 'warning' },
-      this.runInfo(),
-    ).catch(() => undefined);
+  notify(target: string, message: string): Promise<void> {
+    return this.notifier.notify(target, message);
   }
 
   async runAll(steps: Step[]): Promise<void> {
@@ -154,10 +144,10 @@ export class Executor {
           this.alerts.check(`mutating step '${step.id}'`);
           await this.beforeMutation();
           // Runs started before the kill switch existed replay without asking it.
-          if (patched('kill-switch')) await waitWhileFrozen(this.state, step.id, this.freezePollMs);
+          if (patched('kill-switch')) await waitWhileFrozen(this.state, step.id, this.killSwitch);
           await this.gateSteps.checkBinding(step.id, step.action, input);
         }
-        const r = await callAction(step, input, this.runInfo());
+        const r = await callStep(step, input, this.runInfo());
         return { output: r.output, outputSummary: summarize(r.output), attempts: r.attempt };
       }
       case 'verify':
@@ -198,7 +188,7 @@ export class Executor {
     const deadline = Date.now() + step.withinMs;
     for (let round = 1; ; round++) {
       const input = render(step.with, this.state.scope()) as JsonObject;
-      const r = await callAction(step, input, this.runInfo());
+      const r = await callStep(step, input, this.runInfo());
       this.state.updateStep(step.id, { output: r.output, outputSummary: summarize(r.output) });
       if (truthy(evaluateText(step.until, { ...this.state.scope(), output: r.output }))) {
         return { output: r.output, outputSummary: summarize(r.output), attempts: round };

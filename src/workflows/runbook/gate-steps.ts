@@ -10,7 +10,7 @@ import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
 import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
 import { FAILURE } from '../../shared/failures';
-import type { ApprovalGates, GateResult } from './approvals';
+import type { ApprovalVoting, GateResult } from '../kit';
 import type { RunState } from './run-state';
 
 function flatten(steps: Step[]): Step[] {
@@ -24,7 +24,7 @@ export class GateSteps {
 
   constructor(
     private readonly state: RunState,
-    private readonly gates: ApprovalGates,
+    private readonly gates: ApprovalVoting,
     private readonly notify: (target: string, message: string) => Promise<void>,
   ) {
     this.byId = new Map(flatten(state.runbook.steps).map((s) => [s.id, s]));
@@ -80,6 +80,10 @@ export class GateSteps {
     const emergency = this.state.status.emergency && step.emergency !== undefined;
     const guards = this.guards(step);
     const onEscalate = this.escalation(step);
+    // The gate's own step waits (a re-approval or a retroactive one reopens a finished step: leave it).
+    if (this.state.step(step.id).state === 'running') {
+      this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${message}` });
+    }
     const r = await this.gates.decide(step, {
       message,
       needed: emergency ? 1 : step.required,

@@ -3,10 +3,10 @@
  * It answers the `status` query, keeps the Web UI's current details and the Phase search
  * attribute up to date, and gives templates their scope.
  */
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { SA } from '../../shared/constants';
+import { setCurrentDetails } from '@temporalio/workflow';
 import type { JsonValue, ParamValue, RunbookDefinition, Step, TriggerInfo } from '../../shared/model';
-import type { RunPhase, RunStatus, StepStatus } from '../../shared/status';
+import type { ApprovalDecisionRecord, PendingApproval, RunStatus, StepStatus } from '../../shared/status';
+import { PhaseOwner, type BasePhase, type LockRecorder, type VotingRecorder, type WaitKind } from '../kit';
 import { renderDetails } from '../../shared/run-summary';
 import { Unresolved } from '../../shared/template';
 
@@ -22,9 +22,15 @@ function flatten(steps: Step[]): Step[] {
   return steps.flatMap((s) => (s.kind === 'parallel' ? [s, ...flatten(s.steps)] : [s]));
 }
 
-export class RunState {
+/** The run's record, and the recorder the kit's pieces (voting, locks, kill switch) report to. */
+export class RunState implements VotingRecorder, LockRecorder {
   readonly status: RunStatus;
   private readonly byId = new Map<string, StepStatus>();
+  /** The one owner of the phase: base phase plus the waits in force. */
+  private readonly phase = new PhaseOwner('starting', (phase) => {
+    this.status.phase = phase;
+    this.publish();
+  });
 
   constructor(
     readonly runbook: RunbookDefinition,
@@ -74,11 +80,33 @@ export class RunState {
     this.publish();
   }
 
-  setPhase(phase: RunPhase): void {
-    if (this.status.phase === phase) return;
-    this.status.phase = phase;
-    upsertSearchAttributes([{ key: SA.phase, value: phase }]);
-    this.publish();
+  /** Where the run is in its life (running, rolling back, how it ended); waits show over `running`. */
+  setBase(phase: BasePhase): void {
+    this.phase.setBase(phase);
+  }
+
+  wait(kind: WaitKind): () => void {
+    return this.phase.begin(kind);
+  }
+
+  get requester(): string {
+    return this.status.trigger.requestedBy;
+  }
+
+  get locks(): RunStatus['locks'] {
+    return this.status.locks;
+  }
+
+  opened(p: PendingApproval): void {
+    this.status.pendingApprovals.push(p);
+  }
+
+  closed(p: PendingApproval): void {
+    this.status.pendingApprovals = this.status.pendingApprovals.filter((a) => a !== p);
+  }
+
+  decided(d: ApprovalDecisionRecord & { stepId: string; retroactive?: boolean }): void {
+    this.status.decisions.push(d);
   }
 
   /** The roots templates read: params, finished steps, the run itself and (later) the alert. */

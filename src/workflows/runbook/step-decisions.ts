@@ -1,11 +1,12 @@
 /**
  * Paused steps: a step with onFailure: pause waits, after its retries, for an operator to retry
  * it, skip it (with a reason) or abort the run, by update (API, CLI) or signal (Web UI). The run
- * never has to be restarted from the top.
+ * never has to be restarted from the top. Past the deadline, someone is told and the step waits
+ * as long again (the kit's escalation ladder).
  */
-import { condition, log, setHandler } from '@temporalio/workflow';
 import { decideStepUpdate, stepDecisionSignal } from '../../shared/messages';
 import type { PendingStepDecision, StepDecision, StepDecisionRecord } from '../../shared/status';
+import { climb, installDecisionHandlers, type Rung } from '../kit';
 import type { RunState } from './run-state';
 
 export class StepDecisions {
@@ -14,22 +15,14 @@ export class StepDecisions {
   constructor(private readonly state: RunState) {}
 
   install(): void {
-    setHandler(decideStepUpdate, (d) => this.apply(d, d.via ?? 'api'), {
-      validator: (d) => this.validate(d),
-      description: 'Retry, skip (with a reason) or abort a paused step (API, CLI).',
-    });
-    setHandler(
-      stepDecisionSignal,
-      (d) => {
-        try {
-          this.validate(d);
-          this.apply(d, d.via ?? 'web-ui');
-        } catch (err) {
-          log.warn('step decision refused', { decision: d, reason: (err as Error).message });
-        }
+    installDecisionHandlers(decideStepUpdate, stepDecisionSignal, {
+      validate: (d) => this.validate(d),
+      apply: (d, via) => this.apply(d, via),
+      describe: {
+        update: 'Retry, skip (with a reason) or abort a paused step (API, CLI).',
+        signal: 'Retry, skip or abort a paused step (Web UI): {stepId, action, actor, reason}.',
       },
-      { description: 'Retry, skip or abort a paused step (Web UI): {stepId, action, actor, reason}.' },
-    );
+    });
   }
 
   validate(d: StepDecision): void {
@@ -37,8 +30,9 @@ export class StepDecisions {
     if (!['retry', 'skip', 'abort'].includes(d.action))
       throw new TypeError("action must be 'retry', 'skip' or 'abort'");
     if (typeof d.actor !== 'string' || d.actor.trim() === '') throw new TypeError('actor is required');
-    if (d.action === 'skip' && !(typeof d.reason === 'string' && d.reason.trim()))
+    if (d.action === 'skip' && !(typeof d.reason === 'string' && d.reason.trim())) {
       throw new TypeError('skipping a step needs a reason');
+    }
     if (!this.state.status.pendingStepDecisions.some((p) => p.stepId === d.stepId) || this.decided.has(d.stepId)) {
       const paused = this.state.status.pendingStepDecisions.map((p) => p.stepId).join(', ');
       throw new TypeError(`step '${String(d.stepId)}' is not paused${paused ? ` (paused: ${paused})` : ''}`);
@@ -68,26 +62,28 @@ export class StepDecisions {
       escalated: false,
     };
     this.state.status.pendingStepDecisions.push(pending);
-    this.state.setPhase('paused');
+    const endWait = this.state.wait('paused');
     this.state.updateStep(stepId, {
       state: 'waiting',
       note: `paused after failing: ${error.message}; retry, skip or abort`,
     });
+    const rungs: Rung[] = onEscalate ? [{ waitMs: timeoutMs }, { waitMs: timeoutMs }] : [{ waitMs: timeoutMs }];
     try {
-      let decided = await condition(() => this.decided.has(stepId), timeoutMs);
-      if (!decided && onEscalate) {
-        pending.escalated = true;
-        pending.deadline = new Date(Date.now() + timeoutMs).toISOString();
-        this.state.publish();
-        await onEscalate();
-        decided = await condition(() => this.decided.has(stepId), timeoutMs);
-      }
+      await climb(
+        rungs,
+        () => this.decided.has(stepId),
+        async (rung) => {
+          pending.escalated = true;
+          pending.deadline = new Date(Date.now() + rung.waitMs).toISOString();
+          this.state.publish();
+          await onEscalate?.();
+        },
+      );
       return this.decided.get(stepId);
     } finally {
       this.decided.delete(stepId);
       this.state.status.pendingStepDecisions = this.state.status.pendingStepDecisions.filter((p) => p !== pending);
-      if (this.state.status.pendingStepDecisions.length === 0 && this.state.status.pendingApprovals.length === 0)
-        this.state.setPhase('running');
+      endWait();
     }
   }
 }

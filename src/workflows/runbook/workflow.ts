@@ -18,9 +18,11 @@ import { statusQuery } from '../../shared/messages';
 import type { TriggerInfo } from '../../shared/model';
 import type { RunPhase, RunResult } from '../../shared/status';
 import { toText, render } from '../../shared/template';
-import type { ResolveRunbookInput, ResolveRunbookResult, RunbookWorkflowInput } from '../../shared/workflow-types';
-import { ApprovalGates } from './approvals';
-import { Compensations } from './compensation';
+import type { RunbookWorkflowInput } from '../../shared/workflow-types';
+import type { Activities } from '../../activities';
+import { decideApprovalUpdate, approvalDecisionSignal } from '../../shared/messages';
+import { ApprovalVoting, installDecisionHandlers, KillSwitch, Notifier } from '../kit';
+import { StepUndos } from './compensation';
 import { Executor, reportRunFinished, reportRunStarted } from './execute';
 import { GateSteps } from './gate-steps';
 import { RunState } from './run-state';
@@ -29,7 +31,7 @@ import { RunLocks } from './locks';
 import { StepDecisions } from './step-decisions';
 import { AlertTracker } from './alert';
 
-const { resolveRunbook } = proxyActivities<{ resolveRunbook(i: ResolveRunbookInput): Promise<ResolveRunbookResult> }>({
+const { resolveRunbook } = proxyActivities<Pick<Activities, 'resolveRunbook'>>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.InvalidInput, FAILURE.NotFound] },
   summary: 'load runbook',
@@ -52,14 +54,24 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     workflowInfo().workflowId,
     input.emergency ?? false,
   );
-  const gates = new ApprovalGates(state, approverGroups ?? {});
+  const gates = new ApprovalVoting(state, approverGroups ?? {});
   const decisions = new StepDecisions(state);
   const alerts = new AlertTracker(state, input.alert);
+  const killSwitch = new KillSwitch(state, input.freezePollMs);
   gates.interrupt = () => alerts.stopping();
+  // Handlers first, so decisions sent early are not lost.
   setHandler(statusQuery, () => state.status, { description: 'The run: phase, steps, approvals, decisions.' });
-  gates.install();
+  installDecisionHandlers(decideApprovalUpdate, approvalDecisionSignal, {
+    validate: (d) => gates.validate(d),
+    apply: (d, via) => gates.apply(d, via),
+    describe: {
+      update: 'Approve or reject a pending approval step (API, CLI).',
+      signal: 'Approve or reject a pending approval step (Web UI): {stepId, decision, actor, comment}.',
+    },
+  });
   decisions.install();
   alerts.install();
+  killSwitch.install();
 
   const service = runbook.service ? toText(render(runbook.service, state.scope())) : '';
   upsertSearchAttributes([
@@ -70,9 +82,10 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     ...(runbook.severity ? [{ key: SA.severity, value: runbook.severity }] : []),
   ]);
   reportRunStarted(runbook.id, trigger.source);
-  state.setPhase('running');
+  state.setBase('running');
 
-  const compensations = new Compensations(state);
+  const compensations = new StepUndos(state);
+  const notifier = new Notifier({ runbookId: runbook.id, dryRun: state.status.dryRun });
   // Escalation notices go out through the executor's notify (called only once steps run).
   const gateSteps: GateSteps = new GateSteps(state, gates, (target, message): Promise<void> =>
     executor.notify(target, message),
@@ -93,7 +106,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     compensations,
     alerts,
     beforeMutation,
-    input.freezePollMs,
+    killSwitch,
+    notifier,
   );
   try {
     if (locking && !lazyLocks && !state.status.dryRun) await locks.acquireAll();
@@ -104,7 +118,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     compensations.clear();
     await locks.releaseAll();
     await gateSteps.retroactive();
-    state.setPhase('succeeded');
+    state.setBase('succeeded');
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === FAILURE.AutoResolved) {
       // What was changed stands (it may be why the alert cleared); what was not run is skipped.
@@ -115,7 +129,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
         if (s.state === 'pending' || s.state === 'waiting' || s.state === 'running')
           state.updateStep(s.id, { state: 'skipped', note: 'not run: the alert resolved' });
       state.status.error = { message: err.message, type: FAILURE.AutoResolved };
-      state.setPhase('auto_resolved');
+      state.setBase('auto_resolved');
       await executor.notify(
         runbook.alertResolved?.notify ?? 'default',
         `${runbook.title}: ${err.message}. The run (${workflowInfo().workflowId}) made no further changes.`,
@@ -131,7 +145,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     await compensations.rollback();
     await locks.releaseAll();
     gateSteps.markUnasked();
-    state.setPhase(phase);
+    state.setBase(phase);
     finish(state, trigger, phase);
     throw err;
   }

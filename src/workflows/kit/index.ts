@@ -1,0 +1,24 @@
+/**
+ * The workflow kit: what runbooks, incidents, failovers, drills and follow-ups share, each piece
+ * over a narrow recorder so a hand-written workflow can use it without any runbook state.
+ * Deterministic code only (the rooms lint keeps it so).
+ */
+export {
+  callAction,
+  callActivity,
+  describeFailure,
+  type ActionActivity,
+  type CallOptions,
+  type InputOf,
+  type OutputOf,
+  type StepFailure,
+} from './actions';
+export { Compensations } from './compensation';
+export { climb, type ClimbResult, type Rung } from './escalation';
+export { KillSwitch } from './freeze';
+export { installDecisionHandlers, type DecisionHandler } from './handlers';
+export { TargetLocks, type LockEntry, type LockOptions, type LockRecorder } from './locks';
+export { Notifier } from './notify';
+export { derivePhase, PhaseOwner, type BasePhase, type WaitKind } from './phase';
+export type { Recorder } from './recorder';
+export { ApprovalVoting, type GateResult, type GateSpec, type OpenGate, type VotingRecorder } from './voting';

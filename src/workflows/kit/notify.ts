@@ -1,0 +1,33 @@
+/**
+ * Notifications a workflow sends by itself (escalations, "the run stopped"), to a configured
+ * target by name. Each has its own idempotency key (`<workflow>/notice-<n>`), so receivers that
+ * honour keys keep them all; a failure to notify never fails the workflow.
+ */
+import type { RetrySpec } from '../../shared/model';
+import { callActivity } from './actions';
+
+const NOTIFY_RETRY: RetrySpec = { maxAttempts: 3, initialIntervalMs: 1000, backoff: 2 };
+
+export class Notifier {
+  private sent = 0;
+
+  constructor(private readonly run: { runbookId: string; dryRun: boolean }) {}
+
+  async notify(target: string, message: string, severity = 'warning'): Promise<void> {
+    // A dry run tells nobody.
+    if (this.run.dryRun) return;
+    const id = `notice-${++this.sent}`;
+    await callActivity(
+      'notifyWebhook',
+      { target, message, severity },
+      {
+        id,
+        action: 'notify:webhook',
+        retry: NOTIFY_RETRY,
+        timeoutMs: 30_000,
+        runbookId: this.run.runbookId,
+        dryRun: false,
+      },
+    ).catch(() => undefined);
+  }
+}
