@@ -20,8 +20,9 @@ import {
   type LockRequest,
   type LockState,
 } from '../shared/coordination';
+import type { Activities } from '../activities';
 
-const { openRuns } = proxyActivities<{ openRuns(i: { workflowIds: string[] }): Promise<string[]> }>({
+const { openRuns } = proxyActivities<Pick<Activities, 'openRuns'>>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 3 },
   summary: 'check the holders still run',
