@@ -1,8 +1,8 @@
 /** Paused steps (retry, skip, abort) and rollback of completed mutations, against a real server. */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
-import { decideStepUpdate, statusQuery, stepDecisionSignal } from '../../src/shared/messages';
+import { RUNBOOK_WORKFLOW, SA } from '../../src/shared/constants';
+import { decideApprovalUpdate, decideStepUpdate, statusQuery, stepDecisionSignal } from '../../src/shared/messages';
 import type { RunStatus, StepDecision } from '../../src/shared/status';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, runbookFromYaml } from '../support/runbook-worker';
@@ -171,4 +171,34 @@ steps:
   expect(status.phase).toBe('cancelled');
   expect(paths).toEqual(['/scale', '/unscale']);
   expect(status.steps.find((x) => x.id === 'scale')?.undo?.state).toBe('succeeded');
+});
+
+test('a paused branch shows paused while the other branch passes its approval', async () => {
+  healthy = false;
+  const text = `
+id: parallel-pause
+title: Parallel pause
+steps:
+  - id: both
+    parallel:
+      - id: deploy
+        action: http:request
+        with: { method: POST, url: "${target.url}/deploy" }
+        retry: { maxAttempts: 1 }
+        onFailure: pause
+      - id: gate
+        approval: { message: go? }
+`;
+  const { status } = await run(text, async (h) => {
+    await waitForStatus(h, (s) => s.pendingStepDecisions.length === 1 && s.pendingApprovals.length === 1);
+    await h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
+    const s = await waitForStatus(h, (x) => x.steps.find((st) => st.id === 'gate')?.state === 'succeeded');
+    // The approval's end must not hide the pause still in force (it used to show running).
+    expect(s.phase).toBe('paused');
+    // And so does the Phase search attribute the Web UI filters on.
+    expect((await h.describe()).typedSearchAttributes.get(SA.phase)).toBe('paused');
+    healthy = true;
+    await decide(h, { stepId: 'deploy', action: 'retry' });
+  });
+  expect(status.phase).toBe('succeeded');
 });
