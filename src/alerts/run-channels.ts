@@ -34,12 +34,17 @@ export interface RunChannelsOptions {
   /** Runs remembered at most (oldest forgotten first). */
   size: number;
   onFlushError?: (workflowId: string, err: Error) => void;
+  /** The clock windows and memory are measured by; tests pass one they move. @default Date.now */
+  now?: () => number;
 }
 
 export class RunChannels {
   private readonly channels = new Map<string, Channel>();
+  private readonly now: () => number;
 
-  constructor(private readonly o: RunChannelsOptions) {}
+  constructor(private readonly o: RunChannelsOptions) {
+    this.now = o.now ?? Date.now;
+  }
 
   private channel(id: string): Channel {
     let ch = this.channels.get(id);
@@ -63,7 +68,7 @@ export class RunChannels {
     ch.pending = undefined;
     const call = send({ ...notice, ...(repeats > 1 ? { repeats } : {}) }).then(
       (outcome) => {
-        Object.assign(ch, { status: notice.alert.status, hash, at: Date.now(), ended: outcome === 'run-ended' });
+        Object.assign(ch, { status: notice.alert.status, hash, at: this.now(), ended: outcome === 'run-ended' });
         return outcome;
       },
       (err: unknown) => {
@@ -93,7 +98,7 @@ export class RunChannels {
         await ch.inflight;
         continue;
       }
-      const now = Date.now();
+      const now = this.now();
       const known = ch.status !== undefined && now - ch.at <= this.o.memoryMs;
       if (known && ch.ended) return 'run-ended';
       if (!known || notice.alert.status !== ch.status) return this.send(id, ch, notice, hash, send);

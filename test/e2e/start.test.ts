@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../src/platform/project-root';
 import { freePort } from '../../src/platform/ports';
 import { testAddress } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 const root = projectRoot();
 const dataDir = mkdtempSync(join(tmpdir(), 'runbooks-e2e-'));
@@ -39,15 +40,19 @@ async function startProduct(env: Record<string, string>): Promise<Started> {
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // Wait for the "ready" line (or an early exit), not for a fixed time.
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (out.includes('Ctrl-C stops everything.')) resolve();
-      else if (child.exitCode !== null) reject(new Error(`npm start exited early:\n${out}`));
-      else setTimeout(check, 100);
-    };
-    check();
-  });
+  // Wait for the "ready" line, not for a fixed time; an early exit ends the wait at once. The bound
+  // is generous: this starts a dev server, the Web UI, the worker and the API on two cores.
+  const ready = (): boolean => out.includes('Ctrl-C stops everything.');
+  try {
+    await waitFor('npm start to print its ready line', () => ready() || child.exitCode !== null, {
+      timeoutMs: 40_000,
+      detail: () => `output so far:\n${out}`,
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  if (!ready()) throw new Error(`npm start exited early (${child.exitCode}):\n${out}`);
   return { child, output: () => out, api: `http://127.0.0.1:${apiPort}`, exited };
 }
 
@@ -69,14 +74,6 @@ async function call(
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-async function until<T>(fn: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 test('embedded default: run with approval, Web UI, clean Ctrl-C, runs survive a restart', async () => {
   const [port, uiPort] = [await freePort(), await freePort()];
   const env = { TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort) };
@@ -96,18 +93,18 @@ test('embedded default: run with approval, Web UI, clean Ctrl-C, runs survive a 
     expect(started.status).toBe(201);
     workflowId = started.json.workflowId as string;
     expect(started.json.url).toBe(`http://localhost:${uiPort}/namespaces/default/workflows/${workflowId}`);
-    await until(async () => {
+    await waitFor(`run ${workflowId} waiting for approval`, async () => {
       const r = await call(first.api, 'GET', `/v1/runs/${workflowId}`, 'dev-viewer-token');
-      return (r.json.run as { phase?: string } | null)?.phase === 'waiting_approval' ? true : undefined;
+      return (r.json.run as { phase?: string } | null)?.phase === 'waiting_approval';
     });
     const decided = await call(first.api, 'POST', `/v1/runs/${workflowId}/approvals`, 'dev-bob-approver', {
       stepId: 'approve',
       decision: 'approve',
     });
     expect(decided.json).toMatchObject({ outcome: 'approved' });
-    const done = await until(async () => {
+    const done = await waitFor(`run ${workflowId} completed`, async () => {
       const r = await call(first.api, 'GET', `/v1/runs/${workflowId}`, 'dev-viewer-token');
-      return r.json.status === 'COMPLETED' ? r.json : undefined;
+      return r.json.status === 'COMPLETED' && r.json;
     });
     expect(done.run).toMatchObject({ phase: 'succeeded' });
   } finally {

@@ -11,9 +11,10 @@ import { freePort } from '../../src/platform/ports';
 import { SA } from '../../src/shared/constants';
 import { closeSenderConnections, deliver, pool, type SendResult } from '../support/alert-sender';
 import { startApiProcess, type ApiProcess } from '../support/api-process';
-import { makeWorkspace, waitFor, type Workspace } from '../support/crash-processes';
+import { makeWorkspace, type Workspace } from '../support/crash-processes';
 import { createTestWorker, libraryOf, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
 import { connectTestEnv } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(300_000);
 

@@ -16,6 +16,7 @@ import { startApiStack, TOKENS, type ApiStack } from '../support/api-stack';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
 import { connectTestEnv } from '../support/temporal';
+import { waitFor } from '../support/wait';
 import type { RunResult } from '../../src/shared/status';
 
 let env: TestWorkflowEnvironment;
@@ -93,12 +94,17 @@ async function status(workflowId: string): Promise<RunStatus> {
   return r.run as RunStatus;
 }
 
+/** Polls the run's status over the API until `ok` holds; a run not yet readable counts as not yet. */
 async function until(workflowId: string, ok: (s: RunStatus) => boolean): Promise<RunStatus> {
-  for (;;) {
-    const s = await status(workflowId).catch(() => undefined);
-    if (s && ok(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let last: RunStatus | undefined;
+  return waitFor(
+    `run ${workflowId} to reach a status where ${ok.toString()}`,
+    async () => {
+      last = await status(workflowId);
+      return last && ok(last) && last;
+    },
+    { detail: () => `last status: ${JSON.stringify(last)?.slice(0, 1000)}` },
+  );
 }
 
 /** Waits for the run to close; its result. */

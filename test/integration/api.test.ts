@@ -8,6 +8,7 @@ import { startApiStack, TOKENS, type ApiStack } from '../support/api-stack';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
 import { connectTestEnv } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 let env: TestWorkflowEnvironment;
 let stack: ApiStack;
@@ -32,12 +33,16 @@ async function api(
 
 /** Polls the run until its phase is reached (and, for a final phase, the execution has closed). */
 async function waitForPhase(id: string, phase: string, executionStatus?: string): Promise<Record<string, unknown>> {
-  for (;;) {
-    const r = await api('GET', `/v1/runs/${id}`, { token: TOKENS.viewer });
-    const run = r.body.run as { phase?: string } | null;
-    if (run?.phase === phase && (!executionStatus || r.body.status === executionStatus)) return r.body;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  let last: Record<string, unknown> | undefined;
+  return waitFor(
+    `run ${id} in phase ${phase}${executionStatus ? ` with execution ${executionStatus}` : ''}`,
+    async () => {
+      last = (await api('GET', `/v1/runs/${id}`, { token: TOKENS.viewer })).body;
+      const run = last.run as { phase?: string } | null;
+      return run?.phase === phase && (!executionStatus || last.status === executionStatus) && last;
+    },
+    { detail: () => `last answer: ${JSON.stringify(last)?.slice(0, 1000)}` },
+  );
 }
 
 beforeAll(async () => {
@@ -254,25 +259,21 @@ test('a run started over HTTP is approved by another person and finishes', async
     run: { decisions: [expect.objectContaining({ actor: 'bob', comment: 'lgtm', via: 'api' })] },
   });
 
-  // Found by search attributes.
-  for (;;) {
-    const listed = await api('GET', '/v1/runs?runbook=restart-service&service=payments&phase=succeeded', {
+  // Found by search attributes, once visibility (eventually consistent) has caught up.
+  const listed = await waitFor(`run ${id} listed by runbook, service and phase`, async () => {
+    const r = await api('GET', '/v1/runs?runbook=restart-service&service=payments&phase=succeeded', {
       token: TOKENS.viewer,
     });
-    const runs = listed.body.runs as Array<Record<string, unknown>>;
-    if (runs.some((r) => r.workflowId === id)) {
-      expect(runs.find((r) => r.workflowId === id)).toMatchObject({
-        runbookId: 'restart-service',
-        service: 'payments',
-        severity: 'sev2',
-        triggerSource: 'api',
-        requestedBy: 'alice',
-        status: 'COMPLETED',
-      });
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 200)); // visibility is eventually consistent
-  }
+    return (r.body.runs as Array<Record<string, unknown>>).find((run) => run.workflowId === id);
+  });
+  expect(listed).toMatchObject({
+    runbookId: 'restart-service',
+    service: 'payments',
+    severity: 'sev2',
+    triggerSource: 'api',
+    requestedBy: 'alice',
+    status: 'COMPLETED',
+  });
 });
 
 test("a gate opened again (its covered inputs changed) takes the same approver's new decision over HTTP", async () => {
@@ -287,12 +288,11 @@ test("a gate opened again (its covered inputs changed) takes the same approver's
       })
     ).body,
   ).toMatchObject({ outcome: 'approved' });
-  for (;;) {
+  await waitFor(`run ${id} to ask again, at its delete step`, async () => {
     const r = await api('GET', `/v1/runs/${id}`, { token: TOKENS.viewer });
     const run = r.body.run as { phase: string; steps: Array<{ id: string; state: string }> };
-    if (run.phase === 'waiting_approval' && run.steps.some((st) => st.id === 'delete' && st.state === 'waiting')) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+    return run.phase === 'waiting_approval' && run.steps.some((st) => st.id === 'delete' && st.state === 'waiting');
+  });
   expect(
     (
       await api('POST', `/v1/runs/${id}/approvals`, {

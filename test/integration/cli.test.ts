@@ -15,6 +15,7 @@ import { startApiStack, TOKENS, type ApiStack } from '../support/api-stack';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
 import { connectTestEnv } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/runbook');
@@ -156,14 +157,18 @@ async function json<T>(args: string[], o: { token?: string | null } = {}): Promi
   return JSON.parse(r.stdout) as T;
 }
 
-/** Polls `status --json` (each poll a whole CLI process) until the run reaches the phase. */
+/**
+ * Polls `status --json` (each poll a whole CLI process) until the run reaches the phase; a run
+ * that closes first ends the wait at once, as a failure naming how it closed.
+ */
 async function waitForPhase(workflowId: string, phase: RunPhase): Promise<RunDetail> {
-  for (;;) {
+  const d = await waitFor(`run ${workflowId} in phase ${phase} (runbook status --json)`, async () => {
     const d = await json<RunDetail>(['status', workflowId], { token: TOKENS.viewer });
-    if (d.run?.phase === phase) return d;
-    if (d.status !== 'RUNNING')
-      throw new Error(`run closed as ${d.status} (phase ${d.run?.phase}) while waiting for ${phase}`);
-  }
+    return (d.run?.phase === phase || d.status !== 'RUNNING') && d;
+  });
+  if (d.run?.phase !== phase)
+    throw new Error(`run closed as ${d.status} (phase ${d.run?.phase}) while waiting for ${phase}`);
+  return d;
 }
 
 const restarts = (service: string): number =>
@@ -269,15 +274,13 @@ test('start --wait follows a run to success while a second process approves it a
   ]);
 
   // Listing reads the visibility store, which catches up shortly after the run closes.
-  let listed: RunSummary[] = [];
-  while (!listed.some((r) => r.workflowId === workflowId)) {
-    listed = (
-      await json<{ runs: RunSummary[] }>(
-        ['runs', '--runbook', 'gated-restart', '--phase', 'succeeded', '--service', 'checkout', '--limit', '10'],
-        { token: TOKENS.viewer },
-      )
-    ).runs;
-  }
+  const listed = await waitFor(`run ${workflowId} in runbook runs --json`, async () => {
+    const { runs } = await json<{ runs: RunSummary[] }>(
+      ['runs', '--runbook', 'gated-restart', '--phase', 'succeeded', '--service', 'checkout', '--limit', '10'],
+      { token: TOKENS.viewer },
+    );
+    return runs.some((r) => r.workflowId === workflowId) && runs;
+  });
   expect(
     listed.every((r) => r.runbookId === 'gated-restart' && r.phase === 'succeeded' && r.service === 'checkout'),
   ).toBe(true);

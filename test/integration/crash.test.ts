@@ -20,13 +20,13 @@ import {
   queryStatus,
   startServerProcess,
   startWorkerProcess,
-  waitFor,
   within,
   type ServerProcess,
   type Workspace,
 } from '../support/crash-processes';
 import { startCrashReceiver, type CrashReceiver } from '../support/crash-receiver';
 import { uniqueQueue } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 let ws: Workspace;
 let target: CrashReceiver;

@@ -25,6 +25,7 @@ import { createScheduleService, type ScheduleService } from '../../src/schedules
 import { applyScheduleSync, planScheduleSync } from '../../src/schedules/sync';
 import { createTestWorker, type TestWorker } from '../support/runbook-worker';
 import { connectTestEnv, uniqueQueue } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
@@ -89,22 +90,20 @@ async function firesAt(id: string): Promise<string> {
 
 /** Visibility lags a change by a moment; deleting needs the schedule to be listed. */
 async function waitListed(id: string, present = true): Promise<void> {
-  for (;;) {
+  await waitFor(`schedule ${id} ${present ? 'listed' : 'gone from the list'}`, async () => {
     let found = false;
     for await (const s of client.schedule.list()) if (s.scheduleId === id) found = true;
-    if (found === present) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return found === present;
+  });
 }
 
 /** Polls a schedule until it has taken `n` actions; returns them oldest first. */
 async function waitActions(id: string, n: number): Promise<ScheduleDescription['info']['recentActions']> {
-  for (;;) {
+  const d = await waitFor(`schedule ${id} to have taken ${n} actions`, async () => {
     const d = await describe_(id);
-    if (d.info.recentActions.length >= n)
-      return [...d.info.recentActions].sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime());
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return d.info.recentActions.length >= n && d;
+  });
+  return [...d.info.recentActions].sort((a, b) => a.scheduledAt.getTime() - b.scheduledAt.getTime());
 }
 
 /** Far in the future and rare: these schedules never fire while the tests run. */
@@ -340,8 +339,16 @@ test('backfill over a past window starts one run per time the schedule would hav
       'succeeded',
     );
   }
-  await new Promise((r) => setTimeout(r, 500));
-  expect((await describe_(sid)).info.recentActions).toHaveLength(2);
+  // The scheduler buffers a backfill's times (up to 10 per iteration; this one has two) and then
+  // starts them one at a time, so having taken two says nothing of a third still buffered. Once
+  // its buffer is empty it has taken every action this backfill will take.
+  await waitFor(`schedule ${sid} to have no buffered action left`, async () => {
+    const raw = await client.workflowService.describeSchedule({ namespace: client.options.namespace, scheduleId: sid });
+    return (raw.info?.bufferSize?.toNumber() ?? 0) === 0;
+  });
+  const settled = await describe_(sid);
+  expect(settled.info.recentActions).toHaveLength(2);
+  expect(settled.info.numActionsTaken).toBe(2);
 });
 
 describe('routes', () => {

@@ -20,13 +20,13 @@ import {
   makeWorkspace,
   queryStatus,
   startWorkerProcess,
-  waitFor,
   within,
   type WorkerProcess,
   type Workspace,
 } from '../support/crash-processes';
 import { startCrashReceiver, type CrashReceiver } from '../support/crash-receiver';
 import { installQuietRuntime, testAddress, uniqueQueue } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 let ws: Workspace;
 let target: CrashReceiver;

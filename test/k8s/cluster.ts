@@ -14,6 +14,7 @@ import {
 import { execFile, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor as poll } from '../support/wait';
 
 const repoRoot = resolve(__dirname, '../..');
 const clusterScript = resolve(repoRoot, 'scripts/k8s/cluster.sh');
@@ -132,31 +133,35 @@ export interface WaitForInput<T> {
   what: string;
   read: () => Promise<T>;
   until: (value: T) => boolean;
-  /** @default 60000 */
+  /**
+   * Real controllers take seconds, a rollout through kwok tens of them; still under this tier's
+   * testTimeout (180 s, jest.k8s.config.js).
+   * @default 60000
+   */
   timeoutMs?: number;
-  /** @default 250 */
+  /** Each read is an API call against a control plane on two cores: not more often than this. @default 250 */
   intervalMs?: number;
 }
 
-/** Polls real API state until it matches; a timeout reports the last value seen. */
+/**
+ * Polls real API state until it matches, with the shared poll (test/support/wait.ts); a timeout
+ * reports the last value read (or the read's last error).
+ */
 export async function waitFor<T>(input: WaitForInput<T>): Promise<T> {
-  const deadline = Date.now() + (input.timeoutMs ?? 60_000);
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await input.read();
-      lastError = undefined;
-      if (input.until(last)) return last;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const seen = lastError
-        ? `last error: ${(lastError as Error).message}`
-        : `last value: ${JSON.stringify(last, null, 1)?.slice(0, 2000)}`;
-      throw new Error(`timed out waiting for ${input.what}; ${seen}`);
-    }
-    await new Promise((r) => setTimeout(r, input.intervalMs ?? 250));
-  }
+  let last: { value: T } | undefined;
+  const matched = await poll(
+    input.what,
+    async () => {
+      const value = await input.read();
+      last = { value };
+      // Boxed: a matching value may itself be falsy (0 ready replicas, an empty list).
+      return input.until(value) && { value };
+    },
+    {
+      timeoutMs: input.timeoutMs ?? 60_000,
+      intervalMs: input.intervalMs ?? 250,
+      detail: () => (last ? `last value read: ${JSON.stringify(last.value, null, 1)?.slice(0, 2000)}` : 'nothing read'),
+    },
+  );
+  return matched.value;
 }

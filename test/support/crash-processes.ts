@@ -13,35 +13,14 @@ import { startDevServer, type DevServer } from '../../src/devserver/server';
 import { freePort } from '../../src/platform/ports';
 import { statusQuery } from '../../src/shared/messages';
 import type { RunStatus } from '../../src/shared/status';
+import { waitFor } from './wait';
 
 const started = new Set<ChildProcess>();
 const servers = new Set<DevServer>();
 
-/** Polls `probe` until it returns a value other than undefined or false; bounded, never a fixed sleep. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  o: { timeoutMs?: number; intervalMs?: number; detail?: () => string } = {},
-): Promise<T> {
-  const timeoutMs = o.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) {
-      const detail = o.detail?.();
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}${detail ? `\n${detail}` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
-  }
-}
+// The shared poll (./wait), re-exported because api-process.ts and monitoring.ts import it from here;
+// new code imports it from ./wait.
+export { waitFor };
 
 /** Bounds a promise: rejects with a message naming what did not happen in time. */
 export async function within<T>(what: string, ms: number, p: Promise<T>, detail?: () => string): Promise<T> {
@@ -156,17 +135,16 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
     kill9: () => signal('SIGKILL'),
     stop: () => signal('SIGTERM'),
   };
-  await waitFor(
-    `worker process on '${o.taskQueue}' to poll`,
-    () => {
-      if (!running()) throw new Error(`worker exited early (${child.exitCode ?? child.signalCode})`);
-      return out.includes(`[worker] polling '${o.taskQueue}'`);
-    },
-    { timeoutMs: o.readyTimeoutMs ?? 60_000, detail: () => `worker output:\n${out}` },
-  ).catch(async (err: unknown) => {
+  // Ready when it says it polls; an early exit ends the wait at once rather than at the bound.
+  const polling = (): boolean => out.includes(`[worker] polling '${o.taskQueue}'`);
+  await waitFor(`worker process on '${o.taskQueue}' to poll`, () => polling() || !running(), {
+    timeoutMs: o.readyTimeoutMs ?? 60_000,
+    detail: () => `worker output:\n${out}`,
+  }).catch(async (err: unknown) => {
     await wp.kill9();
     throw err;
   });
+  if (!running()) throw new Error(`worker exited early (${child.exitCode ?? child.signalCode}); output:\n${out}`);
   return wp;
 }
 

@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { statusQuery } from '../../src/shared/messages';
 import { workflowBundleOptions } from '../../src/worker/bundle-options';
 import type { RunStatus } from '../../src/shared/status';
+import { waitFor } from './wait';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 export function testAddress(): string {
@@ -50,16 +51,26 @@ export function uniqueQueue(prefix = 'test'): string {
 }
 
 /**
- * Polls a run's status query until it satisfies `pred` (no fixed sleeps). Bounded by the test's
- * own timeout; a query that fails (the run not yet started) is tried again.
+ * Waits (with {@link waitFor}: bounded, no fixed sleeps) until the run's status query answers a
+ * status that satisfies `pred`, and returns it. A query that fails (the run not yet started, no
+ * worker yet) counts as not yet; a timeout names the predicate and the last status seen.
  */
 export async function waitForStatus(
-  handle: { query: (q: typeof statusQuery) => Promise<RunStatus> },
+  handle: { readonly workflowId?: string; query: (q: typeof statusQuery) => Promise<RunStatus> },
   pred: (s: RunStatus) => boolean,
 ): Promise<RunStatus> {
-  for (;;) {
-    const s = await handle.query(statusQuery).catch(() => undefined);
-    if (s && pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let last: RunStatus | undefined;
+  return waitFor(
+    `run ${handle.workflowId ?? '(unnamed)'} to reach a status where ${pred.toString()}`,
+    async () => {
+      last = await handle.query(statusQuery);
+      return pred(last) && last;
+    },
+    {
+      detail: () =>
+        last
+          ? `last status: phase ${last.phase}, steps ${last.steps.map((st) => `${st.id}=${st.state}`).join(' ')}`
+          : 'no status answered',
+    },
+  );
 }

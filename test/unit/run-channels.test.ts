@@ -1,6 +1,7 @@
 /** RunChannels: what reaches Temporal in a storm, with a recording send in place of the client. */
 import { RunChannels, type Send } from '../../src/alerts/run-channels';
 import type { AlertNotice } from '../../src/shared/alert';
+import { waitFor } from '../support/wait';
 
 function notice(status: 'firing' | 'resolved', summary: string, at = new Date().toISOString()): AlertNotice {
   return {
@@ -57,19 +58,23 @@ test('concurrent notifications of one run make one call at a time; a status chan
 });
 
 test('content changes of a firing alert are coalesced and the newest is sent when the window ends', async () => {
-  const ch = new RunChannels(opts);
+  let clock = 1_000_000;
+  const ch = new RunChannels({ ...opts, now: () => clock });
   const r = recorder();
   await ch.deliver('w', notice('firing', 'v0'), 'h0', r.send);
   expect(await ch.deliver('w', notice('firing', 'v1'), 'h1', r.send)).toBe('coalesced');
   expect(await ch.deliver('w', notice('firing', 'v2'), 'h2', r.send)).toBe('coalesced');
   expect(ch.pending()).toBe(1);
-  for (let i = 0; i < 100 && r.sent.length < 2; i++) await new Promise((res) => setTimeout(res, 10));
+  // The window's timer (a real one) sends the newest change.
+  await waitFor('the coalesced change to be sent when the window ends', () => r.sent.length >= 2);
   expect(r.sent.map((n) => [n.alert.annotations.summary, n.repeats ?? 1])).toEqual([
     ['v0', 1],
     ['v2', 2],
   ]);
-  // v0 again after v2 is a change, not a duplicate of the first.
-  await new Promise((res) => setTimeout(res, 60));
+  expect(ch.pending()).toBe(0);
+  // v0 again after v2 is a change, not a duplicate of the first: once the window after v2 has
+  // ended it goes to Temporal.
+  clock += opts.windowMs;
   expect(await ch.deliver('w', notice('firing', 'v0'), 'h0', r.send)).toBe('accepted');
 });
 

@@ -13,6 +13,7 @@ import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
 import { connectTestEnv, waitForStatus } from '../support/temporal';
+import { waitFor } from '../support/wait';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 
 let env: TestWorkflowEnvironment;
@@ -133,12 +134,10 @@ test('concurrency: at most N runs of a runbook at once', async () => {
   const runs = [await start(def, 'a'), await start(def, 'b'), await start(def, 'c')];
   // Whichever two reach their first change first hold the slots; the third waits for one.
   const phases = async (): Promise<string[]> => Promise.all(runs.map(async (r) => (await r.query(statusQuery)).phase));
-  let now: string[];
-  for (;;) {
-    now = await phases();
-    if (now.filter((p) => p === 'waiting_approval').length === 2 && now.includes('waiting_lock')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const now = await waitFor('two runs holding slots and one waiting for a slot', async () => {
+    const p = await phases();
+    return p.filter((x) => x === 'waiting_approval').length === 2 && p.includes('waiting_lock') && p;
+  });
   const waiter = runs[now.indexOf('waiting_lock')]!;
   const holder = runs[now.indexOf('waiting_approval')]!;
   await approve(holder);

@@ -7,7 +7,7 @@ import type { RunResult, RunStatus } from '../../src/shared/status';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, libraryOf, runbookFromYaml } from '../support/runbook-worker';
-import { connectTestEnv } from '../support/temporal';
+import { connectTestEnv, waitForStatus } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let target: Receiver;
@@ -70,16 +70,11 @@ steps:
 `;
 }
 
-async function waitForPhase(
+function waitForPhase(
   handle: { query: (q: typeof statusQuery) => Promise<RunStatus> },
   phase: RunStatus['phase'],
 ): Promise<RunStatus> {
-  // Poll the run's own status query until it reaches the phase (no fixed sleeps).
-  for (;;) {
-    const s = await handle.query(statusQuery).catch(() => undefined);
-    if (s?.phase === phase) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitForStatus(handle, (s) => s.phase === phase);
 }
 
 test('runs every step kind, waits for approval, records attempts and outputs', async () => {
