@@ -8,8 +8,11 @@ const transform = {
 module.exports = {
   testEnvironment: 'node',
   transform,
-  // Fastify's inject pulls in `cookie`, which ships ESM only; compile it to CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
+  // `cookie` (Fastify's inject) and @actions/expressions (the expression tests' reference) ship ESM
+  // only: compile them to CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|@actions/expressions)/)'],
+  // @actions/expressions exports only an `import` condition, which jest's CommonJS resolver does not match.
+  moduleNameMapper: { '^@actions/expressions$': '<rootDir>/node_modules/@actions/expressions/dist/index.js' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The Kubernetes tier needs a control plane: npm run test:k8s (jest.k8s.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/k8s/'],

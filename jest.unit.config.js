@@ -9,6 +9,7 @@ module.exports = {
   testEnvironment: base.testEnvironment,
   transform: base.transform,
   transformIgnorePatterns: base.transformIgnorePatterns,
+  moduleNameMapper: base.moduleNameMapper,
   testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
   testTimeout: 30000,
   maxWorkers: 2,

@@ -1,7 +1,7 @@
 /** Load-time checks of template expressions: they parse, and every reference can exist. */
 import { ExpressionError, parseExpression, referencedPaths } from '../shared/expression';
 import type { JsonValue } from '../shared/model';
-import { templateExpressions } from '../shared/template';
+import { hasUnclosedTemplate, templateExpressions } from '../shared/template';
 
 /** Fields of `run` a template may read. */
 export const RUN_FIELDS = ['id', 'runbookId', 'requestedBy', 'trigger', 'dryRun', 'startedAt'] as const;
@@ -69,7 +69,7 @@ export function checkTemplates(
 ): void {
   if (typeof value === 'string') {
     for (const src of templateExpressions(value)) for (const p of checkExpression(src, ctx)) report(base, p);
-    if (/\$\{\{(?![\s\S]*\}\})/.test(value)) report(base, "unclosed '${{'");
+    if (hasUnclosedTemplate(value)) report(base, "unclosed '${{'");
   } else if (Array.isArray(value)) {
     value.forEach((v, i) => checkTemplates(v, ctx, [...base, i], report));
   } else if (value !== null && typeof value === 'object') {

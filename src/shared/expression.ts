@@ -31,6 +31,27 @@ export const FUNCTIONS = [
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
+/** Argument counts, checked when parsed (as GitHub does): `startsWith(x)` is a mistake, not false. */
+const ARITY: Record<FunctionName, [min: number, max: number]> = {
+  length: [1, 1],
+  contains: [2, 2],
+  startsWith: [2, 2],
+  lower: [1, 1],
+  upper: [1, 1],
+  join: [1, 2],
+  default: [2, 2],
+  toJSON: [1, 1],
+  number: [1, 1],
+  urlencode: [1, 1],
+};
+
+/**
+ * Limits, after GitHub (21,000 characters, depth 50, where a || chain counts once; here each
+ * operator counts, so 100): longer or deeper text is refused with a position, not a stack overflow.
+ */
+export const MAX_EXPRESSION_LENGTH = 21_000;
+export const MAX_EXPRESSION_DEPTH = 100;
+
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 export class ExpressionError extends Error {
@@ -67,8 +88,19 @@ function tokenize(src: string): Token[] {
 
 /** Parses one expression (the text between `${{` and `}}`). Throws ExpressionError. */
 export function parseExpression(src: string): Expr {
+  if (src.length > MAX_EXPRESSION_LENGTH) {
+    throw new ExpressionError(`expression longer than ${MAX_EXPRESSION_LENGTH} characters`, MAX_EXPRESSION_LENGTH);
+  }
   const toks = tokenize(src);
   let i = 0;
+  // Nesting so far: parentheses, call arguments, `!`, and each operator of a chain (a chain of n
+  // operators is a tree n deep). Bounds every recursion over the tree (evaluate, referencedPaths).
+  let depth = 0;
+  const deeper = (): void => {
+    if (++depth > MAX_EXPRESSION_DEPTH) {
+      throw new ExpressionError(`nested deeper than ${MAX_EXPRESSION_DEPTH}`, peek()?.at ?? src.length);
+    }
+  };
   const peek = (): Token | undefined => toks[i];
   const isOp = (v: string): boolean => peek()?.k === 'op' && peek()?.v === v;
   const expect = (v: string): void => {
@@ -76,21 +108,29 @@ export function parseExpression(src: string): Expr {
     i++;
   };
   const binary = (ops: BinOp[], next: () => Expr) => (): Expr => {
+    const outer = depth;
     let l = next();
     while (peek()?.k === 'op' && (ops as string[]).includes(peek()?.v as string)) {
       const op = (toks[i++] as Token).v as BinOp;
+      deeper();
       l = { t: 'bin', op, l, r: next() };
     }
+    depth = outer;
     return l;
   };
   const unary = (): Expr => {
     if (isOp('!')) {
       i++;
-      return { t: 'not', e: unary() };
+      deeper();
+      const e: Expr = { t: 'not', e: unary() };
+      depth--;
+      return e;
     }
     return primary();
   };
-  const comparison = binary(['==', '!=', '<', '<=', '>', '>='], unary);
+  // As in GitHub (and C, JS): `<` binds tighter than `==`, so `a == b > c` is `a == (b > c)`.
+  const relational = binary(['<', '<=', '>', '>='], unary);
+  const comparison = binary(['==', '!='], relational);
   const and = binary(['&&'], comparison);
   const or = binary(['||'], and);
 
@@ -100,8 +140,10 @@ export function parseExpression(src: string): Expr {
     if (tok.k === 'num') return { t: 'lit', v: Number(tok.v) };
     if (tok.k === 'str') return { t: 'lit', v: tok.v };
     if (tok.k === 'op' && tok.v === '(') {
+      deeper();
       const e = or();
       expect(')');
+      depth--;
       return e;
     }
     if (tok.k !== 'id') throw new ExpressionError(`unexpected '${tok.v}'`, tok.at);
@@ -115,6 +157,7 @@ export function parseExpression(src: string): Expr {
     if (!(FUNCTIONS as readonly string[]).includes(tok.v))
       throw new ExpressionError(`unknown function '${tok.v}'`, tok.at);
     expect('(');
+    deeper();
     const args: Expr[] = [];
     if (!isOp(')')) {
       args.push(or());
@@ -124,7 +167,14 @@ export function parseExpression(src: string): Expr {
       }
     }
     expect(')');
-    return { t: 'call', fn: tok.v as FunctionName, args };
+    depth--;
+    const fn = tok.v as FunctionName;
+    const [min, max] = ARITY[fn];
+    if (args.length < min || args.length > max) {
+      const want = min === max ? `${min}` : `${min} or ${max}`;
+      throw new ExpressionError(`${fn} takes ${want} argument${max === 1 ? '' : 's'}, not ${args.length}`, tok.at);
+    }
+    return { t: 'call', fn, args };
   }
 
   function path(tok: Token): Expr {

@@ -7,7 +7,7 @@
  */
 import type { Expr, PathSegment } from './expression';
 import { parseExpression } from './expression';
-import type { JsonValue } from './model';
+import type { JsonValue } from '/work/main/src/shared/model';
 
 export type Scope = Record<string, unknown>;
 
@@ -19,7 +19,6 @@ export class Unresolved {
   }
 }
 
-const TEMPLATE = /\$\{\{([\s\S]*?)\}\}/g;
 const WHOLE = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -167,9 +166,32 @@ export function hasTemplate(s: string): boolean {
   return s.includes('${{');
 }
 
+/**
+ * Every `${{ … }}` in a string, in order, as the regex /\$\{\{([\s\S]*?)\}\}/g finds them, in linear
+ * time: that regex is retried at each `${{` and scans to the end when no `}}` follows (quadratic).
+ */
+function templateSpans(s: string): Array<{ start: number; end: number; src: string }> {
+  const spans: Array<{ start: number; end: number; src: string }> = [];
+  for (let from = 0; ;) {
+    const start = s.indexOf('${{', from);
+    if (start < 0) break;
+    const close = s.indexOf('}}', start + 3);
+    if (close < 0) break; // no `}}` after this `${{`, so none after any later one either
+    spans.push({ start, end: close + 2, src: s.slice(start + 3, close) });
+    from = close + 2;
+  }
+  return spans;
+}
+
 /** Every expression text inside a string, for validation. */
 export function templateExpressions(s: string): string[] {
-  return [...s.matchAll(TEMPLATE)].map((m) => m[1] as string);
+  return templateSpans(s).map((m) => m.src);
+}
+
+/** Whether some `${{` has no `}}` after it. */
+export function hasUnclosedTemplate(s: string): boolean {
+  const last = s.lastIndexOf('${{');
+  return last >= 0 && s.indexOf('}}', last + 3) < 0;
 }
 
 /**
@@ -181,8 +203,15 @@ export function render(value: JsonValue, scope: Scope): unknown {
   if (typeof value === 'string') {
     if (!hasTemplate(value)) return value;
     const whole = WHOLE.exec(value);
-    if (whole && templateExpressions(value).length === 1) return evaluate(parseExpression(whole[1] as string), scope);
-    return value.replace(TEMPLATE, (_m, src: string) => toText(evaluate(parseExpression(src), scope)));
+    const spans = templateSpans(value);
+    if (whole && spans.length === 1) return evaluate(parseExpression(whole[1] as string), scope);
+    let out = '';
+    let at = 0;
+    for (const { start, end, src } of spans) {
+      out += value.slice(at, start) + toText(evaluate(parseExpression(src), scope));
+      at = end;
+    }
+    return out + value.slice(at);
   }
   if (Array.isArray(value)) return value.map((v) => render(v, scope));
   if (value !== null && typeof value === 'object') {
