@@ -5,7 +5,7 @@
  * checker and removed again.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -114,4 +114,20 @@ describe('probes', () => {
     );
     expect(cruise([a, b]).map((v) => v.rule.name)).toContain('no-circular');
   });
+});
+
+test('docs/architecture.md shows the rule as scripts/rooms.cjs holds it', () => {
+  const doc = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
+  const table = /<!-- rooms:begin -->\n([\s\S]*?)<!-- rooms:end -->/.exec(doc)?.[1] ?? '';
+  const rows = table
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .map((l) => l.split('|').map((c) => c.trim()));
+  const shown = Object.fromEntries(
+    rows.map(([, room, allowed]) => [
+      (room as string).replace(/`/g, ''),
+      (allowed as string).startsWith('(') ? [] : (allowed as string).split(', ').map((a) => a.replace(/`/g, '')),
+    ]),
+  );
+  expect(shown).toEqual(ROOMS);
 });
