@@ -23,6 +23,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always'],
+      // An absolute path works only on the machine that wrote it (a fresh clone fails to build).
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportDeclaration[source.value=/^\\//]", message: 'Import by a relative path, not an absolute one.' },
+      ],
     },
   },
   {

@@ -1,9 +1,9 @@
 /** Approver groups: runbooks name them (`group:sre`); configuration says who is in them. */
 import type { RunbookDefinition, Step } from '../shared/model';
+import { flattenSteps } from '../shared/steps';
 
 function groupsIn(steps: Step[]): string[] {
-  return steps.flatMap((s) => {
-    if (s.kind === 'parallel') return groupsIn(s.steps);
+  return flattenSteps(steps).flatMap((s) => {
     if (s.kind !== 'approval') return [];
     return [...(s.approvers ?? []), ...(s.escalation?.approvers ?? [])]
       .filter((a) => a.startsWith('group:'))

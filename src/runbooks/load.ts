@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
 import type { ParamSpec, RunbookDefinition } from '../shared/model';
-import { assignGuards } from './compile-approval';
+import { assignGuards } from './guards';
 import { compileSteps } from './compile-step';
 import { ms } from './compile-util';
 import { RunbookLoadError, type RunbookProblem } from './errors';
@@ -10,14 +10,9 @@ import { formatPath } from '../files/problems';
 import { locate } from '../files/locate';
 import { checkTemplates } from './references';
 import { checkParamSpec } from './params';
-import {
-  parallelShell,
-  runbookFile,
-  STEP_KIND_KEYS,
-  STEP_SCHEMAS,
-  type AuthoredRunbook,
-  type AuthoredStep,
-} from './schema';
+import { runbookFile, type AuthoredRunbook } from './schema';
+import { kindModule, STEP_KIND_KEYS } from './steps';
+import type { AnyStep } from './steps/common';
 import { compileSchedules } from './compile-schedule';
 import type { ScheduleDef } from '../shared/schedule';
 
@@ -87,14 +82,15 @@ function validateSteps(steps: unknown[], base: PropertyKey[], report: (p: Proper
       );
       return;
     }
-    const kind = kinds[0] as (typeof STEP_KIND_KEYS)[number];
-    const schema = kind === 'parallel' ? parallelShell : STEP_SCHEMAS[kind];
-    const r = schema.safeParse(s);
+    const kind = kindModule(kinds[0] as (typeof STEP_KIND_KEYS)[number]);
+    const r = kind.schema.safeParse(s);
     if (!r.success) {
       for (const issue of r.error.issues) report([...path, ...issue.path], issue.message);
       return;
     }
-    if (kind === 'parallel') validateSteps((s as { parallel: unknown[] }).parallel, [...path, 'parallel'], report);
+    // A container's children are steps too, each checked against the schema of its own kind.
+    if (kind.children)
+      validateSteps((s as Record<string, unknown[]>)[kind.children] as unknown[], [...path, kind.children], report);
   });
 }
 
@@ -116,7 +112,7 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
       checkTemplates(text, { params: paramNames, steps: new Set(), allowOutput: false }, [field], report);
   }
   if (rb.lock && rb.target === undefined) report(['lock'], 'lock settings need a target');
-  const steps = compileSteps(rb.steps as Array<AuthoredStep & Record<string, unknown>>, ['steps'], new Set(), {
+  const steps = compileSteps(rb.steps as AnyStep[], ['steps'], new Set(), {
     params: paramNames,
     report,
     seen: new Set(),

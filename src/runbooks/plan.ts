@@ -4,49 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../shared/canonical';
-import { formatDuration } from '../shared/duration';
-import type { JsonValue, ParamValue, RunbookDefinition, Step } from '../shared/model';
-import { evaluateText, render, toPlainJson, toText, truthy, Unresolved } from '../shared/template';
+import type { ParamValue, RunbookDefinition, Step } from '../shared/model';
+import type { Plan, PlanStep } from './plan-types';
+import { kindModule } from './steps';
+import type { StepKindModule } from './steps/common';
+import { evaluateText, render, toText, truthy, Unresolved } from '../shared/template';
 
-export interface PlanStep {
-  id: string;
-  name?: string;
-  kind: Step['kind'];
-  action?: string;
-  mutating: boolean;
-  /** yes / no (its `when` is false) / depends (its `when` needs values from the run). */
-  runs: 'yes' | 'no' | 'depends';
-  when?: string;
-  /** Inputs with templates resolved; `<steps.x.output.y>` marks what only the run knows. */
-  inputs?: JsonValue;
-  message?: string;
-  /** For approvals: who, how many, what a deadline does, which steps the decision covers. */
-  approval?: {
-    approvers: string[] | 'any approver';
-    required: number;
-    onTimeout: string;
-    guards: string[];
-    emergency: boolean;
-  };
-  /** For mutating steps with an undo: the undo's action. */
-  undo?: string;
-  onFailure?: string;
-  wait?: string;
-  until?: string;
-  steps?: PlanStep[];
-}
-
-export interface Plan {
-  runbook: { id: string; title: string; version: string };
-  /** The lock the run takes (its target), and the runbook's concurrency limit. */
-  target?: string;
-  concurrency?: number;
-  params: Record<string, ParamValue>;
-  steps: PlanStep[];
-  mutatingSteps: string[];
-  /** sha256 of the plan's canonical JSON (without the hash). */
-  hash: string;
-}
+export type { Plan, PlanStep } from './plan-types';
 
 function planStep(step: Step, scope: Record<string, unknown>, parentRuns: PlanStep['runs']): PlanStep {
   let runs: PlanStep['runs'] = parentRuns;
@@ -63,35 +27,8 @@ function planStep(step: Step, scope: Record<string, unknown>, parentRuns: PlanSt
     ...(step.when !== undefined ? { when: step.when } : {}),
     ...(step.onFailure !== 'fail' ? { onFailure: step.onFailure } : {}),
   };
-  switch (step.kind) {
-    case 'action':
-      return {
-        ...base,
-        action: step.action,
-        inputs: toPlainJson(render(step.with, scope)),
-        ...(step.undo ? { undo: step.undo.action } : {}),
-      };
-    case 'notify':
-      return { ...base, action: step.action, inputs: toPlainJson(render(step.with, scope)) };
-    case 'verify':
-      return { ...base, action: step.action, inputs: toPlainJson(render(step.with, scope)), until: step.until };
-    case 'approval':
-      return {
-        ...base,
-        message: toText(render(step.message, scope)),
-        approval: {
-          approvers: step.approvers ?? 'any approver',
-          required: step.required,
-          onTimeout: step.onTimeout,
-          guards: step.guards,
-          emergency: step.emergency !== undefined,
-        },
-      };
-    case 'wait':
-      return { ...base, wait: formatDuration(step.durationMs) };
-    case 'parallel':
-      return { ...base, steps: step.steps.map((s) => planStep(s, scope, runs)) };
-  }
+  const kind = kindModule(step.kind) as StepKindModule<Step['kind']>;
+  return { ...base, ...kind.plan(step as never, scope, (child) => planStep(child, scope, runs)) };
 }
 
 function mutating(steps: PlanStep[]): string[] {

@@ -3,9 +3,11 @@
  * (schemas/runbook.schema.json) is generated from these; a test fails when it is stale.
  */
 import { z } from 'zod';
+import { STEP_KINDS, STEP_KIND_KEYS } from './steps';
 
-const ID = /^[a-z][a-z0-9-]*$/;
-const duration = z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'a duration such as 30s, 5m, 1h30m');
+/** The keys that name a step's kind (from the step-kind table). */
+export { STEP_KIND_KEYS };
+import { duration, ID } from './steps/common';
 
 export const paramSpec = z
   .object({
@@ -17,133 +19,15 @@ export const paramSpec = z
   })
   .strict();
 
-export const retrySpec = z
-  .object({
-    maxAttempts: z.number().int().min(1).max(100).optional().describe('@default 3'),
-    initialInterval: duration.optional().describe('@default 1s'),
-    backoff: z.number().min(1).max(10).optional().describe('@default 2'),
-    maxInterval: duration.optional(),
-    nonRetryable: z.array(z.string()).optional(),
-  })
-  .strict();
-
-const stepCommon = {
-  id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
-  name: z.string().optional(),
-  when: z
-    .string()
-    .optional()
-    .describe('Run only when this expression is truthy, e.g. ${{ steps.probe.output.ok == false }}'),
-  retry: retrySpec.optional(),
-  timeout: duration.optional(),
-  onFailure: z
-    .enum(['fail', 'continue', 'pause'])
-    .optional()
-    .describe('@default fail. pause: wait for an operator to retry, skip (with a reason) or abort.'),
-  pause: z
-    .object({
-      timeout: duration.optional().describe('@default 1h'),
-      escalateTo: z
-        .string()
-        .optional()
-        .describe('Notify target told when the deadline passes; the step then waits as long again, then aborts.'),
-    })
-    .strict()
-    .optional(),
-};
-
-const inputs = z.record(z.string(), z.json());
-
-const undo = z
-  .object({
-    action: z.string(),
-    with: inputs.optional(),
-    timeout: duration.optional(),
-    retry: retrySpec.optional(),
-  })
-  .strict()
-  .describe("How to undo this step; may read the step's own output as steps.<id>.output.");
-
-export const actionStep = z
-  .object({ ...stepCommon, action: z.string(), with: inputs.optional(), undo: undo.optional() })
-  .strict();
-export const notifyStep = z
-  .object({
-    ...stepCommon,
-    notify: z
-      .object({
-        target: z.string().optional(),
-        message: z.string(),
-        title: z.string().optional(),
-        severity: z.string().optional(),
-      })
-      .strict(),
-  })
-  .strict();
-export const verifyStep = z
-  .object({
-    ...stepCommon,
-    verify: z
-      .object({
-        action: z.string(),
-        with: inputs.optional(),
-        until: z.string().describe('Expression over `output`, e.g. ${{ output.ok }}'),
-        interval: duration.optional().describe('@default 10s'),
-        within: duration.describe('Give up (the step fails) after this long.'),
-      })
-      .strict(),
-  })
-  .strict();
-const approverList = z.array(z.string().min(1)).min(1).describe('Identities, and groups as group:<name>.');
-export const approvalStep = z
-  .object({
-    ...stepCommon,
-    approval: z
-      .object({
-        message: z.string(),
-        approvers: approverList.optional(),
-        required: z.number().int().min(1).max(10).optional().describe('@default 1'),
-        onTimeout: z.enum(['abort', 'escalate', 'continue']).optional().describe('@default abort'),
-        escalation: z
-          .object({ approvers: approverList.optional(), timeout: duration, notify: z.string().optional() })
-          .strict()
-          .optional(),
-        emergency: z
-          .object({
-            retroactiveWithin: duration.describe('How long after the change the remaining approvals may come.'),
-          })
-          .strict()
-          .optional(),
-        guards: z
-          .array(z.string())
-          .optional()
-          .describe(
-            'Mutating steps this approval covers. Default: the mutating steps after it, up to the next approval.',
-          ),
-      })
-      .strict(),
-  })
-  .strict();
-export const waitStep = z.object({ ...stepCommon, wait: duration }).strict();
-
-export type AuthoredStep =
-  | z.infer<typeof actionStep>
-  | z.infer<typeof notifyStep>
-  | z.infer<typeof verifyStep>
-  | z.infer<typeof approvalStep>
-  | z.infer<typeof waitStep>
-  | ({ parallel: AuthoredStep[] } & z.infer<z.ZodObject<typeof stepCommon>>);
-
-/** The key that names a step's kind; exactly one must be present. */
-export const STEP_KIND_KEYS = ['action', 'notify', 'verify', 'approval', 'wait', 'parallel'] as const;
-
-export const parallelStep: z.ZodType<AuthoredStep> = z.lazy(() =>
-  z.object({ ...stepCommon, parallel: z.array(step).min(2) }).strict(),
-) as z.ZodType<AuthoredStep>;
-
-export const step: z.ZodType<AuthoredStep> = z.lazy(() =>
-  z.union([actionStep, notifyStep, verifyStep, approvalStep, waitStep, parallelStep]),
-) as z.ZodType<AuthoredStep>;
+/** A runbook step, any kind (recursive through containers), for the editor's JSON Schema. */
+export const step: z.ZodType = z.lazy(() =>
+  z.union(
+    Object.values(STEP_KINDS).map((k) => (k.editorSchema ? k.editorSchema(step) : k.schema)) as unknown as [
+      z.ZodType,
+      z.ZodType,
+    ],
+  ),
+);
 
 const DAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t).min(1)]);
@@ -230,18 +114,6 @@ export const runbookFile = z
   })
   .strict();
 export type AuthoredRunbook = z.infer<typeof runbookFile>;
-
-/** Schemas by kind key, for precise errors once the kind is known. */
-export const STEP_SCHEMAS = {
-  action: actionStep,
-  notify: notifyStep,
-  verify: verifyStep,
-  approval: approvalStep,
-  wait: waitStep,
-} as const;
-
-/** Step common fields as one schema (used for parallel steps before their children are checked). */
-export const parallelShell = z.object({ ...stepCommon, parallel: z.array(z.unknown()).min(2) }).strict();
 
 /** JSON Schema for editors: the file shape with steps described fully. */
 export function runbookJsonSchema(): unknown {

@@ -7,7 +7,7 @@
  */
 import type { Expr, PathSegment } from './expression';
 import { parseExpression } from './expression';
-import type { JsonValue } from '/work/main/src/shared/model';
+import type { JsonValue } from './model';
 
 export type Scope = Record<string, unknown>;
 

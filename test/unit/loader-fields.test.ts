@@ -31,7 +31,7 @@ steps:
       - { id: b, wait: 1s }
 `),
   ).toEqual([
-    '6:12 steps[0].retry: a approval step calls no action, so it has nothing to retry',
+    '6:12 steps[0].retry: an approval step calls no action, so it has nothing to retry',
     '9:14 steps[1].timeout: a wait step lasts its duration; it takes no timeout',
     '11:14 steps[2].timeout: a parallel step has no timeout of its own; give one to each branch',
   ]);

@@ -1,38 +1,34 @@
-/** Runs steps in order: conditions, each kind's semantics, failures, pauses and what the status shows. */
-import { DECISION_FAILURES, FAILURE, LOCK_FAILURES } from '../../shared/failures';
-import { ApplicationFailure, isCancellation, patched, proxySinks, sleep } from '@temporalio/workflow';
+/** Runs steps in order: conditions, failures, pauses and what the status shows; each kind's meaning is in ./steps. */
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/duration';
-import type { JsonObject, JsonValue, Step, VerifyStep } from '../../shared/model';
-import type { RunbookMetricsSinks } from '../../shared/sinks';
-import { evaluateText, render, toText, truthy } from '../../shared/template';
+import { DECISION_FAILURES, FAILURE, LOCK_FAILURES } from '../../shared/failures';
+import type { Step } from '../../shared/model';
+import { childSteps } from '../../shared/steps';
+import { evaluateText, truthy } from '../../shared/template';
 import { describeFailure, type KillSwitch, type Notifier } from '../kit';
-import { callStep } from './call-step';
+import type { AlertTracker } from './alert';
 import type { StepUndos } from './compensation';
 import type { GateSteps } from './gate-steps';
-import { summarize, type RunState } from './run-state';
+import type { RunState } from './run-state';
 import type { StepDecisions } from './step-decisions';
-import { waitWhileFrozen } from './freeze';
-import type { AlertTracker } from './alert';
+import { runStepKind, type Done, type StepRun } from './steps';
 
-const { runbookMetrics } = proxySinks<RunbookMetricsSinks>();
+export { reportRunFinished, reportRunStarted } from './metrics';
 
-/** What a step records; `wouldDo` marks a step that did not happen (dry run, or passed undecided): skipped. */
-type Done = { output?: JsonValue; outputSummary?: string; attempts?: number; note?: string; wouldDo?: true };
-
-export class Executor {
+export class Executor implements StepRun {
   constructor(
-    private readonly state: RunState,
-    private readonly gateSteps: GateSteps,
+    readonly state: RunState,
+    readonly gateSteps: GateSteps,
     private readonly decisions: StepDecisions,
-    private readonly compensations: StepUndos,
-    private readonly alerts: AlertTracker,
+    readonly compensations: StepUndos,
+    readonly alerts: AlertTracker,
     /** Takes the run's locks (once) before its first change. */
-    private readonly beforeMutation: () => Promise<void>,
-    private readonly killSwitch: KillSwitch,
+    readonly beforeMutation: () => Promise<void>,
+    readonly killSwitch: KillSwitch,
     private readonly notifier: Notifier,
   ) {}
 
-  private runInfo(): { runbookId: string; dryRun: boolean } {
+  runInfo(): { runbookId: string; dryRun: boolean } {
     return { runbookId: this.state.runbook.id, dryRun: this.state.status.dryRun };
   }
 
@@ -45,7 +41,7 @@ export class Executor {
     for (const step of steps) await this.run(step);
   }
 
-  private async run(step: Step): Promise<void> {
+  async run(step: Step): Promise<void> {
     const now = (): string => new Date().toISOString();
     if (step.when !== undefined && !truthy(evaluateText(step.when, this.state.scope()))) {
       this.skipAll(step, `when was false: ${step.when}`);
@@ -60,7 +56,6 @@ export class Executor {
         const { wouldDo, ...record } = done;
         if (record.attempts !== undefined) record.attempts += before;
         this.state.updateStep(step.id, { state: wouldDo ? 'skipped' : 'succeeded', finishedAt: now(), ...record });
-        if (step.kind === 'action' && !wouldDo) this.compensations.push(step);
         return;
       } catch (err) {
         if (isCancellation(err)) {
@@ -127,89 +122,11 @@ export class Executor {
 
   private skipAll(step: Step, note: string): void {
     this.state.updateStep(step.id, { state: 'skipped', note });
-    if (step.kind === 'parallel') for (const s of step.steps) this.skipAll(s, `parent ${step.id} skipped`);
+    for (const s of childSteps(step)) this.skipAll(s, `parent ${step.id} skipped`);
   }
 
-  /** Executes one step; returns what to record. Throws to fail it. */
-  private async execute(step: Step): Promise<Done> {
-    const { dryRun } = this.state.status;
-    switch (step.kind) {
-      case 'action':
-      case 'notify': {
-        const input = render(step.with, this.state.scope()) as JsonObject;
-        if (dryRun && (step.mutating || step.skipInDryRun)) {
-          return { note: `dry run: would call ${step.action} with ${toText(input)}`, attempts: 0, wouldDo: true };
-        }
-        if (step.mutating) {
-          this.alerts.check(`mutating step '${step.id}'`);
-          await this.beforeMutation();
-          // Runs started before the kill switch existed replay without asking it.
-          if (patched('kill-switch')) await waitWhileFrozen(this.state, step.id, this.killSwitch);
-          await this.gateSteps.checkBinding(step.id, step.action, input);
-        }
-        const r = await callStep(step, input, this.runInfo());
-        return { output: r.output, outputSummary: summarize(r.output), attempts: r.attempt };
-      }
-      case 'verify':
-        return this.verify(step);
-      case 'wait':
-        await sleep(step.durationMs, { summary: `${step.id}: wait ${formatDuration(step.durationMs)}` });
-        return {};
-      case 'approval': {
-        const message = toText(render(step.message, this.state.scope()));
-        if (dryRun) return { note: `dry run: would wait for approval: ${message}`, wouldDo: true };
-        this.alerts.check(`approval '${step.id}'`);
-        const waitStart = Date.now();
-        let outcome = 'approve';
-        try {
-          const passed = await this.gateSteps.pass(step, message);
-          // Passed without a decision (onTimeout: continue): recorded as skipped, not as approved.
-          return passed.undecided ? { note: passed.note, wouldDo: true } : { note: passed.note };
-        } catch (err) {
-          const type = describeFailure(err).type;
-          outcome =
-            type === FAILURE.ApprovalRejected ? 'reject' : type === FAILURE.AutoResolved ? 'alert-resolved' : 'timeout';
-          throw err;
-        } finally {
-          runbookMetrics.approvalWaited({ runbook: this.state.runbook.id, outcome }, (Date.now() - waitStart) / 1000);
-        }
-      }
-      case 'parallel': {
-        const results = await Promise.allSettled(step.steps.map((s) => this.run(s)));
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-        return {};
-      }
-    }
+  /** Executes one step by its kind; returns what to record. Throws to fail it. */
+  private execute(step: Step): Promise<Done> {
+    return runStepKind(step, this);
   }
-
-  /** Repeats a read-only action until its expectation holds or the time is up. */
-  private async verify(step: VerifyStep): Promise<Done> {
-    const deadline = Date.now() + step.withinMs;
-    for (let round = 1; ; round++) {
-      const input = render(step.with, this.state.scope()) as JsonObject;
-      const r = await callStep(step, input, this.runInfo());
-      this.state.updateStep(step.id, { output: r.output, outputSummary: summarize(r.output) });
-      if (truthy(evaluateText(step.until, { ...this.state.scope(), output: r.output }))) {
-        return { output: r.output, outputSummary: summarize(r.output), attempts: round };
-      }
-      if (Date.now() + step.intervalMs > deadline) {
-        throw ApplicationFailure.create({
-          message: `'${step.until}' did not hold within ${formatDuration(step.withinMs)} (${round} checks; last: ${summarize(r.output) ?? 'no output'})`,
-          type: FAILURE.VerifyTimeout,
-          nonRetryable: true,
-          details: [{ attempt: round }],
-        });
-      }
-      await sleep(step.intervalMs, { summary: `${step.id}: next check in ${formatDuration(step.intervalMs)}` });
-    }
-  }
-}
-
-/** Run-level metrics, reported through the same sink. */
-export function reportRunStarted(runbook: string, trigger: string): void {
-  runbookMetrics.runStarted({ runbook, trigger });
-}
-export function reportRunFinished(runbook: string, trigger: string, outcome: string): void {
-  runbookMetrics.runFinished({ runbook, trigger, outcome });
 }
