@@ -26,7 +26,10 @@ export default tseslint.config(
       // An absolute path works only on the machine that wrote it (a fresh clone fails to build).
       'no-restricted-syntax': [
         'error',
-        { selector: "ImportDeclaration[source.value=/^\\//]", message: 'Import by a relative path, not an absolute one.' },
+        {
+          selector: 'ImportDeclaration[source.value=/^\\//]',
+          message: 'Import by a relative path, not an absolute one.',
+        },
       ],
     },
   },
