@@ -40,29 +40,29 @@ params:
   service: { type: string, default: checkout }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
   - id: approve
     approval: { message: "Restart \${{ params.service }}?" }
     timeout: 10m
   - id: restart
     when: \${{ steps.probe.output.ok }}
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/restart", body: { service: "\${{ params.service }}" } }
   - id: tolerated
-    action: http:request
+    action: http:request:send
     with: { url: "${url}/gone" }
     onFailure: continue
   - id: both
     parallel:
       - id: a
-        action: http:check
+        action: http:endpoint:check
         with: { url: "${url}/health" }
       - id: settle
         wait: 200ms
   - id: ready
     verify:
-      action: http:check
+      action: http:endpoint:check
       with: { url: "${url}/warming" }
       until: \${{ output.ok }}
       interval: 200ms
@@ -86,11 +86,11 @@ steps:
     approval: { message: ok?, approvers: [bob, carol], required: 2, emergency: { retroactiveWithin: 10m } }
     timeout: 10m
   - id: scale
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/scale" }
-    undo: { action: http:request, with: { method: POST, url: "${url}/unscale" } }
+    undo: { action: http:request:send, with: { method: POST, url: "${url}/unscale" } }
   - id: deploy
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/gone" }
     retry: { maxAttempts: 1 }
     onFailure: pause

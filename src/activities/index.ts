@@ -2,6 +2,7 @@
  * All activities, composed from narrow dependencies. The worker passes real clients; tests pass
  * fakes. Every catalog action becomes one activity named after the entry's `activity`.
  */
+import { CATALOG } from '../catalog';
 import { httpCheck, httpRequest } from '../catalog/http';
 import { notifyWebhook } from '../catalog/notify';
 import type { RunbookLibrary } from '../runbooks/library';
@@ -33,14 +34,36 @@ export interface ActivityDeps {
   kube?: () => Promise<KubeClients>;
 }
 
-export function createActivities(deps: ActivityDeps) {
+/**
+ * Every catalog action's activity, by system: one line per action in its system's factory, named
+ * by the action's id (which is its activity type). The catalog test checks the two lists match.
+ */
+export function createActionActivities(deps: ActivityDeps) {
   const http = createHttpActivities(deps);
   const notify = createNotifyWebhookActivities({ ...deps, targets: deps.webhookTargets });
   return {
-    [httpRequest.activity]: envelope(httpRequest, http.httpRequest, deps.metrics),
-    [httpCheck.activity]: envelope(httpCheck, http.httpCheck, deps.metrics),
-    [notifyWebhook.activity]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics),
+    [httpRequest.id]: envelope(httpRequest, http.httpRequest, deps.metrics),
+    [httpCheck.id]: envelope(httpCheck, http.httpCheck, deps.metrics),
+    [notifyWebhook.id]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics),
     ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
+  };
+}
+
+/**
+ * Runs started before an action was renamed carry its former activity type in their compiled
+ * steps; the same activity answers to it. (Not in the typed `Activities`: new code uses the id.)
+ */
+function formerActivityTypes(actions: Record<string, unknown>): Record<string, never> {
+  const out: Record<string, unknown> = {};
+  for (const e of CATALOG.values()) if (e.formerly?.activity && actions[e.id]) out[e.formerly.activity] = actions[e.id];
+  return out as Record<string, never>;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const actions = createActionActivities(deps);
+  return {
+    ...actions,
+    ...formerActivityTypes(actions),
     ...createRunbookActivities(deps),
     ...createCoordinationActivities({
       workflows: deps.workflows ?? (() => Context.current().client.workflow),

@@ -65,9 +65,9 @@ export const httpCheckOutput = z.object({
 });
 export type HttpCheckResult = z.infer<typeof httpCheckOutput>;
 
-export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpRequestOutput, 'httpRequest'> = {
-  id: 'http:request',
-  activity: 'httpRequest',
+export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpRequestOutput, 'http:request:send'> = {
+  id: 'http:request:send',
+  formerly: { ids: ['http:request'], activity: 'httpRequest' },
   description:
     'Send one HTTP request. Mutating methods carry an Idempotency-Key header derived from the run and step, ' +
     'so a retried or replayed step is applied once by receivers that honour it. 4xx (but 408/429) fail at once; ' +
@@ -84,9 +84,9 @@ export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpReque
   example: { with: { method: 'POST', url: 'http://127.0.0.1:9/hooks/restart', body: { service: 'checkout' } } },
 };
 
-export const httpCheck: CatalogEntry<typeof httpCheckInput, typeof httpCheckOutput, 'httpCheck'> = {
-  id: 'http:check',
-  activity: 'httpCheck',
+export const httpCheck: CatalogEntry<typeof httpCheckInput, typeof httpCheckOutput, 'http:endpoint:check'> = {
+  id: 'http:endpoint:check',
+  formerly: { ids: ['http:check'], activity: 'httpCheck' },
   description:
     'Probe an HTTP endpoint: expected status, body match and latency budget. Reports ok: false with the ' +
     'problems found (or fails, with require: true), so verify steps can poll it.',

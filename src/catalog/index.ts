@@ -1,29 +1,39 @@
+/**
+ * The action catalog: one list of systems, each with its entries. Adding an action is its entry
+ * in the system's file and a line in that system's list; adding a system is a line here (and
+ * its activities, src/activities/index.ts).
+ */
 import { httpCheck, httpRequest } from './http';
-import { notifyWebhook } from './notify';
+import { CLUSTER_ENTRIES } from './kubernetes/cluster';
 import { DEPLOYMENT_ENTRIES } from './kubernetes/deployment';
 import { POD_ENTRIES } from './kubernetes/pods';
 import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
-import { CLUSTER_ENTRIES } from './kubernetes/cluster';
+import { notifyWebhook } from './notify';
 import type { CatalogEntry } from './types';
 
-export type { CatalogEntry } from './types';
+export type { CatalogEntry, ExampleNeeds } from './types';
 export { isMutating } from './types';
 
-/** Every action a runbook may use, by id. Later systems (postgres, redis) add theirs here. */
+/** Every system and its actions; an id's first part names its system. */
+export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> = {
+  http: [httpRequest, httpCheck],
+  notify: [notifyWebhook],
+  k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
+};
+
+/** Every action a runbook may use, by id. */
 export const CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(
-  (
-    [
-      httpRequest,
-      httpCheck,
-      notifyWebhook,
-      ...DEPLOYMENT_ENTRIES,
-      ...POD_ENTRIES,
-      ...WORKLOAD_ENTRIES,
-      ...CLUSTER_ENTRIES,
-    ] as CatalogEntry[]
-  ).map((e) => [e.id, e]),
+  Object.values(CATALOG_SYSTEMS)
+    .flat()
+    .map((e) => [e.id, e]),
 );
 
+/** Ids actions had before they were renamed: runbooks naming them still load, as the new id. */
+export const FORMER_IDS: ReadonlyMap<string, CatalogEntry> = new Map(
+  [...CATALOG.values()].flatMap((e) => (e.formerly?.ids ?? []).map((old) => [old, e] as const)),
+);
+
+/** The entry an action id names, by its id or a former one. */
 export function catalogEntry(id: string): CatalogEntry | undefined {
-  return CATALOG.get(id);
+  return CATALOG.get(id) ?? FORMER_IDS.get(id);
 }

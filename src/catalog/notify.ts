@@ -20,19 +20,20 @@ export const notifyWebhookOutput = z.object({
 });
 export type NotifyWebhookResult = z.infer<typeof notifyWebhookOutput>;
 
-export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notifyWebhookOutput, 'notifyWebhook'> = {
-  id: 'notify:webhook',
-  activity: 'notifyWebhook',
-  description:
-    'POST a JSON notification about the run to a configured webhook target. The URL and any credentials ' +
-    'live in configuration, never in the runbook or the run history.',
-  input: notifyWebhookInput,
-  output: notifyWebhookOutput,
-  // Telling people changes no system (kill switches and locks ignore it), but a dry run must not
-  // page anyone: it records the message instead.
-  mutating: false,
-  skipInDryRun: true,
-  nonRetryable: [FAILURE.InvalidInput, FAILURE.UnknownTarget, FAILURE.HttpClientError],
-  describe: (i) => `notify ${i.target}: ${i.message}`,
-  example: { with: { target: 'default', message: 'Runbook example finished', severity: 'info' } },
-};
+export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notifyWebhookOutput, 'notify:webhook:post'> =
+  {
+    id: 'notify:webhook:post',
+    formerly: { ids: ['notify:webhook'], activity: 'notifyWebhook' },
+    description:
+      'POST a JSON notification about the run to a configured webhook target. The URL and any credentials ' +
+      'live in configuration, never in the runbook or the run history.',
+    input: notifyWebhookInput,
+    output: notifyWebhookOutput,
+    // Telling people changes no system (kill switches and locks ignore it), but a dry run must not
+    // page anyone: it records the message instead.
+    mutating: false,
+    skipInDryRun: true,
+    nonRetryable: [FAILURE.InvalidInput, FAILURE.UnknownTarget, FAILURE.HttpClientError],
+    describe: (i) => `notify ${i.target}: ${i.message}`,
+    example: { with: { target: 'default', message: 'Runbook example finished', severity: 'info' } },
+  };

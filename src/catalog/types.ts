@@ -2,18 +2,25 @@ import type { z } from 'zod';
 import type { FailureType } from '../shared/failures';
 import type { JsonObject } from '../shared/model';
 
+/** What an example needs to run, beyond a loopback HTTP receiver (which test tier runs it). */
+export type ExampleNeeds = 'kubernetes';
+
 /**
- * One entry of the action catalog: what a runbook step may name in `action:`.
- * Ids are `system:entity:verb` (or `system:verb` for the generic http ones).
+ * One entry of the action catalog: what a runbook step may name in `action:`. One name per
+ * action: the id, `system:entity:verb` with a singular entity, is also the Temporal activity type
+ * that runs it (what the Web UI shows); a literal, so workflows call it typed.
  */
 export interface CatalogEntry<
   I extends z.ZodObject = z.ZodObject,
   O extends z.ZodType = z.ZodType,
   A extends string = string,
 > {
-  id: string;
-  /** The Temporal activity type that runs it (what the Web UI shows); a literal, so workflows call it typed. */
-  activity: A;
+  id: A;
+  /**
+   * What it was called before: runbooks naming an old id still load (as this one), and runs
+   * started before the rename, whose compiled steps name the old activity, still find it.
+   */
+  formerly?: { ids?: string[]; activity?: string };
   description: string;
   input: I;
   output: O;
@@ -29,7 +36,7 @@ export interface CatalogEntry<
   /** What a mutating call would do, for dry runs and plans. */
   describe: (input: z.infer<I>) => string;
   /** A runnable example: the docs show it and a test runs it. */
-  example: { with: JsonObject; note?: string };
+  example: { with: JsonObject; note?: string; needs?: ExampleNeeds };
 }
 
 export function isMutating(entry: CatalogEntry, input: JsonObject): boolean {

@@ -27,7 +27,7 @@ export const FAILURE = {
   HttpUnexpectedStatus: 'HttpUnexpectedStatus',
   /** Retried. A request got no answer within its timeout. */
   Timeout: 'Timeout',
-  /** Retried. `http:check` with `require: true` found the endpoint not as expected. */
+  /** Retried. `http:endpoint:check` with `require: true` found the endpoint not as expected. */
   CheckFailed: 'CheckFailed',
   /** Not retried. A notification names a target that configuration lacks. */
   UnknownTarget: 'UnknownTarget',

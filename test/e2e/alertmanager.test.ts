@@ -43,7 +43,7 @@ steps:
   - id: approve
     approval: { message: "Restart \${{ params.service }}? \${{ alert.annotations.summary }}" }
   - id: restart
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/restart", body: { service: "\${{ params.service }}" } }
 `);
   stack = await startApiStack(env, libraryOf(runbook('e2e-amtool'), runbook('e2e-prometheus')), {

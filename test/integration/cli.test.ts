@@ -39,13 +39,13 @@ params:
   count: { type: int, default: 1 }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
   - id: approve
     approval: { message: "Restart \${{ params.service }}?" }
     timeout: 10m
   - id: restart
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/restart", body: { service: "\${{ params.service }}" } }
 `;
 }
@@ -55,7 +55,7 @@ id: probe-only
 title: Probe only
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
 `;
 
@@ -192,9 +192,9 @@ test('list, show and plan describe the library in tables and in JSON', async () 
   expect(show.stdout).toContain('Probes the service, asks a second person, then restarts it.');
   expect(show.stdout).toMatch(/^service +string +yes +Service to restart$/m);
   expect(show.stdout).toMatch(/^count +int +no +1$/m);
-  expect(show.stdout).toMatch(/^probe +action +http:check +no$/m);
+  expect(show.stdout).toMatch(/^probe +action +http:endpoint:check +no$/m);
   expect(show.stdout).toMatch(/^approve +approval +no +Restart \$\{\{ params\.service \}\}\?$/m);
-  expect(show.stdout).toMatch(/^restart +action +http:request +yes$/m);
+  expect(show.stdout).toMatch(/^restart +action +http:request:send +yes$/m);
 
   // Values go as strings; the API coerces them by the declared type.
   const plan = await cli(['plan', 'gated-restart', '-p', 'service=checkout', '--param', 'count=3'], {
@@ -205,7 +205,7 @@ test('list, show and plan describe the library in tables and in JSON', async () 
   expect(plan.stdout).toMatch(/^STEP +KIND +RUNS +MUTATING +ACTION +DETAIL$/m);
   expect(plan.stdout).toMatch(/^approve +approval +yes +no +Restart checkout\?$/m);
   expect(plan.stdout).toContain(
-    `restart  action    yes   yes       http:request  {"method":"POST","url":"${target.url}/restart","body":{"service":"checkout"}}`,
+    `restart  action    yes   yes       http:request:send    {"method":"POST","url":"${target.url}/restart","body":{"service":"checkout"}}`,
   );
   expect(plan.stdout).toMatch(/^mutating steps: restart$/m);
   const planned = await json<Plan>(['plan', 'gated-restart', '-p', 'service=checkout', '-p', 'count=3'], {
@@ -237,9 +237,9 @@ test('start --wait follows a run to success while a second process approves it a
   expect(status.code).toBe(0);
   expect(status.stdout).toMatch(/^phase +waiting_approval$/m);
   expect(status.stdout).toMatch(/^trigger +cli by alice: disk full$/m);
-  expect(status.stdout).toMatch(/^probe +http:check +succeeded +1 +\S/m);
+  expect(status.stdout).toMatch(/^probe +http:endpoint:check +succeeded +1 +\S/m);
   expect(status.stdout).toMatch(/^approve +approval +waiting +0 +waiting for approval: Restart checkout\?$/m);
-  expect(status.stdout).toMatch(/^restart +http:request +pending +0$/m);
+  expect(status.stdout).toMatch(/^restart +http:request:send +pending +0$/m);
   expect(status.stdout).toMatch(
     /^PENDING APPROVALS\nSTEP +APPROVALS +ALLOWED +DEADLINE +MESSAGE\napprove +0\/1 +any approver +\S+ +Restart checkout\?$/m,
   );
@@ -260,7 +260,7 @@ test('start --wait follows a run to success while a second process approves it a
   );
   expect(at(/^step restart succeeded: /m)).toBeGreaterThan(at(/^step approve succeeded/m));
   expect(at(/^phase succeeded$/m)).toBeGreaterThan(at(/^step restart succeeded: /m));
-  expect(done.stdout).toMatch(/^restart +http:request +succeeded +1 +\S.*\n\nrun succeeded\n$/m);
+  expect(done.stdout).toMatch(/^restart +http:request:send +succeeded +1 +\S.*\n\nrun succeeded\n$/m);
   expect(restarts('checkout')).toBe(1);
 
   const final = await json<RunDetail>(['status', workflowId], { token: TOKENS.viewer });
@@ -306,7 +306,7 @@ test('a rejection ends start --wait with exit 1 and nothing restarted; only appr
   const done = await first.done;
   expect(done.code).toBe(1);
   expect(done.stdout).toMatch(/\nrun rejected\n$/);
-  expect(done.stdout).toMatch(/^restart +http:request +pending +0$/m);
+  expect(done.stdout).toMatch(/^restart +http:request:send +pending +0$/m);
   expect(done.stderr).toMatch(new RegExp(`^runbook: run ${workflowId} ended rejected: .*rejected by bob`, 'm'));
   expect(restarts('payments')).toBe(0);
 });
@@ -348,7 +348,7 @@ test('start --dry-run --wait --json prints the finished run as one JSON document
     status: 'COMPLETED',
     run: { phase: 'succeeded', dryRun: true, params: { service: 'dry', count: 1 } },
   });
-  expect(d.run?.steps.find((s) => s.id === 'restart')?.note).toMatch(/^dry run: would call http:request/);
+  expect(d.run?.steps.find((s) => s.id === 'restart')?.note).toMatch(/^dry run: would call http:request:send/);
   expect(restarts('dry')).toBe(0);
 
   const quick = await json<{ workflowId: string; url: string; created: boolean }>(['start', 'probe-only']);

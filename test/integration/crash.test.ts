@@ -47,20 +47,20 @@ params:
   service: { type: string, default: checkout }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
   - id: drain
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/drain", body: { service: "\${{ params.service }}" } }
     timeout: 5s
     ${RETRY}
   - id: deploy
-    action: http:request
+    action: http:request:send
     with: { method: PUT, url: "${url}/deploy", body: { service: "\${{ params.service }}", version: "v2" } }
     timeout: 5s
     ${RETRY}
   - id: read-back
-    action: http:request
+    action: http:request:send
     with: { url: "${url}/deployed" }
     timeout: 5s
     ${RETRY}
@@ -73,13 +73,13 @@ id: restart-approval
 title: Approval across a server restart
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
   - id: approve
     approval: { message: "Go on?" }
     timeout: 10m
   - id: apply
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/apply" }
     timeout: 5s
     ${RETRY}
@@ -93,7 +93,7 @@ title: Verify across a server restart
 steps:
   - id: ready
     verify:
-      action: http:check
+      action: http:endpoint:check
       with: { url: "${url}/ready" }
       until: \${{ output.ok }}
       interval: 500ms
@@ -101,7 +101,7 @@ steps:
     timeout: 5s
     ${RETRY}
   - id: announce
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/announce" }
     timeout: 5s
     ${RETRY}

@@ -43,7 +43,7 @@ id: metrics-demo
 title: Metrics demo
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${target.url}/health" }
 `);
   stack = await startApiStack(env, libraryOf(rb));
@@ -83,7 +83,7 @@ test('the worker /metrics holds product and SDK metrics and passes promtool', as
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   expect(text).toMatch(/runbook_runs_started_total\{runbook="metrics-demo",trigger="api"\} 1/);
   expect(text).toMatch(/runbook_runs_finished_total\{runbook="metrics-demo",trigger="api",outcome="succeeded"\} 1/);
-  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:check",outcome="success"\} 1/);
+  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:endpoint:check",outcome="success"\} 1/);
   expect(text).toMatch(/^temporal_\w+/m); // the SDK's own
   const r = promtool(text);
   expect(r.output).toBe('');

@@ -44,13 +44,13 @@ params:
   service: { type: string, default: checkout }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
   - id: approve
     approval: { message: "Restart \${{ params.service }} (v1)?" }
     timeout: 10m
   - id: restart
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/v1/restart", body: { service: "\${{ params.service }}" } }
 `;
 }
@@ -63,16 +63,16 @@ params:
   service: { type: string, default: checkout }
 steps:
   - id: probe-v2
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
   - id: drain
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/v2/drain", body: { service: "\${{ params.service }}" } }
   - id: approve
     approval: { message: "Restart \${{ params.service }} (v2)?" }
     timeout: 10m
   - id: restart-v2
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/v2/restart", body: { service: "\${{ params.service }}" } }
 `;
 }

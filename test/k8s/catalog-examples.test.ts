@@ -28,11 +28,11 @@ const activities = createKubernetesActivities({
 }) as unknown as Record<string, (i: ActionInput) => Promise<ActionResult>>;
 const ORDER = [
   'k8s:manifest:apply',
-  'k8s:nodes:conditions',
+  'k8s:node:conditions',
   'k8s:hpa:list',
-  'k8s:pods:list',
-  'k8s:pods:wait-ready',
-  'k8s:pods:logs',
+  'k8s:pod:list',
+  'k8s:pod:wait-ready',
+  'k8s:pod:logs',
   'k8s:deployment:history',
   'k8s:deployment:restart',
   'k8s:deployment:rollout-status',
@@ -40,7 +40,7 @@ const ORDER = [
   'k8s:deployment:set-image',
   'k8s:deployment:set-env',
   'k8s:deployment:scale',
-  'k8s:pods:delete',
+  'k8s:pod:delete',
   'k8s:service:patch',
   'k8s:job:from-cronjob',
   'k8s:job:wait',
@@ -111,7 +111,12 @@ afterAll(async () => {
 });
 
 test('every Kubernetes catalog entry is exercised here', () => {
-  expect([...CATALOG.keys()].filter((id) => id.startsWith('k8s:')).sort()).toEqual([...ORDER].sort());
+  expect(
+    [...CATALOG.values()]
+      .filter((e) => e.example.needs === 'kubernetes')
+      .map((e) => e.id)
+      .sort(),
+  ).toEqual([...ORDER].sort());
 });
 
 test.each(ORDER.map((id) => [id]))('the documented example of %s runs', async (id) => {
@@ -128,12 +133,12 @@ test.each(ORDER.map((id) => [id]))('the documented example of %s runs', async (i
     dryRun: false,
   };
   const env = new MockActivityEnvironment({ scheduledTimestampMs: Date.now() });
-  const result = await runIn(env, activities[entry.activity] as (i: ActionInput) => Promise<ActionResult>, {
+  const result = await runIn(env, activities[entry.id] as (i: ActionInput) => Promise<ActionResult>, {
     step,
     input: entry.example.with,
   });
   expect(entry.output.safeParse(result.output).success).toBe(true);
-  if (id === 'k8s:pods:logs') {
+  if (id === 'k8s:pod:logs') {
     // The example greps ERROR; the simulated pods log no such line: each pod answers, with none kept.
     expect((result.output as { pods: Array<{ lines: string[] }> }).pods.map((p) => p.lines)).toEqual([[], []]);
   }

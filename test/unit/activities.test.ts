@@ -73,19 +73,19 @@ async function failure(activity: string, input: JsonObject, attempt = 1): Promis
 }
 
 // Kubernetes examples run against a real control plane: test/k8s/catalog-examples.test.ts (npm run test:k8s).
-test.each([...CATALOG.values()].filter((e) => !e.id.startsWith('k8s:')).map((e) => [e.id, e] as const))(
+test.each([...CATALOG.values()].filter((e) => e.example.needs === undefined).map((e) => [e.id, e] as const))(
   'the documented example of %s runs',
   async (_id, entry) => {
     const input = JSON.parse(
       JSON.stringify(entry.example.with).replace(/http:\/\/127\.0\.0\.1:9/g, target.url),
     ) as JsonObject;
-    const r = await run(entry.activity, input);
+    const r = await run(entry.id, input);
     expect(entry.output.safeParse(r.output).success).toBe(true);
   },
 );
 
-test('http:request sends the body as JSON with an idempotency key and secret headers', async () => {
-  const r = await run('httpRequest', {
+test('http:request:send sends the body as JSON with an idempotency key and secret headers', async () => {
+  const r = await run('http:request:send', {
     method: 'POST',
     url: `${target.url}/hooks/restart`,
     body: { service: 'api' },
@@ -106,93 +106,95 @@ test('http:request sends the body as JSON with an idempotency key and secret hea
   expect(JSON.stringify(r)).not.toContain('s3cret');
 });
 
-test('http:request GET sends no idempotency key and keeps text bodies', async () => {
-  const r = await run('httpRequest', { url: `${target.url}/text` });
+test('http:request:send GET sends no idempotency key and keeps text bodies', async () => {
+  const r = await run('http:request:send', { url: `${target.url}/text` });
   expect(r.output).toMatchObject({ status: 200, body: 'plain text here' });
   expect(target.received.at(-1)!.headers['idempotency-key']).toBeUndefined();
 });
 
 test('error taxonomy: 404 permanent, 503 and 429 retryable, network errors retryable, attempts carried', async () => {
-  expect(await failure('httpRequest', { url: `${target.url}/missing` }, 2)).toMatchObject({
+  expect(await failure('http:request:send', { url: `${target.url}/missing` }, 2)).toMatchObject({
     type: 'HttpClientError',
     nonRetryable: true,
     details: [{ attempt: 2 }],
   });
-  expect(await failure('httpRequest', { url: `${target.url}/busy` })).toMatchObject({
+  expect(await failure('http:request:send', { url: `${target.url}/busy` })).toMatchObject({
     type: 'HttpServerError',
     nonRetryable: false,
   });
-  expect(await failure('httpRequest', { url: `${target.url}/throttled` })).toMatchObject({
+  expect(await failure('http:request:send', { url: `${target.url}/throttled` })).toMatchObject({
     type: 'HttpUnexpectedStatus',
     nonRetryable: false,
   });
-  expect(await failure('httpRequest', { url: closedUrl }, 3)).toMatchObject({
+  expect(await failure('http:request:send', { url: closedUrl }, 3)).toMatchObject({
     type: 'ECONNREFUSED',
     nonRetryable: false,
     details: [{ attempt: 3 }],
     message: 'fetch failed: ECONNREFUSED',
   });
-  expect(await failure('httpRequest', { url: `${target.url}/busy`, acceptStatus: [200] })).toMatchObject({
+  expect(await failure('http:request:send', { url: `${target.url}/busy`, acceptStatus: [200] })).toMatchObject({
     type: 'HttpServerError',
   });
-  expect((await run('httpRequest', { url: `${target.url}/busy`, acceptStatus: [503] })).output).toMatchObject({
+  expect((await run('http:request:send', { url: `${target.url}/busy`, acceptStatus: [503] })).output).toMatchObject({
     status: 503,
   });
 });
 
 test('invalid input fails at once, naming the field', async () => {
-  expect(await failure('httpRequest', { url: 'not a url' })).toMatchObject({
+  expect(await failure('http:request:send', { url: 'not a url' })).toMatchObject({
     type: 'InvalidInput',
     nonRetryable: true,
     message: expect.stringContaining('url:'),
   });
-  expect(await failure('httpRequest', { url: `${target.url}/ok`, method: 'BREW' })).toMatchObject({
+  expect(await failure('http:request:send', { url: `${target.url}/ok`, method: 'BREW' })).toMatchObject({
     type: 'InvalidInput',
     message: expect.stringContaining('method:'),
   });
-  expect(await failure('httpCheck', { url: `${target.url}/ok`, bodyMatches: '(' })).toMatchObject({
+  expect(await failure('http:endpoint:check', { url: `${target.url}/ok`, bodyMatches: '(' })).toMatchObject({
     type: 'InvalidInput',
   });
   expect(
-    await failure('httpRequest', { url: `${target.url}/ok`, secretHeaders: { X: { secret: 'absent' } } }),
+    await failure('http:request:send', { url: `${target.url}/ok`, secretHeaders: { X: { secret: 'absent' } } }),
   ).toMatchObject({
     type: 'MissingSecret',
     message: `secret 'absent' is not configured: set ${envVarFor('absent')}`,
   });
 });
 
-test('http:check reports problems instead of failing, unless required', async () => {
-  expect((await run('httpCheck', { url: `${target.url}/ok`, bodyContains: 'fine' })).output).toMatchObject({
+test('http:endpoint:check reports problems instead of failing, unless required', async () => {
+  expect((await run('http:endpoint:check', { url: `${target.url}/ok`, bodyContains: 'fine' })).output).toMatchObject({
     ok: true,
     status: 200,
     problems: [],
   });
-  expect((await run('httpCheck', { url: `${target.url}/busy` })).output).toMatchObject({
+  expect((await run('http:endpoint:check', { url: `${target.url}/busy` })).output).toMatchObject({
     ok: false,
     status: 503,
     problems: ['status 503, expected 200'],
   });
-  expect((await run('httpCheck', { url: `${target.url}/slow`, latencyBudgetMs: 50 })).output).toMatchObject({
+  expect((await run('http:endpoint:check', { url: `${target.url}/slow`, latencyBudgetMs: 50 })).output).toMatchObject({
     ok: false,
     problems: [expect.stringMatching(/^latency \d+ms over budget 50ms$/)],
   });
-  expect((await run('httpCheck', { url: `${target.url}/text`, bodyMatches: '^nothing' })).output).toMatchObject({
+  expect(
+    (await run('http:endpoint:check', { url: `${target.url}/text`, bodyMatches: '^nothing' })).output,
+  ).toMatchObject({
     ok: false,
     problems: ['body does not match /^nothing/'],
   });
-  expect((await run('httpCheck', { url: closedUrl })).output).toMatchObject({
+  expect((await run('http:endpoint:check', { url: closedUrl })).output).toMatchObject({
     ok: false,
     status: null,
     problems: ['fetch failed: ECONNREFUSED'],
   });
-  expect(await failure('httpCheck', { url: `${target.url}/busy`, require: true })).toMatchObject({
+  expect(await failure('http:endpoint:check', { url: `${target.url}/busy`, require: true })).toMatchObject({
     type: 'CheckFailed',
     nonRetryable: false,
   });
 });
 
-test('notify:webhook posts the documented JSON to a configured target, URL and token from secrets', async () => {
-  await run('notifyWebhook', { target: 'secretive', message: 'Run finished', severity: 'info', title: 'Done' });
+test('notify:webhook:post posts the documented JSON to a configured target, URL and token from secrets', async () => {
+  await run('notify:webhook:post', { target: 'secretive', message: 'Run finished', severity: 'info', title: 'Done' });
   const sent = target.received.at(-1)!;
   expect(sent.path).toBe('/notify');
   expect(sent.headers).toMatchObject({
@@ -207,7 +209,7 @@ test('notify:webhook posts the documented JSON to a configured target, URL and t
     runbook: 'rb',
     run: { workflowId: 'wf-1', step: 'restart', url: 'http://ui/wf/wf-1' },
   });
-  expect(await failure('notifyWebhook', { target: 'nowhere', message: 'x' })).toMatchObject({
+  expect(await failure('notify:webhook:post', { target: 'nowhere', message: 'x' })).toMatchObject({
     type: 'UnknownTarget',
     nonRetryable: true,
     message: expect.stringContaining('known: default, secretive'),
@@ -216,6 +218,6 @@ test('notify:webhook posts the documented JSON to a configured target, URL and t
 
 test('step durations are measured per action and outcome', async () => {
   const text = await metrics.registry.metrics();
-  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:request",outcome="failure"\} [1-9]/);
-  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="notify:webhook",outcome="success"\} [1-9]/);
+  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:request:send",outcome="failure"\} [1-9]/);
+  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="notify:webhook:post",outcome="success"\} [1-9]/);
 });

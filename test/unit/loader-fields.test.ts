@@ -45,7 +45,7 @@ params:
   ratio: { type: number, default: 0.05 }
 steps:
   - id: q
-    action: http:request
+    action: http:request:send
     with: { url: "http://prom/api/v1/query?query=\${{ urlencode('rate(x[5m]) > ' + '1') }}" }
 `.replace("urlencode('rate(x[5m]) > ' + '1')", "urlencode('sum(rate(x[5m])) > 0.05 & y')"),
     'rb.yaml',

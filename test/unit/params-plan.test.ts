@@ -15,20 +15,20 @@ params:
   grace: { type: duration, default: 30s }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "http://svc/\${{ params.service }}/healthz" }
   - id: gate
     approval: { message: "Scale \${{ params.service }} to \${{ params.replicas }}?" }
   - id: forced
     when: \${{ params.force }}
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "http://svc/force" }
   - id: scale
     when: \${{ !steps.probe.output.ok || params.mode == 'fast' }}
-    action: http:request
+    action: http:request:send
     with: { method: PUT, url: "http://svc/scale", body: { replicas: "\${{ params.replicas }}", was: "\${{ steps.probe.output.status }}" } }
   - id: read
-    action: http:request
+    action: http:request:send
     with: { url: "http://svc/status" }
   - id: pause
     wait: \${{ params.grace }}

@@ -18,7 +18,7 @@ const status: RunStatus = {
     {
       id: 'restart',
       kind: 'action',
-      action: 'http:request',
+      action: 'http:request:send',
       mutating: true,
       state: 'skipped',
       attempts: 0,

@@ -321,7 +321,7 @@ describe('the shipped library', () => {
       guards: ['disable-autosync', 'rollback'],
       emergency: true,
     });
-    expect(plan.steps.find((s) => s.id === 'disable-autosync')?.undo).toBe('http:request');
+    expect(plan.steps.find((s) => s.id === 'disable-autosync')?.undo).toBe('http:request:send');
     // The target is part of what is approved: another service is another plan.
     expect(planRun(rb, { ...r.params, service: 'checkout' }).target).toBe('service:checkout');
     expect(planRun(rb, { ...r.params, service: 'checkout' }).hash).not.toBe(plan.hash);
@@ -357,7 +357,7 @@ describe('the approval rule', () => {
   const rb = (tags: string, steps: string): RunbookDefinition =>
     loadRunbookText(`id: rule\ntitle: Rule\ntags: [${tags}]\nsteps:\n${steps}`, 'rule.yaml');
   const restart = (when = ''): string =>
-    `  - id: restart\n${when ? `    when: "${when}"\n` : ''}    action: http:request\n    with: { method: POST, url: "http://127.0.0.1:9/restart" }\n`;
+    `  - id: restart\n${when ? `    when: "${when}"\n` : ''}    action: http:request:send\n    with: { method: POST, url: "http://127.0.0.1:9/restart" }\n`;
   const approve = (extra = ''): string => `  - id: approve\n    approval: { message: Go? }\n${extra}`;
 
   it('accepts a mutation after an unconditional approval', () => {
@@ -409,7 +409,7 @@ describe('broken runbook files', () => {
     '  url: { type: string, default: "http://127.0.0.1:9" }',
     'steps:',
     '  - id: probe',
-    '    action: http:check',
+    '    action: http:endpoint:check',
     '    with:',
   ];
   const HEAD = HEAD_LINES.join('\n');
@@ -427,7 +427,7 @@ describe('broken runbook files', () => {
   });
 
   it('rejects a reference to a later step', () => {
-    const text = `${HEAD}\n      url: \${{ steps.later.output.body.url }}\n  - id: later\n    action: http:request\n    with:\n      url: \${{ params.url }}/where\n`;
+    const text = `${HEAD}\n      url: \${{ steps.later.output.body.url }}\n  - id: later\n    action: http:request:send\n    with:\n      url: \${{ params.url }}/where\n`;
     const [p, ...rest] = problemsOf(text);
     expect(rest).toEqual([]);
     expect({ at: where(p as RunbookProblem), field: p?.field }).toEqual({
@@ -488,7 +488,7 @@ describe('broken runbook files', () => {
       'steps:',
       '  - id: poke',
       '    verify:',
-      '      action: http:request',
+      '      action: http:request:send',
       '      with: { method: POST, url: "http://127.0.0.1:9/poke" }',
       '      until: ${{ output.status == 200 }}',
       '      within: 1m',

@@ -75,7 +75,7 @@ steps:
     approval: ${approval}
     timeout: ${timeout}
   - id: restart
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/restart" }
 `;
 
@@ -85,7 +85,9 @@ test('two of the sre group or carol; the requester, outsiders and second votes a
     expect(s.pendingApprovals[0]).toMatchObject({
       required: 2,
       allowed: ['alice', 'bob', 'carol'],
-      guards: [{ stepId: 'restart', action: 'http:request', inputs: { method: 'POST', url: `${target.url}/restart` } }],
+      guards: [
+        { stepId: 'restart', action: 'http:request:send', inputs: { method: 'POST', url: `${target.url}/restart` } },
+      ],
     });
     expect(await vote(h, 'alice')).toEqual({ refused: 'alice started this run and cannot approve it' });
     expect(await vote(h, 'dave')).toEqual({ refused: "dave may not decide on 'gate' (allowed: alice, bob, carol)" });
@@ -156,10 +158,10 @@ steps:
   - id: gate
     approval: { message: "delete a pod?" }
   - id: pods
-    action: http:request
+    action: http:request:send
     with: { url: "${target.url}/pods" }
   - id: delete
-    action: http:request
+    action: http:request:send
     with: { method: DELETE, url: "${target.url}/restart", body: { pod: "\${{ steps.pods.output.body.name }}" } }
 `;
   const { status } = await run(yaml, {}, async (h) => {
@@ -167,7 +169,7 @@ steps:
     expect(s.pendingApprovals[0]?.guards).toEqual([
       {
         stepId: 'delete',
-        action: 'http:request',
+        action: 'http:request:send',
         inputs: { method: 'DELETE', url: `${target.url}/restart`, body: { pod: '<steps.pods.output.body.name>' } },
       },
     ]);

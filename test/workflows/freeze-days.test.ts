@@ -41,10 +41,10 @@ params:
   service: { type: string }
 steps:
   - id: read
-    action: http:request
+    action: http:request:send
     with: { url: "${target.url}/read" }
   - id: change
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/change", body: { service: "\${{ params.service }}" } }
 `);
   await w.worker.runUntil(async () => {

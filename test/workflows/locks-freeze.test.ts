@@ -46,15 +46,15 @@ params:
   service: { type: string }
 steps:
   - id: read
-    action: http:request
+    action: http:request:send
     with: { url: "${target.url}/read" }
   - id: prepare
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/change", body: { service: "\${{ params.service }}", step: prepare } }
   - id: gate
     approval: { message: go? }
   - id: change
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/change", body: { service: "\${{ params.service }}" } }
 `);
 
@@ -156,10 +156,10 @@ params:
   service: { type: string }
 steps:
   - id: read
-    action: http:request
+    action: http:request:send
     with: { url: "${target.url}/read" }
   - id: change
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/change", body: { frozen: true } }
 `);
   const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, {

@@ -29,17 +29,17 @@ id: change
 title: Change
 steps:
   - id: scale
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/scale", body: { replicas: 5 } }
     undo:
-      action: http:request
+      action: http:request:send
       with: { method: POST, url: "${target.url}/unscale", body: { was: "\${{ steps.scale.output.status }}" } }
   - id: drain
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/drain" }
-    undo: { action: http:request, with: { method: POST, url: "${target.url}/undrain" } }
+    undo: { action: http:request:send, with: { method: POST, url: "${target.url}/undrain" } }
   - id: deploy
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/deploy" }
     retry: { maxAttempts: 2, initialInterval: 100ms }
     ${onFailure}
@@ -129,7 +129,7 @@ test('abort undoes the completed steps in reverse order and records each undo', 
   const unscale = target.received.filter((r) => r.path === '/unscale').at(-1)!;
   expect(JSON.parse(unscale.body)).toEqual({ was: 200 });
   expect(status.steps.find((x) => x.id === 'scale')?.undo).toMatchObject({
-    action: 'http:request',
+    action: 'http:request:send',
     state: 'succeeded',
   });
   expect(status.steps.find((x) => x.id === 'drain')?.undo).toMatchObject({ state: 'succeeded' });
@@ -158,9 +158,9 @@ id: cancel-me
 title: Cancel me
 steps:
   - id: scale
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/scale" }
-    undo: { action: http:request, with: { method: POST, url: "${target.url}/unscale" } }
+    undo: { action: http:request:send, with: { method: POST, url: "${target.url}/unscale" } }
   - id: gate
     approval: { message: more? }
 `;
@@ -182,7 +182,7 @@ steps:
   - id: both
     parallel:
       - id: deploy
-        action: http:request
+        action: http:request:send
         with: { method: POST, url: "${target.url}/deploy" }
         retry: { maxAttempts: 1 }
         onFailure: pause

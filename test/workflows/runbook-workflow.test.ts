@@ -38,31 +38,31 @@ params:
   force: { type: bool, default: false }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${url}/health" }
   - id: approve
     approval: { message: "Restart \${{ params.service }}?" }
     timeout: 10m
   - id: restart
     when: \${{ steps.probe.output.ok || params.force }}
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/restart", body: { service: "\${{ params.service }}" } }
   - id: skipped-one
     when: \${{ params.force }}
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${url}/restart" }
   - id: both
     parallel:
       - id: a
-        action: http:check
+        action: http:endpoint:check
         with: { url: "${url}/health" }
       - id: b
-        action: http:request
+        action: http:request:send
         with: { url: "${url}/flaky" }
         retry: { maxAttempts: 5, initialInterval: 100ms }
   - id: ready
     verify:
-      action: http:check
+      action: http:endpoint:check
       with: { url: "${url}/warming" }
       until: \${{ output.ok }}
       interval: 200ms
@@ -139,7 +139,7 @@ test('runs every step kind, waits for approval, records attempts and outputs', a
 
   const text = await metrics.registry.metrics();
   expect(text).toMatch(/runbook_runs_finished_total\{runbook="restart-service",trigger="api",outcome="succeeded"\} 1/);
-  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:request",outcome="failure"\} 2/);
+  expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:request:send",outcome="failure"\} 2/);
 });
 
 test('a rejection ends the run as rejected before any mutating step', async () => {
@@ -222,7 +222,7 @@ test('dry run performs read-only steps and records what mutating steps would do'
   const restart = status.steps.find((s) => s.id === 'restart');
   expect(restart?.state).toBe('skipped');
   expect(restart?.note).toBe(
-    `dry run: would call http:request with {"method":"POST","url":"${target.url}/restart","body":{"service":"api"}}`,
+    `dry run: would call http:request:send with {"method":"POST","url":"${target.url}/restart","body":{"service":"api"}}`,
   );
   expect(status.steps.find((s) => s.id === 'approve')?.note).toBe('dry run: would wait for approval: Restart api?');
   expect(status.steps.find((s) => s.id === 'probe')?.state).toBe('succeeded');
@@ -234,15 +234,15 @@ id: failing
 title: Failing
 steps:
   - id: tolerated
-    action: http:request
+    action: http:request:send
     with: { url: "${target.url}/gone" }
     onFailure: continue
   - id: fatal
-    action: http:request
+    action: http:request:send
     with: { method: DELETE, url: "${target.url}/gone" }
     retry: { maxAttempts: 5, initialInterval: 100ms }
   - id: never
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${target.url}/health" }
 `);
   const { worker, taskQueue } = await createTestWorker(env);
@@ -278,7 +278,7 @@ params:
   n: { type: int }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${target.url}/health" }
 `);
   const { worker, taskQueue } = await createTestWorker(env, { library: libraryOf(rb) });

@@ -17,9 +17,9 @@ const applyOutput = z.object({
   changed: z.boolean(),
   objects: z.array(z.object({ object: z.string(), changed: z.boolean() })),
 });
-export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput, 'applyManifest'> = {
+export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput, 'k8s:manifest:apply'> = {
   id: 'k8s:manifest:apply',
-  activity: 'applyManifest',
+  formerly: { activity: 'applyManifest' },
   description:
     'Apply a manifest with server-side apply (`kubectl apply --server-side`, field manager durable-runbooks), then wait until the Deployments it declares are rolled out. Unchanged objects report changed: false; a field another manager owns fails (ApplyConflict) unless `force`.',
   input: applyInput,
@@ -28,6 +28,7 @@ export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput, 
   nonRetryable: [...NON_RETRYABLE, FAILURE.ApplyConflict, FAILURE.RolloutTimeout, FAILURE.RolloutFailed],
   describe: (i) => `apply a manifest${i.namespace ? ` in ${i.namespace}` : ''}${i.force ? ' (forcing conflicts)' : ''}`,
   example: {
+    needs: 'kubernetes',
     with: {
       namespace: 'production',
       manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: feature-flags }\ndata: { checkout-v2: "off" }\n',
@@ -49,9 +50,9 @@ const hpaOutput = z.object({
     }),
   ),
 });
-export const listHpas: CatalogEntry<typeof hpaInput, typeof hpaOutput, 'listHorizontalPodAutoscalers'> = {
+export const listHpas: CatalogEntry<typeof hpaInput, typeof hpaOutput, 'k8s:hpa:list'> = {
   id: 'k8s:hpa:list',
-  activity: 'listHorizontalPodAutoscalers',
+  formerly: { activity: 'listHorizontalPodAutoscalers' },
   description:
     'The HorizontalPodAutoscalers of a namespace: target, min, max, current and desired replicas, and which are at their maximum.',
   input: hpaInput,
@@ -59,7 +60,10 @@ export const listHpas: CatalogEntry<typeof hpaInput, typeof hpaOutput, 'listHori
   mutating: false,
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `list HPAs in ${i.namespace}`,
-  example: { with: { namespace: 'production' } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production' },
+  },
 };
 
 const nodesInput = z.object({}).strict();
@@ -68,16 +72,19 @@ const nodesOutput = z.object({
   ready: z.number(),
   problems: z.array(z.object({ node: z.string(), conditions: z.array(z.string()) })),
 });
-export const nodeConditions: CatalogEntry<typeof nodesInput, typeof nodesOutput, 'summarizeNodeConditions'> = {
-  id: 'k8s:nodes:conditions',
-  activity: 'summarizeNodeConditions',
+export const nodeConditions: CatalogEntry<typeof nodesInput, typeof nodesOutput, 'k8s:node:conditions'> = {
+  id: 'k8s:node:conditions',
+  formerly: { ids: ['k8s:nodes:conditions'], activity: 'summarizeNodeConditions' },
   description: 'How many nodes are ready, and which are not or report pressure (memory, disk, PID) or are cordoned.',
   input: nodesInput,
   output: nodesOutput,
   mutating: false,
   nonRetryable: NON_RETRYABLE,
   describe: () => 'summarize node conditions',
-  example: { with: {} },
+  example: {
+    needs: 'kubernetes',
+    with: {},
+  },
 };
 
 export const CLUSTER_ENTRIES = [applyManifest, listHpas, nodeConditions] as const;

@@ -10,9 +10,9 @@ const EXAMPLE = { namespace: 'production', name: 'checkout' };
 const refInput = z.object(ref).strict();
 
 const restartOutput = z.object({ ...changed, restartedAt: z.string() });
-export const restartDeployment: CatalogEntry<typeof refInput, typeof restartOutput, 'restartDeployment'> = {
+export const restartDeployment: CatalogEntry<typeof refInput, typeof restartOutput, 'k8s:deployment:restart'> = {
   id: 'k8s:deployment:restart',
-  activity: 'restartDeployment',
+  formerly: { activity: 'restartDeployment' },
   description:
     'Restart every pod of a deployment, as `kubectl rollout restart`: a new pod template annotation starts a rollout. Recorded on the deployment, so a retried step does not restart twice.',
   input: refInput,
@@ -20,7 +20,10 @@ export const restartDeployment: CatalogEntry<typeof refInput, typeof restartOutp
   mutating: true,
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `restart deployment ${i.namespace}/${i.name} (rollout restart)`,
-  example: { with: EXAMPLE },
+  example: {
+    needs: 'kubernetes',
+    with: EXAMPLE,
+  },
 };
 
 const scaleInput = z
@@ -34,9 +37,9 @@ const scaleInput = z
   .strict()
   .refine((i) => (i.replicas === undefined) !== (i.by === undefined), { message: 'give exactly one of replicas, by' });
 const scaleOutput = z.object({ ...changed, from: z.number(), to: z.number() });
-export const scaleDeployment: CatalogEntry<typeof scaleInput, typeof scaleOutput, 'scaleDeployment'> = {
+export const scaleDeployment: CatalogEntry<typeof scaleInput, typeof scaleOutput, 'k8s:deployment:scale'> = {
   id: 'k8s:deployment:scale',
-  activity: 'scaleDeployment',
+  formerly: { activity: 'scaleDeployment' },
   description:
     "Set a deployment's replicas to a number (`replicas`) or change them by an amount (`by`, within `min`/`max`), as `kubectl scale`. A relative change is recorded on the deployment, so a retried step does not apply it twice.",
   input: scaleInput,
@@ -45,23 +48,30 @@ export const scaleDeployment: CatalogEntry<typeof scaleInput, typeof scaleOutput
   nonRetryable: NON_RETRYABLE,
   describe: (i) =>
     `scale deployment ${i.namespace}/${i.name} ${i.replicas !== undefined ? `to ${i.replicas}` : `by ${i.by}`}`,
-  example: { with: { ...EXAMPLE, by: 2, max: 10 } },
+  example: {
+    needs: 'kubernetes',
+    with: { ...EXAMPLE, by: 2, max: 10 },
+  },
 };
 
 const setImageInput = z.object({ ...ref, container: z.string().optional(), image: z.string().min(1) }).strict();
 const setImageOutput = z.object({ ...changed, container: z.string(), from: z.string(), to: z.string() });
-export const setDeploymentImage: CatalogEntry<typeof setImageInput, typeof setImageOutput, 'setDeploymentImage'> = {
-  id: 'k8s:deployment:set-image',
-  activity: 'setDeploymentImage',
-  description: "Set a container's image, as `kubectl set image` (the container may be left out when there is one).",
-  input: setImageInput,
-  output: setImageOutput,
-  mutating: true,
-  nonRetryable: NON_RETRYABLE,
-  describe: (i) =>
-    `set image of ${i.namespace}/${i.name}${i.container ? ` container ${i.container}` : ''} to ${i.image}`,
-  example: { with: { ...EXAMPLE, image: 'registry.example/checkout:1.4.2' } },
-};
+export const setDeploymentImage: CatalogEntry<typeof setImageInput, typeof setImageOutput, 'k8s:deployment:set-image'> =
+  {
+    id: 'k8s:deployment:set-image',
+    formerly: { activity: 'setDeploymentImage' },
+    description: "Set a container's image, as `kubectl set image` (the container may be left out when there is one).",
+    input: setImageInput,
+    output: setImageOutput,
+    mutating: true,
+    nonRetryable: NON_RETRYABLE,
+    describe: (i) =>
+      `set image of ${i.namespace}/${i.name}${i.container ? ` container ${i.container}` : ''} to ${i.image}`,
+    example: {
+      needs: 'kubernetes',
+      with: { ...EXAMPLE, image: 'registry.example/checkout:1.4.2' },
+    },
+  };
 
 const setEnvInput = z
   .object({
@@ -76,9 +86,9 @@ const setEnvOutput = z.object({
   set: z.array(z.string()),
   removed: z.array(z.string()),
 });
-export const setDeploymentEnv: CatalogEntry<typeof setEnvInput, typeof setEnvOutput, 'setDeploymentEnv'> = {
+export const setDeploymentEnv: CatalogEntry<typeof setEnvInput, typeof setEnvOutput, 'k8s:deployment:set-env'> = {
   id: 'k8s:deployment:set-env',
-  activity: 'setDeploymentEnv',
+  formerly: { activity: 'setDeploymentEnv' },
   description:
     'Set or remove (null) environment variables of a container, as `kubectl set env`; unchanged values change nothing.',
   input: setEnvInput,
@@ -89,7 +99,10 @@ export const setDeploymentEnv: CatalogEntry<typeof setEnvInput, typeof setEnvOut
     `set env of ${i.namespace}/${i.name}: ${Object.entries(i.env)
       .map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`))
       .join(' ')}`,
-  example: { with: { ...EXAMPLE, env: { FEATURE_X: 'off', DEBUG: null } } },
+  example: {
+    needs: 'kubernetes',
+    with: { ...EXAMPLE, env: { FEATURE_X: 'off', DEBUG: null } },
+  },
 };
 
 const historyOutput = z.object({
@@ -103,9 +116,9 @@ const historyOutput = z.object({
     }),
   ),
 });
-export const deploymentHistory: CatalogEntry<typeof refInput, typeof historyOutput, 'deploymentRolloutHistory'> = {
+export const deploymentHistory: CatalogEntry<typeof refInput, typeof historyOutput, 'k8s:deployment:history'> = {
   id: 'k8s:deployment:history',
-  activity: 'deploymentRolloutHistory',
+  formerly: { activity: 'deploymentRolloutHistory' },
   description:
     'The revisions of a deployment, as `kubectl rollout history`: number, change cause, images, replicas, which is current.',
   input: refInput,
@@ -113,14 +126,17 @@ export const deploymentHistory: CatalogEntry<typeof refInput, typeof historyOutp
   mutating: false,
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `read the rollout history of ${i.namespace}/${i.name}`,
-  example: { with: EXAMPLE },
+  example: {
+    needs: 'kubernetes',
+    with: EXAMPLE,
+  },
 };
 
 const undoInput = z.object({ ...ref, toRevision: z.number().int().min(1).optional() }).strict();
 const undoOutput = z.object({ ...changed, toRevision: z.number() });
-export const undoDeployment: CatalogEntry<typeof undoInput, typeof undoOutput, 'undoDeploymentRollout'> = {
+export const undoDeployment: CatalogEntry<typeof undoInput, typeof undoOutput, 'k8s:deployment:undo'> = {
   id: 'k8s:deployment:undo',
-  activity: 'undoDeploymentRollout',
+  formerly: { activity: 'undoDeploymentRollout' },
   description:
     'Roll a deployment back, as `kubectl rollout undo`: to the previous revision, or to `toRevision`. Recorded on the deployment, so a retried step does not undo its own undo.',
   input: undoInput,
@@ -129,7 +145,10 @@ export const undoDeployment: CatalogEntry<typeof undoInput, typeof undoOutput, '
   nonRetryable: NON_RETRYABLE,
   describe: (i) =>
     `roll back ${i.namespace}/${i.name} to ${i.toRevision ? `revision ${i.toRevision}` : 'the previous revision'}`,
-  example: { with: EXAMPLE },
+  example: {
+    needs: 'kubernetes',
+    with: EXAMPLE,
+  },
 };
 
 const statusInput = z
@@ -148,10 +167,10 @@ const statusOutput = z.object({
 export const deploymentRolloutStatus: CatalogEntry<
   typeof statusInput,
   typeof statusOutput,
-  'waitForDeploymentRollout'
+  'k8s:deployment:rollout-status'
 > = {
   id: 'k8s:deployment:rollout-status',
-  activity: 'waitForDeploymentRollout',
+  formerly: { activity: 'waitForDeploymentRollout' },
   description:
     "Wait until a deployment's newest template is rolled out and available, as `kubectl rollout status`; after `timeoutSeconds` fail (RolloutTimeout) naming the pods that are not ready and why. Give the step a heartbeat timeout so cancelling it is prompt.",
   input: statusInput,
@@ -159,7 +178,10 @@ export const deploymentRolloutStatus: CatalogEntry<
   mutating: false,
   nonRetryable: [...NON_RETRYABLE, FAILURE.RolloutTimeout, FAILURE.RolloutFailed],
   describe: (i) => `wait for ${i.namespace}/${i.name} to roll out (up to ${i.timeoutSeconds}s)`,
-  example: { with: { ...EXAMPLE, timeoutSeconds: 120 } },
+  example: {
+    needs: 'kubernetes',
+    with: { ...EXAMPLE, timeoutSeconds: 120 },
+  },
 };
 
 export const DEPLOYMENT_ENTRIES = [

@@ -29,9 +29,9 @@ const listOutput = z.object({
   notReady: z.array(podSummary),
   pods: z.array(podSummary),
 });
-export const listPods: CatalogEntry<typeof listInput, typeof listOutput, 'listPods'> = {
-  id: 'k8s:pods:list',
-  activity: 'listPods',
+export const listPods: CatalogEntry<typeof listInput, typeof listOutput, 'k8s:pod:list'> = {
+  id: 'k8s:pod:list',
+  formerly: { ids: ['k8s:pods:list'], activity: 'listPods' },
   description:
     "The pods matching a selector (or a deployment's), with a summary of those not ready and why (waiting or terminated reasons, restarts).",
   input: listInput,
@@ -39,7 +39,10 @@ export const listPods: CatalogEntry<typeof listInput, typeof listOutput, 'listPo
   mutating: false,
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `list pods ${i.selector ?? `of deployment ${i.deployment}`} in ${i.namespace}`,
-  example: { with: { namespace: 'production', selector: 'app=checkout' } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production', selector: 'app=checkout' },
+  },
 };
 
 const deleteInput = z
@@ -51,9 +54,9 @@ const deleteInput = z
   })
   .strict();
 const deleteOutput = z.object({ ...changed, deleted: z.array(z.string()) });
-export const deletePods: CatalogEntry<typeof deleteInput, typeof deleteOutput, 'deletePods'> = {
-  id: 'k8s:pods:delete',
-  activity: 'deletePods',
+export const deletePods: CatalogEntry<typeof deleteInput, typeof deleteOutput, 'k8s:pod:delete'> = {
+  id: 'k8s:pod:delete',
+  formerly: { ids: ['k8s:pods:delete'], activity: 'deletePods' },
   description:
     'Delete the pods matching a selector (or only the not-ready ones), at most `max`; their controllers replace them. Pods created after the step began are never deleted, so a retry does not delete the replacements.',
   input: deleteInput,
@@ -62,7 +65,10 @@ export const deletePods: CatalogEntry<typeof deleteInput, typeof deleteOutput, '
   nonRetryable: NON_RETRYABLE,
   describe: (i) =>
     `delete ${i.onlyNotReady ? 'not-ready ' : ''}pods ${i.selector} in ${i.namespace} (at most ${i.max})`,
-  example: { with: { namespace: 'production', selector: 'app=checkout', max: 3, onlyNotReady: true } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production', selector: 'app=checkout', max: 3, onlyNotReady: true },
+  },
 };
 
 const logsInput = z
@@ -81,9 +87,9 @@ const logsInput = z
     message: 'give exactly one of deployment, pod',
   });
 const logsOutput = z.object({ pods: z.array(z.object({ pod: z.string(), lines: z.array(z.string()) })) });
-export const podLogs: CatalogEntry<typeof logsInput, typeof logsOutput, 'readPodLogs'> = {
-  id: 'k8s:pods:logs',
-  activity: 'readPodLogs',
+export const podLogs: CatalogEntry<typeof logsInput, typeof logsOutput, 'k8s:pod:logs'> = {
+  id: 'k8s:pod:logs',
+  formerly: { ids: ['k8s:pods:logs'], activity: 'readPodLogs' },
   description:
     "The last lines of the logs of a deployment's pods (or one pod), as `kubectl logs --tail`, optionally since a time and only lines matching `grep`.",
   input: logsInput,
@@ -91,7 +97,10 @@ export const podLogs: CatalogEntry<typeof logsInput, typeof logsOutput, 'readPod
   mutating: false,
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `read logs of ${i.deployment ? `deployment ${i.deployment}` : `pod ${i.pod}`} in ${i.namespace}`,
-  example: { with: { namespace: 'production', deployment: 'checkout', tailLines: 50, grep: 'ERROR' } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production', deployment: 'checkout', tailLines: 50, grep: 'ERROR' },
+  },
 };
 
 const waitInput = z
@@ -104,9 +113,9 @@ const waitInput = z
   })
   .strict();
 const waitOutput = z.object({ ready: z.number(), total: z.number() });
-export const waitPodsReady: CatalogEntry<typeof waitInput, typeof waitOutput, 'waitForPodsReady'> = {
-  id: 'k8s:pods:wait-ready',
-  activity: 'waitForPodsReady',
+export const waitPodsReady: CatalogEntry<typeof waitInput, typeof waitOutput, 'k8s:pod:wait-ready'> = {
+  id: 'k8s:pod:wait-ready',
+  formerly: { ids: ['k8s:pods:wait-ready'], activity: 'waitForPodsReady' },
   description:
     'Wait until the pods matching a selector are ready (all, or `count`); after the timeout fail (PodsNotReady) naming those that are not and why.',
   input: waitInput,
@@ -114,7 +123,10 @@ export const waitPodsReady: CatalogEntry<typeof waitInput, typeof waitOutput, 'w
   mutating: false,
   nonRetryable: [...NON_RETRYABLE, FAILURE.PodsNotReady],
   describe: (i) => `wait for pods ${i.selector} in ${i.namespace} to be ready`,
-  example: { with: { namespace: 'production', selector: 'app=checkout', timeoutSeconds: 120 } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production', selector: 'app=checkout', timeoutSeconds: 120 },
+  },
 };
 
 export const POD_ENTRIES = [listPods, deletePods, podLogs, waitPodsReady] as const;

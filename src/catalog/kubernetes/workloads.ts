@@ -12,9 +12,9 @@ const fromCronInput = z
   })
   .strict();
 const fromCronOutput = z.object({ ...changed, job: z.string() });
-export const jobFromCronJob: CatalogEntry<typeof fromCronInput, typeof fromCronOutput, 'createJobFromCronJob'> = {
+export const jobFromCronJob: CatalogEntry<typeof fromCronInput, typeof fromCronOutput, 'k8s:job:from-cronjob'> = {
   id: 'k8s:job:from-cronjob',
-  activity: 'createJobFromCronJob',
+  formerly: { activity: 'createJobFromCronJob' },
   description:
     "Run a CronJob now, as `kubectl create job --from=cronjob/<name>`: a Job from its template, marked manual and owned by it. The job's name comes from the step, so a retry finds the job it made.",
   input: fromCronInput,
@@ -22,7 +22,10 @@ export const jobFromCronJob: CatalogEntry<typeof fromCronInput, typeof fromCronO
   mutating: true,
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `create a job from cronjob ${i.namespace}/${i.cronJob}`,
-  example: { with: { namespace: 'production', cronJob: 'postgres-backup' } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production', cronJob: 'postgres-backup' },
+  },
 };
 
 const waitJobInput = z
@@ -34,16 +37,19 @@ const waitJobInput = z
   })
   .strict();
 const waitJobOutput = z.object({ succeeded: z.number(), completionTime: z.string().nullable() });
-export const waitForJob: CatalogEntry<typeof waitJobInput, typeof waitJobOutput, 'waitForJob'> = {
+export const waitForJob: CatalogEntry<typeof waitJobInput, typeof waitJobOutput, 'k8s:job:wait'> = {
   id: 'k8s:job:wait',
-  activity: 'waitForJob',
+  formerly: { activity: 'waitForJob' },
   description: 'Wait until a Job completes; fail (JobFailed) when it fails, or (JobTimeout) after the timeout.',
   input: waitJobInput,
   output: waitJobOutput,
   mutating: false,
   nonRetryable: [...NON_RETRYABLE, FAILURE.JobFailed, FAILURE.JobTimeout],
   describe: (i) => `wait for job ${i.namespace}/${i.name}`,
-  example: { with: { namespace: 'production', name: 'postgres-backup-manual', timeoutSeconds: 600 } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production', name: 'postgres-backup-manual', timeoutSeconds: 600 },
+  },
 };
 
 const patchServiceInput = z
@@ -56,9 +62,9 @@ const patchServiceInput = z
   .strict()
   .refine((i) => i.type !== undefined || i.selector !== undefined, { message: 'give type, selector or both' });
 const patchServiceOutput = z.object({ ...changed, type: z.string(), selector: z.record(z.string(), z.string()) });
-export const patchService: CatalogEntry<typeof patchServiceInput, typeof patchServiceOutput, 'patchService'> = {
+export const patchService: CatalogEntry<typeof patchServiceInput, typeof patchServiceOutput, 'k8s:service:patch'> = {
   id: 'k8s:service:patch',
-  activity: 'patchService',
+  formerly: { activity: 'patchService' },
   description:
     'Patch a Service: its type (ClusterIP isolates it from outside traffic; node ports are dropped) and/or its selector (replaced whole, e.g. switching blue to green).',
   input: patchServiceInput,
@@ -73,7 +79,10 @@ export const patchService: CatalogEntry<typeof patchServiceInput, typeof patchSe
             .join(',')}`
         : ''
     }`,
-  example: { with: { namespace: 'production', name: 'checkout', selector: { app: 'checkout', slot: 'green' } } },
+  example: {
+    needs: 'kubernetes',
+    with: { namespace: 'production', name: 'checkout', selector: { app: 'checkout', slot: 'green' } },
+  },
 };
 
 export const WORKLOAD_ENTRIES = [jobFromCronJob, waitForJob, patchService] as const;

@@ -39,9 +39,10 @@ export function compileActionRef(
   }
   // Templated inputs may take any value at run time: the entry treats them as possibly mutating.
   const mutating = isMutating(entry, inputs);
+  // A former id loads as the action it now is (one name per action).
   return {
-    action,
-    activity: entry.activity,
+    action: entry.id,
+    activity: entry.id,
     mutating,
     ...(entry.skipInDryRun ? { skipInDryRun: true } : {}),
     ...(entry.nonRetryable.length ? { nonRetryable: entry.nonRetryable } : {}),

@@ -25,7 +25,13 @@ export const notifyKind: StepKindModule<'notify'> = {
     if (n.title !== undefined) withInputs.title = n.title;
     if (n.severity !== undefined) withInputs.severity = n.severity;
     checkTemplates(withInputs, c.ctx, [...c.path, 'notify'], c.report);
-    const ref = compileActionRef('notify:webhook', withInputs, [...c.path, 'notify'], [...c.path, 'notify'], c.report);
+    const ref = compileActionRef(
+      'notify:webhook:post',
+      withInputs,
+      [...c.path, 'notify'],
+      [...c.path, 'notify'],
+      c.report,
+    );
     return { ...common, kind: 'notify', timeoutMs: ms(s.timeout, DEFAULT_ACTION_TIMEOUT_MS), ...ref };
   },
   plan: (step, scope) => ({ action: step.action, inputs: toPlainJson(render(step.with, scope)) }),

@@ -3,9 +3,11 @@
  * target by name. Each has its own idempotency key (`<workflow>/notice-<n>`), so receivers that
  * honour keys keep them all; a failure to notify never fails the workflow.
  */
+import { patched } from '@temporalio/workflow';
 import type { RetrySpec } from '../../shared/model';
 import { callActivity } from './actions';
 
+const NOTIFY_BY_ID_PATCH = 'notify-activity-by-action-id';
 const NOTIFY_RETRY: RetrySpec = { maxAttempts: 3, initialIntervalMs: 1000, backoff: 2 };
 
 export class Notifier {
@@ -17,12 +19,14 @@ export class Notifier {
     // A dry run tells nobody.
     if (this.run.dryRun) return;
     const id = `notice-${++this.sent}`;
+    // Runs that notified before actions were named by their ids scheduled `notifyWebhook`; they replay so.
+    const activity = patched(NOTIFY_BY_ID_PATCH) ? 'notify:webhook:post' : 'notifyWebhook';
     await callActivity(
-      'notifyWebhook',
+      activity,
       { target, message, severity },
       {
         id,
-        action: 'notify:webhook',
+        action: 'notify:webhook:post',
         retry: NOTIFY_RETRY,
         timeoutMs: 30_000,
         runbookId: this.run.runbookId,

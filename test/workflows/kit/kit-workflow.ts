@@ -34,7 +34,11 @@ export async function kitWorkflow(o: {
   });
   setHandler(kitStateQuery, () => ({ phase: phase.phase, waiting: voting.waiting(), undone }));
   const post = (id: string, path: string) =>
-    kit.callAction('httpRequest', { method: 'POST', url: `${o.url}${path}` }, { id, action: 'http:request', ...CALL });
+    kit.callAction(
+      'http:request:send',
+      { method: 'POST', url: `${o.url}${path}` },
+      { id, action: 'http:request:send', ...CALL },
+    );
   try {
     const gate = await voting.decide({ id: 'go', timeoutMs: 60_000 }, { message: 'Change it?', needed: 1, guards: [] });
     if (gate.outcome !== 'approved') return gate.outcome;
