@@ -50,6 +50,11 @@ export function devServerArgs(o: DevServerOptions): string[] {
     // Offline machines: no version check calls out.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
+    // The dev server re-reads search-attribute definitions on every use (so attributes added later
+    // show at once); ours are registered by the flags above before anything runs, so it may cache
+    // them as a production server does: a Phase write in a workflow task then costs no extra read.
+    '--dynamic-config-value',
+    'system.forceSearchAttributesCacheRefreshOnRead=false',
     '--log-level',
     o.logLevel ?? 'error',
     ...(o.extraArgs ?? []),
