@@ -21,4 +21,5 @@ export { TargetLocks, type LockEntry, type LockOptions, type LockRecorder } from
 export { Notifier } from './notify';
 export { derivePhase, PhaseOwner, type BasePhase, type WaitKind } from './phase';
 export type { Recorder } from './recorder';
+export { untracked } from './untracked';
 export { ApprovalVoting, type GateResult, type GateSpec, type OpenGate, type VotingRecorder } from './voting';

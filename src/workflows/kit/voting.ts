@@ -13,6 +13,7 @@ import type {
 } from '../../shared/status';
 import { climb, type Rung } from './escalation';
 import type { Recorder } from './recorder';
+import { untracked } from './untracked';
 
 /** What a gate asks; the runbook's approval step has this shape, and hand-written workflows build one. */
 export interface GateSpec {
@@ -175,15 +176,17 @@ export class ApprovalVoting {
       });
     }
     try {
-      const r = await climb(rungs, done, async (rung) => {
-        const wider = this.resolve(rung.widenTo);
-        gate.allowed = wider === null || gate.allowed === null ? null : new Set([...gate.allowed, ...wider]);
-        gate.pending.allowed = gate.allowed ? [...gate.allowed] : 'any approver';
-        gate.pending.escalated = true;
-        gate.pending.deadline = new Date(Date.now() + rung.waitMs).toISOString();
-        this.recorder.publish();
-        await o.onEscalate?.();
-      });
+      const r = await untracked(
+        climb(rungs, done, async (rung) => {
+          const wider = this.resolve(rung.widenTo);
+          gate.allowed = wider === null || gate.allowed === null ? null : new Set([...gate.allowed, ...wider]);
+          gate.pending.allowed = gate.allowed ? [...gate.allowed] : 'any approver';
+          gate.pending.escalated = true;
+          gate.pending.deadline = new Date(Date.now() + rung.waitMs).toISOString();
+          this.recorder.publish();
+          await o.onEscalate?.();
+        }),
+      );
       if (interrupted()) return { outcome: 'interrupted' };
       if (gate.rejection) return { outcome: 'rejected', by: gate.rejection };
       if (!r.done) return { outcome: 'timeout', escalated: gate.pending.escalated };

@@ -5,7 +5,7 @@ import { DECISION_FAILURES, FAILURE, LOCK_FAILURES } from '../../shared/failures
 import type { Step } from '../../shared/model';
 import { childSteps } from '../../shared/steps';
 import { evaluateText, truthy } from '../../shared/template';
-import { describeFailure, type KillSwitch, type Notifier } from '../kit';
+import { describeFailure, untracked, type KillSwitch, type Notifier } from '../kit';
 import type { AlertTracker } from './alert';
 import type { StepUndos } from './compensation';
 import type { GateSteps } from './gate-steps';
@@ -38,7 +38,7 @@ export class Executor implements StepRun {
   }
 
   async runAll(steps: Step[]): Promise<void> {
-    for (const step of steps) await this.run(step);
+    for (const step of steps) await untracked(this.run(step));
   }
 
   async run(step: Step): Promise<void> {
@@ -51,7 +51,7 @@ export class Executor implements StepRun {
     for (;;) {
       const before = this.state.step(step.id).attempts;
       try {
-        const done = await this.execute(step);
+        const done = await untracked(this.execute(step));
         // A dry run's mutating step did not happen: it is skipped, with what it would have done.
         const { wouldDo, ...record } = done;
         if (record.attempts !== undefined) record.attempts += before;

@@ -10,7 +10,7 @@ import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
 import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
 import { FAILURE } from '../../shared/failures';
-import type { ApprovalVoting, GateResult } from '../kit';
+import { untracked, type ApprovalVoting, type GateResult } from '../kit';
 import type { RunState } from './run-state';
 
 function flatten(steps: Step[]): Step[] {
@@ -84,12 +84,14 @@ export class GateSteps {
     if (this.state.step(step.id).state === 'running') {
       this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${message}` });
     }
-    const r = await this.gates.decide(step, {
-      message,
-      needed: emergency ? 1 : step.required,
-      guards,
-      ...(onEscalate ? { onEscalate } : {}),
-    });
+    const r = await untracked(
+      this.gates.decide(step, {
+        message,
+        needed: emergency ? 1 : step.required,
+        guards,
+        ...(onEscalate ? { onEscalate } : {}),
+      }),
+    );
     if (r.outcome === 'timeout' && step.onTimeout === 'continue') {
       this.state.status.gates.push({ stepId: step.id, mode: 'continued-without-decision' });
       return {

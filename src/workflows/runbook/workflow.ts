@@ -21,7 +21,7 @@ import { toText, render } from '../../shared/template';
 import type { RunbookWorkflowInput } from '../../shared/workflow-types';
 import type { Activities } from '../../activities';
 import { decideApprovalUpdate, approvalDecisionSignal } from '../../shared/messages';
-import { ApprovalVoting, installDecisionHandlers, KillSwitch, Notifier } from '../kit';
+import { ApprovalVoting, installDecisionHandlers, KillSwitch, Notifier, untracked } from '../kit';
 import { StepUndos } from './compensation';
 import { Executor, reportRunFinished, reportRunStarted } from './execute';
 import { GateSteps } from './gate-steps';
@@ -113,7 +113,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     if (locking && !lazyLocks && !state.status.dryRun) await locks.acquireAll();
     // Resolved before the run began (a resolved notification arrived first): nothing to do.
     alerts.check('its first step');
-    await executor.runAll(runbook.steps);
+    await untracked(executor.runAll(runbook.steps));
     // The change is done: nothing after this point (a cancel during retroactive approval) undoes it.
     compensations.clear();
     await locks.releaseAll();

@@ -1,7 +1,7 @@
 /** `approval:` steps: the gate (../gate-steps.ts); a dry run only says it would wait. */
 import { FAILURE } from '../../../shared/failures';
 import { render, toText } from '../../../shared/template';
-import { describeFailure } from '../../kit';
+import { describeFailure, untracked } from '../../kit';
 import { runbookMetrics } from '../metrics';
 import type { StepRunner } from './types';
 
@@ -12,7 +12,7 @@ export const runApproval: StepRunner<'approval'> = async (step, x) => {
   const waitStart = Date.now();
   let outcome = 'approve';
   try {
-    const passed = await x.gateSteps.pass(step, message);
+    const passed = await untracked(x.gateSteps.pass(step, message));
     // Passed without a decision (onTimeout: continue): recorded as skipped, not as approved.
     return passed.undecided ? { note: passed.note, wouldDo: true } : { note: passed.note };
   } catch (err) {
