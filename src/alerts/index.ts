@@ -6,12 +6,14 @@ import { createAlertIngest, type AlertIngest, type AlertResult } from './ingest'
 import { createFileJournal, type AlertJournal } from './journal';
 import { createRouter } from './router';
 import type { AlertRouteConfig } from '../config/schema';
+import { workflowKind } from '../runs/kinds';
 import type { AlertSource } from '../shared/alert';
+import { DEFAULT_WORKFLOW_KIND } from '../shared/workflow-kinds';
 
 export interface AlertTrigger {
   ingest: AlertIngest;
   journal: AlertJournal;
-  /** The routing rules as configured (for reading). */
+  /** The routing rules as configured, each with its kind (the default written out), for reading. */
   routes: readonly AlertRouteConfig[];
   pagerdutySecret?: Buffer;
   genericSecret?: Buffer;
@@ -27,11 +29,13 @@ export function createAlertTrigger(deps: {
   log?: (message: string) => void;
 }): AlertTrigger {
   const { alerts } = deps.config;
-  const router = createRouter(alerts.routes, (id) => deps.library().runbooks.has(id));
+  const router = createRouter(alerts.routes, (id, kind) =>
+    workflowKind(kind).targetExists({ library: deps.library(), config: deps.config }, id),
+  );
   const journal = createFileJournal(alerts.journalDir);
   const trigger: AlertTrigger = {
     journal,
-    routes: alerts.routes,
+    routes: alerts.routes.map((r) => ({ ...r, kind: r.kind ?? DEFAULT_WORKFLOW_KIND })),
     ingest: createAlertIngest({
       ...deps,
       router,

@@ -1,6 +1,7 @@
 /**
- * From a notification to runs. Each alert is routed; its episode (route, dedup key, start time)
- * names one workflow; signal-with-start starts it or joins the run in progress, durably, before
+ * From a notification to runs. Each alert is routed; its route names a workflow kind and target
+ * (a runbook by default), its episode (route, dedup key, start time) names one workflow;
+ * signal-with-start starts that kind's workflow or joins the run in progress, durably, before
  * the sender is answered. Resolved notifications go the same way, so a resolution that overtakes
  * its firing still reaches (or reserves) the run, and a late firing cannot start a remediation.
  * Workflow ids are never reused, so repeats of an alert whose run has ended start nothing.
@@ -15,11 +16,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
-import { prepareStart, type PreparedStart } from '../runs/start-options';
+import { workflowKind, type KindStart } from '../runs/kinds';
 import type { AlertInstance, AlertNotice, AlertSource } from '../shared/alert';
-import { RUNBOOK_WORKFLOW } from '../shared/constants';
 import { alertSignal } from '../shared/messages';
-import type { AlertJournal } from './journal';
+import type { AlertJournal, AlertTarget } from './journal';
 import type { AlertRouter } from './router';
 import { RunChannels } from './run-channels';
 
@@ -69,12 +69,13 @@ export function createAlertIngest(deps: AlertIngestDeps) {
       deps.log?.(`alert content for ${id} not delivered (the next repeat brings it): ${err.message}`),
   });
   let calls = 0;
+  const context = () => ({ library: deps.library(), config: deps.config });
 
-  async function signal(workflowId: string, notice: AlertNotice, p: PreparedStart): Promise<'accepted' | 'run-ended'> {
+  async function signal(workflowId: string, notice: AlertNotice, p: KindStart): Promise<'accepted' | 'run-ended'> {
     calls += 1;
     try {
       await deps.call(() =>
-        deps.client.workflow.signalWithStart(RUNBOOK_WORKFLOW, {
+        deps.client.workflow.signalWithStart(p.workflowType, {
           workflowId,
           taskQueue: deps.config.taskQueue,
           // The run's input carries the notification that starts it (when this call does start it).
@@ -106,10 +107,11 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     }
     const workflowId = route.workflowId(alert);
     const notice: AlertNotice = { route: route.id, alert, receivedAt };
-    let prepared: PreparedStart;
+    const target: AlertTarget = { kind: route.kind, id: route.target };
+    let prepared: KindStart;
     try {
-      prepared = prepareStart(deps.library(), deps.config, {
-        runbookId: route.runbook,
+      prepared = workflowKind(route.kind).prepare(context(), {
+        target: route.target,
         params: route.params(alert),
         trigger: {
           source: 'alert',
@@ -118,10 +120,10 @@ export function createAlertIngest(deps: AlertIngestDeps) {
         },
       });
     } catch (err) {
-      // A route whose params do not fit its runbook is journalled, not retried by the sender.
+      // A route whose params do not fit its target is journalled, not retried by the sender.
       if (!(err instanceof RunError)) throw err;
-      const reason = `route ${route.id} cannot start ${route.runbook}: ${err.message}`;
-      await deps.journal.record({ kind: 'unstartable', source, reason, route: route.id, alert });
+      const reason = `route ${route.id} cannot start ${route.target}: ${err.message}`;
+      await deps.journal.record({ kind: 'unstartable', source, reason, route: route.id, target, alert });
       return { ...base, outcome: 'unstartable', route: route.id, reason };
     }
     const hash = createHash('sha256')
@@ -145,9 +147,13 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     return results;
   }
 
-  /** What an alert would do, without doing it: its route, params and run, or why it would not start. */
+  /**
+   * What an alert would do, without doing it: its route, what it starts (`target`; `runbook` too
+   * when that is a runbook), params and run, or why it would not start.
+   */
   function explain(alert: AlertInstance): {
     route?: string;
+    target?: AlertTarget;
     runbook?: string;
     params?: Record<string, unknown>;
     workflowId?: string;
@@ -155,17 +161,22 @@ export function createAlertIngest(deps: AlertIngestDeps) {
   } {
     const route = deps.router.match(alert);
     if (!route) return { problem: 'no route matches' };
-    const out = { route: route.id, runbook: route.runbook, workflowId: route.workflowId(alert) };
+    const out = {
+      route: route.id,
+      target: { kind: route.kind, id: route.target },
+      ...(route.kind === 'runbook' ? { runbook: route.target } : {}),
+      workflowId: route.workflowId(alert),
+    };
     try {
-      const p = prepareStart(deps.library(), deps.config, {
-        runbookId: route.runbook,
+      const p = workflowKind(route.kind).prepare(context(), {
+        target: route.target,
         params: route.params(alert),
         trigger: { source: 'alert', requestedBy: route.owner },
       });
       return { ...out, params: p.params };
     } catch (err) {
       if (!(err instanceof RunError)) throw err;
-      return { ...out, params: route.params(alert), problem: `cannot start ${route.runbook}: ${err.message}` };
+      return { ...out, params: route.params(alert), problem: `cannot start ${route.target}: ${err.message}` };
     }
   }
 

@@ -1,15 +1,23 @@
 /**
  * Alerts that did not become or reach a run are kept, never dropped: malformed payloads (with
  * the body as received), alerts no route matches, and alerts whose route could not start its
- * runbook. One JSON line per entry, a file per kind under the journal folder, rotated at a size
- * cap (the previous file kept as `.1`). Each API replica keeps its own journal.
+ * target (a runbook, or what the route's workflow kind names). One JSON line per entry, a file
+ * per kind under the journal folder, rotated at a size cap (the previous file kept as `.1`). Each
+ * API replica keeps its own journal.
  */
 import { appendFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AlertInstance, AlertSource } from '../shared/alert';
+import type { WorkflowKind } from '../shared/workflow-kinds';
 
 export const JOURNAL_KINDS = ['malformed', 'unrouted', 'unstartable', 'unauthorized'] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
+
+/** What an alert's route starts: the workflow kind and its target's id. */
+export interface AlertTarget {
+  kind: WorkflowKind;
+  id: string;
+}
 
 export interface JournalEntry {
   at: string;
@@ -17,6 +25,8 @@ export interface JournalEntry {
   source: AlertSource;
   reason: string;
   route?: string;
+  /** What the route would have started (unstartable entries). */
+  target?: AlertTarget;
   alert?: AlertInstance;
   /** The body as received (malformed only), cut at BODY_MAX characters. */
   body?: string;

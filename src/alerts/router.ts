@@ -1,16 +1,24 @@
 /**
  * Routing rules from configuration, first match wins: an alert's source, labels (equal or an
- * anchored regular expression) and severity choose a runbook; params are rendered from the
- * alert; the dedup key and the alert's start time name the run (one run per firing episode).
+ * anchored regular expression) and severity choose what to start, a workflow kind and its target
+ * (a runbook, unless the route names another kind); params are rendered from the alert; the dedup
+ * key and the alert's start time name the run (one run per firing episode).
  */
 import { createHash } from 'node:crypto';
 import type { AlertRouteConfig } from '../config/schema';
+import { workflowKind } from '../runs/kinds';
 import type { AlertInstance } from '../shared/alert';
 import type { JsonValue } from '../shared/model';
 import { render, toPlainJson, toText } from '../shared/template';
+import { DEFAULT_WORKFLOW_KIND, type WorkflowKind } from '../shared/workflow-kinds';
 
 export interface CompiledRoute {
   id: string;
+  /** What the route starts. @default 'runbook' */
+  kind: WorkflowKind;
+  /** The target's id (configured as `runbook:`): a runbook id for kind runbook. */
+  target: string;
+  /** The same as `target` (the configuration's name for it). */
   runbook: string;
   owner: string;
   test(a: AlertInstance): boolean;
@@ -27,6 +35,8 @@ function compile(r: AlertRouteConfig): CompiledRoute {
   const scope = (a: AlertInstance) => ({ alert: a });
   return {
     id: r.id,
+    kind: r.kind ?? DEFAULT_WORKFLOW_KIND,
+    target: r.runbook,
     runbook: r.runbook,
     owner: r.owner,
     test(a) {
@@ -58,13 +68,21 @@ export interface AlertRouter {
   match(a: AlertInstance): CompiledRoute | undefined;
 }
 
-/** Throws when a route names a runbook the library lacks (checked at start, not per alert). */
-export function createRouter(routes: AlertRouteConfig[], runbookExists: (id: string) => boolean): AlertRouter {
+/**
+ * Throws when a route names a target that does not exist, e.g. a runbook the library lacks
+ * (checked at start, not per alert). `targetExists` is asked with the target's id and kind.
+ */
+export function createRouter(
+  routes: AlertRouteConfig[],
+  targetExists: (id: string, kind: WorkflowKind) => boolean,
+): AlertRouter {
   const ids = new Set<string>();
   for (const [i, r] of routes.entries()) {
     if (ids.has(r.id)) throw new Error(`alerts.routes[${i}].id: route id '${r.id}' is used twice`);
     ids.add(r.id);
-    if (!runbookExists(r.runbook)) throw new Error(`alerts.routes[${i}].runbook: no runbook '${r.runbook}'`);
+    const kind = r.kind ?? DEFAULT_WORKFLOW_KIND;
+    if (!targetExists(r.runbook, kind))
+      throw new Error(`alerts.routes[${i}].runbook: no ${workflowKind(kind).targetNoun} '${r.runbook}'`);
   }
   const compiled = routes.map(compile);
   return { routes: compiled, match: (a) => compiled.find((r) => r.test(a)) };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseExpression, referencedPaths } from '../shared/expression';
 import { templateExpressions } from '../shared/template';
+import { WORKFLOW_KINDS } from '../shared/workflow-kinds';
 
 /** `alerts`: may only deliver alerts (the bearer token of Alertmanager and Grafana). */
 export const ROLES = ['viewer', 'operator', 'approver', 'admin', 'alerts'] as const;
@@ -72,6 +73,17 @@ export const alertRoute = z
       })
       .strict()
       .default({}),
+    /**
+     * What the route starts: a workflow kind, whose target `runbook:` names. Left out here (not
+     * defaulted) so routes built in code need not say it; the router reads it as runbook.
+     * @default 'runbook'
+     */
+    kind: z
+      .enum(WORKFLOW_KINDS, {
+        error: (iss) => `unknown workflow kind ${JSON.stringify(iss.input)}: one of ${WORKFLOW_KINDS.join(', ')}`,
+      })
+      .optional(),
+    /** The target's id: a runbook id for kind runbook. */
     runbook: z.string().min(1),
     /** Runbook params: templates over the alert, e.g. ${{ alert.labels.service }}. */
     params: z.record(z.string(), z.unknown()).default({}),

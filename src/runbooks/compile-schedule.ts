@@ -34,6 +34,7 @@ export function compileSchedules(
     return {
       id: s.id,
       runbookId: rb.id,
+      kind: 'runbook',
       ...(s.cron !== undefined ? { cron: s.cron } : {}),
       ...(cal !== undefined
         ? {

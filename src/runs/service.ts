@@ -1,6 +1,7 @@
 /**
  * Acting on runs through the Temporal client: start (idempotent), list, read, decide, cancel.
- * The HTTP API is a thin layer over this; alert triggers and schedules reuse it.
+ * The HTTP API is a thin layer over this; alert triggers and schedules reuse it. What a start
+ * sends depends on the workflow kind (src/runs/kinds.ts); runbook unless the caller names one.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -14,16 +15,31 @@ import {
 import { runUrl, type AppConfig } from '../config/load';
 import { canonicalJson } from '../shared/canonical';
 import type { RunbookLibrary } from '../runbooks/library';
-import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
+import { SA } from '../shared/constants';
 import { decideApprovalUpdate, decideStepUpdate, statusQuery } from '../shared/messages';
 import type { TriggerInfo } from '../shared/model';
 import type { ApprovalDecisionResult, DecisionChannel, RunStatus, StepDecision } from '../shared/status';
+import type { WorkflowKind } from '../shared/workflow-kinds';
 import { isUnavailable, RunError } from './errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
-import { prepareStart } from './start-options';
+import { workflowKind } from './kinds';
 
-export interface StartRunRequest {
+/** A run of a runbook, as the API, the CLI and every caller before kinds ask for it. */
+export interface StartRunbookRequest extends StartCommon {
+  /** @default 'runbook' */
+  kind?: 'runbook';
   runbookId: string;
+}
+
+/** A run of any workflow kind, its target by id (a runbook id for `runbook`). */
+export interface StartKindRequest extends StartCommon {
+  kind: WorkflowKind;
+  target: string;
+}
+
+export type StartRunRequest = StartRunbookRequest | StartKindRequest;
+
+interface StartCommon {
   params: Record<string, unknown>;
   dryRun?: boolean;
   idempotencyKey?: string;
@@ -91,32 +107,23 @@ export function createRunService(deps: RunServiceDeps) {
 
   async function start(req: StartRunRequest): Promise<StartedRun> {
     const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
-    const p = prepareStart(deps.library(), config, {
-      runbookId: req.runbookId,
-      params: req.params,
-      trigger,
-      dryRun: req.dryRun ?? false,
-      emergency: req.emergency ?? false,
-    });
-    const { runbook, params } = p;
-    const dryRun = req.dryRun ?? false;
-    const requestHash = createHash('sha256')
-      .update(
-        canonicalJson({
-          runbook: runbook.id,
-          version: runbook.version,
-          params,
-          dryRun,
-          emergency: req.emergency ?? false,
-        }),
-      )
-      .digest('hex');
+    const p = workflowKind(req.kind).prepare(
+      { library: deps.library(), config },
+      {
+        target: 'target' in req ? req.target : req.runbookId,
+        params: req.params,
+        trigger,
+        dryRun: req.dryRun ?? false,
+        emergency: req.emergency ?? false,
+      },
+    );
+    const requestHash = createHash('sha256').update(canonicalJson(p.request)).digest('hex');
     const workflowId = req.idempotencyKey
-      ? `${runbook.id}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
-      : `${runbook.id}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
+      ? `${p.workflowIdPrefix}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
+      : `${p.workflowIdPrefix}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
     return call(async () => {
       try {
-        const handle = await client.workflow.start(RUNBOOK_WORKFLOW, {
+        const handle = await client.workflow.start(p.workflowType, {
           taskQueue: config.taskQueue,
           workflowId,
           args: [p.input],
@@ -143,12 +150,14 @@ export function createRunService(deps: RunServiceDeps) {
   }
 
   async function list(filter: {
+    /** Runs of this kind only. @default 'runbook' */
+    kind?: WorkflowKind;
     runbook?: string;
     phase?: string;
     service?: string;
     limit?: number;
   }): Promise<RunSummary[]> {
-    const clauses = [`WorkflowType = '${RUNBOOK_WORKFLOW}'`];
+    const clauses = [`WorkflowType = '${workflowKind(filter.kind).workflowType}'`];
     for (const [field, key] of [
       ['runbook', SA.runbookId.name],
       ['phase', SA.phase.name],
@@ -277,9 +286,10 @@ export function createRunService(deps: RunServiceDeps) {
   /** Running runs per runbook in the library (one visibility count each), for the gauge. */
   async function runningByRunbook(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
+    const { workflowType } = workflowKind('runbook');
     for (const id of deps.library().runbooks.keys()) {
       const { count } = await client.workflow.count(
-        `WorkflowType = '${RUNBOOK_WORKFLOW}' AND ExecutionStatus = 'Running' AND ${SA.runbookId.name} = '${id}'`,
+        `WorkflowType = '${workflowType}' AND ExecutionStatus = 'Running' AND ${SA.runbookId.name} = '${id}'`,
       );
       out[id] = count;
     }

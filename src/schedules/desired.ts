@@ -6,11 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { ScheduleOptionsStartWorkflowAction, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
+import { workflowKind } from '../runs/kinds';
 import { canonicalJson } from '../shared/canonical';
-import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
 import type { RunbookDefinition } from '../shared/model';
-import type { RunbookWorkflowInput } from '../shared/workflow-types';
-import { staticSummary } from '../shared/run-summary';
 import { MANAGED_BY, type ScheduleSyncMemo } from './memo';
 import { describePolicies, describeWhen, toPolicies, toScheduleSpec } from './spec';
 import { scheduleId, type ScheduleDef } from '../shared/schedule';
@@ -29,9 +27,6 @@ export interface DesiredSchedule {
   memo: ScheduleSyncMemo;
 }
 
-const sortedParams = <T>(p: Record<string, T>): Record<string, T> =>
-  Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-
 const sha256 = (v: unknown): string => createHash('sha256').update(canonicalJson(v)).digest('hex');
 
 /** The note a paused schedule gets when the file gives none. */
@@ -40,8 +35,10 @@ export function declaredNote(def: ScheduleDef): string {
 }
 
 /**
- * The run a schedule starts: the runbook by id (the worker resolves the current version when
- * the run starts, so a schedule never runs a stale copy), with the schedule's params.
+ * The run a schedule starts: the workflow type of the schedule's kind, and what that kind's
+ * registry entry starts for a schedule (for a runbook: the runbook by id, which the worker
+ * resolves to its current version when the run starts, so a schedule never runs a stale copy;
+ * with the schedule's params).
  */
 export function scheduleAction(
   def: ScheduleDef,
@@ -49,32 +46,19 @@ export function scheduleAction(
   runbook?: Pick<RunbookDefinition, 'id' | 'title'>,
 ): ScheduleOptionsStartWorkflowAction<Workflow> {
   const id = scheduleId(def);
-  const input: RunbookWorkflowInput = {
-    runbookId: def.runbookId,
-    params: def.params,
-    trigger: { source: 'schedule', requestedBy: `schedule:${id}` },
-  };
+  const kind = workflowKind(def.kind);
+  const start = kind.scheduled(def, { scheduleId: id, ...(runbook ? { declaredBy: runbook } : {}) });
+  // The hash covers these fields (key order aside): a new field here updates every schedule.
   return {
     type: 'startWorkflow',
-    workflowType: RUNBOOK_WORKFLOW,
+    workflowType: kind.workflowType,
     taskQueue,
     // Temporal appends the scheduled time: runbook-<runbook>-<schedule>-2025-01-06T07:00:00Z.
     workflowId: id,
-    args: [input],
-    typedSearchAttributes: [
-      { key: SA.runbookId, value: def.runbookId },
-      { key: SA.triggerSource, value: 'schedule' },
-      { key: SA.requestedBy, value: `schedule:${id}` },
-      { key: SA.phase, value: 'starting' },
-    ],
-    // Params sorted: the summary (and so the hash) must not depend on the order they were written in.
-    staticSummary:
-      `${staticSummary(runbook ?? { id: def.runbookId, title: def.runbookId }, sortedParams(def.params), false)} [schedule ${def.id}]`.slice(
-        0,
-        390,
-      ),
-    // No spec here: a change of when it fires is a spec change only, not an action change too.
-    staticDetails: `Started by schedule \`${id}\`. The worker loads the current version of runbook \`${def.runbookId}\` when the run starts.`,
+    args: [start.input],
+    typedSearchAttributes: start.typedSearchAttributes,
+    staticSummary: start.staticSummary,
+    staticDetails: start.staticDetails,
   };
 }
 

@@ -1,5 +1,6 @@
 /** A routine run declared by a runbook (`schedules:`), compiled; synced to a Temporal Schedule. */
 import type { ParamValue } from './model';
+import type { WorkflowKind } from './workflow-kinds';
 
 export type OverlapName = 'skip' | 'buffer-one' | 'buffer-all' | 'cancel-other' | 'terminate-other' | 'allow-all';
 export const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] as const;
@@ -8,7 +9,15 @@ export type Weekday = (typeof WEEKDAYS)[number];
 export interface ScheduleDef {
   /** Unique within its runbook. */
   id: string;
+  /** The runbook whose file declares it. */
   runbookId: string;
+  /**
+   * What it starts: a workflow kind (its action's workflow type, input and search attributes
+   * come from the kind's registry entry, src/runs/kinds.ts). `schedules:` in a runbook file start
+   * that runbook: the loader sets kind `runbook`, target `runbookId`. Optional for defs built in
+   * code (the benchmarks). @default 'runbook'
+   */
+  kind?: WorkflowKind;
   cron?: string;
   calendar?: { minute?: number[]; hour?: number[]; dayOfMonth?: number[]; dayOfWeek?: Weekday[] };
   everyMs?: number;

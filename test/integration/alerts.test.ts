@@ -128,12 +128,12 @@ params:
 alertResolved: { notify: oncall }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${target.url}/health" }
   - id: approve
     approval: { message: "Restart \${{ params.service }}? \${{ alert.annotations.summary }}" }
   - id: restart
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/restart", body: { service: "\${{ params.service }}", alert: "\${{ alert.labels.alertname }}" } }
 `);
   const finish = runbookFromYaml(`
@@ -146,7 +146,7 @@ steps:
   - id: approve
     approval: { message: "Report on \${{ params.service }}?" }
   - id: report
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/restart", body: { report: "\${{ params.service }}" } }
 `);
   library = libraryOf(restart, finish);

@@ -60,12 +60,12 @@ params:
   replicas: { type: int, default: 2 }
 steps:
   - id: probe
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${target.url}/health" }
   - id: approve
     approval: { message: "Restart \${{ params.service }}?" }
   - id: restart
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/restart", body: { service: "\${{ params.service }}", replicas: "\${{ params.replicas }}" } }
 `);
   const rebind = runbookFromYaml(`
@@ -75,10 +75,10 @@ steps:
   - id: gate
     approval: { message: "delete a pod?" }
   - id: pods
-    action: http:check
+    action: http:endpoint:check
     with: { url: "${target.url}/health" }
   - id: delete
-    action: http:request
+    action: http:request:send
     with: { method: POST, url: "${target.url}/restart", body: { status: "\${{ steps.pods.output.status }}" } }
 `);
   stack = await startApiStack(env, libraryOf(rb, rebind));

@@ -217,10 +217,10 @@ function wrapSteps(block: Block, value: unknown, single: boolean): Wrapped {
     'title: Doc example',
     `params: ${JSON.stringify(Object.fromEntries(params.map((p) => [p, { type: 'string', default: 'example' }])))}`,
     'steps:',
-    ...earlier.map((id) => item({ id, action: 'http:check', with: { url: STUB_URL } })),
+    ...earlier.map((id) => item({ id, action: 'http:endpoint:check', with: { url: STUB_URL } })),
   ];
   const body = single ? lines.map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`)) : lines;
-  const tail = later.map((id) => item({ id, action: 'http:request', with: { method: 'POST', url: STUB_URL } }));
+  const tail = later.map((id) => item({ id, action: 'http:request:send', with: { method: 'POST', url: STUB_URL } }));
   return {
     text: [...head, ...body, ...tail].join('\n'),
     firstLine: head.length + 1,
@@ -241,7 +241,7 @@ function wrapFragment(block: Block, value: Record<string, unknown>): Wrapped {
       `params: ${JSON.stringify(Object.fromEntries(params.map((p) => [p, { type: 'string', default: 'example' }])))}`,
     );
   if (!('steps' in value))
-    tail.push(`steps: [${JSON.stringify({ id: 'doc-step', action: 'http:check', with: { url: STUB_URL } })}]`);
+    tail.push(`steps: [${JSON.stringify({ id: 'doc-step', action: 'http:endpoint:check', with: { url: STUB_URL } })}]`);
   const lines = block.text.split('\n');
   return {
     text: [...head, ...lines, ...tail].join('\n'),

@@ -8,6 +8,8 @@ import { actionWithMemo, desiredSchedule, type DesiredSchedule } from '../../src
 import { describeChanges, nextState } from '../../src/schedules/diff';
 import { MANAGED_BY, readSyncMemo, type ScheduleSyncMemo } from '../../src/schedules/memo';
 import { describeWhen, overlapName, toPolicies, toRanges, toScheduleSpec } from '../../src/schedules/spec';
+import { workflowKind } from '../../src/runs/kinds';
+import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import type { ScheduleDef } from '../../src/shared/schedule';
 import { join } from 'node:path';
 
@@ -31,7 +33,7 @@ function fromYaml(schedules: string): ScheduleDef[] {
     schedules,
     'steps:',
     '  - id: check',
-    '    action: http:check',
+    '    action: http:endpoint:check',
     '    with: { url: "http://127.0.0.1:9/health" }',
   ].join('\n');
   return loadRunbook(text, 'probe.yaml').schedules;
@@ -174,6 +176,93 @@ describe('the hash', () => {
       expect({ what, changed }).toEqual({ what, changed: [part] });
     }
     expect(hash(cron, 'other-queue')).not.toBe(hash(cron));
+  });
+});
+
+describe("the action's workflow type comes from the schedule's kind", () => {
+  it('a runbook schedule (the loader sets kind runbook) starts the registry entry of runbook', () => {
+    const [def] = fromYaml('  - id: daily\n    cron: "0 7 * * *"');
+    expect(def?.kind).toBe('runbook');
+    const a = desiredSchedule(def as ScheduleDef, { taskQueue: 'q' }).action;
+    expect(a.workflowType).toBe(workflowKind('runbook').workflowType);
+    expect(a.workflowType).toBe(RUNBOOK_WORKFLOW);
+  });
+
+  it('a def built without a kind is a runbook schedule, the same action and hash', () => {
+    const cron: ScheduleDef = { ...base, cron: '0 7 * * *' };
+    const without = desiredSchedule(cron, { taskQueue: 'q' });
+    const withKind = desiredSchedule({ ...cron, kind: 'runbook' }, { taskQueue: 'q' });
+    expect(without.action).toEqual(withKind.action);
+    expect(without.memo.specHash).toBe(withKind.memo.specHash);
+  });
+});
+
+/**
+ * A schedule synced by an earlier version must come out unchanged on the next sync: sync compares
+ * the memo's hashes, so any change to what is hashed (the action's fields, the spec, policies or
+ * declared state) rewrites every schedule in every deployment. These hashes were computed with the
+ * code before workflow kinds (commit 354b4a4) and must not move unless a change means to.
+ */
+describe('the hash of an existing runbook schedule', () => {
+  const text = [
+    'id: probe',
+    'title: Probe',
+    'params:',
+    '  service: { type: string, default: checkout }',
+    'schedules:',
+    '  - id: daily\n    cron: "0 7 * * *"\n    params: { service: payments }',
+    '  - id: weekly\n    calendar: { dayOfWeek: [FRIDAY, MONDAY], hour: [9, 17], minute: 30 }\n    timezone: Europe/Berlin\n    overlap: allow-all\n    catchupWindow: 1h',
+    '  - id: often\n    every: 15m\n    jitter: 30s\n    paused: true\n    note: example only',
+    'steps:',
+    '  - id: check',
+    '    action: http:endpoint:check',
+    '    with: { url: "http://127.0.0.1:9/health" }',
+  ].join('\n');
+
+  it('is what the previous version wrote, part by part', () => {
+    const { runbook, schedules } = loadRunbook(text, 'probe.yaml');
+    const memos = Object.fromEntries(
+      schedules.map((def) => {
+        const { memo } = desiredSchedule(def, { taskQueue: 'runbooks', runbook });
+        return [memo.scheduleId, { specHash: memo.specHash, parts: memo.parts }];
+      }),
+    );
+    expect(memos).toEqual({
+      'runbook-probe-daily': {
+        specHash: '87a540e961635a2e137fab45b2d1de36debc53e599286a5eb7645f5914931ca5',
+        parts: {
+          spec: '4a3089bd6d2e613a2c42a814b96844298ccd81b9cb1acb05d7c6546962c56e78',
+          action: '1be5aed51234f5208cd4a76fc597c207d997207ba1c672eaff79e56306281518',
+          policies: '98220704e979919afa472edb134d36a7ff3194f64bf481f5b46cdb4115faeda4',
+          declared: '94343efc6d64efb4ac654734695e9066f5afeaa13790ef9a689971ae6f1f2db0',
+        },
+      },
+      'runbook-probe-weekly': {
+        specHash: 'dca67fffcba50907d227675dbe0f68ffaa4194b3073c4b5124b6a2df77ef94b0',
+        parts: {
+          spec: '18d896e26504bb2532e0582d1deed9afbc15c4f010dd4db19b18741282b11925',
+          action: '54c5d9d9a10e405ef480fed07ff965c11e1d9daada8742a639225a8b6c725f3a',
+          policies: 'f68144683954f73dc8cf0fce5749bee2d46f20b93156f54b06864e552f1e7f43',
+          declared: '94343efc6d64efb4ac654734695e9066f5afeaa13790ef9a689971ae6f1f2db0',
+        },
+      },
+      'runbook-probe-often': {
+        specHash: '6100917d7cbf6cc6c1586ae43db3be4855a49faeb044291c0a19f1bcdaffd36b',
+        parts: {
+          spec: '68c14f0d213355da749d01b7d37f45370591590d9ec2deba201f3fdcbdf63a97',
+          action: '54ab9e4222f82d6ef483b95c2ef714ebf2c9fe26f4a11e0853efc672b46b2ec9',
+          policies: '98220704e979919afa472edb134d36a7ff3194f64bf481f5b46cdb4115faeda4',
+          declared: 'd4aaf3a70bb9105bdafb8ac2d1caba96963a081bb40db0156f6e1da23a8c4ff5',
+        },
+      },
+    });
+  });
+
+  it('so sync finds it unchanged', () => {
+    const { runbook, schedules } = loadRunbook(text, 'probe.yaml');
+    const daily = desiredSchedule(schedules[0] as ScheduleDef, { taskQueue: 'runbooks', runbook });
+    const previous = { ...daily.memo, specHash: '87a540e961635a2e137fab45b2d1de36debc53e599286a5eb7645f5914931ca5' };
+    expect(describeChanges(previous, daily, { paused: false, note: '' })).toEqual([]);
   });
 });
 

@@ -1,0 +1,161 @@
+/**
+ * The registry of workflow kinds, client side: for each kind, its workflow type, what names its
+ * target and how that is checked, and how a start is prepared (input, search attributes, the Web
+ * UI's summary and details) for a trigger that starts it now (the API, the CLI, an alert) and for
+ * a schedule. The run service, alert ingest and schedule sync start whatever entry a trigger
+ * names, so a new kind is one entry here (plus its name in `WORKFLOW_KINDS` and its workflow type
+ * constant); the mapped type refuses a registry that misses a kind.
+ */
+import type { SearchAttributePair } from '@temporalio/common';
+import type { AppConfig } from '../config/load';
+import type { RunbookLibrary } from '../runbooks/library';
+import type { AlertNotice } from '../shared/alert';
+import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
+import type { ParamValue, RunbookDefinition, TriggerInfo } from '../shared/model';
+import { staticSummary } from '../shared/run-summary';
+import type { ScheduleDef } from '../shared/schedule';
+import { DEFAULT_WORKFLOW_KIND, WORKFLOW_KINDS, type WorkflowKind } from '../shared/workflow-kinds';
+import type { RunbookWorkflowInput } from '../shared/workflow-types';
+import { prepareStart } from './start-options';
+
+/** What preparing a start may read: the library and configuration loaded now. */
+export interface KindContext {
+  library: RunbookLibrary;
+  config: Pick<AppConfig, 'approverGroups'>;
+}
+
+/** A start as a trigger asks for it, whatever the kind. */
+export interface KindStartRequest {
+  /** The id of what the kind starts: a runbook id for `runbook`. */
+  target: string;
+  params: Record<string, unknown>;
+  trigger: TriggerInfo;
+  /** @default false */
+  dryRun?: boolean;
+  /** @default false */
+  emergency?: boolean;
+}
+
+/**
+ * The fields every kind's input has that triggers fill in: who asked, and for alert routes the
+ * notification that started the run (its workflow takes later ones as `alertSignal`).
+ */
+export interface KindInput {
+  trigger?: TriggerInfo;
+  alert?: AlertNotice;
+}
+
+/** A start ready to send to Temporal. */
+export interface KindStart<I extends KindInput = KindInput> {
+  kind: WorkflowKind;
+  workflowType: string;
+  /** The target's id, as resolved (the runbook's id). */
+  target: string;
+  /** The params, validated and with defaults. */
+  params: Record<string, ParamValue>;
+  input: I;
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+  staticDetails: string;
+  /** The first part of the workflow id: `<prefix>-<time>-<random>`, or `<prefix>-k<key hash>` with an idempotency key. */
+  workflowIdPrefix: string;
+  /** What makes two requests with one idempotency key the same request (hashed into the run's memo). */
+  request: unknown;
+}
+
+/** What a schedule's action starts (by target id: the worker resolves the current version). */
+export interface KindScheduledStart<I extends KindInput = KindInput> {
+  input: I;
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+  staticDetails: string;
+}
+
+export interface WorkflowKindEntry<I extends KindInput = KindInput> {
+  kind: WorkflowKind;
+  /** The Temporal workflow type it starts (a constant in src/shared/constants.ts). */
+  workflowType: string;
+  /** What its target is, in messages: `no runbook 'x'`. */
+  targetNoun: string;
+  /** Whether the target exists (routes are checked when the API starts, not per alert). */
+  targetExists(ctx: KindContext, id: string): boolean;
+  /** A start now; throws RunError (not_found, invalid) when the target or params do not fit. */
+  prepare(ctx: KindContext, req: KindStartRequest): KindStart<I>;
+  /** A schedule's start; `declaredBy` is the runbook whose file declares the schedule, when loaded. */
+  scheduled(
+    def: ScheduleDef,
+    o: { scheduleId: string; declaredBy?: Pick<RunbookDefinition, 'id' | 'title'> },
+  ): KindScheduledStart<I>;
+}
+
+const sortedParams = <T>(p: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** `runbookWorkflow`: one interpreter for every runbook in the library. */
+const runbookKind: WorkflowKindEntry<RunbookWorkflowInput> & { kind: 'runbook' } = {
+  kind: 'runbook',
+  workflowType: RUNBOOK_WORKFLOW,
+  targetNoun: 'runbook',
+  targetExists: ({ library }, id) => library.runbooks.has(id),
+  prepare({ library, config }, req) {
+    const dryRun = req.dryRun ?? false;
+    const emergency = req.emergency ?? false;
+    const p = prepareStart(library, config, {
+      runbookId: req.target,
+      params: req.params,
+      trigger: req.trigger,
+      dryRun,
+      emergency,
+    });
+    return {
+      kind: 'runbook',
+      workflowType: RUNBOOK_WORKFLOW,
+      target: p.runbook.id,
+      params: p.params,
+      input: p.input,
+      typedSearchAttributes: p.typedSearchAttributes,
+      staticSummary: p.staticSummary,
+      staticDetails: p.staticDetails,
+      workflowIdPrefix: p.runbook.id,
+      // The version pins it: the same key with an edited runbook is a different request.
+      request: { runbook: p.runbook.id, version: p.runbook.version, params: p.params, dryRun, emergency },
+    };
+  },
+  // These fields are hashed into the sync memo: changing them updates every runbook schedule.
+  scheduled(def, { scheduleId: id, declaredBy }) {
+    return {
+      input: {
+        runbookId: def.runbookId,
+        params: def.params,
+        trigger: { source: 'schedule', requestedBy: `schedule:${id}` },
+      },
+      typedSearchAttributes: [
+        { key: SA.runbookId, value: def.runbookId },
+        { key: SA.triggerSource, value: 'schedule' },
+        { key: SA.requestedBy, value: `schedule:${id}` },
+        { key: SA.phase, value: 'starting' },
+      ],
+      // Params sorted: the summary (and so the hash) must not depend on the order they were written in.
+      staticSummary:
+        `${staticSummary(declaredBy ?? { id: def.runbookId, title: def.runbookId }, sortedParams(def.params), false)} [schedule ${def.id}]`.slice(
+          0,
+          390,
+        ),
+      // No spec here: a change of when it fires is a spec change only, not an action change too.
+      staticDetails: `Started by schedule \`${id}\`. The worker loads the current version of runbook \`${def.runbookId}\` when the run starts.`,
+    };
+  },
+};
+
+/** Every kind's entry, keyed by kind. */
+export const WORKFLOW_KIND_REGISTRY: { readonly [K in WorkflowKind]: WorkflowKindEntry & { kind: K } } = {
+  runbook: runbookKind,
+};
+
+/** The entry of a kind (the default kind, `runbook`, when none is named). */
+export function workflowKind(kind: WorkflowKind = DEFAULT_WORKFLOW_KIND): WorkflowKindEntry {
+  const entry = (WORKFLOW_KIND_REGISTRY as Partial<Record<string, WorkflowKindEntry>>)[kind];
+  // Configuration is checked when loaded; this guards callers that build routes or defs by hand.
+  if (!entry) throw new Error(`unknown workflow kind '${String(kind)}' (known: ${WORKFLOW_KINDS.join(', ')})`);
+  return entry;
+}
