@@ -59,6 +59,8 @@ export function prepareStart(
     trigger,
     ...(Object.keys(approverGroups).length ? { approverGroups } : {}),
     ...(req.emergency ? { emergency: true } : {}),
+    // The typed search attributes below carry them: the run need not write them again.
+    attributesSet: true,
     ...req.extra,
   };
   const service = renderServiceName(runbook, params);

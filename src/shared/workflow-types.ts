@@ -20,7 +20,12 @@ export interface RunbookWorkflowInput {
   emergency?: boolean;
   /** Runs started by an alert: the notification that started it (later ones arrive as signals). */
   alert?: AlertNotice;
-  /** How often a frozen run asks the kill switch again. @default 10000 */
+  /**
+   * The starter set the run's search attributes (runbook, trigger, requester, service, severity)
+   * when it started it, so the run writes only those that differ. @default false
+   */
+  attributesSet?: boolean;
+  /** The first wait before a frozen run asks the kill switch again (it is woken sooner). @default 60000 */
   freezePollMs?: number;
 }
 

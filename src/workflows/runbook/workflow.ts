@@ -74,13 +74,18 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   killSwitch.install();
 
   const service = runbook.service ? toText(render(runbook.service, state.scope())) : '';
-  upsertSearchAttributes([
+  const attributes = [
     { key: SA.runbookId, value: runbook.id },
     { key: SA.triggerSource, value: trigger.source },
     { key: SA.requestedBy, value: trigger.requestedBy },
     ...(service ? [{ key: SA.service, value: service }] : []),
     ...(runbook.severity ? [{ key: SA.severity, value: runbook.severity }] : []),
-  ]);
+  ];
+  // A run its starter gave these (the API, the CLI, alerts) writes only what differs: usually
+  // nothing, one event less per run. Runs started before the flag, or by the Web UI, write all.
+  const known = workflowInfo().typedSearchAttributes;
+  const missing = input.attributesSet ? attributes.filter((a) => known.get(a.key) !== a.value) : attributes;
+  if (missing.length > 0) upsertSearchAttributes(missing);
   reportRunStarted(runbook.id, trigger.source);
   state.setBase('running');
 
