@@ -188,5 +188,18 @@ export const configFile = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // A development target posts to the API's own inbox: unmounted, every notification would fail (404).
+    if (c.api?.devInbox) return;
+    for (const [name, t] of Object.entries(c.notify?.webhooks ?? {})) {
+      if (t.devInbox) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notify', 'webhooks', name, 'devInbox'],
+          message: 'a devInbox target needs api.devInbox: true (the inbox it posts to)',
+        });
+      }
+    }
+  });
 export type ConfigFile = z.infer<typeof configFile>;

@@ -117,3 +117,14 @@ test('alert routes: bad regexes and templates are rejected at load with the line
     /alerts\.generic: env NO_SUCH_ENV is empty or missing/,
   );
 });
+
+test('a devInbox target without the inbox mounted is refused at load, with its line', () => {
+  const path = file('inbox.yaml', 'api: { port: 8080 }\nnotify:\n  webhooks:\n    oncall: { devInbox: true }\n');
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: path }, process.cwd())).toThrow(
+    `${path}:4:25: notify.webhooks.oncall.devInbox: a devInbox target needs api.devInbox: true (the inbox it posts to)`,
+  );
+  const ok = file('inbox-ok.yaml', 'api: { devInbox: true }\nnotify:\n  webhooks:\n    oncall: { devInbox: true }\n');
+  expect(loadConfig({ RUNBOOKS_CONFIG: ok }, process.cwd(), { tokens: false }).webhookTargets.oncall?.url).toMatch(
+    /\/v1\/dev\/inbox\/oncall$/,
+  );
+});
