@@ -146,14 +146,14 @@ test.each(ORDER.map((id) => [id]))('the documented example of %s runs', async (i
 
 test('logs: tail and grep over what the pods print', async () => {
   const env = new MockActivityEnvironment();
-  const all = await runIn(env, activities.readPodLogs as (i: ActionInput) => Promise<ActionResult>, {
+  const all = await runIn(env, activities['k8s:pod:logs'] as (i: ActionInput) => Promise<ActionResult>, {
     step: { workflowId: 'w', runId: 'r', stepId: 'logs', runbookId: 'x', idempotencyKey: 'w/logs', dryRun: false },
     input: { namespace: 'production', deployment: 'checkout', tailLines: 1, maxPods: 1 },
   });
   const pods = (all.output as { pods: Array<{ pod: string; lines: string[] }> }).pods;
   expect(pods).toHaveLength(1);
   expect(pods[0]?.lines).toHaveLength(1);
-  const grep = await runIn(env, activities.readPodLogs as (i: ActionInput) => Promise<ActionResult>, {
+  const grep = await runIn(env, activities['k8s:pod:logs'] as (i: ActionInput) => Promise<ActionResult>, {
     step: { workflowId: 'w', runId: 'r', stepId: 'logs', runbookId: 'x', idempotencyKey: 'w/logs', dryRun: false },
     input: { namespace: 'production', deployment: 'checkout', grep: 'simulated container', maxPods: 2 },
   });
