@@ -15,6 +15,27 @@ export function runbookFromYaml(text: string): RunbookDefinition {
   return loadRunbookText(text, 'inline.yaml');
 }
 
+/**
+ * A runbook about `params.service` that reads (GET <url>/read), then changes (POST <url>/change
+ * with `body`): what the kill-switch tests freeze (the read goes on, the change waits).
+ */
+export function readThenChange(id: string, url: string, body: string): RunbookDefinition {
+  return runbookFromYaml(`
+id: ${id}
+title: ${id}
+service: \${{ params.service }}
+params:
+  service: { type: string }
+steps:
+  - id: read
+    action: http:request:send
+    with: { url: "${url}/read" }
+  - id: change
+    action: http:request:send
+    with: { method: POST, url: "${url}/change", body: ${body} }
+`);
+}
+
 export function libraryOf(...runbooks: RunbookDefinition[]): RunbookLibrary {
   return {
     dir: 'inline',

@@ -10,7 +10,7 @@ import { CONTROL_WORKFLOW, controlWorkflowId, freezeUpdate, unfreezeUpdate } fro
 import { statusQuery } from '../../src/shared/messages';
 import type { RunResult } from '../../src/shared/status';
 import { startReceiver, type Receiver } from '../support/http-receiver';
-import { createTestWorker, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
+import { createTestWorker, readThenChange, type TestWorker } from '../support/runbook-worker';
 import { waitForStatus } from '../support/temporal';
 import { createTimeSkippingEnv } from '../support/time-skipping';
 
@@ -33,20 +33,7 @@ afterAll(async () => {
 const DAY_MS = 86_400_000;
 
 test('frozen for three days: a short history, and it resumes at once on unfreeze', async () => {
-  const def = runbookFromYaml(`
-id: frozen-for-days
-title: Frozen for days
-service: \${{ params.service }}
-params:
-  service: { type: string }
-steps:
-  - id: read
-    action: http:request:send
-    with: { url: "${target.url}/read" }
-  - id: change
-    action: http:request:send
-    with: { method: POST, url: "${target.url}/change", body: { service: "\${{ params.service }}" } }
-`);
+  const def = readThenChange('frozen-for-days', target.url, '{ service: "${{ params.service }}" }');
   await w.worker.runUntil(async () => {
     const control = await env.client.workflow.start(CONTROL_WORKFLOW, {
       workflowId: controlWorkflowId(w.taskQueue),

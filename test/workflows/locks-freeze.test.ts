@@ -11,7 +11,7 @@ import {
 } from '../../src/shared/coordination';
 import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
 import { startReceiver, type Receiver } from '../support/http-receiver';
-import { createTestWorker, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
+import { createTestWorker, readThenChange, runbookFromYaml, type TestWorker } from '../support/runbook-worker';
 import { connectTestEnv, waitForStatus } from '../support/temporal';
 import { waitFor } from '../support/wait';
 import { WithStartWorkflowOperation } from '@temporalio/client';
@@ -148,20 +148,7 @@ test('concurrency: at most N runs of a runbook at once', async () => {
 });
 
 test('the kill switch stops mutating steps of its scope until unfrozen; read-only steps go on', async () => {
-  const def = runbookFromYaml(`
-id: frozen-${suffix}
-title: Frozen
-service: \${{ params.service }}
-params:
-  service: { type: string }
-steps:
-  - id: read
-    action: http:request:send
-    with: { url: "${target.url}/read" }
-  - id: change
-    action: http:request:send
-    with: { method: POST, url: "${target.url}/change", body: { frozen: true } }
-`);
+  const def = readThenChange(`frozen-${suffix}`, target.url, '{ frozen: true }');
   const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, {
     workflowId: controlWorkflowId(w.taskQueue),
     taskQueue: w.taskQueue,
