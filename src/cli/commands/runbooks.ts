@@ -1,4 +1,5 @@
 /** Reading the library: `list`, `show <id>`, `plan <id>`. */
+import { childSteps } from '../../shared/steps';
 import type { Command } from 'commander';
 import type { Plan, PlanStep } from '../../runbooks/plan';
 import { formatDuration } from '../../shared/duration';
@@ -66,7 +67,7 @@ function stepRows(steps: Step[], depth = 0): string[][] {
       yesNo('mutating' in s && s.mutating),
       stepDetail(s),
     ],
-    ...(s.kind === 'parallel' ? stepRows(s.steps, depth + 1) : []),
+    ...stepRows(childSteps(s), depth + 1),
   ]);
 }
 

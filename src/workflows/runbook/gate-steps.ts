@@ -6,16 +6,13 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { canonicalJson } from '../../shared/canonical';
 import { formatDuration } from '../../shared/duration';
+import { flattenSteps } from '../../shared/steps';
 import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
 import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
 import { FAILURE } from '../../shared/failures';
 import { untracked, type ApprovalVoting, type GateResult } from '../kit';
 import type { RunState } from './run-state';
-
-function flatten(steps: Step[]): Step[] {
-  return steps.flatMap((s) => (s.kind === 'parallel' ? [s, ...flatten(s.steps)] : [s]));
-}
 
 export class GateSteps {
   private readonly byId: Map<string, Step>;
@@ -27,7 +24,7 @@ export class GateSteps {
     private readonly gates: ApprovalVoting,
     private readonly notify: (target: string, message: string) => Promise<void>,
   ) {
-    this.byId = new Map(flatten(state.runbook.steps).map((s) => [s.id, s]));
+    this.byId = new Map(flattenSteps(state.runbook.steps).map((s) => [s.id, s]));
   }
 
   private guards(gate: ApprovalStep): PendingApproval['guards'] {

@@ -4,7 +4,8 @@
  * attribute up to date, and gives templates their scope.
  */
 import { setCurrentDetails } from '@temporalio/workflow';
-import type { JsonValue, ParamValue, RunbookDefinition, Step, TriggerInfo } from '../../shared/model';
+import { flattenSteps } from '../../shared/steps';
+import type { JsonValue, ParamValue, RunbookDefinition, TriggerInfo } from '../../shared/model';
 import type { ApprovalDecisionRecord, PendingApproval, RunStatus, StepStatus } from '../../shared/status';
 import { PhaseOwner, type BasePhase, type LockRecorder, type VotingRecorder, type WaitKind } from '../kit';
 import { renderDetails } from '../../shared/run-summary';
@@ -16,10 +17,6 @@ export function summarize(output: JsonValue | undefined): string | undefined {
   if (output === undefined) return undefined;
   const text = typeof output === 'string' ? output : JSON.stringify(output);
   return text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX - 1)}…` : text;
-}
-
-function flatten(steps: Step[]): Step[] {
-  return steps.flatMap((s) => (s.kind === 'parallel' ? [s, ...flatten(s.steps)] : [s]));
 }
 
 /** The run's record, and the recorder the kit's pieces (voting, locks, kill switch) report to. */
@@ -40,7 +37,7 @@ export class RunState implements VotingRecorder, LockRecorder {
     readonly workflowId: string,
     emergency = false,
   ) {
-    const steps = flatten(runbook.steps).map((s): StepStatus => ({
+    const steps = flattenSteps(runbook.steps).map((s): StepStatus => ({
       id: s.id,
       ...(s.name !== undefined ? { name: s.name } : {}),
       kind: s.kind,
