@@ -14,6 +14,7 @@ import { startApiStack, TOKENS, type ApiStack } from '../support/api-stack';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
 import { testAddress } from '../support/temporal';
+import { waitFor } from '../support/wait';
 
 let env: TestWorkflowEnvironment;
 let stack: ApiStack;
@@ -60,6 +61,11 @@ steps:
   });
   const { workflowId } = (await res.json()) as { workflowId: string };
   await env.client.workflow.getHandle(workflowId).result();
+  // The in-progress gauge reads visibility, which lags the run's close by a moment.
+  await waitFor('visibility to show the run closed', async () => {
+    const { count } = await env.client.workflow.count(`WorkflowId = '${workflowId}' AND ExecutionStatus = 'Running'`);
+    return count === 0;
+  });
 });
 
 afterAll(async () => {
