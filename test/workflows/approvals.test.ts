@@ -110,6 +110,20 @@ test('one rejection by an allowed approver ends the gate', async () => {
   expect(error).toMatchObject({ cause: { type: 'ApprovalRejected' } });
 });
 
+test("a waiting run's stack trace names its wait, traced once, not once per level of the interpreter", async () => {
+  await run(gated('{ message: go? }'), {}, async (h) => {
+    await waitForStatus(h, (x) => x.phase === 'waiting_approval');
+    // What the Web UI's Stack Trace tab shows. The SDK traces every pending promise; the kit
+    // untracks the links of the interpreter's own chain, which would otherwise hold a trace each.
+    const trace = await h.query<string>('__stack_trace');
+    expect(trace).toMatch(/at condition \(.*@temporalio\/workflow/);
+    expect(trace).toMatch(/kit\/escalation\.ts:\d+/);
+    expect(trace).toMatch(/runbook\/gate-steps\.ts:\d+/);
+    expect(trace).not.toMatch(/^\s+at (Executor\.runAll|Executor\.run|GateSteps\.pass) /m);
+    await vote(h, 'bob');
+  });
+});
+
 test('a deadline aborts by default, continues only when written, escalates with a notice', async () => {
   const aborted = await run(gated('{ message: go? }', '1s'), {}, async () => undefined);
   expect(aborted.status.phase).toBe('failed');
