@@ -101,9 +101,13 @@ export class TargetLocks {
     end?.();
   }
 
-  /** Releases every lock asked for, even while the workflow is being cancelled. */
-  async releaseAll(): Promise<void> {
-    await CancellationScope.nonCancellable(async () => {
+  /**
+   * Releases every lock asked for, even while the workflow is being cancelled. Not async, and no
+   * scope when none was asked for (most runs): the SDK traces every workflow promise it creates.
+   */
+  releaseAll(): Promise<void> {
+    if (this.held.length === 0) return Promise.resolve();
+    return CancellationScope.nonCancellable(async () => {
       for (const target of this.held.splice(0)) {
         await getExternalWorkflowHandle(lockWorkflowId(target))
           .signal(releaseLockSignal, { holder: workflowInfo().workflowId })
