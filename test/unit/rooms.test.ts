@@ -1,11 +1,12 @@
 /**
  * The rooms are walls: `npm run lint` (dependency-cruiser over scripts/rooms.cjs) fails a probe
  * import from each forbidden room, and the workflow sandbox's limits (activity values, Node
- * builtins, packages), and it passes the tree. Probes are written into src/ for one run of the
- * checker and removed again.
+ * builtins, packages), and it passes the tree. Probes are written into a copy of the tree, never
+ * into src/ itself: tests running alongside bundle src/shared and src/workflows whole.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -20,11 +21,11 @@ interface Violation {
   rule: { name: string };
 }
 
-function cruise(paths: string[]): Violation[] {
+function cruise(paths: string[], cwd = root): Violation[] {
   let out: string;
   try {
     out = execFileSync(depcruise, [...paths, '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], {
-      cwd: root,
+      cwd,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -60,15 +61,22 @@ test('the tree passes', () => {
 
 describe('probes', () => {
   const probes: string[] = [];
+  // The checker's view of the project: its config, the room table, the sources, the packages.
+  const copy = mkdtempSync(join(tmpdir(), 'rooms-'));
+  beforeAll(() => {
+    for (const f of ['src', 'tsconfig.json', 'package.json', '.dependency-cruiser.cjs'])
+      cpSync(join(root, f), join(copy, f), { recursive: true });
+    mkdirSync(join(copy, 'scripts'));
+    cpSync(join(root, 'scripts/rooms.cjs'), join(copy, 'scripts/rooms.cjs'));
+    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  });
   const probe = (room: string, body: string): string => {
-    const path = `src/${room}/zz-lint-probe-${process.pid}-${probes.length}.ts`;
-    writeFileSync(join(root, path), `${body}\nexport {};\n`);
+    const path = `src/${room}/zz-lint-probe-${probes.length}.ts`;
+    writeFileSync(join(copy, path), `${body}\nexport {};\n`);
     probes.push(path);
     return path;
   };
-  afterAll(() => {
-    for (const p of probes) rmSync(join(root, p), { force: true });
-  });
+  afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   test('an import from each forbidden room fails, and the sandbox limits hold', () => {
     const expected: Array<{ from: string; rule: string; to: string }> = [];
@@ -88,7 +96,7 @@ describe('probes', () => {
     const node = probe('shared', "import { createHash } from 'node:crypto';\nvoid createHash;");
     const pkg = probe('workflows', "import { z } from 'zod';\nvoid z;");
 
-    const found = cruise(probes);
+    const found = cruise(probes, copy);
     const roomOf = (path: string): string => path.split('/')[1] as string;
     for (const e of expected) {
       const hit = found.some((v) => v.from === e.from && v.rule.name === e.rule && roomOf(v.to) === e.to);
@@ -105,14 +113,14 @@ describe('probes', () => {
     const a = probe('runs', '');
     const b = probe('runs', '');
     writeFileSync(
-      join(root, a),
+      join(copy, a),
       `import type { X } from './${b.split('/')[2]?.replace(/\.ts$/, '')}';\nexport type Y = X;\n`,
     );
     writeFileSync(
-      join(root, b),
+      join(copy, b),
       `import type { Y } from './${a.split('/')[2]?.replace(/\.ts$/, '')}';\nexport type X = Y | 1;\n`,
     );
-    expect(cruise([a, b]).map((v) => v.rule.name)).toContain('no-circular');
+    expect(cruise([a, b], copy).map((v) => v.rule.name)).toContain('no-circular');
   });
 });
 
