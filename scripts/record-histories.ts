@@ -14,7 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { workflowBundleOptions } from '../src/worker/bundle-options';
 import { createActivities } from '../src/activities';
 import { createSecretResolver } from '../src/activities/secrets';
 import { projectRoot } from '../src/platform/project-root';
@@ -22,13 +23,26 @@ import { startDevServer } from '../src/devserver/server';
 import { freePort } from '../src/platform/ports';
 import { loadRunbookText } from '../src/runbooks/load';
 import { RUNBOOK_WORKFLOW } from '../src/shared/constants';
-import { alertSignal, decideApprovalUpdate, decideStepUpdate, statusQuery } from '../src/shared/messages';
+import {
+  alertSignal,
+  approvalDecisionSignal,
+  decideApprovalUpdate,
+  decideStepUpdate,
+  statusQuery,
+} from '../src/shared/messages';
 import type { AlertNotice } from '../src/shared/alert';
 import type { StepDecision } from '../src/shared/status';
 import type { RunbookWorkflowInput } from '../src/shared/workflow-types';
 import { createWorkerMetrics } from '../src/worker/metrics';
+import { RECORDING_KEYS } from '../test/support/signing';
+import { withSigningKeys } from '../src/worker/signing-bundle';
+import { sign } from '../src/platform/signing';
+import { signStart } from '../src/runs/sign';
+import { DECISION_TTL_MS } from '../src/shared/signed';
 
 const TASK_QUEUE = 'record-histories';
+/** What the API signs with when these runs are recorded; the replay test verifies with the same. */
+const KEYS = RECORDING_KEYS;
 
 function runbookYaml(url: string): string {
   return `
@@ -117,7 +131,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: server.address }),
     taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve('../src/workflows'),
+    workflowBundle: { code: withSigningKeys((await bundleWorkflowCode(workflowBundleOptions())).code, KEYS) },
     activities: createActivities({
       fetch,
       secrets: createSecretResolver({ env: {} }),
@@ -208,6 +222,24 @@ async function main(): Promise<void> {
         await client.workflow.getHandle(id).signal(alertSignal, notice('resolved', '2026-11-23T10:00:03.000Z'));
       },
     },
+    {
+      // Signed start and decisions (the trust issue); an unsigned decision signal noted, not counted.
+      name: 'v5-signed-approved-unverified-signal',
+      input: { runbook, params: { service: 'checkout' }, trigger },
+      act: async (id) => {
+        await waitForApproval(id);
+        await client.workflow
+          .getHandle(id)
+          .signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: 'bob' });
+        await decide(id, 'approve');
+      },
+    },
+    {
+      // The Web UI's start: by runbook id, unsigned; its requester unverified.
+      name: 'v5-web-ui-by-id',
+      input: { runbookId: 'replay-sample', params: {} },
+      act: (id) => decide(id, 'approve'),
+    },
   ];
 
   function notice(status: 'firing' | 'resolved', receivedAt: string): AlertNotice {
@@ -240,11 +272,37 @@ async function main(): Promise<void> {
     await waitForPhase(id, phase);
     await client.workflow
       .getHandle(id)
-      .executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision: 'approve', actor }] });
+      .executeUpdate(decideApprovalUpdate, { args: [await signedDecision(id, stepId, 'approve', actor)] });
+  }
+  /** What the API sends: the decision signed, bound to the gate's opening. */
+  async function signedDecision(id: string, stepId: string, decision: 'approve' | 'reject', actor: string) {
+    const s = await client.workflow.getHandle(id).query(statusQuery);
+    const opening = s.pendingApprovals.find((a) => a.stepId === stepId)?.requestedAt;
+    return sign(KEYS, {
+      purpose: 'decision' as const,
+      workflowId: id,
+      stepId,
+      ...(opening ? { opening } : {}),
+      actor,
+      decision,
+      comment: 'recorded',
+      channel: 'api' as const,
+      expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+    });
   }
   async function stepDecision(id: string, d: StepDecision): Promise<void> {
     await waitForPhase(id, 'paused');
-    await client.workflow.getHandle(id).executeUpdate(decideStepUpdate, { args: [d] });
+    const signed = sign(KEYS, {
+      purpose: 'step-decision' as const,
+      workflowId: id,
+      stepId: d.stepId,
+      actor: d.actor,
+      action: d.action,
+      ...(d.reason ? { reason: d.reason } : {}),
+      channel: 'api' as const,
+      expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+    });
+    await client.workflow.getHandle(id).executeUpdate(decideStepUpdate, { args: [signed] });
   }
 
   async function waitForApproval(id: string): Promise<void> {
@@ -260,8 +318,24 @@ async function main(): Promise<void> {
   async function decide(id: string, decision: 'approve' | 'reject'): Promise<void> {
     await waitForApproval(id);
     await client.workflow.getHandle(id).executeUpdate(decideApprovalUpdate, {
-      args: [{ stepId: 'approve', decision, actor: 'bob', comment: 'recorded' }],
+      args: [await signedDecision(id, 'approve', decision, 'bob')],
     });
+  }
+
+  /** As the API starts a run: inline definitions signed; a start by id only is the Web UI's. */
+  function signedInput(input: RunbookWorkflowInput, workflowId: string): RunbookWorkflowInput {
+    if (!input.runbook) return input;
+    const intent = {
+      workflowType: RUNBOOK_WORKFLOW,
+      runbookId: input.runbook.id,
+      definition: input.runbook,
+      params: input.params ?? {},
+      trigger: input.trigger ?? trigger,
+      approverGroups: input.approverGroups ?? {},
+      emergency: input.emergency ?? false,
+      dryRun: input.dryRun ?? false,
+    };
+    return { ...input, signed: signStart(KEYS, intent, { workflowId }) };
   }
 
   await worker.runUntil(async () => {
@@ -272,7 +346,7 @@ async function main(): Promise<void> {
       const handle = await client.workflow.start(RUNBOOK_WORKFLOW, {
         taskQueue: TASK_QUEUE,
         workflowId: id,
-        args: [s.input],
+        args: [signedInput(s.input, id)],
       });
       await s.act(id);
       await handle.result().catch(() => undefined);

@@ -17,6 +17,7 @@ import { projectRoot } from '../../src/platform/project-root';
 import { sleep, track, type BenchEnv } from './harness';
 import { createPoster, runPool } from './http-load';
 import { fmt, percentile, type Row, type Section } from './report';
+import { BENCH_KEYS_ENV } from './definitions';
 
 const TOKEN = 'bench-alertmanager-token';
 const CONCURRENCY = 64;
@@ -63,6 +64,8 @@ async function startProductApi(env: BenchEnv): Promise<string> {
         RUNBOOKS_API_PORT: String(port),
         RUNBOOKS_TASK_QUEUE: 'bench-alerts',
         RUNBOOKS_DATA_DIR: join(dir, 'data'),
+        // The API signs each alert's start (the bench measures it, as the issue asks).
+        RUNBOOK_SIGNING_KEYS: BENCH_KEYS_ENV,
       },
       stdio: 'ignore',
     }),

@@ -8,10 +8,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
 import { bareApproveUpdate } from './bare-workflows';
-import { APPROVAL_STEP, APPROVER, approvalRun } from './definitions';
+import { APPROVAL_STEP, APPROVER, approvalRun, BENCH_KEYS, signedInput } from './definitions';
 import { sleep, type BenchEnv } from './harness';
 import { fmt, median, percentile, type Row, type Section } from './report';
 import { createBenchWorker, Readiness, runWorkers, type Variant } from './workers';
+import { sign } from '../../src/platform/signing';
+import { DECISION_TTL_MS, type SignedDecision } from '../../src/shared/signed';
 
 /** Starts a waiting run of either side; returns its handle once it waits. */
 export async function startWaiting(
@@ -24,7 +26,11 @@ export async function startWaiting(
   const workflowId = `bench-approval-${variant}-${randomUUID()}`;
   const handle =
     variant === 'product'
-      ? await env.client.workflow.start(RUNBOOK_WORKFLOW, { taskQueue, workflowId, args: [approvalRun()] })
+      ? await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+          taskQueue,
+          workflowId,
+          args: [signedInput(approvalRun(), workflowId)],
+        })
       : await env.client.workflow.start(o.bareType ?? 'bareApprovalWorkflow', { taskQueue, workflowId });
   await readiness.wait(workflowId, o.timeoutMs);
   // The product reports its start (the sink) in the activation that opens the gate; ask to be sure.
@@ -34,11 +40,30 @@ export async function startWaiting(
   return handle;
 }
 
-/** Sends the decision (product) or the trivial update (baseline); resolves with the update's result. */
-export async function approve(handle: WorkflowHandle, variant: Variant): Promise<void> {
+/** The decision as the API signs it, bound to the gate's opening (read from the run, as the API does). */
+export async function signedApproval(handle: WorkflowHandle): Promise<SignedDecision> {
+  const s = await handle.query(statusQuery);
+  const opening = s.pendingApprovals.find((a) => a.stepId === APPROVAL_STEP)?.requestedAt;
+  return sign(BENCH_KEYS, {
+    purpose: 'decision' as const,
+    workflowId: handle.workflowId,
+    stepId: APPROVAL_STEP,
+    ...(opening ? { opening } : {}),
+    actor: APPROVER,
+    decision: 'approve' as const,
+    channel: 'api' as const,
+    expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+  });
+}
+
+/**
+ * Sends the decision (product: signed, `decision` when made beforehand) or the trivial update
+ * (baseline); resolves with the update's result.
+ */
+export async function approve(handle: WorkflowHandle, variant: Variant, decision?: SignedDecision): Promise<void> {
   if (variant === 'product') {
     const r = await handle.executeUpdate(decideApprovalUpdate, {
-      args: [{ stepId: APPROVAL_STEP, decision: 'approve', actor: APPROVER }],
+      args: [decision ?? (await signedApproval(handle))],
     });
     if (r.outcome !== 'approved') throw new Error(`decision answered ${r.outcome}`);
   } else {
@@ -68,8 +93,10 @@ export async function approvalRoundTrip(env: BenchEnv, o: { runs: number; warmup
       for (const variant of i % 2 === 0 ? (['baseline', 'product'] as const) : (['product', 'baseline'] as const)) {
         const handle = await startWaiting(env, variant, queues[variant], readiness, { confirm: true });
         await sleep(100); // let the first task's completion land: the run is idle in the cache
+        // Signed before the clock starts: the round trip is the update's, as before signing.
+        const decision = variant === 'product' ? await signedApproval(handle) : undefined;
         const t0 = performance.now();
-        await approve(handle, variant);
+        await approve(handle, variant, decision);
         const ms = performance.now() - t0;
         await handle.result();
         if (i >= o.warmup) times[variant].push(ms);

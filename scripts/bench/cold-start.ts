@@ -12,7 +12,7 @@ import { stopChild } from '../../src/platform/processes';
 import { freePort } from '../../src/platform/ports';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import { bundlePath } from '../../src/worker/bundle';
-import { emptyRun } from './definitions';
+import { BENCH_KEYS_ENV, emptyRun, signedInput } from './definitions';
 import { track, type BenchEnv } from './harness';
 import { fmt, median, type Section } from './report';
 
@@ -44,7 +44,7 @@ async function startOnce(env: BenchEnv, mode: Mode, configFile: string): Promise
   const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
     taskQueue,
     workflowId: `${taskQueue}-run`,
-    args: [emptyRun()],
+    args: [signedInput(emptyRun(), `${taskQueue}-run`)],
   });
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -52,6 +52,7 @@ async function startOnce(env: BenchEnv, mode: Mode, configFile: string): Promise
     RUNBOOKS_TASK_QUEUE: taskQueue,
     RUNBOOKS_WORKER_METRICS_PORT: String(await freePort()),
     RUNBOOKS_CONFIG: configFile,
+    RUNBOOK_SIGNING_KEYS: BENCH_KEYS_ENV,
   };
   delete childEnv.RUNBOOKS_BUNDLE_AT_START;
   if (mode === 'bundle-at-start') childEnv.RUNBOOKS_BUNDLE_AT_START = '1';

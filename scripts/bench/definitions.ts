@@ -2,8 +2,36 @@
 import type { ActionResult } from '../../src/shared/activity-types';
 import type { ActionStep, ApprovalStep, RetrySpec, RunbookDefinition, TriggerInfo } from '../../src/shared/model';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
+import { parseSigningKeys } from '../../src/config/signing-keys';
+import { signStart } from '../../src/runs/sign';
+import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 
 const RETRY: RetrySpec = { maxAttempts: 3, initialIntervalMs: 1000, backoff: 2 };
+
+/** BENCH_KEYS as a worker process's environment gives it. */
+export const BENCH_KEYS_ENV = `bench1:${Buffer.alloc(32, 3).toString('base64url')}`;
+/** The key the bench's API side signs with, and its workers verify with (as the product's). */
+export const BENCH_KEYS = parseSigningKeys(BENCH_KEYS_ENV, 'bench');
+
+/** The input as the API sends it: signed for its workflow id. */
+export function signedInput(
+  input: RunbookWorkflowInput,
+  bind: string | { workflowIdPrefix: string },
+): RunbookWorkflowInput {
+  const rb = input.runbook as RunbookDefinition;
+  const intent = {
+    workflowType: RUNBOOK_WORKFLOW,
+    runbookId: rb.id,
+    definition: rb,
+    params: input.params ?? {},
+    trigger: input.trigger ?? TRIGGER,
+    approverGroups: {},
+    emergency: false,
+    dryRun: false,
+  };
+  // A schedule's runs are bound to its workflow id prefix (Temporal appends the time).
+  return { ...input, signed: signStart(BENCH_KEYS, intent, typeof bind === 'string' ? { workflowId: bind } : bind) };
+}
 
 /** Started by alice; approved by bob (the one who starts a run may not approve it). */
 export const TRIGGER: TriggerInfo = { source: 'api', requestedBy: 'alice' };

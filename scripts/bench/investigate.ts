@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import { approve, startWaiting } from './approval';
-import { noopRun } from './definitions';
+import { noopRun, signedInput } from './definitions';
 import { cleanupAll, installSignalHandlers, ownCpuMs, setUp, sleep, type BenchEnv } from './harness';
 import { fmt, median } from './report';
 import { perRun, runChild } from './waiting-memory';
@@ -155,10 +155,11 @@ async function main(): Promise<void> {
         for (const n of c.steps ? ([1, 20] as const) : []) {
           const t0 = performance.now();
           const c0 = ownCpuMs();
-          const args = c.variant === 'product' ? [noopRun(n)] : [n];
+          const workflowId = randomUUID();
+          const args = c.variant === 'product' ? [signedInput(noopRun(n), workflowId)] : [n];
           await env.client.workflow.execute(c.variant === 'product' ? RUNBOOK_WORKFLOW : 'bareStepsWorkflow', {
             taskQueue,
-            workflowId: randomUUID(),
+            workflowId,
             args,
           });
           if (r >= 2) {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { MONTHS, type ScheduleDescription } from '@temporalio/client';
 import { scheduleAction } from '../../src/schedules/desired';
 import type { ScheduleDef } from '../../src/shared/schedule';
-import { emptyRun } from './definitions';
+import { emptyRun, signedInput } from './definitions';
 import { onCleanup, sleep, type BenchEnv } from './harness';
 import { fmt, median, percentile, type Row, type Section } from './report';
 import { createBenchWorker, pool, Readiness, runWorkers } from './workers';
@@ -91,7 +91,12 @@ export async function scheduleLateness(env: BenchEnv, o: { count: number }): Pro
       const action = {
         ...scheduleAction(def, taskQueue),
         workflowId: id,
-        args: [{ ...emptyRun(), trigger: { source: 'schedule' as const, requestedBy: `schedule:${id}` } }],
+        args: [
+          signedInput(
+            { ...emptyRun(), trigger: { source: 'schedule' as const, requestedBy: `schedule:${id}` } },
+            { workflowIdPrefix: id },
+          ),
+        ],
       };
       return env.client.schedule.create({
         scheduleId: id,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import type { RunResult } from '../../src/shared/status';
-import { noopRun } from './definitions';
+import { noopRun, signedInput } from './definitions';
 import { ownCpuMs, processCpuMs, type BenchEnv } from './harness';
 import { fmt, median, type Row, type Section } from './report';
 import { createBenchWorker, Readiness, runWorkers, type Variant } from './workers';
@@ -48,7 +48,7 @@ export async function stepOverhead(
       const r = await env.client.workflow.execute<(i: unknown) => Promise<RunResult>>(RUNBOOK_WORKFLOW, {
         taskQueue,
         workflowId,
-        args: [noopRun(n)],
+        args: [signedInput(noopRun(n), workflowId)],
       });
       if (r.phase !== 'succeeded') throw new Error(`product run ended ${r.phase}`);
     } else {

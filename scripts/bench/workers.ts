@@ -7,7 +7,9 @@ import { Worker, type InjectedSinks, type NativeConnection } from '@temporalio/w
 import type { RunbookMetricsSinks } from '../../src/shared/sinks';
 import { createWorkerMetrics } from '../../src/worker/metrics';
 import type { BenchSinks } from './bare-workflows';
-import { benchActivities } from './definitions';
+import { BENCH_KEYS, benchActivities } from './definitions';
+import { readFileSync } from 'node:fs';
+import { withSigningKeys } from '../../src/worker/signing-bundle';
 
 export type Variant = 'baseline' | 'product';
 
@@ -77,7 +79,8 @@ export function createBenchWorker(o: BenchWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: o.connection,
     taskQueue: o.taskQueue,
-    workflowBundle: { codePath: o.codePath },
+    // With the signing keys in the sandbox, as the product's worker runs it (both sides alike).
+    workflowBundle: { code: withSigningKeys(readFileSync(o.codePath, 'utf8'), BENCH_KEYS) },
     activities: benchActivities,
     // Both sides' sinks: a bundle calls only its own, and a combined one (investigate.ts) both.
     sinks: { ...productSinks(o.readiness), ...baselineSinks(o.readiness) },

@@ -30,6 +30,8 @@ export interface ActivityDeps {
   lockHolderCheckMs?: number;
   /** Approver groups from configuration (for runs started with only a runbook id). */
   approverGroups?: Readonly<Record<string, string[]>>;
+  /** Whether runs may start without the API's signature, by runbook id only (the Web UI). @default true */
+  unsignedStarts?: boolean;
   /** Kubernetes clients, made on first use. @default from KUBECONFIG, ~/.kube/config or the pod's service account */
   kube?: () => Promise<KubeClients>;
 }

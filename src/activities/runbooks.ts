@@ -9,8 +9,14 @@ import { permanent } from './errors';
 export function createRunbookActivities(deps: {
   library: () => RunbookLibrary;
   approverGroups?: Readonly<Record<string, string[]>>;
+  unsignedStarts?: boolean;
 }) {
   async function resolveRunbook(input: ResolveRunbookInput): Promise<ResolveRunbookResult> {
+    if (input.unsigned && deps.unsignedStarts === false)
+      throw permanent(
+        'runs may not start without the API here (worker.unsignedStarts is false): start it with the API, the CLI or a schedule',
+        FAILURE.Unverified,
+      );
     const lib = deps.library();
     const runbook = lib.runbooks.get(input.runbookId);
     if (!runbook) {

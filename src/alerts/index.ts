@@ -23,7 +23,7 @@ export interface AlertTrigger {
 
 export function createAlertTrigger(deps: {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts'>;
+  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts' | 'signingKeys'>;
   library: () => RunbookLibrary;
   call: <T>(fn: () => Promise<T>) => Promise<T>;
   log?: (message: string) => void;

@@ -17,6 +17,7 @@ import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
 import { workflowKind, type KindStart } from '../runs/kinds';
+import { signStart } from '../runs/sign';
 import type { AlertInstance, AlertNotice, AlertSource } from '../shared/alert';
 import { alertSignal } from '../shared/messages';
 import type { AlertJournal, AlertTarget } from './journal';
@@ -46,7 +47,7 @@ export interface AlertResult {
 
 export interface AlertIngestDeps {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts'>;
+  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts' | 'signingKeys'>;
   library: () => RunbookLibrary;
   router: AlertRouter;
   journal: AlertJournal;
@@ -79,7 +80,7 @@ export function createAlertIngest(deps: AlertIngestDeps) {
           workflowId,
           taskQueue: deps.config.taskQueue,
           // The run's input carries the notification that starts it (when this call does start it).
-          args: [{ ...p.input, alert: notice }],
+          args: [{ ...p.input, alert: notice, signed: signStart(deps.config.signingKeys(), p.intent, { workflowId }) }],
           signal: alertSignal,
           signalArgs: [notice],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -11,6 +11,9 @@ import { locate } from '../files/locate';
 import { formatPath, formatProblem } from '../files/problems';
 import { configFile, type AlertRouteConfig, type Role } from './schema';
 import { parseDuration } from '../shared/duration';
+import { checkIdentity } from '../shared/identity';
+import type { SigningKeys } from '../shared/signed';
+import { loadSigningKeys } from './signing-keys';
 
 export interface TokenEntry {
   identity: string;
@@ -45,12 +48,18 @@ export interface AppConfig {
   apiKeyEnv?: string;
   uiUrl: string;
   api: { host: string; port: number; publicUrl: string; devInbox: boolean };
-  worker: { metricsPort: number };
+  /** unsignedStarts: runs may start by runbook id without the API's signature (the Web UI). */
+  worker: { metricsPort: number; unsignedStarts: boolean };
   runbooksDir: string;
   secretsDir?: string;
   dataDir: string;
   tokens: TokenEntry[];
   approverGroups: Record<string, string[]>;
+  /**
+   * The key API and worker share (src/config/signing-keys.ts), loaded on first use: processes
+   * that sign or verify nothing (the CLI) never need it.
+   */
+  signingKeys: () => SigningKeys;
   webhookTargets: Record<string, WebhookTarget>;
   alerts: AlertsConfig;
   /** Where the worker's Kubernetes actions connect (KUBECONFIG and RUNBOOKS_KUBE_CONTEXT win). */
@@ -121,7 +130,13 @@ export function loadConfig(
   if (env.RUNBOOKS_CONFIG && path && !existsSync(path)) throw new ConfigError(`RUNBOOKS_CONFIG: no file ${path}`);
   const file = path ? readConfigFile(path) : {};
 
-  const tokens: TokenEntry[] = (opts.tokens === false ? [] : (file.auth?.tokens ?? [])).map((t) => {
+  const identity = (raw: string, where: string): string => {
+    const r = checkIdentity(raw);
+    if ('error' in r) throw new ConfigError(`${path ?? 'configuration'}: ${where}: ${r.error}`);
+    return r.identity;
+  };
+  const tokens: TokenEntry[] = (opts.tokens === false ? [] : (file.auth?.tokens ?? [])).map((t0, i) => {
+    const t = { ...t0, identity: identity(t0.identity, `auth.tokens[${i}].identity`) };
     let secret: string | undefined = t.token;
     if (t.tokenEnv) secret = env[t.tokenEnv];
     if (t.tokenFile)
@@ -181,14 +196,23 @@ export function loadConfig(
       publicUrl: env.RUNBOOKS_PUBLIC_URL || file.api?.publicUrl || `http://${host}:${port}`,
       devInbox: file.api?.devInbox ?? false,
     },
-    worker: { metricsPort: int(env, 'RUNBOOKS_WORKER_METRICS_PORT') ?? file.worker?.metricsPort ?? 9464 },
+    worker: {
+      metricsPort: int(env, 'RUNBOOKS_WORKER_METRICS_PORT') ?? file.worker?.metricsPort ?? 9464,
+      unsignedStarts: file.worker?.unsignedStarts ?? true,
+    },
     runbooksDir: resolve(root, env.RUNBOOKS_DIR || file.runbooksDir || 'runbooks'),
     ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir
       ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) }
       : {}),
     dataDir,
     tokens,
-    approverGroups: file.approverGroups ?? {},
+    approverGroups: Object.fromEntries(
+      Object.entries(file.approverGroups ?? {}).map(([g, members]) => [
+        g,
+        members.map((m, i) => identity(m, `approverGroups.${g}[${i}]`)),
+      ]),
+    ),
+    signingKeys: once(() => loadSigningKeys({ env, dataDir, embedded: !address })),
     webhookTargets: devInboxTargets(
       file.notify?.webhooks ?? {},
       `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
@@ -234,4 +258,9 @@ function devInboxTargets(
 /** Link to a run in the Temporal Web UI. */
 export function runUrl(config: Pick<AppConfig, 'uiUrl' | 'namespace'>, workflowId: string): string {
   return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+function once<T>(f: () => T): () => T {
+  let v: { value: T } | undefined;
+  return () => (v ??= { value: f() }).value;
 }

@@ -150,7 +150,11 @@ export const configFile = z
       .strict()
       .optional(),
     worker: z
-      .object({ metricsPort: z.number().int().min(0).max(65535).optional() })
+      .object({
+        metricsPort: z.number().int().min(0).max(65535).optional(),
+        /** Whether runs may start without the API's signature, by runbook id (the Web UI's form). */
+        unsignedStarts: z.boolean().optional(),
+      })
       .strict()
       .optional(),
     runbooksDir: z.string().optional(),

@@ -16,6 +16,8 @@ import { staticSummary } from '../shared/run-summary';
 import type { ScheduleDef } from '../shared/schedule';
 import { DEFAULT_WORKFLOW_KIND, WORKFLOW_KINDS, type WorkflowKind } from '../shared/workflow-kinds';
 import type { RunbookWorkflowInput } from '../shared/workflow-types';
+import type { SignedStart } from '../shared/signed';
+import type { StartIntent } from './sign';
 import { prepareStart } from './start-options';
 
 /** What preparing a start may read: the library and configuration loaded now. */
@@ -43,6 +45,8 @@ export interface KindStartRequest {
 export interface KindInput {
   trigger?: TriggerInfo;
   alert?: AlertNotice;
+  /** The API's signature over the start (every kind's workflow verifies it). */
+  signed?: SignedStart;
 }
 
 /** A start ready to send to Temporal. */
@@ -61,11 +65,15 @@ export interface KindStart<I extends KindInput = KindInput> {
   workflowIdPrefix: string;
   /** What makes two requests with one idempotency key the same request (hashed into the run's memo). */
   request: unknown;
+  /** What the start claims, signed once its workflow id is known (src/runs/sign.ts). */
+  intent: StartIntent;
 }
 
 /** What a schedule's action starts (by target id: the worker resolves the current version). */
 export interface KindScheduledStart<I extends KindInput = KindInput> {
   input: I;
+  /** What the schedule's runs claim, signed bound to the schedule's workflow id prefix. */
+  intent: StartIntent;
   typedSearchAttributes: SearchAttributePair[];
   staticSummary: string;
   staticDetails: string;
@@ -119,15 +127,30 @@ const runbookKind: WorkflowKindEntry<RunbookWorkflowInput> & { kind: 'runbook' }
       workflowIdPrefix: p.runbook.id,
       // The version pins it: the same key with an edited runbook is a different request.
       request: { runbook: p.runbook.id, version: p.runbook.version, params: p.params, dryRun, emergency },
+      intent: {
+        workflowType: RUNBOOK_WORKFLOW,
+        runbookId: p.runbook.id,
+        definition: p.runbook,
+        params: p.params,
+        trigger: req.trigger,
+        approverGroups: p.input.approverGroups ?? {},
+        emergency,
+        dryRun,
+      },
     };
   },
   // These fields are hashed into the sync memo: changing them updates every runbook schedule.
   scheduled(def, { scheduleId: id, declaredBy }) {
+    const trigger: TriggerInfo = { source: 'schedule', requestedBy: `schedule:${id}` };
     return {
-      input: {
+      input: { runbookId: def.runbookId, params: def.params, trigger },
+      intent: {
+        workflowType: RUNBOOK_WORKFLOW,
         runbookId: def.runbookId,
-        params: def.params,
-        trigger: { source: 'schedule', requestedBy: `schedule:${id}` },
+        params: def.params as Record<string, ParamValue>,
+        trigger,
+        emergency: false,
+        dryRun: false,
       },
       typedSearchAttributes: [
         { key: SA.runbookId, value: def.runbookId },

@@ -23,6 +23,9 @@ import type { WorkflowKind } from '../shared/workflow-kinds';
 import { isUnavailable, RunError } from './errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { workflowKind } from './kinds';
+import { sign } from '../platform/signing';
+import { DECISION_TTL_MS } from '../shared/signed';
+import { signStart } from './sign';
 
 /** A run of a runbook, as the API, the CLI and every caller before kinds ask for it. */
 export interface StartRunbookRequest extends StartCommon {
@@ -126,7 +129,7 @@ export function createRunService(deps: RunServiceDeps) {
         const handle = await client.workflow.start(p.workflowType, {
           taskQueue: config.taskQueue,
           workflowId,
-          args: [p.input],
+          args: [{ ...p.input, signed: signStart(config.signingKeys(), p.intent, { workflowId }) }],
           // A key names one request for ever: a finished run is not started again by a retry.
           workflowIdReusePolicy: req.idempotencyKey
             ? WorkflowIdReusePolicy.REJECT_DUPLICATE
@@ -248,8 +251,20 @@ export function createRunService(deps: RunServiceDeps) {
       // request) is one decision; a gate opened again (inputs changed) takes a new one.
       const status = await h.query(statusQuery);
       const opened = status.pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
+      // Signed for this run, this opening and this person: the run trusts nothing else.
+      const signed = sign(config.signingKeys(), {
+        purpose: 'decision' as const,
+        workflowId,
+        stepId: d.stepId,
+        ...(opened ? { opening: opened } : {}),
+        actor: d.actor,
+        decision: d.decision,
+        ...(d.comment ? { comment: d.comment } : {}),
+        channel: d.via === 'cli' ? ('cli' as const) : ('api' as const),
+        expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+      });
       return h.executeUpdate(decideApprovalUpdate, {
-        args: [d],
+        args: [signed],
         ...(opened ? { updateId: `${d.stepId}:${opened}:${d.actor}:${d.decision}` } : {}),
       });
     });
@@ -260,7 +275,17 @@ export function createRunService(deps: RunServiceDeps) {
     workflowId: string,
     d: StepDecision & { via: DecisionChannel },
   ): Promise<{ stepId: string; accepted: true }> {
-    return decision(workflowId, (h) => h.executeUpdate(decideStepUpdate, { args: [d] }));
+    const signed = sign(config.signingKeys(), {
+      purpose: 'step-decision' as const,
+      workflowId,
+      stepId: d.stepId,
+      actor: d.actor,
+      action: d.action,
+      ...(d.reason ? { reason: d.reason } : {}),
+      channel: d.via === 'cli' ? ('cli' as const) : ('api' as const),
+      expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+    });
+    return decision(workflowId, (h) => h.executeUpdate(decideStepUpdate, { args: [signed] }));
   }
 
   async function cancel(workflowId: string): Promise<void> {

@@ -12,6 +12,8 @@ import type { RunbookDefinition } from '../shared/model';
 import { MANAGED_BY, type ScheduleSyncMemo } from './memo';
 import { describePolicies, describeWhen, toPolicies, toScheduleSpec } from './spec';
 import { scheduleId, type ScheduleDef } from '../shared/schedule';
+import type { SignedStart, SigningKeys } from '../shared/signed';
+import { signStart } from '../runs/sign';
 
 export interface DesiredSchedule {
   /** The Temporal Schedule id (`runbook-<runbookId>-<id>`). */
@@ -44,10 +46,15 @@ export function scheduleAction(
   def: ScheduleDef,
   taskQueue: string,
   runbook?: Pick<RunbookDefinition, 'id' | 'title'>,
+  keys?: SigningKeys,
 ): ScheduleOptionsStartWorkflowAction<Workflow> {
   const id = scheduleId(def);
   const kind = workflowKind(def.kind);
   const start = kind.scheduled(def, { scheduleId: id, ...(runbook ? { declaredBy: runbook } : {}) });
+  // Signed, bound to the schedule's id prefix: the runs are the schedule's, not the Web UI's.
+  const input = keys
+    ? { ...start.input, signed: signStart(keys, start.intent, { workflowIdPrefix: id }) }
+    : start.input;
   // The hash covers these fields (key order aside): a new field here updates every schedule.
   return {
     type: 'startWorkflow',
@@ -55,7 +62,7 @@ export function scheduleAction(
     taskQueue,
     // Temporal appends the scheduled time: runbook-<runbook>-<schedule>-2025-01-06T07:00:00Z.
     workflowId: id,
-    args: [start.input],
+    args: [input],
     typedSearchAttributes: start.typedSearchAttributes,
     staticSummary: start.staticSummary,
     staticDetails: start.staticDetails,
@@ -65,15 +72,21 @@ export function scheduleAction(
 /** The action as hashed: search attribute keys reduced to their names (the key objects are not data). */
 function hashableAction(a: ScheduleOptionsStartWorkflowAction<Workflow>): unknown {
   const pairs = Array.isArray(a.typedSearchAttributes) ? a.typedSearchAttributes.map((p) => [p.key.name, p.value]) : [];
-  return { ...a, typedSearchAttributes: pairs };
+  // The signature is made of the fields hashed already; its key id is hashed, so a new key re-signs.
+  const args = (a.args ?? []).map((x) =>
+    x !== null && typeof x === 'object' && 'signed' in x
+      ? { ...x, signed: { kid: (x as { signed: SignedStart }).signed.kid } }
+      : x,
+  );
+  return { ...a, args, typedSearchAttributes: pairs };
 }
 
 export function desiredSchedule(
   def: ScheduleDef,
-  o: { taskQueue: string; runbook?: Pick<RunbookDefinition, 'id' | 'title'> },
+  o: { taskQueue: string; runbook?: Pick<RunbookDefinition, 'id' | 'title'>; keys?: SigningKeys },
 ): DesiredSchedule {
   const spec = toScheduleSpec(def);
-  const action = scheduleAction(def, o.taskQueue, o.runbook);
+  const action = scheduleAction(def, o.taskQueue, o.runbook, o.keys);
   const policies = toPolicies(def);
   const declared = { paused: def.paused, note: declaredNote(def) };
   const parts = {

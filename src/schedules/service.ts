@@ -49,7 +49,7 @@ export interface ScheduleStateChange {
 
 export interface ScheduleServiceDeps {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue' | 'namespace' | 'uiUrl'>;
+  config: Pick<AppConfig, 'taskQueue' | 'namespace' | 'uiUrl' | 'signingKeys'>;
   library: () => Pick<RunbookLibrary, 'schedules' | 'runbooks'>;
   /** Deadline of each Temporal call. @default 8000 */
   deadlineMs?: number;

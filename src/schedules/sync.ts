@@ -31,7 +31,7 @@ export interface ScheduleSyncDiff {
 
 export interface ScheduleSyncOptions {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue'>;
+  config: Pick<AppConfig, 'taskQueue' | 'signingKeys'>;
   library: Pick<RunbookLibrary, 'schedules' | 'runbooks'>;
   /** Deadline of each Temporal call. @default 8000 */
   deadlineMs?: number;
@@ -62,7 +62,11 @@ async function plan(o: ScheduleSyncOptions, call: TemporalCall): Promise<Plan> {
   const diff: ScheduleSyncDiff = { create: [], update: [], delete: [], unchanged: [], conflicts: [] };
   const desired = new Map<string, DesiredSchedule>();
   for (const def of o.library.schedules) {
-    const d = desiredSchedule(def, { taskQueue: o.config.taskQueue, runbook: o.library.runbooks.get(def.runbookId) });
+    const d = desiredSchedule(def, {
+      taskQueue: o.config.taskQueue,
+      runbook: o.library.runbooks.get(def.runbookId),
+      keys: o.config.signingKeys(),
+    });
     const other = desired.get(d.id);
     if (other) {
       diff.conflicts.push({

@@ -65,6 +65,10 @@ export const FAILURE = {
   LockUnavailable: 'LockUnavailable',
   /** Not retried. The run was cancelled while the step ran (recorded on the step). */
   Cancelled: 'Cancelled',
+
+  // ---- trust (the signed starts and decisions of docs/security.md) --------------------------
+  /** Not retried. A start or decision lacks the API's signature, or it does not verify, or it expired: nothing is done. */
+  Unverified: 'Unverified',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

@@ -117,18 +117,36 @@ export interface RunStatus {
   error?: { message: string; type?: string; stepId?: string };
   /** The alert that started the run (alert triggers only): repeats seen, resolution. */
   alert?: RunAlert;
+  /**
+   * Decisions that did not come signed through the API (the Web UI's signal form, a raw Temporal
+   * client): shown, never counted. The latest few, cut short.
+   */
+  unverified?: UnverifiedNote[];
 }
 
-export type DecisionChannel = 'api' | 'cli' | 'web-ui';
+export interface UnverifiedNote {
+  at: string;
+  /** The message it came as: `approvalDecision`, `decideStep`... */
+  message: string;
+  /** What it claimed, as typed (cut to a few words): never an identity the run trusts. */
+  claimed: string;
+  reason: string;
+}
+
+/** How a decision reached the run (signed by the API: never read from a payload). Legacy runs: web-ui. */
+export type DecisionChannel = 'api' | 'cli' | 'web-ui' | 'slack' | 'console';
 
 /** An approval decision as sent to a run. */
 export interface ApprovalDecision {
   stepId: string;
   decision: 'approve' | 'reject';
-  /** Who decides: set by the API from the bearer token; the Web UI signal carries what the user typed. */
+  /** Who decides: set by the API from the bearer token (canonical, src/shared/identity.ts). */
   actor: string;
+  /** Runs before signed decisions only: new runs take the channel from the signed claims. */
   via?: DecisionChannel;
   comment?: string;
+  /** When the gate this decides opened (signed decisions): never carried to a later opening. */
+  opening?: string;
 }
 
 export interface ApprovalDecisionResult {

@@ -1,5 +1,6 @@
 import type { AlertNotice } from './alert';
 import type { ParamValue, RunbookDefinition, TriggerInfo } from './model';
+import type { SignedStart } from './signed';
 
 /**
  * Input of `runbookWorkflow`. The API, CLI and schedules pass the compiled `runbook`, pinning the
@@ -7,6 +8,12 @@ import type { ParamValue, RunbookDefinition, TriggerInfo } from './model';
  * validates the current version once, and that result is recorded in history.
  */
 export interface RunbookWorkflowInput {
+  /**
+   * The API's signed start (src/shared/signed.ts): the run takes its params, trigger, approver
+   * groups, emergency and dry run from here, never from the fields below (kept for runs from
+   * before signing). Absent: a Web UI start by `runbookId` and `params` only.
+   */
+  signed?: SignedStart;
   runbook?: RunbookDefinition;
   runbookId?: string;
   params?: Record<string, ParamValue>;
@@ -32,6 +39,8 @@ export interface RunbookWorkflowInput {
 export interface ResolveRunbookInput {
   runbookId: string;
   params: Record<string, unknown>;
+  /** Started without the API's signature (the Web UI's form): configuration may forbid it. */
+  unsigned?: boolean;
 }
 
 export interface ResolveRunbookResult {

@@ -5,7 +5,7 @@ import { createSecretResolver } from '../activities/secrets';
 import { connectKube } from '../activities/kubernetes/client';
 import { runUrl, type AppConfig } from '../config/load';
 import { loadLibrary, type RunbookLibrary } from '../runbooks/library';
-import { workflowCodeOptions } from './bundle';
+import { workflowCodeWithKeys } from './signing-bundle';
 import type { WorkerMetrics } from './metrics';
 
 export interface CreateWorkerOptions {
@@ -14,8 +14,8 @@ export interface CreateWorkerOptions {
   metrics: WorkerMetrics;
   /** @default loads config.runbooksDir once */
   library?: () => RunbookLibrary;
-  /** Override of the workflow code (tests pass a shared bundle). */
-  workflowCode?: ReturnType<typeof workflowCodeOptions> | { workflowBundle: { code: string } };
+  /** Override of the workflow code (tests pass a shared bundle); the signing keys are added to it. */
+  workflowCode?: { workflowBundle: { code: string } };
   fetch?: typeof globalThis.fetch;
 }
 
@@ -30,13 +30,15 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     library,
     metrics: o.metrics,
     approverGroups: o.config.approverGroups,
+    unsignedStarts: o.config.worker.unsignedStarts,
     kube: () => connectKube(o.config.kubernetes),
   });
   return Worker.create({
     connection: o.connection,
     namespace: o.config.namespace,
     taskQueue: o.config.taskQueue,
-    ...(o.workflowCode ?? workflowCodeOptions()),
+    // With the signing keys in its sandbox: workflows verify what the API signed (docs/security.md).
+    ...(await workflowCodeWithKeys(o.config.signingKeys(), o.workflowCode)),
     activities,
     sinks: o.metrics.sinks,
     // Let in-flight steps finish on Ctrl-C; Temporal retries whatever a hard kill interrupts.

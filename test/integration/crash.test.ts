@@ -27,6 +27,7 @@ import {
 import { startCrashReceiver, type CrashReceiver } from '../support/crash-receiver';
 import { uniqueQueue } from '../support/temporal';
 import { waitFor } from '../support/wait';
+import { signedDecision } from '../support/signing';
 
 let ws: Workspace;
 let target: CrashReceiver;
@@ -283,9 +284,12 @@ test('the server stops and starts again (same SQLite file) under an approval wai
   const answer = await within(
     'the approval update to be accepted',
     60_000,
-    approval.executeUpdate(decideApprovalUpdate, {
-      args: [{ stepId: 'approve', decision: 'approve', actor: 'bob', comment: 'after the restart' }],
-    }),
+    signedDecision(approval, {
+      stepId: 'approve',
+      decision: 'approve',
+      actor: 'bob',
+      comment: 'after the restart',
+    }).then((d) => approval.executeUpdate(decideApprovalUpdate, { args: [d] })),
   );
   expect(answer).toEqual({ stepId: 'approve', accepted: true, outcome: 'approved' });
   ready = true;

@@ -26,6 +26,7 @@ import { applyScheduleSync, planScheduleSync } from '../../src/schedules/sync';
 import { createTestWorker, type TestWorker } from '../support/runbook-worker';
 import { connectTestEnv, uniqueQueue } from '../support/temporal';
 import { waitFor } from '../support/wait';
+import { TEST_KEYS } from '../support/signing';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
@@ -63,14 +64,14 @@ const rbId = (name: string): string => `sched-${name}-${randomUUID().slice(0, 8)
 
 function syncOpts(library: RunbookLibrary, taskQueue: string) {
   queuesUsed.add(taskQueue);
-  return { client, config: { taskQueue }, library };
+  return { client, config: { taskQueue, signingKeys: () => TEST_KEYS }, library };
 }
 
 function service(library: RunbookLibrary, taskQueue: string): ScheduleService {
   queuesUsed.add(taskQueue);
   return createScheduleService({
     client,
-    config: { taskQueue, namespace: 'default', uiUrl: 'http://ui.test' },
+    config: { taskQueue, namespace: 'default', uiUrl: 'http://ui.test', signingKeys: () => TEST_KEYS },
     library: () => library,
   });
 }
@@ -118,7 +119,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const taskQueue of queuesUsed)
-    await applyScheduleSync({ client, config: { taskQueue }, library: emptyLibrary() }).catch(() => undefined);
+    await applyScheduleSync({
+      client,
+      config: { taskQueue, signingKeys: () => TEST_KEYS },
+      library: emptyLibrary(),
+    }).catch(() => undefined);
   worker.worker.shutdown();
   await running;
 });
@@ -482,7 +487,7 @@ test('Temporal unreachable: operations fail promptly as unavailable', async () =
   const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
   const ops = createScheduleService({
     client: dead,
-    config: { taskQueue: 'q', namespace: 'default', uiUrl: 'http://ui.test' },
+    config: { taskQueue: 'q', namespace: 'default', uiUrl: 'http://ui.test', signingKeys: () => TEST_KEYS },
     library: () => emptyLibrary(),
     deadlineMs: 1500,
   });

@@ -27,6 +27,9 @@ import {
 import { startCrashReceiver, type CrashReceiver } from '../support/crash-receiver';
 import { installQuietRuntime, testAddress, uniqueQueue } from '../support/temporal';
 import { waitFor } from '../support/wait';
+import { TEST_KEYS, TEST_KEYS_ENV } from '../support/signing';
+import { withSigningKeys } from '../../src/worker/signing-bundle';
+import { readFileSync } from 'node:fs';
 
 let ws: Workspace;
 let target: CrashReceiver;
@@ -146,6 +149,7 @@ test('runs in flight finish on version 1 after the library changes to version 2;
       TEMPORAL_ADDRESS: testAddress(),
       RUNBOOKS_TASK_QUEUE: taskQueue,
       RUNBOOKS_DIR: ws.runbooksDir,
+      RUNBOOK_SIGNING_KEYS: TEST_KEYS_ENV,
     },
     projectRoot(),
     { tokens: false },
@@ -207,7 +211,11 @@ test('runs in flight finish on version 1 after the library changes to version 2;
 
   // Every finished run's history replays against the current bundle, the one workers load (with
   // the worker's sinks registered, as in production; replay does not call them).
-  const replayOptions = { workflowBundle: { codePath: bundlePath() }, sinks: createWorkerMetrics().sinks };
+  // The built bundle, with the key the runs were signed with (as the worker process had it).
+  const replayOptions = {
+    workflowBundle: { code: withSigningKeys(readFileSync(bundlePath(), 'utf8'), TEST_KEYS) },
+    sinks: createWorkerMetrics().sinks,
+  };
   for (const id of [pinned, byId, fresh, freshById]) {
     const history = await client.workflow.getHandle(id).fetchHistory();
     await expect(Worker.runReplayHistory(replayOptions, history, id)).resolves.toBeUndefined();

@@ -15,6 +15,7 @@ import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, type TestWorker } from '../support/runbook-worker';
 import { connectTestEnv, waitForStatus } from '../support/temporal';
 import { kubectl, testKubeconfig, waitFor } from './cluster';
+import { signed, signedDecision } from '../support/signing';
 
 const namespace = `sd-${Date.now().toString(36)}`;
 const GOOD = 'registry.example/web:1.0.0';
@@ -77,7 +78,7 @@ test('a bad image: the run finds the pull errors, rolls back after approval, and
   const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
     taskQueue: worker.taskQueue,
     workflowId: `service-down-${namespace}`,
-    args: [p.input],
+    args: [signed(p.input, `service-down-${namespace}`)],
   });
   const waiting = await waitForStatus(handle, (s) => s.phase === 'waiting_approval');
   const gate = waiting.pendingApprovals[0];
@@ -86,7 +87,14 @@ test('a bad image: the run finds the pull errors, rolls back after approval, and
   expect(gate?.guards?.map((g) => g.stepId)).toEqual(['rollback', 'restart']);
 
   await handle.executeUpdate(decideApprovalUpdate, {
-    args: [{ stepId: 'approve-fix', decision: 'approve', actor: 'bob', comment: 'bad deploy, roll back' }],
+    args: [
+      await signedDecision(handle, {
+        stepId: 'approve-fix',
+        decision: 'approve',
+        actor: 'bob',
+        comment: 'bad deploy, roll back',
+      }),
+    ],
   });
   const result = (await handle.result()) as RunResult;
   expect(result.phase).toBe('succeeded');

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { projectRoot } from '../../src/platform/project-root';
 import { waitFor } from './crash-processes';
+import { TEST_KEYS_ENV } from './signing';
 
 export interface ApiProcess {
   url: string;
@@ -27,6 +28,7 @@ export async function startApiProcess(o: {
       TEMPORAL_ADDRESS: o.address,
       RUNBOOKS_API_PORT: String(o.port),
       RUNBOOKS_API_HOST: '127.0.0.1',
+      RUNBOOK_SIGNING_KEYS: TEST_KEYS_ENV,
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

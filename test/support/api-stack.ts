@@ -8,6 +8,7 @@ import { buildProductApi } from '../../src/api/wire';
 import { loadConfig, sha256, type AppConfig } from '../../src/config/load';
 import type { RunbookLibrary } from '../../src/runbooks/library';
 import { createTestWorker, type TestWorker } from './runbook-worker';
+import { TEST_KEYS } from './signing';
 import type { WebhookTarget } from '../../src/config/load';
 
 export const TOKENS = {
@@ -45,6 +46,7 @@ export async function startApiStack(
     temporalAddress: env.address,
     taskQueue: worker.taskQueue,
     uiUrl: 'http://localhost:8233',
+    signingKeys: () => TEST_KEYS,
     tokens: [
       { identity: 'alice', roles: ['operator'], sha256: sha256(TOKENS.alice) },
       { identity: 'bob', roles: ['approver'], sha256: sha256(TOKENS.bob) },

@@ -14,6 +14,7 @@ import { freePort } from '../../src/platform/ports';
 import { statusQuery } from '../../src/shared/messages';
 import type { RunStatus } from '../../src/shared/status';
 import { waitFor } from './wait';
+import { TEST_KEYS_ENV } from './signing';
 
 const started = new Set<ChildProcess>();
 const servers = new Set<DevServer>();
@@ -107,6 +108,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
       RUNBOOKS_DIR: o.workspace.runbooksDir,
       RUNBOOKS_WORKER_METRICS_PORT: String(metricsPort),
       RUNBOOKS_CONFIG: o.workspace.configPath,
+      RUNBOOK_SIGNING_KEYS: TEST_KEYS_ENV,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

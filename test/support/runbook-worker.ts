@@ -9,7 +9,9 @@ import type { RunbookLibrary } from '../../src/runbooks/library';
 import { loadRunbookText } from '../../src/runbooks/load';
 import type { RunbookDefinition } from '../../src/shared/model';
 import { createWorkerMetrics, type WorkerMetrics } from '../../src/worker/metrics';
+import { TEST_KEYS } from './signing';
 import { uniqueQueue, workflowBundle } from './temporal';
+import { withSigningKeys } from '../../src/worker/signing-bundle';
 
 export function runbookFromYaml(text: string): RunbookDefinition {
   return loadRunbookText(text, 'inline.yaml');
@@ -60,6 +62,8 @@ export async function createTestWorker(
     taskQueue?: string;
     kube?: () => Promise<KubeClients>;
     approverGroups?: Record<string, string[]>;
+    /** @default true */
+    unsignedStarts?: boolean;
   } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
@@ -68,7 +72,7 @@ export async function createTestWorker(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: { code: withSigningKeys((await workflowBundle()).code, TEST_KEYS) },
     activities: createActivities({
       fetch: globalThis.fetch,
       secrets: createSecretResolver({ env: o.env ?? {} }),
@@ -77,6 +81,7 @@ export async function createTestWorker(
       library: () => o.library ?? libraryOf(),
       metrics,
       lockHolderCheckMs: 1000,
+      ...(o.unsignedStarts !== undefined ? { unsignedStarts: o.unsignedStarts } : {}),
       ...(o.kube ? { kube: o.kube } : {}),
       ...(o.approverGroups ? { approverGroups: o.approverGroups } : {}),
     }),

@@ -9,6 +9,7 @@ import { createRouter } from '../../src/alerts/router';
 import { RunError } from '../../src/runs/errors';
 import type { AlertInstance } from '../../src/shared/alert';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
+import { TEST_KEYS } from '../support/signing';
 
 const library = libraryOf(
   runbookFromYaml('id: rb\ntitle: RB\nparams:\n  service: { type: string }\nsteps:\n  - id: w\n    wait: 1s\n'),
@@ -21,7 +22,12 @@ const journal: AlertJournal = { record: async () => undefined, list: async () =>
 function ingestWith(client: unknown, maxInFlight: number) {
   return createAlertIngest({
     client: client as Client,
-    config: { taskQueue: 'q', approverGroups: {}, alerts: { routes, maxInFlight, coalesceMs: 0, journalDir: '' } },
+    config: {
+      taskQueue: 'q',
+      approverGroups: {},
+      alerts: { routes, maxInFlight, coalesceMs: 0, journalDir: '' },
+      signingKeys: () => TEST_KEYS,
+    },
     library: () => library,
     router: createRouter(routes, () => true),
     journal,

@@ -402,6 +402,12 @@ describe('config/compose.yaml', () => {
     expect(finalStage.some((i) => i.op === 'COPY' && /^config\s/.test(i.args))).toBe(true);
   });
 
+  it('gives the API and every worker the same signing key, from .env', () => {
+    const keys = app.map((name) => environmentOf(service(name)).RUNBOOK_SIGNING_KEYS);
+    expect(keys[0]).toBe(dotEnv.RUNBOOK_SIGNING_KEYS);
+    expect(new Set(keys).size).toBe(1);
+  });
+
   it('names tokens by tokenEnv or tokenFile only, provided to the API and not to the worker', () => {
     const file = parseDocument(read('config/compose.yaml')).toJS() as {
       auth?: { tokens?: Array<Record<string, unknown>> };

@@ -9,6 +9,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createWorkerMetrics } from '../../src/worker/metrics';
 import { workflowBundle } from '../support/temporal';
+import { withSigningKeys } from '../../src/worker/signing-bundle';
+import { RECORDING_KEYS } from '../support/signing';
 
 const dir = join(__dirname, '../histories');
 const files = readdirSync(dir)
@@ -27,8 +29,13 @@ test.each(files)('%s replays without nondeterminism', async (file) => {
   const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
   // With the worker's sinks, as in production (without them replay logs about unknown sinks).
   await Worker.runReplayHistory(
-    { workflowBundle: await workflowBundle(), sinks: createWorkerMetrics().sinks },
+    // With the key the histories were recorded with: signed runs verify their start on replay.
+    {
+      workflowBundle: { code: withSigningKeys((await workflowBundle()).code, RECORDING_KEYS) },
+      sinks: createWorkerMetrics().sinks,
+    },
     history,
-    file.replace(/\.json$/, ''),
+    // The id it ran under (scripts/record-histories.ts): signed starts are bound to it.
+    file.replace(/^runbook-/, 'replay-').replace(/\.json$/, ''),
   );
 });

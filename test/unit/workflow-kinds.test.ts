@@ -26,6 +26,8 @@ import {
   type WorkflowKind,
 } from '../../src/shared/workflow-kinds';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
+import { TEST_KEYS } from '../support/signing';
+import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 
 const library = libraryOf(
   runbookFromYaml(
@@ -124,6 +126,7 @@ describe('the run service', () => {
     approverGroups: {},
     uiUrl: 'http://ui',
     namespace: 'default',
+    signingKeys: () => TEST_KEYS,
   } as unknown as AppConfig;
   const trigger = { source: 'api' as const, requestedBy: 'alice' };
 
@@ -153,10 +156,14 @@ describe('the run service', () => {
     });
     expect(b.workflowId).toBe(a.workflowId);
     const [first, second] = sent.start;
-    expect({ ...second, o: { ...second?.o, typedSearchAttributes: undefined } }).toEqual({
-      ...first,
-      o: { ...first?.o, typedSearchAttributes: undefined },
-    });
+    // The same start, signed alike (each signature expires its own moment after it was made).
+    const comparable = (x: (typeof sent.start)[number] | undefined) => {
+      const [arg] = x?.o.args as [RunbookWorkflowInput];
+      const { expiresAt, ...claims } = arg.signed?.payload ?? ({} as Record<string, unknown>);
+      expect(typeof expiresAt).toBe('string');
+      return { ...x, o: { ...x?.o, typedSearchAttributes: undefined, args: [{ ...arg, signed: claims }] } };
+    };
+    expect(comparable(second)).toEqual(comparable(first));
   });
 
   it('lists runbook runs by default and the kind asked for', async () => {
@@ -224,6 +231,7 @@ describe('alert routes name a kind', () => {
       config: {
         taskQueue: 'q',
         approverGroups: {},
+        signingKeys: () => TEST_KEYS,
         alerts: {
           routes: [{ id: 'r', match: {}, runbook: 'rb', params: {}, owner: 'bot' }],
           maxInFlight: 1,
@@ -263,6 +271,7 @@ describe('ingest starts the route kind', () => {
         taskQueue: 'q',
         approverGroups: {},
         alerts: { routes, maxInFlight: 10, coalesceMs: 0, journalDir: '' },
+        signingKeys: () => TEST_KEYS,
       },
       library: () => library,
       router: createRouter(routes, () => true),

@@ -7,6 +7,7 @@ import type { RunStatus } from '../../src/shared/status';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, runbookFromYaml } from '../support/runbook-worker';
+import { signed, signedDecision } from '../support/signing';
 import { connectTestEnv, waitForStatus } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -32,8 +33,8 @@ function vote(
   decision: 'approve' | 'reject' = 'approve',
   stepId = 'gate',
 ): Promise<unknown> {
-  return handle
-    .executeUpdate(decideApprovalUpdate, { args: [{ stepId, decision, actor }] })
+  return signedDecision(handle, { stepId, decision, actor })
+    .then((d) => handle.executeUpdate(decideApprovalUpdate, { args: [d] }))
     .catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
 }
 
@@ -55,7 +56,7 @@ async function run(
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
       workflowId: `wf-${taskQueue}`,
-      args: [input],
+      args: [signed(input, `wf-${taskQueue}`)],
       workflowExecutionTimeout: '2m',
     });
     await act(handle);

@@ -13,6 +13,7 @@ import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, readThenChange, type TestWorker } from '../support/runbook-worker';
 import { waitForStatus } from '../support/temporal';
 import { createTimeSkippingEnv } from '../support/time-skipping';
+import { signed } from '../support/signing';
 
 let env: TestWorkflowEnvironment;
 let target: Receiver;
@@ -46,7 +47,7 @@ test('frozen for three days: a short history, and it resumes at once on unfreeze
     const run = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue: w.taskQueue,
       workflowId: `frozen-days-${w.taskQueue}`,
-      args: [{ runbook: def, params: { service: 'checkout' } }],
+      args: [signed({ runbook: def, params: { service: 'checkout' } }, `frozen-days-${w.taskQueue}`)],
     });
     await waitForStatus(run, (s) => s.phase === 'frozen');
 

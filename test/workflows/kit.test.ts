@@ -10,13 +10,15 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createActivities } from '../../src/activities';
 import { createSecretResolver } from '../../src/activities/secrets';
 import { lockStateQuery, lockWorkflowId } from '../../src/shared/coordination';
-import { decideApprovalUpdate } from '../../src/shared/messages';
+import { approvalDecisionSignal, decideApprovalUpdate } from '../../src/shared/messages';
+import { signedDecision, TEST_KEYS } from '../support/signing';
 import { createWorkerMetrics } from '../../src/worker/metrics';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { libraryOf } from '../support/runbook-worker';
 import { connectTestEnv, uniqueQueue } from '../support/temporal';
 import { waitFor } from '../support/wait';
 import { kitStateQuery } from './kit/kit-workflow';
+import { withSigningKeys } from '../../src/worker/signing-bundle';
 
 let env: TestWorkflowEnvironment;
 let target: Receiver;
@@ -46,7 +48,7 @@ async function runKit(
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: { code: withSigningKeys(bundle.code, TEST_KEYS) },
     activities: createActivities({
       fetch: globalThis.fetch,
       secrets: createSecretResolver({ env: {} }),
@@ -65,11 +67,23 @@ async function runKit(
       workflowExecutionTimeout: '1m',
     });
     await waitFor('the gate to open', async () => (await h.query(kitStateQuery)).phase === 'waiting_approval');
-    // The person who started it cannot approve it; someone else can.
+    // The person who started it cannot approve it; a decision not signed by the API decides
+    // nothing (and a signal of one is noted as unverified); someone else, signed, can.
+    const opening = (await h.query(kitStateQuery)).open[0]?.requestedAt;
+    const vote = async (actor: string) =>
+      h.executeUpdate(decideApprovalUpdate, {
+        args: [await signedDecision(h, { stepId: 'go', decision: 'approve', actor, ...(opening ? { opening } : {}) })],
+      });
+    await expect(vote('alice')).rejects.toMatchObject({
+      cause: { message: 'alice started this run and cannot approve it' },
+    });
     await expect(
-      h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'go', decision: 'approve', actor: 'alice' }] }),
-    ).rejects.toThrow();
-    await h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'go', decision: 'approve', actor: 'bob' }] });
+      h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'go', decision: 'approve', actor: 'bob' }] }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/^decisions come signed through the API/) } });
+    await h.signal(approvalDecisionSignal, { stepId: 'go', decision: 'approve', actor: 'bob' });
+    await waitFor('the signal to be noted', async () => (await h.query(kitStateQuery)).notes.length === 1);
+    expect((await h.query(kitStateQuery)).waiting).toEqual(['go']);
+    await vote('bob');
     const result = await h.result().catch((e: Error) => e);
     const { undone } = await h.query(kitStateQuery);
     // The lock was released: its workflow let go of the run (or ended, having no holder left).

@@ -15,6 +15,7 @@ import { createTestWorker, readThenChange, runbookFromYaml, type TestWorker } fr
 import { connectTestEnv, waitForStatus } from '../support/temporal';
 import { waitFor } from '../support/wait';
 import { WithStartWorkflowOperation } from '@temporalio/client';
+import { signed, signedDecision } from '../support/signing';
 
 let env: TestWorkflowEnvironment;
 let target: Receiver;
@@ -63,16 +64,24 @@ async function start(
   service: string,
   extra: Record<string, unknown> = {},
 ): Promise<WorkflowHandle> {
+  const workflowId = `${def.id}-${service}-${Math.random().toString(16).slice(2, 8)}`;
   return env.client.workflow.start(RUNBOOK_WORKFLOW, {
     taskQueue: w.taskQueue,
-    workflowId: `${def.id}-${service}-${Math.random().toString(16).slice(2, 8)}`,
-    args: [{ runbook: def, params: { service }, trigger: { source: 'api', requestedBy: 'alice' }, ...extra }],
+    workflowId,
+    args: [
+      signed(
+        { runbook: def, params: { service }, trigger: { source: 'api', requestedBy: 'alice' }, ...extra },
+        workflowId,
+      ),
+    ],
     workflowExecutionTimeout: '2m',
   });
 }
 
-const approve = (h: WorkflowHandle) =>
-  h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
+const approve = async (h: WorkflowHandle) =>
+  h.executeUpdate(decideApprovalUpdate, {
+    args: [await signedDecision(h, { stepId: 'gate', decision: 'approve', actor: 'bob' })],
+  });
 
 test('two runs of different runbooks on one target never overlap; the second waits at its first change and says for whom', async () => {
   const svc = `pay-${suffix}`;
@@ -163,7 +172,7 @@ test('the kill switch stops mutating steps of its scope until unfrozen; read-onl
   const h = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
     taskQueue: w.taskQueue,
     workflowId: `frozen-${suffix}`,
-    args: [{ runbook: def, params: { service: `svc-${suffix}` }, freezePollMs: 300 }],
+    args: [signed({ runbook: def, params: { service: `svc-${suffix}` }, freezePollMs: 300 }, `frozen-${suffix}`)],
     workflowExecutionTimeout: '2m',
   });
   const s = await waitForStatus(h, (x) => x.phase === 'frozen');

@@ -5,6 +5,7 @@ import { RUNBOOK_WORKFLOW, SA } from '../../src/shared/constants';
 import { decideApprovalUpdate, decideStepUpdate, statusQuery, stepDecisionSignal } from '../../src/shared/messages';
 import type { RunStatus, StepDecision } from '../../src/shared/status';
 import { startReceiver, type Receiver } from '../support/http-receiver';
+import { signed, signedDecision, signedStepDecision } from '../support/signing';
 import { createTestWorker, runbookFromYaml } from '../support/runbook-worker';
 import { connectTestEnv, waitForStatus } from '../support/temporal';
 
@@ -47,7 +48,7 @@ steps:
 
 function decide(h: WorkflowHandle, d: Omit<StepDecision, 'actor'> & { actor?: string }): Promise<unknown> {
   return h
-    .executeUpdate(decideStepUpdate, { args: [{ actor: 'oncall', ...d }] })
+    .executeUpdate(decideStepUpdate, { args: [signedStepDecision(h.workflowId, { actor: 'oncall', ...d })] })
     .catch((e: { cause?: { message?: string } }) => ({ refused: e.cause?.message }));
 }
 
@@ -63,7 +64,9 @@ async function run(
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
       workflowId: `wf-${taskQueue}`,
-      args: [{ runbook: runbookFromYaml(text), trigger: { source: 'api', requestedBy: 'alice' } }],
+      args: [
+        signed({ runbook: runbookFromYaml(text), trigger: { source: 'api', requestedBy: 'alice' } }, `wf-${taskQueue}`),
+      ],
       workflowExecutionTimeout: '2m',
     });
     await act(handle);
@@ -100,12 +103,16 @@ test('a paused step waits for a decision, and retry runs it again', async () => 
   expect(paths.filter((p) => p === '/unscale' || p === '/undrain')).toEqual([]);
 });
 
-test('skip (from the Web UI signal) needs a reason and goes on', async () => {
+test('skip needs a reason and goes on; a skip signal (the Web UI form) is only noted', async () => {
   healthy = false;
   const { status } = await run(yaml('onFailure: pause'), async (h) => {
     await waitForStatus(h, (x) => x.phase === 'paused');
-    await h.signal(stepDecisionSignal, { stepId: 'deploy', action: 'skip', actor: 'dana' });
-    await h.signal(stepDecisionSignal, { stepId: 'deploy', action: 'skip', actor: 'dana', reason: 'deployed by hand' });
+    await h.signal(stepDecisionSignal, { stepId: 'deploy', action: 'skip', actor: 'dana', reason: 'by hand' });
+    expect((await waitForStatus(h, (x) => (x.unverified ?? []).length === 1)).phase).toBe('paused');
+    expect(await decide(h, { stepId: 'deploy', action: 'skip', actor: 'dana' })).toEqual({
+      refused: 'skipping a step needs a reason',
+    });
+    await decide(h, { stepId: 'deploy', action: 'skip', actor: 'dana', reason: 'deployed by hand' });
   });
   expect(status.phase).toBe('succeeded');
   expect(status.steps.find((x) => x.id === 'deploy')).toMatchObject({
@@ -191,7 +198,9 @@ steps:
 `;
   const { status } = await run(text, async (h) => {
     await waitForStatus(h, (s) => s.pendingStepDecisions.length === 1 && s.pendingApprovals.length === 1);
-    await h.executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'gate', decision: 'approve', actor: 'bob' }] });
+    await h.executeUpdate(decideApprovalUpdate, {
+      args: [await signedDecision(h, { stepId: 'gate', decision: 'approve', actor: 'bob' })],
+    });
     const s = await waitForStatus(h, (x) => x.steps.find((st) => st.id === 'gate')?.state === 'succeeded');
     // The approval's end must not hide the pause still in force (it used to show running).
     expect(s.phase).toBe('paused');

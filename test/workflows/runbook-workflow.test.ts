@@ -6,6 +6,7 @@ import { approvalDecisionSignal, decideApprovalUpdate, statusQuery } from '../..
 import type { RunResult, RunStatus } from '../../src/shared/status';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 import { startReceiver, type Receiver } from '../support/http-receiver';
+import { signed, signedDecision } from '../support/signing';
 import { createTestWorker, libraryOf, runbookFromYaml } from '../support/runbook-worker';
 import { connectTestEnv, waitForStatus } from '../support/temporal';
 
@@ -89,7 +90,7 @@ test('runs every step kind, waits for approval, records attempts and outputs', a
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
       workflowId: `wf-${taskQueue}`,
-      args: [input],
+      args: [signed(input, `wf-${taskQueue}`)],
       workflowExecutionTimeout: '2m',
     });
     const waiting = await waitForPhase(handle, 'waiting_approval');
@@ -106,13 +107,15 @@ test('runs every step kind, waits for approval, records attempts and outputs', a
 
     // A decision on a step that is not waiting is refused by the validator.
     const refused = await handle
-      .executeUpdate(decideApprovalUpdate, { args: [{ stepId: 'restart', decision: 'approve', actor: 'bob' }] })
+      .executeUpdate(decideApprovalUpdate, {
+        args: [await signedDecision(handle, { stepId: 'restart', decision: 'approve', actor: 'bob' })],
+      })
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({
       cause: { message: "step 'restart' is not waiting for approval (waiting: approve)" },
     });
     const answer = await handle.executeUpdate(decideApprovalUpdate, {
-      args: [{ stepId: 'approve', decision: 'approve', actor: 'bob', comment: 'go' }],
+      args: [await signedDecision(handle, { stepId: 'approve', decision: 'approve', actor: 'bob', comment: 'go' })],
     });
     expect(answer).toEqual({ stepId: 'approve', accepted: true, outcome: 'approved' });
     const r: RunResult = await handle.result();
@@ -150,12 +153,14 @@ test('a rejection ends the run as rejected before any mutating step', async () =
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
       workflowId: `wf-${taskQueue}`,
-      args: [{ runbook: rb, params: { service: 'api' } }],
+      args: [signed({ runbook: rb, params: { service: 'api' } }, `wf-${taskQueue}`)],
       workflowExecutionTimeout: '1m',
     });
     await waitForPhase(handle, 'waiting_approval');
     await handle.executeUpdate(decideApprovalUpdate, {
-      args: [{ stepId: 'approve', decision: 'reject', actor: 'carol', comment: 'not now' }],
+      args: [
+        await signedDecision(handle, { stepId: 'approve', decision: 'reject', actor: 'carol', comment: 'not now' }),
+      ],
     });
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -170,7 +175,7 @@ test('a rejection ends the run as rejected before any mutating step', async () =
   expect(target.received.filter((r) => r.path === '/restart').length).toBe(before);
 });
 
-test('the Web UI signal approves with the same meaning; a refused signal changes nothing', async () => {
+test('a decision signal (the Web UI form, a raw client) decides nothing: it is noted as unverified', async () => {
   const rb = runbookFromYaml(`
 id: gate
 title: Gate
@@ -183,24 +188,29 @@ steps:
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
       workflowId: `wf-${taskQueue}`,
-      args: [{ runbook: rb }],
+      args: [signed({ runbook: rb }, `wf-${taskQueue}`)],
       workflowExecutionTimeout: '1m',
     });
     await waitForPhase(handle, 'waiting_approval');
     await handle.signal(approvalDecisionSignal, { stepId: 'nope', decision: 'approve', actor: 'eve' });
-    await handle.signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: '' });
-    await handle.signal(approvalDecisionSignal, {
-      stepId: 'approve',
-      decision: 'approve',
-      actor: 'dana',
-      comment: 'from the UI',
+    await handle.signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: 'x'.repeat(100_000) });
+    await handle.signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: 'dana' });
+    const noted = await waitForStatus(handle, (x) => (x.unverified ?? []).length === 3);
+    expect(noted.phase).toBe('waiting_approval');
+    expect(noted.decisions).toEqual([]);
+    expect(noted.unverified?.[2]).toMatchObject({
+      message: 'approvalDecision',
+      claimed: '{"stepId":"approve","decision":"approve","actor":"dana"}',
+      reason: expect.stringMatching(/^decisions come signed through the API/),
     });
-    const r = await handle.result();
-    expect(r.phase).toBe('succeeded');
+    // Bounded: a huge claim is cut short.
+    expect(noted.unverified?.[1]?.claimed.length).toBeLessThanOrEqual(121);
+    await handle.executeUpdate(decideApprovalUpdate, {
+      args: [await signedDecision(handle, { stepId: 'approve', decision: 'approve', actor: 'dana', channel: 'cli' })],
+    });
+    expect((await handle.result()).phase).toBe('succeeded');
     const s = await handle.query(statusQuery);
-    expect(s.decisions).toEqual([
-      expect.objectContaining({ stepId: 'approve', actor: 'dana', via: 'web-ui', comment: 'from the UI' }),
-    ]);
+    expect(s.decisions).toEqual([expect.objectContaining({ stepId: 'approve', actor: 'dana', via: 'cli' })]);
   });
 });
 
@@ -212,7 +222,7 @@ test('dry run performs read-only steps and records what mutating steps would do'
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
       workflowId: `wf-${taskQueue}`,
-      args: [{ runbook: rb, params: { service: 'api' }, dryRun: true }],
+      args: [signed({ runbook: rb, params: { service: 'api' }, dryRun: true }, `wf-${taskQueue}`)],
       workflowExecutionTimeout: '1m',
     });
     await handle.result();
@@ -250,7 +260,7 @@ steps:
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
       taskQueue,
       workflowId: `wf-${taskQueue}`,
-      args: [{ runbook: rb }],
+      args: [signed({ runbook: rb }, `wf-${taskQueue}`)],
       workflowExecutionTimeout: '1m',
     });
     const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;

@@ -21,5 +21,13 @@ export { TargetLocks, type LockEntry, type LockOptions, type LockRecorder } from
 export { Notifier } from './notify';
 export { derivePhase, PhaseOwner, type BasePhase, type WaitKind } from './phase';
 export type { Recorder } from './recorder';
+export { approvalClaims, noteUnverified, signedRun, stepDecisionClaims, verifiedStart } from './trust';
 export { untracked } from './untracked';
-export { ApprovalVoting, type GateResult, type GateSpec, type OpenGate, type VotingRecorder } from './voting';
+export {
+  ApprovalVoting,
+  approvalFromClaims,
+  type GateResult,
+  type GateSpec,
+  type OpenGate,
+  type VotingRecorder,
+} from './voting';

@@ -11,6 +11,8 @@ import type {
   ApprovalDecisionResult,
   PendingApproval,
 } from '../../shared/status';
+import { checkIdentity } from '../../shared/identity';
+import type { DecisionClaims } from '../../shared/signed';
 import { climb, type Rung } from './escalation';
 import type { Recorder } from './recorder';
 import { untracked } from './untracked';
@@ -69,6 +71,17 @@ export interface OpenGate {
   onEscalate?: () => Promise<void>;
 }
 
+/** The decision a signed envelope's claims make (the channel travels apart, as `via`). */
+export function approvalFromClaims(c: DecisionClaims): ApprovalDecision {
+  return {
+    stepId: String(c.stepId),
+    decision: c.decision,
+    actor: String(c.actor),
+    opening: typeof c.opening === 'string' ? c.opening : '',
+    ...(typeof c.comment === 'string' && c.comment !== '' ? { comment: c.comment.slice(0, 2000) } : {}),
+  };
+}
+
 export class ApprovalVoting {
   private readonly open = new Map<string, Gate>();
   /** When true, open gates (other than retroactive ones) close without a decision. */
@@ -102,6 +115,15 @@ export class ApprovalVoting {
       throw new TypeError(`step '${String(d.stepId)}' is not waiting for approval${open ? ` (waiting: ${open})` : ''}`);
     }
     const actor = d.actor.trim();
+    if (d.opening !== undefined) {
+      // Signed: the API canonicalized the actor; a decision never carries over to a later opening.
+      const id = checkIdentity(actor);
+      if ('error' in id || id.identity !== actor) throw new TypeError(`${actor} is not a canonical identity`);
+      if (d.opening !== gate.pending.requestedAt)
+        throw new TypeError(
+          `the decision was made on an earlier opening of '${d.stepId}' (it opened again at ${gate.pending.requestedAt}): decide again`,
+        );
+    }
     if (actor === this.recorder.requester) throw new TypeError(`${actor} started this run and cannot approve it`);
     if (gate.allowed && !gate.allowed.has(actor)) {
       throw new TypeError(

@@ -7,7 +7,14 @@ import { setCurrentDetails } from '@temporalio/workflow';
 import { flattenSteps } from '../../shared/steps';
 import type { JsonValue, ParamValue, RunbookDefinition, TriggerInfo } from '../../shared/model';
 import type { ApprovalDecisionRecord, PendingApproval, RunStatus, StepStatus } from '../../shared/status';
-import { PhaseOwner, type BasePhase, type LockRecorder, type VotingRecorder, type WaitKind } from '../kit';
+import {
+  noteUnverified,
+  PhaseOwner,
+  type BasePhase,
+  type LockRecorder,
+  type VotingRecorder,
+  type WaitKind,
+} from '../kit';
 import { renderDetails } from '../../shared/run-summary';
 import { Unresolved } from '../../shared/template';
 
@@ -84,6 +91,12 @@ export class RunState implements VotingRecorder, LockRecorder {
 
   wait(kind: WaitKind): () => void {
     return this.phase.begin(kind);
+  }
+
+  /** Notes a decision that decides nothing (unsigned, or not verified), bounded. */
+  unverified(message: string, payload: unknown, reason: string): void {
+    noteUnverified((this.status.unverified ??= []), message, payload, reason);
+    this.publish();
   }
 
   get requester(): string {

@@ -6,7 +6,7 @@
  */
 import { decideStepUpdate, stepDecisionSignal } from '../../shared/messages';
 import type { PendingStepDecision, StepDecision, StepDecisionRecord } from '../../shared/status';
-import { climb, installDecisionHandlers, type Rung } from '../kit';
+import { climb, installDecisionHandlers, stepDecisionClaims, type Rung } from '../kit';
 import type { RunState } from './run-state';
 
 export class StepDecisions {
@@ -14,15 +14,23 @@ export class StepDecisions {
 
   constructor(private readonly state: RunState) {}
 
-  install(): void {
-    installDecisionHandlers(decideStepUpdate, stepDecisionSignal, {
-      validate: (d) => this.validate(d),
-      apply: (d, via) => this.apply(d, via),
-      describe: {
-        update: 'Retry, skip (with a reason) or abort a paused step (API, CLI).',
-        signal: 'Retry, skip or abort a paused step (Web UI): {stepId, action, actor, reason}.',
+  /** `signed`: decisions must come signed by the API (every run since signing). */
+  install(signed: boolean): void {
+    installDecisionHandlers(
+      decideStepUpdate,
+      stepDecisionSignal,
+      {
+        validate: (d) => this.validate(d),
+        apply: (d, via) => this.apply(d, via),
+        describe: {
+          update: 'Retry, skip (with a reason) or abort a paused step: signed by the API (CLI, HTTP API, Slack).',
+          signal: 'Retry, skip or abort a paused step: {stepId, action, actor, reason}.',
+        },
+        claims: stepDecisionClaims,
+        unverified: (message, payload, reason) => this.state.unverified(message, payload, reason),
       },
-    });
+      signed,
+    );
   }
 
   validate(d: StepDecision): void {

@@ -15,13 +15,22 @@ import {
 } from '@temporalio/workflow';
 import { SA } from '../../shared/constants';
 import { statusQuery } from '../../shared/messages';
-import type { TriggerInfo } from '../../shared/model';
+import type { ParamValue, RunbookDefinition, TriggerInfo } from '../../shared/model';
 import type { RunPhase, RunResult } from '../../shared/status';
 import { toText, render } from '../../shared/template';
 import type { RunbookWorkflowInput } from '../../shared/workflow-types';
 import type { Activities } from '../../activities';
 import { decideApprovalUpdate, approvalDecisionSignal } from '../../shared/messages';
-import { ApprovalVoting, installDecisionHandlers, KillSwitch, Notifier, untracked } from '../kit';
+import {
+  approvalClaims,
+  ApprovalVoting,
+  installDecisionHandlers,
+  KillSwitch,
+  Notifier,
+  signedRun,
+  untracked,
+  verifiedStart,
+} from '../kit';
 import { StepUndos } from './compensation';
 import { Executor, reportRunFinished, reportRunStarted } from './execute';
 import { GateSteps } from './gate-steps';
@@ -38,22 +47,85 @@ const { resolveRunbook } = proxyActivities<Pick<Activities, 'resolveRunbook'>>({
 });
 
 const WEB_UI_TRIGGER: TriggerInfo = { source: 'web-ui', requestedBy: 'web-ui' };
+/** Who started a run from the Web UI's form: Temporal does not say (until the cluster's authorizer does). */
+export const UNVERIFIED_REQUESTER = 'unverified';
 
-export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunResult> {
+/** What a run starts from, whichever way it was started. */
+interface Start {
+  runbook: RunbookDefinition;
+  params: Record<string, ParamValue>;
+  approverGroups: Record<string, string[]>;
+  trigger: TriggerInfo;
+  dryRun: boolean;
+  emergency: boolean;
+  attributesSet: boolean;
+  /** Started without the API (the Web UI): its requester is unknown. */
+  unverified: boolean;
+}
+
+/**
+ * A signed start takes everything from the API's envelope (its definition must be the one
+ * signed); an unsigned one (the Web UI's form) only a runbook id and params: the definition
+ * comes from the worker's library, nobody is its verified requester, no emergency. An inline
+ * definition without a signature is refused, and nothing is done.
+ */
+async function trustedStart(input: RunbookWorkflowInput): Promise<Start> {
+  if (input.signed !== undefined) {
+    const c = verifiedStart(input.signed, input.runbook);
+    // Signed without a definition (a schedule's): the library's current version, by the signed id.
+    const base = input.runbook
+      ? { runbook: input.runbook, params: c.params, approverGroups: c.approverGroups ?? {} }
+      : await resolveRunbook({ runbookId: c.runbookId, params: c.params });
+    return {
+      ...base,
+      trigger: c.trigger,
+      dryRun: c.dryRun,
+      emergency: c.emergency,
+      attributesSet: input.attributesSet === true,
+      unverified: false,
+    };
+  }
+  if (input.runbook !== undefined)
+    throw ApplicationFailure.create({
+      message:
+        'an inline runbook definition needs the API\'s signature: start it with the API or the CLI, or from the Web UI by {"runbookId": ..., "params": {...}}; nothing was done',
+      type: FAILURE.Unverified,
+      nonRetryable: true,
+    });
+  const r = await resolveRunbook({ runbookId: requireRunbookId(input), params: input.params ?? {}, unsigned: true });
+  return {
+    ...r,
+    trigger: { source: 'web-ui', requestedBy: UNVERIFIED_REQUESTER },
+    dryRun: input.dryRun === true,
+    emergency: false,
+    attributesSet: false,
+    unverified: true,
+  };
+}
+
+/** Runs started before signing replay exactly as they ran. */
+async function legacyStart(input: RunbookWorkflowInput): Promise<Start> {
   const resolved = input.runbook
     ? { runbook: input.runbook, params: input.params ?? {}, approverGroups: input.approverGroups ?? {} }
     : await resolveRunbook({ runbookId: requireRunbookId(input), params: input.params ?? {} });
-  const { params, approverGroups } = resolved;
-  const runbook = upgradeRunbook(resolved.runbook);
-  const trigger = input.trigger ?? WEB_UI_TRIGGER;
-  const state = new RunState(
-    runbook,
-    params,
-    trigger,
-    input.dryRun ?? false,
-    workflowInfo().workflowId,
-    input.emergency ?? false,
-  );
+  return {
+    ...resolved,
+    approverGroups: resolved.approverGroups ?? {},
+    trigger: input.trigger ?? WEB_UI_TRIGGER,
+    dryRun: input.dryRun ?? false,
+    emergency: input.emergency ?? false,
+    attributesSet: input.attributesSet === true,
+    unverified: false,
+  };
+}
+
+export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunResult> {
+  const signed = signedRun();
+  const start = signed ? await trustedStart(input) : await legacyStart(input);
+  const { params, approverGroups, trigger } = start;
+  const runbook = upgradeRunbook(start.runbook);
+  const state = new RunState(runbook, params, trigger, start.dryRun, workflowInfo().workflowId, start.emergency);
+  if (start.unverified) state.status.unverified = [];
   const gates = new ApprovalVoting(state, approverGroups ?? {});
   const decisions = new StepDecisions(state);
   const alerts = new AlertTracker(state, input.alert);
@@ -61,15 +133,22 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   gates.interrupt = () => alerts.stopping();
   // Handlers first, so decisions sent early are not lost.
   setHandler(statusQuery, () => state.status, { description: 'The run: phase, steps, approvals, decisions.' });
-  installDecisionHandlers(decideApprovalUpdate, approvalDecisionSignal, {
-    validate: (d) => gates.validate(d),
-    apply: (d, via) => gates.apply(d, via),
-    describe: {
-      update: 'Approve or reject a pending approval step (API, CLI).',
-      signal: 'Approve or reject a pending approval step (Web UI): {stepId, decision, actor, comment}.',
+  installDecisionHandlers(
+    decideApprovalUpdate,
+    approvalDecisionSignal,
+    {
+      validate: (d) => gates.validate(d),
+      apply: (d, via) => gates.apply(d, via),
+      describe: {
+        update: 'Approve or reject a pending approval step: signed by the API (CLI, HTTP API, Slack).',
+        signal: 'Approve or reject a pending approval step: {stepId, decision, actor, comment}.',
+      },
+      claims: approvalClaims,
+      unverified: (message, payload, reason) => state.unverified(message, payload, reason),
     },
-  });
-  decisions.install();
+    signed,
+  );
+  decisions.install(signed);
   alerts.install();
   killSwitch.install();
 
@@ -84,7 +163,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   // A run its starter gave these (the API, the CLI, alerts) writes only what differs: usually
   // nothing, one event less per run. Runs started before the flag, or by the Web UI, write all.
   const known = workflowInfo().typedSearchAttributes;
-  const missing = input.attributesSet ? attributes.filter((a) => known.get(a.key) !== a.value) : attributes;
+  const missing = start.attributesSet ? attributes.filter((a) => known.get(a.key) !== a.value) : attributes;
   if (missing.length > 0) upsertSearchAttributes(missing);
   reportRunStarted(runbook.id, trigger.source);
   state.setBase('running');

@@ -4,13 +4,35 @@
  */
 import { defineQuery, setHandler } from '@temporalio/workflow';
 import { approvalDecisionSignal, decideApprovalUpdate } from '../../../src/shared/messages';
-import type { PendingApproval } from '../../../src/shared/status';
+import type {
+  ApprovalDecision,
+  ApprovalDecisionResult,
+  PendingApproval,
+  UnverifiedNote,
+} from '../../../src/shared/status';
 import * as kit from '../../../src/workflows/kit';
 
 // The lock workflows run beside it, as every worker's bundle carries them.
 export { targetLockWorkflow } from '../../../src/workflows/target-lock';
 
-export const kitStateQuery = defineQuery<{ phase: string; waiting: string[]; undone: string[] }>('kitState');
+export const kitStateQuery = defineQuery<{
+  phase: string;
+  waiting: string[];
+  undone: string[];
+  notes: UnverifiedNote[];
+  open: PendingApproval[];
+}>('kitState');
+
+function decisionsOf(
+  voting: kit.ApprovalVoting,
+  notes: UnverifiedNote[],
+): kit.DecisionHandler<ApprovalDecision, ApprovalDecisionResult> {
+  return {
+    ...{ validate: (d) => voting.validate(d), apply: (d, via) => voting.apply(d, via), claims: kit.approvalClaims },
+    ...{ unverified: (m, p, why) => kit.noteUnverified(notes, m, p, why) },
+    describe: { update: 'Approve or reject (API, signed).', signal: 'Noted as unverified only.' },
+  };
+}
 
 export async function kitWorkflow(o: {
   target: string;
@@ -28,11 +50,10 @@ export async function kitWorkflow(o: {
   const lock = new kit.TargetLocks(rec);
   const undo = new kit.Compensations();
   lock.install();
-  kit.installDecisionHandlers(decideApprovalUpdate, approvalDecisionSignal, {
-    ...{ validate: (d) => voting.validate(d), apply: (d, via) => voting.apply(d, via) },
-    describe: { update: 'Approve or reject (API).', signal: 'Approve or reject (Web UI).' },
-  });
-  setHandler(kitStateQuery, () => ({ phase: phase.phase, waiting: voting.waiting(), undone }));
+  const notes: UnverifiedNote[] = [];
+  // A new workflow has no runs from before signing: its decisions are signed from the start (true).
+  kit.installDecisionHandlers(decideApprovalUpdate, approvalDecisionSignal, decisionsOf(voting, notes), true);
+  setHandler(kitStateQuery, () => ({ phase: phase.phase, waiting: voting.waiting(), undone, notes, open }));
   const post = (id: string, path: string) =>
     kit.callAction(
       'http:request:send',

@@ -1,0 +1,34 @@
+/**
+ * Signing a start as the API decided it (src/shared/signed.ts): bound to its workflow id (or a
+ * schedule's prefix), its definition by digest, with an expiry. The run verifies it in the worker
+ * and takes its params, trigger, approver groups, emergency and dry run from here only.
+ */
+import { definitionDigest, sign } from '../platform/signing';
+import { START_TTL_MS, type SignedStart, type SigningKeys, type StartClaims } from '../shared/signed';
+
+/** What a prepared start claims, before it is bound to a workflow id. */
+export type StartIntent = Omit<
+  StartClaims,
+  'purpose' | 'workflowId' | 'workflowIdPrefix' | 'expiresAt' | 'definitionDigest'
+> & {
+  /** The inline definition (absent: the worker resolves `runbookId` from its library). */
+  definition?: unknown;
+};
+
+export function signStart(
+  keys: SigningKeys,
+  intent: StartIntent,
+  bind: { workflowId: string } | { workflowIdPrefix: string },
+  nowMs = Date.now(),
+): SignedStart {
+  const { definition, ...rest } = intent;
+  const claims: StartClaims = {
+    purpose: 'start',
+    ...rest,
+    ...bind,
+    ...(definition !== undefined ? { definitionDigest: definitionDigest(definition) } : {}),
+    // A schedule's runs start whenever it fires: bound to its prefix instead of a time.
+    ...('workflowId' in bind ? { expiresAt: new Date(nowMs + START_TTL_MS).toISOString() } : {}),
+  };
+  return sign(keys, claims);
+}

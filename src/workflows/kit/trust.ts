@@ -1,0 +1,150 @@
+/**
+ * What a workflow trusts: only what the API signed (src/shared/signed.ts), verified by the
+ * workflow itself, deterministically, with the key the worker put into the workflow sandbox when
+ * it loaded the bundle (src/worker/signing-bundle.ts): never an argument, never in history.
+ *
+ * Decisions are verified in the update's validator: one that does not verify is refused before
+ * it reaches history, so replay never meets it, and no key change can make a history replay
+ * differently. (A local activity per decision was tried first: its answer arriving in another
+ * workflow task than the decision made histories that did not replay.) A start is verified as
+ * the run begins; a key that signed runs still open must stay listed (verify-only) until they end.
+ * Runs started before signing (no patch marker in their history) replay as they ran.
+ */
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { FAILURE } from '../../shared/failures';
+import { fromBase64url } from '../../shared/sha256';
+import {
+  definitionDigest,
+  verifySigned,
+  type DecisionClaims,
+  type SigningKeys,
+  type StartClaims,
+  type StepDecisionClaims,
+} from '../../shared/signed';
+import type { ApprovalDecision, DecisionChannel, StepDecision, UnverifiedNote } from '../../shared/status';
+import { approvalFromClaims } from './voting';
+
+/** Where the worker leaves the keys in the sandbox (kid -> base64url); read-only. */
+export const SIGNING_KEYS_GLOBAL = Symbol.for('durable-runbooks.signing-keys');
+
+let cached: { from: unknown; keys: SigningKeys } | undefined;
+
+function trustedKeys(): SigningKeys {
+  const raw = (globalThis as Record<symbol, unknown>)[SIGNING_KEYS_GLOBAL] as
+    { activeKid: string; keys: Record<string, string> } | undefined;
+  if (!raw) throw new TypeError('this worker has no signing key: nothing signed can be verified (docs/security.md)');
+  if (cached?.from !== raw) {
+    const keys = new Map(Object.entries(raw.keys).map(([kid, k]) => [kid, fromBase64url(k)]));
+    cached = { from: raw, keys: { activeKid: raw.activeKid, keys } };
+  }
+  return cached.keys;
+}
+
+/** Whether this run takes only signed starts and decisions (every run since the patch). */
+export function signedRun(): boolean {
+  return patched('signed-starts-and-decisions');
+}
+
+/** The start's claims, verified against this run and its inline definition; throws Unverified. */
+export function verifiedStart(signed: unknown, definition: unknown): StartClaims {
+  const refuse = (reason: string): ApplicationFailure =>
+    ApplicationFailure.create({
+      message: `the start is not the API's: ${reason}; nothing was done`,
+      type: FAILURE.Unverified,
+      nonRetryable: true,
+    });
+  let v;
+  try {
+    v = verifySigned<StartClaims>(trustedKeys(), signed, 'start', Date.now());
+  } catch (err) {
+    throw refuse((err as Error).message);
+  }
+  if (!v.ok) throw refuse(v.reason);
+  const c = v.payload;
+  const { workflowId, workflowType } = workflowInfo();
+  if (c.workflowType !== workflowType) throw refuse(`signed for a ${String(c.workflowType)} run, not ${workflowType}`);
+  const boundToId = typeof c.workflowId === 'string' && c.workflowId === workflowId;
+  // A schedule's runs: bound to its prefix, for the schedule trigger only (Temporal appends the time).
+  const boundToPrefix =
+    c.workflowId === undefined &&
+    typeof c.workflowIdPrefix === 'string' &&
+    c.workflowIdPrefix !== '' &&
+    c.trigger?.source === 'schedule' &&
+    workflowId.startsWith(`${c.workflowIdPrefix}-`);
+  if (!boundToId && !boundToPrefix) throw refuse('signed for another workflow id');
+  if (c.expiresAt === undefined && !boundToPrefix) throw refuse('a start envelope must expire');
+  if (definition === undefined || definition === null) {
+    if (c.definitionDigest !== undefined) throw refuse('the signed runbook definition is missing');
+  } else if (definitionDigest(definition) !== c.definitionDigest) {
+    throw refuse('the runbook definition is not the one signed');
+  }
+  return c;
+}
+
+/** A decision's verified claims, for a validator: throws a TypeError saying why it is refused. */
+function verifiedClaims<T extends { purpose: string; workflowId: string; expiresAt?: string }>(
+  envelope: unknown,
+  purpose: T['purpose'],
+): T {
+  const v = verifySigned<T>(trustedKeys(), envelope, purpose, Date.now());
+  if (!v.ok) throw new TypeError(`the decision is not the API's: ${v.reason}`);
+  if (v.payload.workflowId !== workflowInfo().workflowId)
+    throw new TypeError("the decision is not the API's: signed for another run");
+  return v.payload;
+}
+
+/** Claims of a signed approval decision: verified (validator) and read (handler, once verified). */
+export const approvalClaims = {
+  verify(envelope: unknown): { decision: ApprovalDecision; via: DecisionChannel } {
+    return approvalClaims.read(verifiedClaims<DecisionClaims>(envelope, 'decision'));
+  },
+  read(claims: unknown): { decision: ApprovalDecision; via: DecisionChannel } {
+    const c = claims as DecisionClaims;
+    return { decision: approvalFromClaims(c), via: channelOf(c.channel) };
+  },
+};
+
+export function stepFromClaims(c: StepDecisionClaims): StepDecision {
+  return {
+    stepId: String(c.stepId),
+    action: c.action,
+    actor: String(c.actor),
+    ...(typeof c.reason === 'string' && c.reason !== '' ? { reason: c.reason.slice(0, 2000) } : {}),
+  };
+}
+
+/** Claims of a signed decision on a paused step. */
+export const stepDecisionClaims = {
+  verify(envelope: unknown): { decision: StepDecision; via: DecisionChannel } {
+    return stepDecisionClaims.read(verifiedClaims<StepDecisionClaims>(envelope, 'step-decision'));
+  },
+  read(claims: unknown): { decision: StepDecision; via: DecisionChannel } {
+    const c = claims as StepDecisionClaims;
+    return { decision: stepFromClaims(c), via: channelOf(c.channel) };
+  },
+};
+
+const CHANNELS: ReadonlySet<string> = new Set(['api', 'cli', 'slack', 'console']);
+const channelOf = (c: unknown): DecisionChannel =>
+  typeof c === 'string' && CHANNELS.has(c) ? (c as DecisionChannel) : 'api';
+
+/** The latest unverified notes a run keeps, each cut short: a flood of them costs nothing. */
+const NOTES_KEPT = 20;
+const CLAIM_CHARS = 120;
+
+/** Adds a note of an unsigned decision to `notes` (bounded), saying what it claimed and why it counts for nothing. */
+export function noteUnverified(notes: UnverifiedNote[], message: string, payload: unknown, reason: string): void {
+  let claimed: string;
+  try {
+    claimed = JSON.stringify(payload) ?? String(payload);
+  } catch {
+    claimed = '(unreadable)';
+  }
+  notes.push({
+    at: new Date().toISOString(),
+    message,
+    claimed: claimed.length > CLAIM_CHARS ? `${claimed.slice(0, CLAIM_CHARS)}…` : claimed,
+    reason,
+  });
+  if (notes.length > NOTES_KEPT) notes.splice(0, notes.length - NOTES_KEPT);
+}
