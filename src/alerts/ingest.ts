@@ -18,6 +18,7 @@ import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
 import { workflowKind, type KindStart } from '../runs/kinds';
 import { signStart } from '../runs/sign';
+import { sign } from '../platform/signing';
 import type { AlertInstance, AlertNotice, AlertSource } from '../shared/alert';
 import { alertSignal } from '../shared/messages';
 import type { AlertJournal, AlertTarget } from './journal';
@@ -82,7 +83,8 @@ export function createAlertIngest(deps: AlertIngestDeps) {
           // The run's input carries the notification that starts it (when this call does start it).
           args: [{ ...p.input, alert: notice, signed: signStart(deps.config.signingKeys(), p.intent, { workflowId }) }],
           signal: alertSignal,
-          signalArgs: [notice],
+          // Signed for this run: a notice from anywhere else (a raw client) changes nothing.
+          signalArgs: [sign(deps.config.signingKeys(), { purpose: 'alert' as const, workflowId, notice })],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           typedSearchAttributes: p.typedSearchAttributes,
           staticSummary: p.staticSummary,

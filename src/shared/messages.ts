@@ -1,7 +1,7 @@
 /** Messages a run understands. Defined once, used by the workflow, the API, the CLI and tests. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AlertNotice } from './alert';
-import type { SignedDecision, SignedStepDecision } from './signed';
+import type { SignedAlert, SignedDecision, SignedStepDecision } from './signed';
 import type { ApprovalDecision, ApprovalDecisionResult, RunStatus, StepDecision } from './status';
 
 export const statusQuery = defineQuery<RunStatus>('status');
@@ -25,5 +25,8 @@ export const decideStepUpdate = defineUpdate<{ stepId: string; accepted: true },
 /** Web UI's signal form: noted as unverified, as the approval signal. */
 export const stepDecisionSignal = defineSignal<[unknown]>('stepDecision');
 
-/** Alert triggers: a later notification of the alert that started the run (a repeat, or resolved). */
-export const alertSignal = defineSignal<[AlertNotice]>('alert');
+/**
+ * Alert triggers: a later notification of the alert that started the run (a repeat, or resolved),
+ * signed by the API's alert ingest. Runs from before signing took the plain notice.
+ */
+export const alertSignal = defineSignal<[SignedAlert | AlertNotice]>('alert');

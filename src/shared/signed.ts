@@ -5,6 +5,7 @@
  * Workflow-safe types only.
  */
 import { canonicalJson } from './canonical';
+import type { AlertNotice } from './alert';
 import type { ParamValue, TriggerInfo } from './model';
 import { base64url, constantTimeEqual, hex, hmacSha256, sha256, utf8 } from './sha256';
 
@@ -73,7 +74,15 @@ export interface StepDecisionClaims {
   expiresAt: string;
 }
 
+/** A later notification of the alert that started a run, as the API's alert ingest sends it. */
+export interface AlertClaims {
+  purpose: 'alert';
+  workflowId: string;
+  notice: AlertNotice;
+}
+
 export type SignedStart = Signed<StartClaims>;
+export type SignedAlert = Signed<AlertClaims>;
 export type SignedDecision = Signed<DecisionClaims>;
 export type SignedStepDecision = Signed<StepDecisionClaims>;
 

@@ -28,6 +28,8 @@ import {
 } from '../shared/coordination';
 
 /** Audit entries kept in state (all of them stay in the histories of earlier runs). */
+/** Longest reason a freeze or unfreeze may give (it is kept in the audit trail). */
+const MAX_TEXT = 2000;
 const AUDIT_KEEP = 500;
 /** Frozen runs remembered at once; beyond it the oldest are told to ask again (they would). */
 const WATCHERS_KEEP = 5000;
@@ -50,12 +52,17 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
       return f;
     },
     {
-      validator: ({ scope, by, reason }) => {
-        if (!by) throw new TypeError('by is required');
+      validator: (p) => {
+        if (p === null || typeof p !== 'object') throw new TypeError('a freeze is {scope, by, reason}');
+        const { scope, by, reason } = p;
+        if (typeof by !== 'string' || !by) throw new TypeError('by is required');
+        if (typeof reason !== 'string' || reason.length > MAX_TEXT)
+          throw new TypeError(`reason is text of at most ${MAX_TEXT}`);
         if (!reason || !reason.trim()) throw new TypeError('a freeze needs a reason');
-        if (!scope || !['all', 'service', 'namespace', 'runbook'].includes(scope.kind))
+        if (!scope || typeof scope !== 'object' || !['all', 'service', 'namespace', 'runbook'].includes(scope.kind))
           throw new TypeError('scope.kind must be all, service, namespace or runbook');
-        if (scope.kind !== 'all' && !scope.value) throw new TypeError(`a ${scope.kind} freeze needs scope.value`);
+        if (scope.kind !== 'all' && (typeof scope.value !== 'string' || !scope.value || scope.value.length > 256))
+          throw new TypeError(`a ${scope.kind} freeze needs scope.value (at most 256 characters)`);
       },
     },
   );
@@ -76,8 +83,10 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
       return f;
     },
     {
-      validator: ({ freezeId, by }) => {
-        if (!by) throw new TypeError('by is required');
+      validator: (p) => {
+        if (p === null || typeof p !== 'object') throw new TypeError('an unfreeze is {freezeId, by, reason}');
+        const { freezeId, by } = p;
+        if (typeof by !== 'string' || !by) throw new TypeError('by is required');
         if (!state.freezes.some((x) => x.id === freezeId)) throw new TypeError(`no freeze '${freezeId}' is in force`);
       },
     },
@@ -97,7 +106,8 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
     {
       validator: (w) => {
         if (!w || typeof w.watcher !== 'string' || !w.watcher) throw new TypeError('watcher is required');
-        if (!w.scope || typeof w.scope.runbookId !== 'string') throw new TypeError('scope.runbookId is required');
+        if (!w.scope || typeof w.scope !== 'object' || typeof w.scope.runbookId !== 'string')
+          throw new TypeError('scope.runbookId is required');
       },
     },
   );

@@ -8,6 +8,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -21,12 +22,16 @@ import {
   type LockState,
 } from '../shared/coordination';
 import type { Activities } from '../activities';
+import { checkLockRequest, checkRelease } from '../shared/payload-checks';
 
 const { openRuns } = proxyActivities<Pick<Activities, 'openRuns'>>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 3 },
   summary: 'check the holders still run',
 });
+
+/** Requests not yet answered that a lock keeps: a flood of signals cannot grow it without bound. */
+const MAX_PENDING = 10_000;
 
 /** How often holders are checked for having ended without releasing. @default 60000 */
 const HOLDER_CHECK_MS = 60_000;
@@ -40,12 +45,17 @@ export async function targetLockWorkflow(input: {
   const state: LockState = input.state ?? { target: input.target, capacity: 1, holders: [], queue: [] };
   const requests: LockRequest[] = [];
 
-  setHandler(acquireLockSignal, (r) => {
-    requests.push(r);
+  // A malformed request or release (any client can signal) is logged and ignored, never kept.
+  setHandler(acquireLockSignal, (raw) => {
+    const r = checkLockRequest(raw);
+    if ('error' in r) log.warn('lock request ignored', { target: state.target, reason: r.error });
+    else if (requests.length < MAX_PENDING) requests.push(r.ok);
   });
-  setHandler(releaseLockSignal, ({ holder }) => {
-    state.holders = state.holders.filter((h) => h !== holder);
-    state.queue = state.queue.filter((h) => h !== holder);
+  setHandler(releaseLockSignal, (raw) => {
+    const r = checkRelease(raw);
+    if ('error' in r) return log.warn('lock release ignored', { target: state.target, reason: r.error });
+    state.holders = state.holders.filter((h) => h !== r.ok.holder);
+    state.queue = state.queue.filter((h) => h !== r.ok.holder);
   });
   setHandler(lockStateQuery, () => state);
 

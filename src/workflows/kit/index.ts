@@ -21,7 +21,7 @@ export { TargetLocks, type LockEntry, type LockOptions, type LockRecorder } from
 export { Notifier } from './notify';
 export { derivePhase, PhaseOwner, type BasePhase, type WaitKind } from './phase';
 export type { Recorder } from './recorder';
-export { approvalClaims, noteUnverified, signedRun, stepDecisionClaims, verifiedStart } from './trust';
+export { approvalClaims, noteUnverified, signedRun, stepDecisionClaims, verifiedAlert, verifiedStart } from './trust';
 export { untracked } from './untracked';
 export {
   ApprovalVoting,

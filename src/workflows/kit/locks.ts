@@ -9,6 +9,7 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -19,6 +20,7 @@ import { formatDuration } from '../../shared/duration';
 import { FAILURE } from '../../shared/failures';
 import type { RunStatus } from '../../shared/status';
 import type { Recorder } from './recorder';
+import { checkLockAnswer } from '../../shared/payload-checks';
 
 const { requestLock } = proxyActivities<Pick<Activities, 'requestLock'>>({
   startToCloseTimeout: '30s',
@@ -50,7 +52,10 @@ export class TargetLocks {
 
   /** Registers the lock answers' signal; call it at the top of the workflow. */
   install(): void {
-    setHandler(lockAnswerSignal, (a) => {
+    setHandler(lockAnswerSignal, (raw) => {
+      const checked = checkLockAnswer(raw);
+      if ('error' in checked) return log.warn('lock answer ignored', { reason: checked.error });
+      const a = checked.ok;
       this.answers.set(a.target, a);
       const entry = this.recorder.locks.find((l) => l.target === a.target);
       if (entry && a.outcome === 'queued') {

@@ -13,8 +13,10 @@
 import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { FAILURE } from '../../shared/failures';
 import { fromBase64url } from '../../shared/sha256';
+import type { AlertNotice } from '../../shared/alert';
 import {
   definitionDigest,
+  type AlertClaims,
   verifySigned,
   type DecisionClaims,
   type SigningKeys,
@@ -87,10 +89,15 @@ function verifiedClaims<T extends { purpose: string; workflowId: string; expires
   purpose: T['purpose'],
 ): T {
   const v = verifySigned<T>(trustedKeys(), envelope, purpose, Date.now());
-  if (!v.ok) throw new TypeError(`the decision is not the API's: ${v.reason}`);
+  if (!v.ok) throw new TypeError(`the ${purpose} is not the API's: ${v.reason}`);
   if (v.payload.workflowId !== workflowInfo().workflowId)
-    throw new TypeError("the decision is not the API's: signed for another run");
+    throw new TypeError(`the ${purpose} is not the API's: signed for another run`);
   return v.payload;
+}
+
+/** The notice of a signed alert signal for this run; throws a TypeError saying why not. */
+export function verifiedAlert(envelope: unknown): AlertNotice {
+  return verifiedClaims<AlertClaims>(envelope, 'alert').notice;
 }
 
 /** Claims of a signed approval decision: verified (validator) and read (handler, once verified). */

@@ -8,6 +8,9 @@ import { FAILURE } from '../../shared/failures';
 import { ApplicationFailure, log, setHandler } from '@temporalio/workflow';
 import type { AlertNotice } from '../../shared/alert';
 import { alertSignal } from '../../shared/messages';
+import { checkAlertNotice } from '../../shared/payload-checks';
+import { isSigned } from '../../shared/signed';
+import { verifiedAlert } from '../kit';
 import type { RunState } from './run-state';
 
 export class AlertTracker {
@@ -32,10 +35,33 @@ export class AlertTracker {
     }
   }
 
-  install(): void {
-    setHandler(alertSignal, (n) => this.apply(n), {
-      description: 'A later notification of the alert that started this run (repeat or resolved).',
+  /**
+   * `signed`: notices count only when the API's alert ingest signed them (every run since
+   * signing); an unsigned or malformed one is noted as unverified and changes nothing. A notice
+   * never throws into the workflow task, whatever it holds.
+   */
+  install(signed: boolean): void {
+    setHandler(alertSignal, (payload) => this.receive(payload, signed), {
+      description: 'A later notification of the alert that started this run (repeat or resolved), signed by the API.',
     });
+  }
+
+  private receive(payload: unknown, signed: boolean): void {
+    let notice: unknown = payload;
+    try {
+      if (isSigned(payload)) notice = verifiedAlert(payload);
+      else if (signed) throw new TypeError('alert notices come signed by the API');
+    } catch (err) {
+      this.state.unverified(alertSignal.name, payload, (err as Error).message);
+      return;
+    }
+    const checked = checkAlertNotice(notice);
+    if ('error' in checked) {
+      log.warn('alert notice refused', { reason: checked.error });
+      this.state.unverified(alertSignal.name, notice, checked.error);
+      return;
+    }
+    this.apply(checked.ok);
   }
 
   private apply(n: AlertNotice): void {

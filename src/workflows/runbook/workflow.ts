@@ -149,7 +149,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     signed,
   );
   decisions.install(signed);
-  alerts.install();
+  alerts.install(signed);
   killSwitch.install();
 
   const service = runbook.service ? toText(render(runbook.service, state.scope())) : '';

@@ -1,0 +1,44 @@
+/** Message payload checks name what is wrong, and bound what they accept. */
+import { checkAlertNotice, checkLockAnswer, checkLockRequest, checkRelease } from '../../src/shared/payload-checks';
+
+const notice = {
+  route: 'r',
+  receivedAt: '2026-12-01T10:00:00.000Z',
+  alert: {
+    source: 'alertmanager',
+    status: 'firing',
+    fingerprint: 'f',
+    startsAt: '2026-12-01T09:00:00.000Z',
+    labels: { service: 'web' },
+    annotations: {},
+    links: [{ name: 'dash', url: 'http://d' }],
+  },
+};
+
+test('a well-formed alert notice passes as it is', () => {
+  expect(checkAlertNotice(notice)).toEqual({ ok: notice });
+});
+
+test.each([
+  [{}, /route/],
+  [{ ...notice, alert: { ...notice.alert, status: 'maybe' } }, /alert.status/],
+  [{ ...notice, alert: { ...notice.alert, labels: { a: 1 } } }, /alert.labels.a/],
+  [{ ...notice, alert: { ...notice.alert, annotations: { a: 'x'.repeat(5000) } } }, /alert.annotations.a/],
+  [{ ...notice, alert: { ...notice.alert, links: Array(51).fill({ name: 'n', url: 'u' }) } }, /alert.links/],
+  [{ ...notice, repeats: 0 }, /repeats/],
+  [null, /must be an object/],
+])('%#: a malformed notice is refused, naming the field', (v, why) => {
+  expect(checkAlertNotice(v)).toEqual({ error: expect.stringMatching(why) });
+});
+
+test('lock messages', () => {
+  expect(checkLockRequest({ holder: 'h', onBusy: 'wait', capacity: 1 })).toHaveProperty('ok');
+  expect(checkLockRequest({ holder: 'h', onBusy: 'wait', capacity: Number.NaN })).toEqual({
+    error: 'capacity must be a whole number from 1',
+  });
+  expect(checkRelease(null)).toEqual({ error: 'a release names its holder' });
+  expect(checkLockAnswer({ target: 't', outcome: 'granted', heldBy: [] })).toHaveProperty('ok');
+  expect(checkLockAnswer({ target: 't', outcome: 'mine', heldBy: [] })).toEqual({
+    error: 'outcome is not a lock outcome',
+  });
+});
