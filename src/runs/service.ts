@@ -22,7 +22,7 @@ import type { ApprovalDecisionResult, DecisionChannel, RunStatus, StepDecision }
 import type { WorkflowKind } from '../shared/workflow-kinds';
 import { isUnavailable, RunError } from './errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
-import { workflowKind } from './kinds';
+import { WORKFLOW_KIND_REGISTRY, workflowKind } from './kinds';
 import { sign } from '../platform/signing';
 import { DECISION_TTL_MS } from '../shared/signed';
 import { signStart } from './sign';
@@ -87,6 +87,13 @@ export interface RunDetail {
 }
 
 const QUERY_DEADLINE_MS = 5000;
+/** The workflow types that are runs (every kind's); lock and control workflows are not. */
+const RUN_TYPES: ReadonlySet<string> = new Set(Object.values(WORKFLOW_KIND_REGISTRY).map((k) => k.workflowType));
+
+/** A decision for a run that has ended: the reason, never "no run" (it is there to read). */
+function finished(status: string): RunError {
+  return new RunError('conflict', `the run has already finished (${status})`);
+}
 const SAFE_VALUE = /^[A-Za-z0-9_.:@\-/]+$/;
 
 export interface RunServiceDeps {
@@ -203,7 +210,7 @@ export function createRunService(deps: RunServiceDeps) {
   async function get(workflowId: string): Promise<RunDetail> {
     return call(async () => {
       const handle = client.workflow.getHandle(workflowId);
-      const d = await handle.describe();
+      const d = await describeRun(handle, workflowId);
       let run: RunStatus | null = null;
       try {
         run = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
@@ -223,20 +230,33 @@ export function createRunService(deps: RunServiceDeps) {
     }, `no run '${workflowId}'`);
   }
 
+  /**
+   * A run's description; anything else by that id (a target lock, the kill switch) is not a run
+   * and is answered as if absent: run routes never read, decide on or cancel them.
+   */
+  async function describeRun(handle: ReturnType<Client['workflow']['getHandle']>, workflowId: string) {
+    const d = await handle.describe();
+    if (!RUN_TYPES.has(d.type)) throw new RunError('not_found', `no run '${workflowId}'`);
+    return d;
+  }
+
   /** Sends a decision to a run; a refusal by the run's validator is a 409 naming the step. */
   async function decision<T>(
     workflowId: string,
     send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<T>,
   ): Promise<T> {
     return call(async () => {
+      const handle = client.workflow.getHandle(workflowId);
+      const d = await describeRun(handle, workflowId);
+      if (d.status.name !== 'RUNNING') throw finished(d.status.name);
       try {
-        return await send(client.workflow.getHandle(workflowId));
+        return await send(handle);
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError)
           throw new RunError('conflict', err.cause?.message ?? err.message, 'stepId');
-        if (err instanceof WorkflowNotFoundError) throw err;
-        if (/already completed|closed/i.test((err as Error).message))
-          throw new RunError('conflict', 'the run has already finished');
+        // Ended between the check and the decision: still a run, so 409, not "no run".
+        if (err instanceof WorkflowNotFoundError || /already completed|closed/i.test((err as Error).message))
+          throw finished((await handle.describe()).status.name);
         throw err;
       }
     }, `no run '${workflowId}'`);
@@ -291,8 +311,9 @@ export function createRunService(deps: RunServiceDeps) {
   async function cancel(workflowId: string): Promise<void> {
     return call(async () => {
       const handle = client.workflow.getHandle(workflowId);
-      // Read first: cancelling a finished run is a no-op to Temporal but a mistake to report.
-      const { status } = await handle.describe();
+      // Read first: cancelling a finished run is a no-op to Temporal but a mistake to report;
+      // and only runs: the locks and the kill switch are not cancelled through the API.
+      const { status } = await describeRun(handle, workflowId);
       if (status.name !== 'RUNNING') throw new RunError('conflict', `the run has already finished (${status.name})`);
       await handle.cancel();
     }, `no run '${workflowId}'`);

@@ -9,6 +9,14 @@ import { startReceiver, type Receiver } from '../support/http-receiver';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
 import { connectTestEnv } from '../support/temporal';
 import { waitFor } from '../support/wait';
+import {
+  acquireLockSignal,
+  CONTROL_WORKFLOW,
+  controlWorkflowId,
+  LOCK_WORKFLOW,
+  lockWorkflowId,
+  releaseLockSignal,
+} from '../../src/shared/coordination';
 
 let env: TestWorkflowEnvironment;
 let stack: ApiStack;
@@ -259,6 +267,14 @@ test('a run started over HTTP is approved by another person and finishes', async
     run: { decisions: [expect.objectContaining({ actor: 'bob', comment: 'lgtm', via: 'api' })] },
   });
 
+  // A vote after the run ended is a 409 with the reason, not "no run" (the run is there to read).
+  expect(
+    await api('POST', `/v1/runs/${id}/approvals`, {
+      token: TOKENS.bob,
+      body: { stepId: 'approve', decision: 'approve' },
+    }),
+  ).toEqual({ status: 409, body: { error: 'the run has already finished (COMPLETED)' } });
+
   // Found by search attributes, once visibility (eventually consistent) has caught up.
   const listed = await waitFor(`run ${id} listed by runbook, service and phase`, async () => {
     const r = await api('GET', '/v1/runs?runbook=restart-service&service=payments&phase=succeeded', {
@@ -303,6 +319,33 @@ test("a gate opened again (its covered inputs changed) takes the same approver's
   ).toMatchObject({ outcome: 'approved' });
   const done = await waitForPhase(id, 'succeeded', 'COMPLETED');
   expect((done.run as { decisions: unknown[] }).decisions).toHaveLength(2);
+});
+
+test('run routes act on runs only: a target lock and the kill switch are not runs (404), and stay up', async () => {
+  const lockTarget = `service:api-${Date.now()}`;
+  const lock = await env.client.workflow.signalWithStart(LOCK_WORKFLOW, {
+    taskQueue: stack.config.taskQueue,
+    workflowId: lockWorkflowId(lockTarget),
+    args: [{ target: lockTarget }],
+    signal: acquireLockSignal,
+    signalArgs: [{ holder: 'someone', onBusy: 'wait', capacity: 1 }],
+  });
+  const control = await env.client.workflow.start(CONTROL_WORKFLOW, {
+    taskQueue: stack.config.taskQueue,
+    workflowId: controlWorkflowId(stack.config.taskQueue),
+    args: [{}],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  for (const id of [lock.workflowId, control.workflowId]) {
+    const path = `/v1/runs/${encodeURIComponent(id)}`;
+    expect(await api('GET', path, { token: TOKENS.viewer })).toMatchObject({ status: 404 });
+    expect(await api('POST', `${path}/cancel`, { token: TOKENS.admin })).toMatchObject({ status: 404 });
+    expect(
+      await api('POST', `${path}/approvals`, { token: TOKENS.bob, body: { stepId: 'x', decision: 'approve' } }),
+    ).toMatchObject({ status: 404 });
+    expect((await env.client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
+  }
+  await lock.signal(releaseLockSignal, { holder: 'someone' });
 });
 
 test('idempotency key: same request gives the same run; a different request with the key is a conflict', async () => {

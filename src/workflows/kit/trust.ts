@@ -15,7 +15,7 @@ import { FAILURE } from '../../shared/failures';
 import { fromBase64url } from '../../shared/sha256';
 import type { AlertNotice } from '../../shared/alert';
 import {
-  definitionDigest,
+  digestMatches,
   type AlertClaims,
   verifySigned,
   type DecisionClaims,
@@ -77,7 +77,7 @@ export function verifiedStart(signed: unknown, definition: unknown): StartClaims
   if (c.expiresAt === undefined && !boundToPrefix) throw refuse('a start envelope must expire');
   if (definition === undefined || definition === null) {
     if (c.definitionDigest !== undefined) throw refuse('the signed runbook definition is missing');
-  } else if (definitionDigest(definition) !== c.definitionDigest) {
+  } else if (!digestMatches(definition, c.definitionDigest)) {
     throw refuse('the runbook definition is not the one signed');
   }
   return c;
