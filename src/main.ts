@@ -13,7 +13,7 @@ import { loadConfig, type AppConfig } from './config/load';
 import { connectClient, connectWorker } from './config/temporal';
 import { startDevServer, type DevServer } from './devserver/server';
 import { freePort } from './platform/ports';
-import { loadLibrary } from './runbooks/library';
+import { loadLibraryForProcess } from './runbooks/report';
 import { RunbookLoadError } from './runbooks/errors';
 import { createWorker } from './worker/create-worker';
 import { startWorkerMetricsServer } from './worker/metrics-server';
@@ -22,8 +22,8 @@ import { ensureSearchAttributes } from './platform/search-attributes';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const library = loadLibrary(config.runbooksDir);
   const say = (msg: string): void => console.log(`[durable-runbooks] ${msg}`);
+  const library = loadLibraryForProcess(config.runbooksDir, say);
   say(`${library.runbooks.size} runbooks loaded from ${config.runbooksDir}`);
 
   let server: DevServer | undefined;

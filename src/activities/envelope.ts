@@ -8,7 +8,9 @@ import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import type { CatalogEntry } from '../catalog/types';
 import type { ActionInput, ActionResult, StepContext } from '../shared/activity-types';
+import { ApplicationFailure } from '@temporalio/common';
 import { permanent, wrapFailure } from './errors';
+import type { Redactor } from './redact';
 
 export interface StepMetrics {
   observeStep(labels: { action: string; outcome: 'success' | 'failure' }, seconds: number): void;
@@ -19,8 +21,17 @@ export type ActionImpl<E extends CatalogEntry> = (
   ctx: StepContext,
 ) => Promise<z.infer<E['output']>>;
 
-/** Typed by the entry's schemas, so workflows calling an action through the kit are type-checked. */
-export function envelope<E extends CatalogEntry>(entry: E, impl: ActionImpl<E>, metrics: StepMetrics) {
+/**
+ * Typed by the entry's schemas, so workflows calling an action through the kit are type-checked.
+ * With a redactor (actions that resolve secrets), every secret value and URL credential is
+ * replaced in the output and the failure message before either reaches history.
+ */
+export function envelope<E extends CatalogEntry>(
+  entry: E,
+  impl: ActionImpl<E>,
+  metrics: StepMetrics,
+  redact?: Redactor,
+) {
   return async (env: ActionInput<z.input<E['input']>>): Promise<ActionResult<z.output<E['output']>>> => {
     const attempt = Context.current().info.attempt;
     const started = performance.now();
@@ -34,10 +45,18 @@ export function envelope<E extends CatalogEntry>(entry: E, impl: ActionImpl<E>, 
       }
       const output = await impl(parsed.data as z.infer<E['input']>, env.step);
       observe('success');
-      return { output, attempt };
+      return { output: redact ? redact.deep(output) : output, attempt };
     } catch (err) {
       observe('failure');
-      throw wrapFailure(err, attempt);
+      const f = wrapFailure(err, attempt);
+      if (!redact) throw f;
+      throw ApplicationFailure.create({
+        message: redact.text(f.message),
+        type: f.type ?? 'Error',
+        nonRetryable: f.nonRetryable === true,
+        details: [...(f.details ?? [])],
+        ...(f.cause ? { cause: new Error(redact.text(f.cause.message)) } : {}),
+      });
     }
   };
 }

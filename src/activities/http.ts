@@ -8,6 +8,7 @@ import type { JsonValue } from '../shared/model';
 import type { StepContext } from '../shared/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from './errors';
+import { fetchKeepingSecrets } from './safe-fetch';
 import { buildHeaders, type SecretResolver } from './secrets';
 
 export interface HttpDeps {
@@ -38,7 +39,8 @@ export function createHttpActivities(deps: HttpDeps) {
   const now = deps.now ?? (() => performance.now());
 
   async function httpRequest(input: HttpRequestInput, ctx: StepContext): Promise<HttpRequestResult> {
-    const headers = await buildHeaders(deps.secrets, input.headers, input.secretHeaders);
+    const headers = await buildHeaders(deps.secrets, input.headers, input.secretHeaders, input.url);
+    const carriesSecrets = Object.keys(input.secretHeaders ?? {}).length > 0;
     const mutating = !['GET', 'HEAD'].includes(input.method);
     // Receivers that honour it apply a retried or replayed mutation once.
     if (mutating && !Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key')) {
@@ -52,12 +54,17 @@ export function createHttpActivities(deps: HttpDeps) {
       }
     }
     const started = now();
-    const res = await deps.fetch(input.url, {
-      method: input.method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      signal: AbortSignal.timeout(input.requestTimeoutMs),
-    });
+    const res = await fetchKeepingSecrets(
+      deps.fetch,
+      input.url,
+      {
+        method: input.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(input.requestTimeoutMs),
+      },
+      carriesSecrets,
+    );
     const result: HttpRequestResult = {
       status: res.status,
       headers: Object.fromEntries(
@@ -90,15 +97,17 @@ export function createHttpActivities(deps: HttpDeps) {
     const problems: string[] = [];
     // Invalid input fails the step; only what the endpoint does counts as a problem.
     const pattern = input.bodyMatches !== undefined ? safeRegExp(input.bodyMatches) : undefined;
-    const headers = await buildHeaders(deps.secrets, input.headers, input.secretHeaders);
+    const headers = await buildHeaders(deps.secrets, input.headers, input.secretHeaders, input.url);
+    const carriesSecrets = Object.keys(input.secretHeaders ?? {}).length > 0;
     const started = now();
     let status: number | null = null;
     try {
-      const res = await deps.fetch(input.url, {
-        method: input.method,
-        headers,
-        signal: AbortSignal.timeout(input.requestTimeoutMs),
-      });
+      const res = await fetchKeepingSecrets(
+        deps.fetch,
+        input.url,
+        { method: input.method, headers, signal: AbortSignal.timeout(input.requestTimeoutMs) },
+        carriesSecrets,
+      );
       status = res.status;
       const text = input.method === 'HEAD' ? '' : await res.text();
       const expected = Array.isArray(input.expectStatus) ? input.expectStatus : [input.expectStatus];

@@ -44,9 +44,9 @@ export function createActionActivities(deps: ActivityDeps) {
   const http = createHttpActivities(deps);
   const notify = createNotifyWebhookActivities({ ...deps, targets: deps.webhookTargets });
   return {
-    [httpRequest.id]: envelope(httpRequest, http.httpRequest, deps.metrics),
-    [httpCheck.id]: envelope(httpCheck, http.httpCheck, deps.metrics),
-    [notifyWebhook.id]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics),
+    [httpRequest.id]: envelope(httpRequest, http.httpRequest, deps.metrics, deps.secrets.redactor),
+    [httpCheck.id]: envelope(httpCheck, http.httpCheck, deps.metrics, deps.secrets.redactor),
+    [notifyWebhook.id]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics, deps.secrets.redactor),
     ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
   };
 }

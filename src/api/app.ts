@@ -21,6 +21,7 @@ import type { AlertTrigger } from '../alerts';
 import { alertRoutes } from './routes/alerts';
 import type { ScheduleService } from '../schedules/service';
 import { scheduleRoutes } from './routes/schedules';
+import { formatProblem } from '../files/problems';
 
 export interface AppDeps {
   runs: RunService;
@@ -50,7 +51,7 @@ const STATUS: Record<RunError['kind'], number> = {
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
-  const metrics = createApiMetrics(deps.registry, deps.inProgress);
+  const metrics = createApiMetrics(deps.registry, deps.inProgress, () => deps.library().problems?.length ?? 0);
   const role = (r: Role) => requireRole(deps.tokens, r);
 
   app.addHook('onResponse', async (req, reply) => {
@@ -76,11 +77,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) =>
-    (await deps.runs.ready())
-      ? { status: 'ready' }
-      : reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' }),
-  );
+  // Ready with invalid runbook files too (the others run); they are named here and counted in
+  // runbook_library_problems.
+  app.get('/readyz', async (_req, reply) => {
+    const problems = (deps.library().problems ?? []).map(formatProblem);
+    if (!(await deps.runs.ready()))
+      return reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' });
+    return problems.length ? { status: 'ready', runbookProblems: problems } : { status: 'ready' };
+  });
   app.get('/metrics', async (_req, reply) =>
     reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
   );

@@ -1,7 +1,7 @@
 /** HTTP API process alone (scale-out: behind a load balancer). Needs TEMPORAL_ADDRESS. */
 import { loadConfig } from '../config/load';
 import { connectClient } from '../config/temporal';
-import { loadLibrary } from '../runbooks/library';
+import { loadLibraryForProcess } from '../runbooks/report';
 import { ensureSearchAttributes } from '../platform/search-attributes';
 import { buildProductApi } from './wire';
 import { syncSchedulesAtStart } from '../schedules/startup';
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.temporalAddress)
     throw new Error('TEMPORAL_ADDRESS is required for a standalone API (npm start runs everything locally)');
-  const library = loadLibrary(config.runbooksDir);
+  const library = loadLibraryForProcess(config.runbooksDir, (line) => console.error(`[api] ${line}`));
   const client = await connectClient({ ...config, temporalAddress: config.temporalAddress });
   await ensureSearchAttributes(client, config.namespace).catch((err: Error) =>
     console.warn(`[api] search attributes not checked: ${err.message}`),

@@ -8,7 +8,11 @@ export interface ApiMetrics {
 }
 
 /** `inProgress` counts running runs per runbook (from Temporal visibility), read at scrape time. */
-export function createApiMetrics(registry: Registry, inProgress?: () => Promise<Record<string, number>>): ApiMetrics {
+export function createApiMetrics(
+  registry: Registry,
+  inProgress?: () => Promise<Record<string, number>>,
+  libraryProblems?: () => number,
+): ApiMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'runbook_api_' });
   // These three are gauges named `_total`, which Prometheus naming rules (and promtool) reject.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
@@ -27,6 +31,16 @@ export function createApiMetrics(registry: Registry, inProgress?: () => Promise<
     labelNames: ['runbook', 'trigger', 'dry_run'] as const,
     registers: [registry],
   });
+  if (libraryProblems) {
+    new Gauge({
+      name: 'runbook_library_problems',
+      help: 'Problems in runbook files that did not load (those runbooks are left out; /readyz names them).',
+      registers: [registry],
+      collect() {
+        this.set(libraryProblems());
+      },
+    });
+  }
   if (inProgress) {
     new Gauge({
       name: 'runbook_runs_in_progress',

@@ -52,6 +52,8 @@ export interface AppConfig {
   worker: { metricsPort: number; unsignedStarts: boolean };
   runbooksDir: string;
   secretsDir?: string;
+  /** Where each named secret may be sent (origins); a secret not listed is sent nowhere. */
+  secretBindings: Record<string, string[]>;
   dataDir: string;
   tokens: TokenEntry[];
   approverGroups: Record<string, string[]>;
@@ -204,6 +206,9 @@ export function loadConfig(
     ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir
       ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) }
       : {}),
+    secretBindings: Object.fromEntries(
+      Object.entries(file.secrets ?? {}).map(([name, b]) => [name, b.sendTo.map((o) => o.replace(/\/$/, ''))]),
+    ),
     dataDir,
     tokens,
     approverGroups: Object.fromEntries(

@@ -159,6 +159,29 @@ export const configFile = z
       .optional(),
     runbooksDir: z.string().optional(),
     secretsDir: z.string().optional(),
+    /**
+     * Where each named secret may be sent: origins, `https://host[:port]` or `https://*.domain`.
+     * A secret with no entry is sent nowhere (docs/security.md).
+     */
+    secrets: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a secret name: letters, digits, . _ -'),
+        z
+          .object({
+            sendTo: z
+              .array(
+                z
+                  .string()
+                  .regex(
+                    /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+                    'an origin: http(s)://host[:port] or https://*.domain (no path)',
+                  ),
+              )
+              .min(1),
+          })
+          .strict(),
+      )
+      .optional(),
     auth: z
       .object({ tokens: z.array(tokenSource).default([]) })
       .strict()

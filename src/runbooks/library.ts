@@ -13,6 +13,8 @@ export interface RunbookLibrary {
   files: ReadonlyMap<string, string>;
   /** Every runbook's schedules, in file order. */
   schedules: readonly ScheduleDef[];
+  /** Files that did not load (tolerant loads only): reported, their runbooks left out. */
+  problems?: readonly RunbookProblem[];
 }
 
 function yamlFiles(dir: string): string[] {
@@ -25,6 +27,17 @@ function yamlFiles(dir: string): string[] {
 
 /** Loads every runbook; throws one RunbookLoadError with the problems of all invalid files. */
 export function loadLibrary(dir: string): RunbookLibrary {
+  const lib = loadLibraryTolerant(dir);
+  if (lib.problems && lib.problems.length > 0) throw new RunbookLoadError([...lib.problems]);
+  return lib;
+}
+
+/**
+ * Loads every valid runbook and reports the invalid files instead of failing: one broken file
+ * must not stop a worker or the API (runs in flight would stall). Runs in flight of a runbook
+ * that no longer loads keep the definition pinned in their history.
+ */
+export function loadLibraryTolerant(dir: string): RunbookLibrary {
   const runbooks = new Map<string, RunbookDefinition>();
   const files = new Map<string, string>();
   const problems: RunbookProblem[] = [];
@@ -52,6 +65,5 @@ export function loadLibrary(dir: string): RunbookLibrary {
       else throw err;
     }
   }
-  if (problems.length > 0) throw new RunbookLoadError(problems);
-  return { dir, runbooks, files, schedules };
+  return { dir, runbooks, files, schedules, ...(problems.length > 0 ? { problems } : {}) };
 }

@@ -50,7 +50,7 @@ export interface ScheduleStateChange {
 export interface ScheduleServiceDeps {
   client: Client;
   config: Pick<AppConfig, 'taskQueue' | 'namespace' | 'uiUrl' | 'signingKeys'>;
-  library: () => Pick<RunbookLibrary, 'schedules' | 'runbooks'>;
+  library: () => Pick<RunbookLibrary, 'schedules' | 'runbooks' | 'problems'>;
   /** Deadline of each Temporal call. @default 8000 */
   deadlineMs?: number;
 }

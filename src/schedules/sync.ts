@@ -32,7 +32,7 @@ export interface ScheduleSyncDiff {
 export interface ScheduleSyncOptions {
   client: Client;
   config: Pick<AppConfig, 'taskQueue' | 'signingKeys'>;
-  library: Pick<RunbookLibrary, 'schedules' | 'runbooks'>;
+  library: Pick<RunbookLibrary, 'schedules' | 'runbooks' | 'problems'>;
   /** Deadline of each Temporal call. @default 8000 */
   deadlineMs?: number;
 }
@@ -106,7 +106,10 @@ async function plan(o: ScheduleSyncOptions, call: TemporalCall): Promise<Plan> {
       }
     } else if (live && isManaged(live) && live.action.taskQueue === o.config.taskQueue) {
       const runbookId = runbookOf(live);
-      diff.delete.push({ id, ...(runbookId ? { runbookId } : {}) });
+      // A file that did not load may be the one declaring it: never delete on a partial library.
+      if (o.library.problems?.length)
+        diff.conflicts.push({ id, reason: 'kept: some runbook files did not load, and one may declare it' });
+      else diff.delete.push({ id, ...(runbookId ? { runbookId } : {}) });
     }
   });
   return { diff, desired };

@@ -33,6 +33,8 @@ export const FAILURE = {
   UnknownTarget: 'UnknownTarget',
   /** Not retried. A named secret is set neither in the environment nor in the secrets folder. */
   MissingSecret: 'MissingSecret',
+  /** Not retried. A secret would go to a destination its configuration does not list (or through a cross-origin redirect): no request is made. */
+  SecretNotAllowed: 'SecretNotAllowed',
   /** Not retried. A rollout did not finish within its timeout (the pods not ready are named). */
   RolloutTimeout: 'RolloutTimeout',
   /** Not retried. A rollout exceeded its progress deadline (Kubernetes gave up on it). */

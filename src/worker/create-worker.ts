@@ -24,7 +24,11 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
   const library = o.library ?? (() => (lib ??= loadLibrary(o.config.runbooksDir)));
   const activities = createActivities({
     fetch: o.fetch ?? globalThis.fetch,
-    secrets: createSecretResolver({ env: process.env, ...(o.config.secretsDir ? { dir: o.config.secretsDir } : {}) }),
+    secrets: createSecretResolver({
+      env: process.env,
+      ...(o.config.secretsDir ? { dir: o.config.secretsDir } : {}),
+      bindings: o.config.secretBindings,
+    }),
     webhookTargets: o.config.webhookTargets,
     runUrl: (id) => runUrl(o.config, id),
     library,

@@ -4,7 +4,7 @@ import { sdkTelemetry } from './telemetry';
 import { loadConfig } from '../config/load';
 import { connectWorker } from '../config/temporal';
 import { freePort } from '../platform/ports';
-import { loadLibrary } from '../runbooks/library';
+import { loadLibraryForProcess } from '../runbooks/report';
 import { createWorker } from './create-worker';
 import { startWorkerMetricsServer } from './metrics-server';
 import { createWorkerMetrics } from './metrics';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, process.cwd(), { tokens: false });
   if (!config.temporalAddress)
     throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything locally)');
-  const library = loadLibrary(config.runbooksDir);
+  const library = loadLibraryForProcess(config.runbooksDir, (line) => console.error(`[worker] ${line}`));
   const sdkMetricsPort = await freePort();
   // Runtime handles SIGINT/SIGTERM: the worker drains (grace period) and run() resolves.
   Runtime.install({ telemetryOptions: sdkTelemetry(sdkMetricsPort) });

@@ -64,6 +64,8 @@ export async function createTestWorker(
     approverGroups?: Record<string, string[]>;
     /** @default true */
     unsignedStarts?: boolean;
+    /** Where each named secret may be sent (configuration's `secrets.<name>.sendTo`). */
+    secretBindings?: Record<string, string[]>;
   } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
@@ -75,7 +77,7 @@ export async function createTestWorker(
     workflowBundle: { code: withSigningKeys((await workflowBundle()).code, TEST_KEYS) },
     activities: createActivities({
       fetch: globalThis.fetch,
-      secrets: createSecretResolver({ env: o.env ?? {} }),
+      secrets: createSecretResolver({ env: o.env ?? {}, ...(o.secretBindings ? { bindings: o.secretBindings } : {}) }),
       webhookTargets: o.webhookTargets ?? {},
       runUrl: (id) => `http://ui.test/workflows/${id}`,
       library: () => o.library ?? libraryOf(),

@@ -44,10 +44,17 @@ const acts = () =>
   createActivities({
     fetch: globalThis.fetch,
     secrets: createSecretResolver({
-      env: { [envVarFor('api-token')]: 's3cret', [envVarFor('hook-url')]: `${target.url}/notify` },
+      env: {
+        [envVarFor('api-token')]: 's3cret',
+        [envVarFor('hook-url')]: `${target.url}/notify`,
+        [envVarFor('creds-url')]: `http://bot:hunter22@127.0.0.1:${new URL(target.url).port}/notify`,
+      },
+      // Where the token may go: this test's receiver only.
+      bindings: { 'api-token': [target.url], absent: [target.url] },
     }),
     webhookTargets: {
       default: { url: `${target.url}/notify` },
+      credentialed: { urlSecret: 'creds-url' },
       secretive: {
         urlSecret: 'hook-url',
         secretHeaders: { Authorization: { secret: 'api-token', prefix: 'Bearer ' } },
@@ -212,7 +219,7 @@ test('notify:webhook:post posts the documented JSON to a configured target, URL 
   expect(await failure('notify:webhook:post', { target: 'nowhere', message: 'x' })).toMatchObject({
     type: 'UnknownTarget',
     nonRetryable: true,
-    message: expect.stringContaining('known: default, secretive'),
+    message: expect.stringContaining('known: default, credentialed, secretive'),
   });
 });
 
@@ -220,4 +227,56 @@ test('step durations are measured per action and outcome', async () => {
   const text = await metrics.registry.metrics();
   expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:request:send",outcome="failure"\} [1-9]/);
   expect(text).toMatch(/runbook_step_duration_seconds_count\{action="notify:webhook:post",outcome="success"\} [1-9]/);
+});
+
+describe('secrets go only where they are bound, and never into outputs or failures', () => {
+  let other: Receiver;
+  beforeAll(async () => {
+    other = await startReceiver();
+    other.on('/steal', () => ({ status: 200, body: 'thanks' }));
+    target.on('/to-other', () => ({ status: 302, headers: { location: `${other.url}/steal` }, body: '' }));
+    target.on('/to-ok', () => ({ status: 307, headers: { location: '/ok' }, body: '' }));
+    target.on('/echo', (r) => ({ status: 200, body: { youSent: r.headers.authorization } }));
+  });
+  afterAll(() => other.close());
+  const bearer = { Authorization: { secret: 'api-token', prefix: 'Bearer ' } };
+
+  test('to a host the secret is not bound to: refused, and no request is made', async () => {
+    const before = other.received.length;
+    expect(await failure('http:request:send', { url: `${other.url}/steal`, secretHeaders: bearer })).toMatchObject({
+      type: 'SecretNotAllowed',
+      nonRetryable: true,
+      message: expect.stringMatching(/^secret 'api-token' may not be sent to http:\/\/127\.0\.0\.1:\d+ \(allowed: /),
+    });
+    expect(await failure('http:endpoint:check', { url: `${other.url}/steal`, secretHeaders: bearer })).toMatchObject({
+      type: 'SecretNotAllowed',
+    });
+    expect(other.received.length).toBe(before);
+  });
+
+  test('a secret no configuration binds is sent nowhere', async () => {
+    expect(
+      await failure('http:request:send', { url: `${target.url}/ok`, secretHeaders: { X: { secret: 'hook-url' } } }),
+    ).toMatchObject({ type: 'SecretNotAllowed', message: expect.stringContaining('secrets.hook-url.sendTo') });
+  });
+
+  test('secret headers never follow a redirect to another origin; within the origin they do', async () => {
+    const before = other.received.length;
+    expect(await failure('http:request:send', { url: `${target.url}/to-other`, secretHeaders: bearer })).toMatchObject({
+      type: 'SecretNotAllowed',
+      message: expect.stringContaining('secret headers are not sent to another origin'),
+    });
+    expect(other.received.length).toBe(before);
+    const r = await run('http:request:send', { url: `${target.url}/to-ok`, secretHeaders: bearer });
+    expect(r.output).toMatchObject({ status: 200, body: { fine: true } });
+  });
+
+  test('an answer echoing the secret is kept without it; a URL with credentials never shows them', async () => {
+    const r = await run('http:request:send', { url: `${target.url}/echo`, secretHeaders: bearer });
+    expect(r.output).toMatchObject({ body: { youSent: 'Bearer [secret api-token]' } });
+    expect(JSON.stringify(r)).not.toContain('s3cret');
+    const f = await failure('notify:webhook:post', { target: 'credentialed', message: 'hi' });
+    expect(f.message).not.toContain('hunter22');
+    expect(JSON.stringify(f)).not.toContain('hunter22');
+  });
 });

@@ -10,6 +10,7 @@ import { RunError } from '../../src/runs/errors';
 import type { AlertInstance } from '../../src/shared/alert';
 import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
 import { TEST_KEYS } from '../support/signing';
+import { verifySigned, type SignedAlert } from '../../src/shared/signed';
 
 const library = libraryOf(
   runbookFromYaml('id: rb\ntitle: RB\nparams:\n  service: { type: string }\nsteps:\n  - id: w\n    wait: 1s\n'),
@@ -84,9 +85,13 @@ test('the run input carries the starting notification; params come from the aler
   );
   await ingest.ingest('alertmanager', [alert('b1')]);
   const o = sent[0] as (typeof sent)[number];
+  // The signal carries the same notice, signed for this run (a raw client's changes nothing).
+  const signal = o.signalArgs[0] as SignedAlert;
+  expect(signal.payload).toMatchObject({ purpose: 'alert', notice: o.args[0]?.alert });
+  expect(verifySigned(TEST_KEYS, signal, 'alert', Date.now()).ok).toBe(true);
   expect(o.args[0]).toMatchObject({
     params: { service: 'x' },
     trigger: { source: 'alert', requestedBy: 'bot' },
-    alert: o.signalArgs[0],
+    signed: { payload: { trigger: { source: 'alert', requestedBy: 'bot' }, params: { service: 'x' } } },
   });
 });

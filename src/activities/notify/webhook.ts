@@ -7,6 +7,7 @@ import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/noti
 import type { StepContext } from '../../shared/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from '../errors';
+import { fetchKeepingSecrets } from '../safe-fetch';
 import { buildHeaders, type SecretResolver } from '../secrets';
 import type { WebhookTarget } from '../../config/load';
 
@@ -52,14 +53,15 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
     const headers = {
       'Content-Type': 'application/json',
       'Idempotency-Key': ctx.idempotencyKey,
-      ...(await buildHeaders(deps.secrets, target.headers, target.secretHeaders)),
+      ...(await buildHeaders(deps.secrets, target.headers, target.secretHeaders, url)),
     };
-    const res = await deps.fetch(url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
+    // A URL from a secret is a credential too: no redirect takes the request elsewhere.
+    const res = await fetchKeepingSecrets(
+      deps.fetch,
+      url,
+      { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) },
+      target.urlSecret !== undefined || Object.keys(target.secretHeaders ?? {}).length > 0,
+    );
     await res.arrayBuffer(); // drain, so the connection is reused
     if (res.ok) return { target: input.target, status: res.status, delivered: true };
     const message = `webhook '${input.target}' answered ${res.status}`;
