@@ -44,7 +44,7 @@ export function createApiMetrics(
   if (inProgress) {
     new Gauge({
       name: 'runbook_runs_in_progress',
-      help: 'Runbook runs currently running, by runbook (from Temporal visibility at scrape time).',
+      help: 'Runbook runs currently running, by runbook (from Temporal visibility, counted at most every 15 s).',
       labelNames: ['runbook'] as const,
       registers: [registry],
       async collect() {

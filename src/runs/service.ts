@@ -87,6 +87,8 @@ export interface RunDetail {
 }
 
 const QUERY_DEADLINE_MS = 5000;
+/** How long the in-progress counts (one visibility count per runbook) are reused for /metrics. */
+const COUNT_CACHE_MS = 15_000;
 /** The workflow types that are runs (every kind's); lock and control workflows are not. */
 const RUN_TYPES: ReadonlySet<string> = new Set(Object.values(WORKFLOW_KIND_REGISTRY).map((k) => k.workflowType));
 
@@ -106,6 +108,8 @@ export interface RunServiceDeps {
    * @default 8000
    */
   deadlineMs?: number;
+  /** How long /metrics reuses the in-progress counts. @default 15000 */
+  countCacheMs?: number;
 }
 
 export function createRunService(deps: RunServiceDeps) {
@@ -330,7 +334,19 @@ export function createRunService(deps: RunServiceDeps) {
   }
 
   /** Running runs per runbook in the library (one visibility count each), for the gauge. */
-  async function runningByRunbook(): Promise<Record<string, number>> {
+  // Scrapes come every few seconds from every Prometheus: counted at most once per interval.
+  let counted: { at: number; value: Promise<Record<string, number>> } | undefined;
+  function runningByRunbook(): Promise<Record<string, number>> {
+    const now = Date.now();
+    if (!counted || now - counted.at >= (deps.countCacheMs ?? COUNT_CACHE_MS)) {
+      const value = countRunning();
+      counted = { at: now, value };
+      value.catch(() => (counted = undefined)); // a failure is not kept
+    }
+    return counted.value;
+  }
+
+  async function countRunning(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     const { workflowType } = workflowKind('runbook');
     for (const id of deps.library().runbooks.keys()) {

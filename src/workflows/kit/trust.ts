@@ -100,16 +100,20 @@ export function verifiedAlert(envelope: unknown): AlertNotice {
   return verifiedClaims<AlertClaims>(envelope, 'alert').notice;
 }
 
-/** Claims of a signed approval decision: verified (validator) and read (handler, once verified). */
-export const approvalClaims = {
-  verify(envelope: unknown): { decision: ApprovalDecision; via: DecisionChannel } {
-    return approvalClaims.read(verifiedClaims<DecisionClaims>(envelope, 'decision'));
-  },
-  read(claims: unknown): { decision: ApprovalDecision; via: DecisionChannel } {
-    const c = claims as DecisionClaims;
-    return { decision: approvalFromClaims(c), via: channelOf(c.channel) };
-  },
-};
+/** Verifying (the validator) and reading (the handler, once verified) one kind of signed decision. */
+function claimsOf<C extends { purpose: string; workflowId: string; channel: unknown }, D>(
+  purpose: C['purpose'],
+  toDecision: (c: C) => D,
+): {
+  verify(envelope: unknown): { decision: D; via: DecisionChannel };
+  read(claims: unknown): { decision: D; via: DecisionChannel };
+} {
+  const read = (claims: unknown): { decision: D; via: DecisionChannel } => ({
+    decision: toDecision(claims as C),
+    via: channelOf((claims as C).channel),
+  });
+  return { verify: (envelope) => read(verifiedClaims<C>(envelope, purpose)), read };
+}
 
 export function stepFromClaims(c: StepDecisionClaims): StepDecision {
   return {
@@ -120,16 +124,11 @@ export function stepFromClaims(c: StepDecisionClaims): StepDecision {
   };
 }
 
-/** Claims of a signed decision on a paused step. */
-export const stepDecisionClaims = {
-  verify(envelope: unknown): { decision: StepDecision; via: DecisionChannel } {
-    return stepDecisionClaims.read(verifiedClaims<StepDecisionClaims>(envelope, 'step-decision'));
-  },
-  read(claims: unknown): { decision: StepDecision; via: DecisionChannel } {
-    const c = claims as StepDecisionClaims;
-    return { decision: stepFromClaims(c), via: channelOf(c.channel) };
-  },
-};
+/** A signed approval decision. */
+export const approvalClaims = claimsOf<DecisionClaims, ApprovalDecision>('decision', approvalFromClaims);
+
+/** A signed decision on a paused step. */
+export const stepDecisionClaims = claimsOf<StepDecisionClaims, StepDecision>('step-decision', stepFromClaims);
 
 const CHANNELS: ReadonlySet<string> = new Set(['api', 'cli', 'slack', 'console']);
 const channelOf = (c: unknown): DecisionChannel =>
