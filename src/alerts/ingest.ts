@@ -21,6 +21,7 @@ import { signStart } from '../runs/sign';
 import { sign } from '../platform/signing';
 import type { AlertInstance, AlertNotice, AlertSource } from '../shared/alert';
 import { alertSignal } from '../shared/messages';
+import { boundAlert } from '../shared/payload-checks';
 import type { AlertJournal, AlertTarget } from './journal';
 import type { AlertRouter } from './router';
 import { RunChannels } from './run-channels';
@@ -109,7 +110,8 @@ export function createAlertIngest(deps: AlertIngestDeps) {
       return { ...base, outcome: 'unrouted', reason };
     }
     const workflowId = route.workflowId(alert);
-    const notice: AlertNotice = { route: route.id, alert, receivedAt };
+    // Within what a run accepts of a notice (long annotations cut with a marker).
+    const notice: AlertNotice = { route: route.id, alert: boundAlert(alert), receivedAt };
     const target: AlertTarget = { kind: route.kind, id: route.target };
     let prepared: KindStart;
     try {

@@ -18,35 +18,51 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 const str = (v: unknown, max = MAX_FIELD_CHARS): v is string => typeof v === 'string' && v.length <= max;
 const id = (v: unknown): v is string => str(v, 256) && v !== '';
 
-function stringMap(v: unknown, field: string): Checked<Record<string, string>> {
+/** Bounds off: the shape only (runs from before the bounds replay the notices they took then). */
+export interface CheckOptions {
+  bounds?: boolean;
+}
+
+function stringMap(v: unknown, field: string, o: CheckOptions): Checked<Record<string, string>> {
   if (!isObject(v)) return { error: `${field} must be an object of strings` };
+  const bounded = o.bounds !== false;
   const entries = Object.entries(v);
-  if (entries.length > MAX_ENTRIES) return { error: `${field} has more than ${MAX_ENTRIES} entries` };
+  if (bounded && entries.length > MAX_ENTRIES) return { error: `${field} has more than ${MAX_ENTRIES} entries` };
   for (const [k, x] of entries)
-    if (!str(k, 256) || !str(x))
+    if (typeof x !== 'string' || (bounded && (!str(k, 256) || !str(x))))
       return { error: `${field}.${k.slice(0, 64)} must be a string of at most ${MAX_FIELD_CHARS}` };
   return { ok: v as Record<string, string> };
 }
 
-function alertInstance(v: unknown): Checked<AlertInstance> {
+function alertInstance(v: unknown, o: CheckOptions): Checked<AlertInstance> {
+  const bounded = o.bounds !== false;
   if (!isObject(v)) return { error: 'alert must be an object' };
   if (!(ALERT_SOURCES as readonly unknown[]).includes(v.source)) return { error: 'alert.source is not a known source' };
   if (v.status !== 'firing' && v.status !== 'resolved') return { error: "alert.status must be 'firing' or 'resolved'" };
-  if (!id(v.fingerprint)) return { error: 'alert.fingerprint must be a string' };
-  if (!str(v.startsAt, 64)) return { error: 'alert.startsAt must be a time' };
-  if (v.endsAt !== undefined && !str(v.endsAt, 64)) return { error: 'alert.endsAt must be a time' };
+  if (typeof v.fingerprint !== 'string' || (bounded && !id(v.fingerprint)))
+    return { error: 'alert.fingerprint must be a string' };
+  if (typeof v.startsAt !== 'string' || (bounded && !str(v.startsAt, 64)))
+    return { error: 'alert.startsAt must be a time' };
+  if (v.endsAt !== undefined && (typeof v.endsAt !== 'string' || (bounded && !str(v.endsAt, 64))))
+    return { error: 'alert.endsAt must be a time' };
   for (const f of ['labels', 'annotations'] as const) {
-    const m = stringMap(v[f], `alert.${f}`);
+    const m = stringMap(v[f], `alert.${f}`, o);
     if ('error' in m) return m;
   }
-  if (!Array.isArray(v.links) || v.links.length > MAX_LINKS)
+  if (!Array.isArray(v.links) || (bounded && v.links.length > MAX_LINKS))
     return { error: `alert.links must be a list of at most ${MAX_LINKS}` };
   for (const l of v.links)
-    if (!isObject(l) || !str(l.name, 256) || !str(l.url)) return { error: 'alert.links[] must be {name, url}' };
+    if (
+      !isObject(l) ||
+      typeof l.name !== 'string' ||
+      typeof l.url !== 'string' ||
+      (bounded && (!str(l.name, 256) || !str(l.url)))
+    )
+      return { error: 'alert.links[] must be {name, url}' };
   return { ok: v as unknown as AlertInstance };
 }
 
-export function checkAlertNotice(v: unknown): Checked<AlertNotice> {
+export function checkAlertNotice(v: unknown, o: CheckOptions = {}): Checked<AlertNotice> {
   if (!isObject(v)) return { error: 'an alert notice must be an object' };
   if (!id(v.route)) return { error: 'route must be a string' };
   if (!str(v.receivedAt, 64)) return { error: 'receivedAt must be a time' };
@@ -55,7 +71,7 @@ export function checkAlertNotice(v: unknown): Checked<AlertNotice> {
     !(Number.isInteger(v.repeats) && (v.repeats as number) >= 1 && (v.repeats as number) <= 1e6)
   )
     return { error: 'repeats must be a whole number from 1' };
-  const a = alertInstance(v.alert);
+  const a = alertInstance(v.alert, o);
   if ('error' in a) return a;
   return { ok: v as unknown as AlertNotice };
 }
@@ -79,4 +95,30 @@ export function checkLockAnswer(v: unknown): Checked<LockAnswer> {
   if (!Array.isArray(v.heldBy) || v.heldBy.length > 10_000 || !v.heldBy.every((h) => id(h)))
     return { error: 'heldBy must be a list of workflow ids' };
   return { ok: v as unknown as LockAnswer };
+}
+
+const cut = (v: string): string =>
+  v.length > MAX_FIELD_CHARS
+    ? `${v.slice(0, MAX_FIELD_CHARS - 40)}… [cut: ${v.length - (MAX_FIELD_CHARS - 40)} more characters]`
+    : v;
+
+const boundMap = (m: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(m)
+      .slice(0, MAX_ENTRIES)
+      .map(([k, v]) => [k.slice(0, 256), cut(v)]),
+  );
+
+/**
+ * An alert as the API sends it to a run: what a sender wrote, within the bounds a run accepts
+ * (long annotations cut with a marker, at most 200 labels or annotations and 50 links), so a
+ * verbose alert joins its run rather than being refused there.
+ */
+export function boundAlert(a: AlertInstance): AlertInstance {
+  return {
+    ...a,
+    labels: boundMap(a.labels),
+    annotations: boundMap(a.annotations),
+    links: a.links.slice(0, MAX_LINKS).map((l) => ({ name: l.name.slice(0, 256), url: cut(l.url) })),
+  };
 }

@@ -1,5 +1,12 @@
 /** Message payload checks name what is wrong, and bound what they accept. */
-import { checkAlertNotice, checkLockAnswer, checkLockRequest, checkRelease } from '../../src/shared/payload-checks';
+import {
+  boundAlert,
+  checkAlertNotice,
+  checkLockAnswer,
+  checkLockRequest,
+  checkRelease,
+} from '../../src/shared/payload-checks';
+import type { AlertInstance } from '../../src/shared/alert';
 
 const notice = {
   route: 'r',
@@ -41,4 +48,17 @@ test('lock messages', () => {
   expect(checkLockAnswer({ target: 't', outcome: 'mine', heldBy: [] })).toEqual({
     error: 'outcome is not a lock outcome',
   });
+});
+
+test('what the API sends of a verbose alert is within what a run accepts, cut with a marker', () => {
+  const verbose = {
+    ...notice.alert,
+    annotations: { description: 'd'.repeat(10_000) },
+    labels: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, 'v'])),
+  } as AlertInstance;
+  const a = boundAlert(verbose);
+  expect(a.annotations.description).toMatch(/… \[cut: \d+ more characters\]$/);
+  expect(a.annotations.description!.length).toBeLessThanOrEqual(4096);
+  expect(Object.keys(a.labels)).toHaveLength(200);
+  expect(checkAlertNotice({ ...notice, alert: a })).toHaveProperty('ok');
 });

@@ -20,8 +20,13 @@ export class AlertTracker {
   constructor(
     private readonly state: RunState,
     first: AlertNotice | undefined,
+    /** Signed runs check notices within the bounds the API keeps; older runs their shape only. */
+    private readonly signed: boolean,
   ) {
-    if (first) {
+    // The starting notice is the API's, but it rides beside the signature: checked all the same.
+    const checked = first === undefined ? undefined : checkAlertNotice(first, { bounds: signed });
+    if (checked && 'error' in checked) state.unverified('start input alert', first, checked.error);
+    if (first && checked && 'ok' in checked) {
       const { alert, route, receivedAt } = first;
       this.echo = receivedAt;
       state.status.alert = {
@@ -40,7 +45,8 @@ export class AlertTracker {
    * signing); an unsigned or malformed one is noted as unverified and changes nothing. A notice
    * never throws into the workflow task, whatever it holds.
    */
-  install(signed: boolean): void {
+  install(): void {
+    const signed = this.signed;
     setHandler(alertSignal, (payload) => this.receive(payload, signed), {
       description: 'A later notification of the alert that started this run (repeat or resolved), signed by the API.',
     });
@@ -55,7 +61,7 @@ export class AlertTracker {
       this.state.unverified(alertSignal.name, payload, (err as Error).message);
       return;
     }
-    const checked = checkAlertNotice(notice);
+    const checked = checkAlertNotice(notice, { bounds: signed });
     if ('error' in checked) {
       log.warn('alert notice refused', { reason: checked.error });
       this.state.unverified(alertSignal.name, notice, checked.error);

@@ -128,7 +128,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   if (start.unverified) state.status.unverified = [];
   const gates = new ApprovalVoting(state, approverGroups ?? {});
   const decisions = new StepDecisions(state);
-  const alerts = new AlertTracker(state, input.alert);
+  const alerts = new AlertTracker(state, input.alert, signed);
   const killSwitch = new KillSwitch(state, input.freezePollMs);
   gates.interrupt = () => alerts.stopping();
   // Handlers first, so decisions sent early are not lost.
@@ -149,7 +149,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     signed,
   );
   decisions.install(signed);
-  alerts.install(signed);
+  alerts.install();
   killSwitch.install();
 
   const service = runbook.service ? toText(render(runbook.service, state.scope())) : '';
