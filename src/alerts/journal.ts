@@ -5,8 +5,8 @@
  * per kind under the journal folder, rotated at a size cap (the previous file kept as `.1`). Each
  * API replica keeps its own journal.
  */
-import { appendFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createJsonLines, type JsonLines } from '../platform/json-lines';
 import type { AlertInstance, AlertSource } from '../shared/alert';
 import type { WorkflowKind } from '../shared/workflow-kinds';
 
@@ -42,23 +42,12 @@ export interface AlertJournal {
 }
 
 export function createFileJournal(dir: string, maxBytes = 10 * 1024 * 1024): AlertJournal {
-  let ready: Promise<unknown> | undefined;
-  // Appends of one process are serialised so rotation never loses a line.
-  let tail: Promise<void> = Promise.resolve();
-  const file = (kind: JournalKind): string => join(dir, `${kind}.jsonl`);
-
-  async function write(e: JournalEntry): Promise<void> {
-    ready ??= mkdir(dir, { recursive: true });
-    await ready;
-    const path = file(e.kind);
-    const size = await stat(path).then(
-      (s) => s.size,
-      () => 0,
-    );
-    if (size > maxBytes) await rename(path, `${path}.1`);
-    await appendFile(path, `${JSON.stringify(e)}\n`, 'utf8');
-  }
-
+  const files = new Map<JournalKind, JsonLines<JournalEntry>>();
+  const file = (kind: JournalKind): JsonLines<JournalEntry> => {
+    let f = files.get(kind);
+    if (!f) files.set(kind, (f = createJsonLines<JournalEntry>(join(dir, `${kind}.jsonl`), maxBytes)));
+    return f;
+  };
   return {
     record(e) {
       const entry: JournalEntry = {
@@ -66,18 +55,8 @@ export function createFileJournal(dir: string, maxBytes = 10 * 1024 * 1024): Ale
         ...e,
         ...(e.body !== undefined ? { body: e.body.slice(0, BODY_MAX) } : {}),
       };
-      const next = tail.then(() => write(entry));
-      tail = next.catch(() => undefined);
-      return next;
+      return file(entry.kind).append(entry);
     },
-    async list(kind, limit) {
-      await tail;
-      const text = await readFile(file(kind), 'utf8').catch(() => '');
-      const lines = text.split('\n').filter((l) => l !== '');
-      return lines
-        .slice(-limit)
-        .reverse()
-        .map((l) => JSON.parse(l) as JournalEntry);
-    },
+    list: (kind, limit) => file(kind).newest(limit),
   };
 }

@@ -22,6 +22,8 @@ import { alertRoutes } from './routes/alerts';
 import type { ScheduleService } from '../schedules/service';
 import { scheduleRoutes } from './routes/schedules';
 import { formatProblem } from '../files/problems';
+import { installAudit, type AuditEntry } from './audit';
+import type { JsonLines } from '../platform/json-lines';
 
 export interface AppDeps {
   runs: RunService;
@@ -39,6 +41,8 @@ export interface AppDeps {
   logger?: boolean;
   /** Mount the development inbox (config api.devInbox). @default false */
   devInbox?: boolean;
+  /** The audit log of human actions; without it nothing is audited and /v1/audit is not mounted. */
+  audit?: JsonLines<AuditEntry>;
 }
 
 const STATUS: Record<RunError['kind'], number> = {
@@ -89,6 +93,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
   );
 
+  if (deps.audit) {
+    const audit = deps.audit;
+    installAudit(app, audit);
+    app.get<{ Querystring: { limit?: string } }>('/v1/audit', { preHandler: role('admin') }, async (req, reply) => {
+      const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        return reply.code(400).send({ error: 'limit must be a whole number from 1 to 1000', field: 'limit' });
+      return { entries: await audit.newest(limit) };
+    });
+  }
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });
   if (deps.control) freezeRoutes(app, { control: deps.control, role });

@@ -54,10 +54,11 @@ export function requireRole(tokens: readonly TokenEntry[], needed: Role) {
         .send({ error: 'a valid bearer token is required', field: 'authorization' });
       return reply;
     }
+    // Known before the role is checked, so a refusal is audited under who asked.
+    req.principal = p;
     if (!hasRole(p, needed)) {
       await reply.code(403).send({ error: `${p.identity} lacks the ${needed} role`, field: 'authorization' });
       return reply;
     }
-    req.principal = p;
   };
 }

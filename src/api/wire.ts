@@ -9,6 +9,9 @@ import { createControlService } from '../runs/control';
 import { createRunService, type RunService } from '../runs/service';
 import { createScheduleService } from '../schedules/service';
 import { buildApp } from './app';
+import { join } from 'node:path';
+import type { AuditEntry } from './audit';
+import { createJsonLines } from '../platform/json-lines';
 
 export function buildProductApi(o: {
   client: Client;
@@ -35,6 +38,7 @@ export function buildProductApi(o: {
     registry: new Registry(),
     inProgress: runs.runningByRunbook,
     devInbox: config.api.devInbox,
+    audit: createJsonLines<AuditEntry>(join(config.dataDir, 'audit', 'audit.jsonl')),
     logger: o.logger ?? false,
   });
   return { app, runs };

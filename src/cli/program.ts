@@ -1,6 +1,7 @@
 /** The `runbook` command tree. Usage errors throw (exitOverride) so main decides the exit code. */
 import { Command, Option } from 'commander';
 import { registerAlertCommands } from './commands/alerts';
+import { registerAuditCommands } from './commands/audit';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerApprovalCommands, registerStepDecisionCommands } from './commands/approvals';
 import { registerFreezeCommands } from './commands/freezes';
@@ -26,6 +27,7 @@ export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
     .showSuggestionAfterError(true);
   const context = contextFactory(io, fetchImpl);
   registerRunbookCommands(program, context);
+  registerAuditCommands(program, context);
   registerRunCommands(program, context);
   registerApprovalCommands(program, context);
   registerStepDecisionCommands(program, context);

@@ -348,6 +348,49 @@ test('run routes act on runs only: a target lock and the kill switch are not run
   await lock.signal(releaseLockSignal, { holder: 'someone' });
 });
 
+test('the audit log keeps every human action, refused ones too, under who asked; admins read it', async () => {
+  const started = await api('POST', '/v1/runs', {
+    token: TOKENS.alice,
+    body: { runbook: 'restart-service', params: { service: 'audit' } },
+  });
+  const id = started.body.workflowId as string;
+  await api('POST', `/v1/runs/${id}/approvals`, {
+    token: TOKENS.viewer,
+    body: { stepId: 'approve', decision: 'approve' },
+  });
+  await api('POST', `/v1/runs/${id}/cancel`, { token: TOKENS.alice });
+  expect(await api('GET', '/v1/audit', { token: TOKENS.alice })).toMatchObject({ status: 403 });
+  expect(await api('GET', '/v1/audit?limit=0', { token: TOKENS.admin })).toMatchObject({
+    status: 400,
+    body: { field: 'limit' },
+  });
+  const { body } = await api('GET', '/v1/audit?limit=3', { token: TOKENS.admin });
+  expect(body.entries).toEqual([
+    expect.objectContaining({
+      identity: 'alice',
+      action: 'POST /v1/runs/:id/cancel',
+      target: id,
+      status: 202,
+      outcome: 'done',
+    }),
+    expect.objectContaining({
+      identity: 'viewer',
+      action: 'POST /v1/runs/:id/approvals',
+      target: id,
+      status: 403,
+      outcome: 'refused',
+    }),
+    expect.objectContaining({
+      identity: 'alice',
+      action: 'POST /v1/runs',
+      status: 201,
+      outcome: 'done',
+      channel: 'api',
+    }),
+  ]);
+  expect((body.entries as Array<{ requestId: string }>).every((e) => e.requestId !== '')).toBe(true);
+});
+
 test('idempotency key: same request gives the same run; a different request with the key is a conflict', async () => {
   const body = { runbook: 'restart-service', params: { service: 'search' }, idempotencyKey: `key-${Date.now()}` };
   const first = await api('POST', '/v1/runs', { token: TOKENS.alice, body });

@@ -10,6 +10,9 @@ import type { RunbookLibrary } from '../../src/runbooks/library';
 import { createTestWorker, type TestWorker } from './runbook-worker';
 import { TEST_KEYS } from './signing';
 import type { WebhookTarget } from '../../src/config/load';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 
 export const TOKENS = {
   alice: 'test-alice-operator',
@@ -47,6 +50,8 @@ export async function startApiStack(
     taskQueue: worker.taskQueue,
     uiUrl: 'http://localhost:8233',
     signingKeys: () => TEST_KEYS,
+    // Its own data folder (the audit log, the alert journal), not the checkout's.
+    dataDir: mkdtempSync(join(tmpdir(), 'api-stack-')),
     tokens: [
       { identity: 'alice', roles: ['operator'], sha256: sha256(TOKENS.alice) },
       { identity: 'bob', roles: ['approver'], sha256: sha256(TOKENS.bob) },
