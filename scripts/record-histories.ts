@@ -36,9 +36,7 @@ import type { RunbookWorkflowInput } from '../src/shared/workflow-types';
 import { createWorkerMetrics } from '../src/worker/metrics';
 import { RECORDING_KEYS } from '../test/support/signing';
 import { withSigningKeys } from '../src/worker/signing-bundle';
-import { sign } from '../src/platform/signing';
-import { signStart } from '../src/runs/sign';
-import { DECISION_TTL_MS } from '../src/shared/signed';
+import { signDecision, signStart, signStepDecision } from '../src/runs/sign';
 
 const TASK_QUEUE = 'record-histories';
 /** What the API signs with when these runs are recorded; the replay test verifies with the same. */
@@ -278,29 +276,25 @@ async function main(): Promise<void> {
   async function signedDecision(id: string, stepId: string, decision: 'approve' | 'reject', actor: string) {
     const s = await client.workflow.getHandle(id).query(statusQuery);
     const opening = s.pendingApprovals.find((a) => a.stepId === stepId)?.requestedAt;
-    return sign(KEYS, {
-      purpose: 'decision' as const,
+    return signDecision(KEYS, {
       workflowId: id,
       stepId,
       ...(opening ? { opening } : {}),
       actor,
       decision,
       comment: 'recorded',
-      channel: 'api' as const,
-      expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+      channel: 'api',
     });
   }
   async function stepDecision(id: string, d: StepDecision): Promise<void> {
     await waitForPhase(id, 'paused');
-    const signed = sign(KEYS, {
-      purpose: 'step-decision' as const,
+    const signed = signStepDecision(KEYS, {
       workflowId: id,
       stepId: d.stepId,
       actor: d.actor,
       action: d.action,
       ...(d.reason ? { reason: d.reason } : {}),
-      channel: 'api' as const,
-      expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+      channel: 'api',
     });
     await client.workflow.getHandle(id).executeUpdate(decideStepUpdate, { args: [signed] });
   }

@@ -12,8 +12,8 @@ import { APPROVAL_STEP, APPROVER, approvalRun, BENCH_KEYS, signedInput } from '.
 import { sleep, type BenchEnv } from './harness';
 import { fmt, median, percentile, type Row, type Section } from './report';
 import { createBenchWorker, Readiness, runWorkers, type Variant } from './workers';
-import { sign } from '../../src/platform/signing';
-import { DECISION_TTL_MS, type SignedDecision } from '../../src/shared/signed';
+import { signDecision } from '../../src/runs/sign';
+import type { SignedDecision } from '../../src/shared/signed';
 
 /** Starts a waiting run of either side; returns its handle once it waits. */
 export async function startWaiting(
@@ -44,15 +44,13 @@ export async function startWaiting(
 export async function signedApproval(handle: WorkflowHandle): Promise<SignedDecision> {
   const s = await handle.query(statusQuery);
   const opening = s.pendingApprovals.find((a) => a.stepId === APPROVAL_STEP)?.requestedAt;
-  return sign(BENCH_KEYS, {
-    purpose: 'decision' as const,
+  return signDecision(BENCH_KEYS, {
     workflowId: handle.workflowId,
     stepId: APPROVAL_STEP,
     ...(opening ? { opening } : {}),
     actor: APPROVER,
-    decision: 'approve' as const,
-    channel: 'api' as const,
-    expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+    decision: 'approve',
+    channel: 'api',
   });
 }
 

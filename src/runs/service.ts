@@ -23,9 +23,7 @@ import type { WorkflowKind } from '../shared/workflow-kinds';
 import { isUnavailable, RunError } from './errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { WORKFLOW_KIND_REGISTRY, workflowKind } from './kinds';
-import { sign } from '../platform/signing';
-import { DECISION_TTL_MS } from '../shared/signed';
-import { signStart } from './sign';
+import { signDecision, signStart, signStepDecision } from './sign';
 
 /** A run of a runbook, as the API, the CLI and every caller before kinds ask for it. */
 export interface StartRunbookRequest extends StartCommon {
@@ -91,6 +89,9 @@ const QUERY_DEADLINE_MS = 5000;
 const COUNT_CACHE_MS = 15_000;
 /** The workflow types that are runs (every kind's); lock and control workflows are not. */
 const RUN_TYPES: ReadonlySet<string> = new Set(Object.values(WORKFLOW_KIND_REGISTRY).map((k) => k.workflowType));
+
+/** The channel a signed decision names: the CLI says it is the CLI; everything else is the API. */
+const channelOf = (via: DecisionChannel): 'api' | 'cli' => (via === 'cli' ? 'cli' : 'api');
 
 /** A decision for a run that has ended: the reason, never "no run" (it is there to read). */
 function finished(status: string): RunError {
@@ -276,16 +277,14 @@ export function createRunService(deps: RunServiceDeps) {
       const status = await h.query(statusQuery);
       const opened = status.pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
       // Signed for this run, this opening and this person: the run trusts nothing else.
-      const signed = sign(config.signingKeys(), {
-        purpose: 'decision' as const,
+      const signed = signDecision(config.signingKeys(), {
         workflowId,
         stepId: d.stepId,
         ...(opened ? { opening: opened } : {}),
         actor: d.actor,
         decision: d.decision,
         ...(d.comment ? { comment: d.comment } : {}),
-        channel: d.via === 'cli' ? ('cli' as const) : ('api' as const),
-        expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+        channel: channelOf(d.via),
       });
       return h.executeUpdate(decideApprovalUpdate, {
         args: [signed],
@@ -299,15 +298,13 @@ export function createRunService(deps: RunServiceDeps) {
     workflowId: string,
     d: StepDecision & { via: DecisionChannel },
   ): Promise<{ stepId: string; accepted: true }> {
-    const signed = sign(config.signingKeys(), {
-      purpose: 'step-decision' as const,
+    const signed = signStepDecision(config.signingKeys(), {
       workflowId,
       stepId: d.stepId,
       actor: d.actor,
       action: d.action,
       ...(d.reason ? { reason: d.reason } : {}),
-      channel: d.via === 'cli' ? ('cli' as const) : ('api' as const),
-      expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+      channel: channelOf(d.via),
     });
     return decision(workflowId, (h) => h.executeUpdate(decideStepUpdate, { args: [signed] }));
   }
@@ -318,7 +315,7 @@ export function createRunService(deps: RunServiceDeps) {
       // Read first: cancelling a finished run is a no-op to Temporal but a mistake to report;
       // and only runs: the locks and the kill switch are not cancelled through the API.
       const { status } = await describeRun(handle, workflowId);
-      if (status.name !== 'RUNNING') throw new RunError('conflict', `the run has already finished (${status.name})`);
+      if (status.name !== 'RUNNING') throw finished(status.name);
       await handle.cancel();
     }, `no run '${workflowId}'`);
   }

@@ -4,7 +4,17 @@
  * and takes its params, trigger, approver groups, emergency and dry run from here only.
  */
 import { definitionDigest, sign } from '../platform/signing';
-import { START_TTL_MS, type SignedStart, type SigningKeys, type StartClaims } from '../shared/signed';
+import {
+  DECISION_TTL_MS,
+  START_TTL_MS,
+  type DecisionClaims,
+  type SignedDecision,
+  type SignedStart,
+  type SignedStepDecision,
+  type SigningKeys,
+  type StartClaims,
+  type StepDecisionClaims,
+} from '../shared/signed';
 
 /** What a prepared start claims, before it is bound to a workflow id. */
 export type StartIntent = Omit<
@@ -31,4 +41,22 @@ export function signStart(
     ...('workflowId' in bind ? { expiresAt: new Date(nowMs + START_TTL_MS).toISOString() } : {}),
   };
   return sign(keys, claims);
+}
+
+/** A person's decision on one opening of a gate, signed to expire in DECISION_TTL_MS. */
+export function signDecision(
+  keys: SigningKeys,
+  d: Omit<DecisionClaims, 'purpose' | 'expiresAt'>,
+  nowMs = Date.now(),
+): SignedDecision {
+  return sign(keys, { purpose: 'decision', ...d, expiresAt: new Date(nowMs + DECISION_TTL_MS).toISOString() });
+}
+
+/** A person's decision on a paused step, signed to expire in DECISION_TTL_MS. */
+export function signStepDecision(
+  keys: SigningKeys,
+  d: Omit<StepDecisionClaims, 'purpose' | 'expiresAt'>,
+  nowMs = Date.now(),
+): SignedStepDecision {
+  return sign(keys, { purpose: 'step-decision', ...d, expiresAt: new Date(nowMs + DECISION_TTL_MS).toISOString() });
 }

@@ -5,12 +5,10 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { parseSigningKeys } from '../../src/config/signing-keys';
-import { sign } from '../../src/platform/signing';
-import { signStart } from '../../src/runs/sign';
+import { signDecision, signStart, signStepDecision } from '../../src/runs/sign';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import { statusQuery } from '../../src/shared/messages';
 import {
-  DECISION_TTL_MS,
   type DecisionClaims,
   type SignedDecision,
   type SignedStepDecision,
@@ -68,18 +66,14 @@ export async function signedDecision(
   },
   keys = TEST_KEYS,
 ): Promise<SignedDecision> {
+  const { opening: given, channel, ...rest } = d;
   const opening =
-    d.opening ?? (await handle.query(statusQuery)).pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
-  return sign(keys, {
-    purpose: 'decision',
+    given ?? (await handle.query(statusQuery)).pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
+  return signDecision(keys, {
+    ...rest,
     workflowId: handle.workflowId,
-    stepId: d.stepId,
     ...(opening ? { opening } : {}),
-    actor: d.actor,
-    decision: d.decision,
-    ...(d.comment ? { comment: d.comment } : {}),
-    channel: d.channel ?? 'api',
-    expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+    channel: channel ?? 'api',
   });
 }
 
@@ -88,14 +82,5 @@ export function signedStepDecision(
   d: { stepId: string; action: 'retry' | 'skip' | 'abort'; actor: string; reason?: string },
   keys = TEST_KEYS,
 ): SignedStepDecision {
-  return sign(keys, {
-    purpose: 'step-decision',
-    workflowId,
-    stepId: d.stepId,
-    actor: d.actor,
-    action: d.action,
-    ...(d.reason ? { reason: d.reason } : {}),
-    channel: 'api',
-    expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
-  });
+  return signStepDecision(keys, { ...d, workflowId, channel: 'api' });
 }

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSigningKeys, parseSigningKeys } from '../../src/config/signing-keys';
-import { sign } from '../../src/platform/signing';
-import { verifySigned } from '../../src/shared/signed';
+import { definitionDigest as apiDigest, sign } from '../../src/platform/signing';
+import { definitionDigest, verifySigned } from '../../src/shared/signed';
 import { OTHER_KEYS, TEST_KEYS } from '../support/signing';
 
 const payload = {
@@ -67,4 +67,9 @@ test('the embedded default makes its key file once (0600, comments kept); a clus
   const empty = mkdtempSync(join(tmpdir(), 'keys-'));
   expect(() => loadSigningKeys({ env: {}, dataDir: empty, embedded: false })).toThrow(/set RUNBOOK_SIGNING_KEYS/);
   expect(existsSync(join(empty, 'signing-keys'))).toBe(false);
+});
+
+test("the API's definition digest (node:crypto) is the workflow's (plain TypeScript)", () => {
+  for (const d of [{ id: 'rb', steps: [{ id: 'é', with: { x: '\u{1F600} \ud800' } }] }, 'text', null, [1, 2]])
+    expect(apiDigest(d)).toBe(definitionDigest(d));
 });

@@ -4,10 +4,9 @@
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { sign } from '../../src/platform/signing';
+import { signDecision } from '../../src/runs/sign';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
-import { DECISION_TTL_MS } from '../../src/shared/signed';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { createTestWorker, libraryOf, runbookFromYaml } from '../support/runbook-worker';
@@ -170,30 +169,31 @@ describe('a decision counts only when the API signed it, for this run, this open
     [
       'signed for another run',
       async (h) =>
-        sign(TEST_KEYS, {
-          purpose: 'decision' as const,
+        signDecision(TEST_KEYS, {
           workflowId: `${h.workflowId}-other`,
           stepId: 'gate',
           actor: 'bob',
-          decision: 'approve' as const,
-          channel: 'api' as const,
-          expiresAt: new Date(Date.now() + DECISION_TTL_MS).toISOString(),
+          decision: 'approve',
+          channel: 'api',
         }),
       /signed for another run/,
     ],
     [
       'expired',
       async (h) =>
-        sign(TEST_KEYS, {
-          purpose: 'decision' as const,
-          workflowId: h.workflowId,
-          stepId: 'gate',
-          opening: (await h.query(statusQuery)).pendingApprovals[0]?.requestedAt ?? '',
-          actor: 'bob',
-          decision: 'approve' as const,
-          channel: 'api' as const,
-          expiresAt: new Date(Date.now() - 1000).toISOString(),
-        }),
+        // Made an hour ago: its five minutes are long over.
+        signDecision(
+          TEST_KEYS,
+          {
+            workflowId: h.workflowId,
+            stepId: 'gate',
+            opening: (await h.query(statusQuery)).pendingApprovals[0]?.requestedAt ?? '',
+            actor: 'bob',
+            decision: 'approve',
+            channel: 'api',
+          },
+          Date.now() - 3_600_000,
+        ),
       /expired at/,
     ],
     [
