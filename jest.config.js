@@ -16,6 +16,9 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The Kubernetes tier needs a control plane: npm run test:k8s (jest.k8s.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/k8s/'],
+  // The suite's end checks (test/suite-end) run last and wait for every other file's mark.
+  testSequencer: '<rootDir>/test/support/sequencer.js',
+  setupFilesAfterEnv: ['<rootDir>/test/support/suite-marks.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,

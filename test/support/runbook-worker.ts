@@ -10,6 +10,7 @@ import { loadRunbookText } from '../../src/runbooks/load';
 import type { RunbookDefinition } from '../../src/shared/model';
 import { createWorkerMetrics, type WorkerMetrics } from '../../src/worker/metrics';
 import { TEST_KEYS } from './signing';
+import { SUITE_SECRET_ENV } from './suite-secrets';
 import { uniqueQueue, workflowBundle } from './temporal';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
 
@@ -77,7 +78,11 @@ export async function createTestWorker(
     workflowBundle: { code: withSigningKeys((await workflowBundle()).code, TEST_KEYS) },
     activities: createActivities({
       fetch: globalThis.fetch,
-      secrets: createSecretResolver({ env: o.env ?? {}, ...(o.secretBindings ? { bindings: o.secretBindings } : {}) }),
+      secrets: createSecretResolver({
+        // The suite's secrets are there for every run: the end-of-suite scan looks for them in history.
+        env: { ...SUITE_SECRET_ENV, ...o.env },
+        ...(o.secretBindings ? { bindings: o.secretBindings } : {}),
+      }),
       webhookTargets: o.webhookTargets ?? {},
       runUrl: (id) => `http://ui.test/workflows/${id}`,
       library: () => o.library ?? libraryOf(),
