@@ -8,31 +8,36 @@ import type { JsonValue } from '../shared/model';
 import type { StepContext } from '../shared/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from './errors';
-import { fetchKeepingSecrets } from './safe-fetch';
+import type { EgressGuard } from './egress';
+import { readCapped, safeFetch } from './safe-fetch';
 import { buildHeaders, type SecretResolver } from './secrets';
 
 export interface HttpDeps {
   fetch: typeof globalThis.fetch;
   secrets: SecretResolver;
+  egress: EgressGuard;
   /** Monotonic clock in ms, injectable for tests. */
   now?: () => number;
 }
 
+/** No answer is read past this: an endless body costs 1 MiB, not the worker's memory. */
+const MAX_READ_BYTES = 1024 * 1024;
 /** Bodies are kept in history and status; a runbook needs a little, not megabytes. */
 const MAX_BODY_CHARS = 64 * 1024;
 const KEPT_HEADERS = ['content-type', 'location', 'retry-after', 'etag', 'idempotency-key'];
 
-async function readBody(res: Response): Promise<JsonValue> {
-  const text = await res.text();
-  const clipped = text.length > MAX_BODY_CHARS ? `${text.slice(0, MAX_BODY_CHARS)}…` : text;
-  if ((res.headers.get('content-type') ?? '').includes('json') && text.length <= MAX_BODY_CHARS) {
+async function readBody(res: Response): Promise<{ body: JsonValue; truncated: boolean }> {
+  const { text, truncated: cut } = await readCapped(res, MAX_READ_BYTES);
+  const truncated = cut || text.length > MAX_BODY_CHARS;
+  const clipped = truncated ? `${text.slice(0, MAX_BODY_CHARS)}…` : text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && !truncated) {
     try {
-      return JSON.parse(text) as JsonValue;
+      return { body: JSON.parse(text) as JsonValue, truncated };
     } catch {
-      return clipped;
+      return { body: clipped, truncated };
     }
   }
-  return clipped;
+  return { body: clipped, truncated };
 }
 
 export function createHttpActivities(deps: HttpDeps) {
@@ -54,23 +59,24 @@ export function createHttpActivities(deps: HttpDeps) {
       }
     }
     const started = now();
-    const res = await fetchKeepingSecrets(
-      deps.fetch,
-      input.url,
-      {
+    const res = await safeFetch(deps, {
+      url: input.url,
+      init: {
         method: input.method,
         headers,
         ...(body !== undefined ? { body } : {}),
         signal: AbortSignal.timeout(input.requestTimeoutMs),
       },
       carriesSecrets,
-    );
+    });
+    const read = input.method === 'HEAD' ? { body: '', truncated: false } : await readBody(res);
     const result: HttpRequestResult = {
       status: res.status,
       headers: Object.fromEntries(
         KEPT_HEADERS.flatMap((h) => (res.headers.has(h) ? [[h, res.headers.get(h) as string]] : [])),
       ),
-      body: input.method === 'HEAD' ? '' : await readBody(res),
+      body: read.body,
+      ...(read.truncated ? { truncated: true } : {}),
       durationMs: Math.round(now() - started),
     };
     const accepted = input.acceptStatus
@@ -102,20 +108,23 @@ export function createHttpActivities(deps: HttpDeps) {
     const started = now();
     let status: number | null = null;
     try {
-      const res = await fetchKeepingSecrets(
-        deps.fetch,
-        input.url,
-        { method: input.method, headers, signal: AbortSignal.timeout(input.requestTimeoutMs) },
+      const res = await safeFetch(deps, {
+        url: input.url,
+        init: { method: input.method, headers, signal: AbortSignal.timeout(input.requestTimeoutMs) },
         carriesSecrets,
-      );
+      });
       status = res.status;
-      const text = input.method === 'HEAD' ? '' : await res.text();
+      const { text, truncated } =
+        input.method === 'HEAD' ? { text: '', truncated: false } : await readCapped(res, MAX_READ_BYTES);
+      const within = truncated ? ` (in its first ${MAX_READ_BYTES / 1024 / 1024} MiB, all that is read)` : '';
       const expected = Array.isArray(input.expectStatus) ? input.expectStatus : [input.expectStatus];
       if (!expected.includes(res.status)) problems.push(`status ${res.status}, expected ${expected.join(' or ')}`);
       if (input.bodyContains !== undefined && !text.includes(input.bodyContains))
-        problems.push(`body does not contain '${input.bodyContains}'`);
-      if (pattern && !pattern.test(text)) problems.push(`body does not match /${input.bodyMatches}/`);
+        problems.push(`body does not contain '${input.bodyContains}'${within}`);
+      if (pattern && !pattern.test(text)) problems.push(`body does not match /${input.bodyMatches}/${within}`);
     } catch (err) {
+      // A refusal (egress, a secret's binding) is the step's failure, not the endpoint's problem.
+      if (err instanceof ApplicationFailure && err.nonRetryable) throw err;
       problems.push(
         (err as Error).name === 'TimeoutError' ? `no answer within ${input.requestTimeoutMs}ms` : networkErrorText(err),
       );

@@ -9,7 +9,8 @@ import type { RunbookLibrary } from '../runbooks/library';
 import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
 import { createNotifyWebhookActivities } from './notify/webhook';
-import type { WebhookTarget } from '../config/load';
+import type { EgressConfig, WebhookTarget } from '../config/load';
+import { createEgressGuard, type ResolveHost } from './egress';
 import { createRunbookActivities } from './runbooks';
 import { createCoordinationActivities, type CoordinationClient } from './coordination';
 import { Context } from '@temporalio/activity';
@@ -21,6 +22,10 @@ export interface ActivityDeps {
   fetch: typeof globalThis.fetch;
   secrets: SecretResolver;
   webhookTargets: Readonly<Record<string, WebhookTarget>>;
+  /** Where the HTTP and notify actions may connect. @default any destination but link-local and metadata ones */
+  egress?: EgressConfig;
+  /** How the egress check resolves host names (tests pass a fake). @default node:dns lookup, every address */
+  resolveHost?: ResolveHost;
   runUrl: (workflowId: string) => string;
   library: () => RunbookLibrary;
   metrics: StepMetrics;
@@ -41,8 +46,12 @@ export interface ActivityDeps {
  * by the action's id (which is its activity type). The catalog test checks the two lists match.
  */
 export function createActionActivities(deps: ActivityDeps) {
-  const http = createHttpActivities(deps);
-  const notify = createNotifyWebhookActivities({ ...deps, targets: deps.webhookTargets });
+  const egress = createEgressGuard({
+    policy: deps.egress ?? { allowLinkLocal: false },
+    ...(deps.resolveHost ? { resolve: deps.resolveHost } : {}),
+  });
+  const http = createHttpActivities({ ...deps, egress });
+  const notify = createNotifyWebhookActivities({ ...deps, egress, targets: deps.webhookTargets });
   return {
     [httpRequest.id]: envelope(httpRequest, http.httpRequest, deps.metrics, deps.secrets.redactor),
     [httpCheck.id]: envelope(httpCheck, http.httpCheck, deps.metrics, deps.secrets.redactor),

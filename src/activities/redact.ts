@@ -15,12 +15,25 @@ export interface Redactor {
   deep<T>(v: T): T;
 }
 
+/**
+ * A URL secret (a Slack-style webhook) is a credential in every part: errors quote it without its
+ * user:password, or only its path, so those forms are hidden too. The bare origin is not secret.
+ */
+function urlParts(value: string): string[] {
+  if (!URL.canParse(value)) return [];
+  const u = new URL(value);
+  const tail = `${u.pathname}${u.search}`;
+  const parts = [`${u.protocol}//${u.host}${tail}`, u.password, decodeURIComponent(u.password)];
+  return tail.length > 1 ? [...parts, tail] : parts;
+}
+
 export function createRedactor(): Redactor {
   const known = new Map<string, string>();
   const text = (s: string): string => {
-    let out = s.replace(URL_CREDENTIALS, '$1[credentials]@');
+    // Known values first: a URL secret is still whole before its credentials are cut out.
+    let out = s;
     for (const [value, name] of known) if (out.includes(value)) out = out.split(value).join(`[secret ${name}]`);
-    return out;
+    return out.replace(URL_CREDENTIALS, '$1[credentials]@');
   };
   const deep = (v: unknown): unknown => {
     if (typeof v === 'string') return text(v);
@@ -32,7 +45,7 @@ export function createRedactor(): Redactor {
   return {
     remember(name, value) {
       // The value and the forms it commonly travels in: URL-encoded and base64 (Basic auth).
-      for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')])
+      for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64'), ...urlParts(value)])
         if (form.length >= MIN_SECRET_CHARS) known.set(form, name);
     },
     text,

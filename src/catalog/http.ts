@@ -34,6 +34,12 @@ export const httpRequestOutput = z.object({
   status: z.number(),
   headers: z.record(z.string(), z.string()),
   body: z.json(),
+  truncated: z
+    .boolean()
+    .optional()
+    .describe(
+      'Present (true) when the body was cut: over 64 KiB of text is kept clipped, ending in …, and nothing past 1 MiB is read.',
+    ),
   durationMs: z.number(),
 });
 export type HttpRequestResult = z.infer<typeof httpRequestOutput>;
@@ -71,7 +77,7 @@ export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpReque
   description:
     'Send one HTTP request. Mutating methods carry an Idempotency-Key header derived from the run and step, ' +
     'so a retried or replayed step is applied once by receivers that honour it. 4xx (but 408/429) fail at once; ' +
-    '5xx and network errors retry.',
+    '5xx and network errors retry. Every hop, redirects included, must pass the egress policy (configuration `egress`).',
   input: httpRequestInput,
   output: httpRequestOutput,
   mutating: (input) => {
@@ -79,7 +85,7 @@ export const httpRequest: CatalogEntry<typeof httpRequestInput, typeof httpReque
     // A templated method may turn out to be anything: count it as mutating.
     return typeof method !== 'string' || method.includes('${{') || !READ_ONLY_METHODS.includes(method.toUpperCase());
   },
-  nonRetryable: [FAILURE.HttpClientError, FAILURE.InvalidInput],
+  nonRetryable: [FAILURE.HttpClientError, FAILURE.InvalidInput, FAILURE.EgressRefused],
   describe: (i) => `${i.method} ${i.url}`,
   example: { with: { method: 'POST', url: 'http://127.0.0.1:9/hooks/restart', body: { service: 'checkout' } } },
 };
@@ -93,7 +99,7 @@ export const httpCheck: CatalogEntry<typeof httpCheckInput, typeof httpCheckOutp
   input: httpCheckInput,
   output: httpCheckOutput,
   mutating: false,
-  nonRetryable: [FAILURE.InvalidInput],
+  nonRetryable: [FAILURE.InvalidInput, FAILURE.EgressRefused],
   describe: (i) => `check ${i.method} ${i.url}`,
   example: { with: { url: 'http://127.0.0.1:9/healthz', expectStatus: 200, latencyBudgetMs: 500 } },
 };

@@ -33,7 +33,7 @@ export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notif
     // page anyone: it records the message instead.
     mutating: false,
     skipInDryRun: true,
-    nonRetryable: [FAILURE.InvalidInput, FAILURE.UnknownTarget, FAILURE.HttpClientError],
+    nonRetryable: [FAILURE.InvalidInput, FAILURE.UnknownTarget, FAILURE.HttpClientError, FAILURE.EgressRefused],
     describe: (i) => `notify ${i.target}: ${i.message}`,
     example: { with: { target: 'default', message: 'Runbook example finished', severity: 'info' } },
   };

@@ -31,6 +31,23 @@ export interface WebhookTarget {
   secretHeaders?: Record<string, { secret: string; prefix?: string }>;
 }
 
+/**
+ * Where the HTTP and notify actions may connect (docs/configuration.md#egress). Checked in the
+ * worker against every address the host resolves to, at each redirect hop.
+ */
+export interface EgressConfig {
+  /**
+   * Destinations allowed: origins (`https://host[:port]`, `https://*.domain`) and IP ranges
+   * (`10.0.0.0/8`, `fd00::/8`, one address). @default any destination but the refused ranges
+   */
+  allow?: string[];
+  /**
+   * Link-local and cloud metadata destinations (169.254.0.0/16, fe80::/10, fd00:ec2::254,
+   * 100.100.100.200, metadata.google.internal) allowed without listing each. @default false
+   */
+  allowLinkLocal: boolean;
+}
+
 export interface TlsFiles {
   caPath?: string;
   certPath?: string;
@@ -63,6 +80,8 @@ export interface AppConfig {
    */
   signingKeys: () => SigningKeys;
   webhookTargets: Record<string, WebhookTarget>;
+  /** Where the HTTP and notify actions may connect. */
+  egress: EgressConfig;
   alerts: AlertsConfig;
   /** Where the worker's Kubernetes actions connect (KUBECONFIG and RUNBOOKS_KUBE_CONTEXT win). */
   kubernetes: { kubeconfig?: string; context?: string };
@@ -222,6 +241,10 @@ export function loadConfig(
       file.notify?.webhooks ?? {},
       `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     ),
+    egress: {
+      ...(file.egress?.allow ? { allow: file.egress.allow.map((d) => d.replace(/\/$/, '')) } : {}),
+      allowLinkLocal: file.egress?.allowLinkLocal ?? false,
+    },
     kubernetes: {
       // KUBECONFIG may list several files (a:b): kept as given; the file's path is relative to the root.
       ...(env.KUBECONFIG

@@ -1,4 +1,5 @@
 /** The configuration file (YAML), validated at start. Secrets are referenced, never inlined. */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseExpression, referencedPaths } from '../shared/expression';
 import { templateExpressions } from '../shared/template';
@@ -44,6 +45,20 @@ const webhookTarget = z
   .refine((t) => [t.url, t.urlSecret, t.devInbox].filter((x) => x !== undefined).length === 1, {
     message: 'give exactly one of url, urlSecret, devInbox',
   });
+
+/** An origin pattern, as `secrets.<name>.sendTo` takes them (an IPv6 host in brackets). */
+const ORIGIN_PATTERN = /^https?:\/\/((\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/;
+
+/** An IP range (`10.0.0.0/8`, `fd00::/8`) or one address. */
+function isIpRange(text: string): boolean {
+  const m = /^([0-9A-Fa-f:.]+)(?:\/(\d{1,3}))?$/.exec(text);
+  const family = m ? isIP(m[1] as string) : 0;
+  return family !== 0 && (m?.[2] === undefined || Number(m[2]) <= (family === 4 ? 32 : 128));
+}
+
+const egressDestination = z.string().refine((d) => ORIGIN_PATTERN.test(d) || isIpRange(d), {
+  message: 'an origin (http(s)://host[:port], https://*.domain) or an IP range (10.0.0.0/8, fd00::/8, one address)',
+});
 
 /** A secret given by environment variable or file (or inline, for development only). */
 const secretSource = z
@@ -181,6 +196,20 @@ export const configFile = z
           })
           .strict(),
       )
+      .optional(),
+    /**
+     * Where the HTTP and notify actions may connect. Without `allow`, anywhere but link-local and
+     * cloud metadata addresses, which need `allowLinkLocal` or a listing of their own.
+     */
+    egress: z
+      .object({
+        allow: z
+          .array(egressDestination)
+          .min(1, 'list at least one destination, or leave allow out to allow any')
+          .optional(),
+        allowLinkLocal: z.boolean().optional(),
+      })
+      .strict()
       .optional(),
     auth: z
       .object({ tokens: z.array(tokenSource).default([]) })

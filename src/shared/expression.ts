@@ -28,6 +28,8 @@ export const FUNCTIONS = [
   'toJSON',
   'number',
   'urlencode',
+  'promql',
+  'promqlRegex',
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -43,6 +45,8 @@ const ARITY: Record<FunctionName, [min: number, max: number]> = {
   toJSON: [1, 1],
   number: [1, 1],
   urlencode: [1, 1],
+  promql: [1, 1],
+  promqlRegex: [1, 1],
 };
 
 /**

@@ -35,6 +35,8 @@ export const FAILURE = {
   MissingSecret: 'MissingSecret',
   /** Not retried. A secret would go to a destination its configuration does not list (or through a cross-origin redirect): no request is made. */
   SecretNotAllowed: 'SecretNotAllowed',
+  /** Not retried. A request (or a redirect it got) would go to a destination the egress policy refuses: not in `egress.allow`, or a link-local or cloud metadata address. No request is made there. */
+  EgressRefused: 'EgressRefused',
   /** Not retried. A rollout did not finish within its timeout (the pods not ready are named). */
   RolloutTimeout: 'RolloutTimeout',
   /** Not retried. A rollout exceeded its progress deadline (Kubernetes gave up on it). */

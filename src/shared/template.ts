@@ -104,12 +104,37 @@ function callFn(fn: string, args: unknown[]): unknown {
     }
     case 'urlencode':
       // For query strings: PromQL's `+`, `&`, `#` and spaces must not reach the URL raw.
-      return encodeURIComponent(toText(a));
+      return encodeURIComponent(wellFormed(toText(a)));
+    case 'promql':
+      return promqlString(toText(a));
+    case 'promqlRegex':
+      // Matched literally inside `=~"…"`: RE2's metacharacters escaped first (as Go's QuoteMeta).
+      return promqlString(toText(a).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&'));
     case 'toJSON':
       return JSON.stringify(a ?? null);
     default:
       return undefined;
   }
+}
+
+/** A lone surrogate (encodeURIComponent throws on it) as U+FFFD, as a UTF-8 encoder writes it. */
+function wellFormed(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+const PROMQL_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text for inside a PromQL double-quoted string (a label matcher's value, `job="…"`): a value
+ * from an alert or a param cannot close the string and add matchers or operators. Prometheus
+ * reads these strings with Go's escapes, so every other control character becomes `\xNN`.
+ */
+function promqlString(s: string): string {
+  return wellFormed(s).replace(
+    // eslint-disable-next-line no-control-regex
+    /[\\"\x00-\x1f\x7f]/g,
+    (c) => PROMQL_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 /** Evaluates a parsed expression against a scope. Never throws on data; missing paths are undefined. */

@@ -2,7 +2,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createActivities, type ActivityDeps } from '../../src/activities';
 import { createSecretResolver, envVarFor } from '../../src/activities/secrets';
 import { CATALOG } from '../../src/catalog';
 import { freePort } from '../../src/platform/ports';
@@ -40,7 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => target.close());
 
-const acts = () =>
+const acts = (extra: Partial<ActivityDeps> = {}) =>
   createActivities({
     fetch: globalThis.fetch,
     secrets: createSecretResolver({
@@ -63,15 +65,26 @@ const acts = () =>
     runUrl: (id) => `http://ui/wf/${id}`,
     library: () => libraryOf(),
     metrics,
+    ...extra,
   });
 
-async function run(activity: string, input: JsonObject, attempt = 1): Promise<ActionResult> {
-  const fn = (acts() as Record<string, unknown>)[activity] as (i: ActionInput) => Promise<ActionResult>;
+async function run(
+  activity: string,
+  input: JsonObject,
+  attempt = 1,
+  deps: Partial<ActivityDeps> = {},
+): Promise<ActionResult> {
+  const fn = (acts(deps) as Record<string, unknown>)[activity] as (i: ActionInput) => Promise<ActionResult>;
   return new MockActivityEnvironment({ attempt }).run(fn, { step, input });
 }
 
-async function failure(activity: string, input: JsonObject, attempt = 1): Promise<ApplicationFailure> {
-  const err = await run(activity, input, attempt).then(
+async function failure(
+  activity: string,
+  input: JsonObject,
+  attempt = 1,
+  deps: Partial<ActivityDeps> = {},
+): Promise<ApplicationFailure> {
+  const err = await run(activity, input, attempt, deps).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -278,5 +291,158 @@ describe('secrets go only where they are bound, and never into outputs or failur
     const f = await failure('notify:webhook:post', { target: 'credentialed', message: 'hi' });
     expect(f.message).not.toContain('hunter22');
     expect(JSON.stringify(f)).not.toContain('hunter22');
+  });
+});
+
+describe('egress: the HTTP and notify actions reach only what the policy allows', () => {
+  let other: Receiver;
+  const METADATA = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
+  // A name that resolves to the metadata address (every other host in these tests is an address).
+  const resolveHost = async (host: string): Promise<string[]> =>
+    host === 'metadata.internal.test' ? ['169.254.169.254'] : ['127.0.0.1'];
+  const onlyTarget = (): Partial<ActivityDeps> => ({
+    egress: { allow: [target.url], allowLinkLocal: false },
+    resolveHost,
+  });
+  beforeAll(async () => {
+    other = await startReceiver();
+    other.on('/ok', () => ({ status: 200, body: { other: true } }));
+    target.on('/to-metadata', () => ({ status: 302, headers: { location: METADATA }, body: '' }));
+    target.on('/to-other-plain', () => ({ status: 302, headers: { location: `${other.url}/ok` }, body: '' }));
+  });
+  afterAll(() => other.close());
+
+  test('a metadata address, or a name resolving to one, is refused by every action, as a failure', async () => {
+    const refused = { type: 'EgressRefused', nonRetryable: true };
+    expect(await failure('http:request:send', { url: METADATA }, 1, { resolveHost })).toMatchObject({
+      ...refused,
+      message: expect.stringContaining('egress to http://169.254.169.254:80 refused: 169.254.169.254 is a link-local'),
+    });
+    expect(
+      await failure('http:request:send', { url: 'http://metadata.internal.test/latest/' }, 1, { resolveHost }),
+    ).toMatchObject({
+      ...refused,
+      message: expect.stringContaining('metadata.internal.test resolves to 169.254.169.254'),
+    });
+    // A check reports what an endpoint does as problems; where it may not go is no endpoint's answer.
+    expect(await failure('http:endpoint:check', { url: METADATA }, 1, { resolveHost })).toMatchObject(refused);
+    const notify = { webhookTargets: { imds: { url: 'http://metadata.internal.test/hook' } }, resolveHost };
+    expect(await failure('notify:webhook:post', { target: 'imds', message: 'hi' }, 1, notify)).toMatchObject(refused);
+  });
+
+  test('with egress.allow, a destination it does not list gets no request', async () => {
+    const before = other.received.length;
+    expect(await failure('http:request:send', { url: `${other.url}/ok` }, 1, onlyTarget())).toMatchObject({
+      type: 'EgressRefused',
+      message: expect.stringContaining(`not in egress.allow (${target.url})`),
+    });
+    const notify = { ...onlyTarget(), webhookTargets: { elsewhere: { url: `${other.url}/ok` } } };
+    expect(await failure('notify:webhook:post', { target: 'elsewhere', message: 'hi' }, 1, notify)).toMatchObject({
+      type: 'EgressRefused',
+    });
+    expect(other.received.length).toBe(before);
+    expect((await run('http:request:send', { url: `${target.url}/ok` }, 1, onlyTarget())).output).toMatchObject({
+      status: 200,
+    });
+  });
+
+  test('every redirect hop passes the policy; without secrets, one the policy allows is followed', async () => {
+    expect(await failure('http:request:send', { url: `${target.url}/to-metadata` }, 1, { resolveHost })).toMatchObject({
+      type: 'EgressRefused',
+      message: expect.stringContaining('169.254.169.254 is a link-local address'),
+    });
+    const before = other.received.length;
+    expect(await failure('http:request:send', { url: `${target.url}/to-other-plain` }, 1, onlyTarget())).toMatchObject({
+      type: 'EgressRefused',
+      message: expect.stringContaining(`egress to ${other.url} refused: not in egress.allow`),
+    });
+    expect(other.received.length).toBe(before);
+    expect((await run('http:request:send', { url: `${target.url}/to-other-plain` })).output).toMatchObject({
+      status: 200,
+      body: { other: true },
+    });
+    expect(other.received.length).toBe(before + 1);
+  });
+});
+
+describe('answers are read up to a cap, and no further', () => {
+  let server: Server;
+  let base: string;
+  /** Resolves when the server sees the connection of the latest request closed. */
+  let closed: Promise<void> = Promise.resolve();
+  const HUGE_JSON = JSON.stringify({ items: 'x'.repeat(2 * 1024 * 1024) });
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      closed = new Promise((resolve) => res.on('close', () => resolve()));
+      res.on('error', () => undefined);
+      if (req.url === '/huge-json') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(HUGE_JSON) });
+        res.end(HUGE_JSON);
+        return;
+      }
+      // Endless: writes as fast as the client reads, until it goes away.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+
+  test('http:request:send keeps the first 64 KiB of an endless body, marked truncated, and hangs up', async () => {
+    const r = await run('http:request:send', { url: `${base}/endless` });
+    const out = r.output as { status: number; body: string; truncated?: boolean };
+    expect({ status: out.status, truncated: out.truncated, length: out.body.length }).toEqual({
+      status: 200,
+      truncated: true,
+      length: 64 * 1024 + 1,
+    });
+    expect(out.body.endsWith('a…')).toBe(true);
+    await closed; // the worker closed the connection: it stopped reading
+  });
+
+  test('a JSON answer over the cap is kept as clipped text, marked truncated; a small one parsed, unmarked', async () => {
+    const r = await run('http:request:send', { url: `${base}/huge-json` });
+    const out = r.output as { body: unknown; truncated?: boolean };
+    expect(out.truncated).toBe(true);
+    expect(typeof out.body).toBe('string');
+    expect((out.body as string).startsWith('{"items":"xxx')).toBe(true);
+    await closed;
+    const small = await run('http:request:send', { url: `${target.url}/ok` });
+    expect(small.output).toEqual(expect.not.objectContaining({ truncated: expect.anything() }));
+  });
+
+  test('http:endpoint:check matches within what it read, and says so', async () => {
+    const r = await run('http:endpoint:check', { url: `${base}/endless`, bodyContains: 'needle' });
+    expect(r.output).toMatchObject({
+      ok: false,
+      status: 200,
+      problems: ["body does not contain 'needle' (in its first 1 MiB, all that is read)"],
+    });
+    await closed;
+    const found = await run('http:endpoint:check', { url: `${base}/endless`, bodyContains: 'aaaa' });
+    expect(found.output).toMatchObject({ ok: true, problems: [] });
+    await closed;
+  });
+
+  test('notify:webhook:post delivers to a receiver that answers without end', async () => {
+    const deps = { webhookTargets: { chatty: { url: `${base}/endless` } } };
+    expect((await run('notify:webhook:post', { target: 'chatty', message: 'hi' }, 1, deps)).output).toEqual({
+      target: 'chatty',
+      status: 200,
+      delivered: true,
+    });
+    await closed;
   });
 });

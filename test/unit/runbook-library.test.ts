@@ -353,6 +353,116 @@ describe('the shipped library', () => {
   });
 });
 
+/**
+ * Every URL a plan would fetch (the run renders the same templates with the same params), with
+ * each string param that is not itself a URL set to `value(name)`.
+ */
+function urlsWith(rb: RunbookDefinition, value: (name: string) => string): string[] {
+  const given = Object.fromEntries(
+    Object.entries(rb.params)
+      .filter(([name, p]) => p.type === 'string' && !/url$/i.test(name))
+      .map(([name]) => [name, value(name)]),
+  );
+  const r = resolveParams(rb.params, { ...(EXAMPLE_PARAMS[rb.id] ?? {}), ...given });
+  if ('errors' in r) throw new Error(`${rb.id}: ${JSON.stringify(r.errors)}`);
+  const urls: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'url' && typeof x === 'string') urls.push(x);
+        else walk(x);
+      }
+  };
+  walk(planRun(rb, r.params).steps);
+  return urls;
+}
+
+/**
+ * A PromQL query with its double-quoted strings taken out (the skeleton: metric names,
+ * functions, operators) and their contents, read back with Go's escapes as Prometheus does.
+ */
+function promqlParts(query: string): { skeleton: string; strings: string[] } {
+  const strings: string[] = [];
+  const skeleton = query.replace(/"((?:[^"\\]|\\.)*)"/g, (_, body: string) => {
+    strings.push(JSON.parse(`"${body.replace(/\\x([0-9a-f]{2})/g, '\\u00$1')}"`) as string);
+    return '""';
+  });
+  return { skeleton, strings };
+}
+
+describe('values from params are encoded where they land in a URL (issue 10)', () => {
+  // What an operator (or an alert's labels, through a route's params) could pass: a fragment, a
+  // second query parameter, a string closer with more PromQL, a newline, a path and a query.
+  const hostile = (name: string): string => `${name}"} or vector(1) # &query=up&x="\\\n/${name}?y=1`;
+  const plain = (name: string): string => `P${name}Q`;
+
+  it('fetches the same Prometheus endpoint and query, with the value inside its label strings only', () => {
+    let checked = 0;
+    for (const rb of runbooks) {
+      const before = urlsWith(rb, plain);
+      const after = urlsWith(rb, hostile);
+      before.forEach((b, i) => {
+        if (!URL.canParse(b)) return; // a step whose URL param is empty by default (it does not run)
+        const want = new URL(b);
+        const got = new URL(after[i] as string);
+        if (want.pathname !== '/api/v1/query') return;
+        checked++;
+        const at = `${rb.id}: ${b}`;
+        expect({
+          at,
+          origin: got.origin,
+          path: got.pathname,
+          hash: got.hash,
+          keys: [...got.searchParams.keys()],
+        }).toEqual({ at, origin: want.origin, path: '/api/v1/query', hash: '', keys: ['query'] });
+        const q0 = promqlParts(want.searchParams.get('query') as string);
+        const q1 = promqlParts(got.searchParams.get('query') as string);
+        // Metric names are label values too (`{__name__="..."}`): a param never reaches the skeleton.
+        expect({ at, skeleton: q1.skeleton }).toEqual({ at, skeleton: q0.skeleton });
+        expect({ at, noParamOutsideStrings: !/P\w+Q/.test(q0.skeleton) }).toEqual({ at, noParamOutsideStrings: true });
+        // Each string reads back as the value given (a regex matcher's value, matched literally).
+        const literal = (s: string): string => s.replace(/\\(.)/g, '$1');
+        const back = q1.strings.map((s, j) =>
+          q0.strings[j]?.includes('-.*') ? literal(s.replace(/-\.\*$/, '')) + '-.*' : s,
+        );
+        const expected = q0.strings.map((s) => s.replace(/P(\w+)Q/g, (_, n: string) => hostile(n)));
+        expect({ at, strings: back }).toEqual({ at, strings: expected });
+      });
+    }
+    // Every Prometheus query of the library: a new one is covered without a change here.
+    const written = [...library.files.values()].map((f) => readFileSync(join(ROOT, f), 'utf8'));
+    expect(checked).toBe(written.join('\n').split('/api/v1/query?query=').length - 1);
+  });
+
+  it('keeps literal query text free of what a URL would read differently (+ & # %)', () => {
+    for (const rb of runbooks)
+      for (const url of urlsWith(rb, plain).filter((u) => u.includes('/api/v1/query?query='))) {
+        const text = (url.split('?query=')[1] as string).replace(/%[0-9A-F]{2}/g, '');
+        expect({ url, raw: text.match(/[+&#%]/g) ?? [] }).toEqual({ url, raw: [] });
+      }
+  });
+
+  it('keeps a path segment from a param one segment: no fragment, query or other path', () => {
+    for (const rb of runbooks) {
+      const before = urlsWith(rb, plain);
+      urlsWith(rb, hostile).forEach((a, i) => {
+        if (!URL.canParse(before[i] as string)) return;
+        const want = new URL(before[i] as string);
+        if (want.pathname === '/api/v1/query') return;
+        const got = new URL(a);
+        const segments = (u: URL): number => u.pathname.split('/').length;
+        expect({ url: before[i], hash: got.hash, search: got.search, segments: segments(got) }).toEqual({
+          url: before[i],
+          hash: '',
+          search: want.search,
+          segments: segments(want),
+        });
+      });
+    }
+  });
+});
+
 describe('the approval rule', () => {
   const rb = (tags: string, steps: string): RunbookDefinition =>
     loadRunbookText(`id: rule\ntitle: Rule\ntags: [${tags}]\nsteps:\n${steps}`, 'rule.yaml');

@@ -59,6 +59,44 @@ describe('expressions', () => {
   });
 });
 
+describe('promql() and promqlRegex(): values inside a PromQL double-quoted string', () => {
+  const hostile = {
+    params: { job: 'api"} or vector(1) #', nl: 'a\nb\\c', ctl: 'a\u0000b\u001bc\u007fd\tz', re: 'db.1|(x)*' },
+  };
+  test.each([
+    ['promql(params.job)', 'api\\"} or vector(1) #'],
+    ['promql(params.nl)', 'a\\nb\\\\c'],
+    // Go's escapes, which Prometheus reads: tab by name, other control characters as \xNN.
+    ['promql(params.ctl)', 'a\\x00b\\x1bc\\x7fd\\tz'],
+    ["promql('checkout')", 'checkout'],
+    ["promql('ünïcode ✓')", 'ünïcode ✓'],
+    ['promql(3)', '3'],
+    ['promql(params.missing)', ''],
+    // Matched literally: RE2's metacharacters escaped, then the string's own escapes (\ doubled).
+    ['promqlRegex(params.re)', 'db\\\\.1\\\\|\\\\(x\\\\)\\\\*'],
+    ["promqlRegex('postgres-backup')", 'postgres-backup'],
+    ['urlencode(promql(params.job))', 'api%5C%22%7D%20or%20vector(1)%20%23'],
+  ])('%s', (src, expected) => {
+    expect(evaluateText(src, hostile)).toBe(expected);
+  });
+
+  test('no value can end the string: every quote is preceded by an odd number of backslashes', () => {
+    for (const v of ['"', '\\"', '\\\\"', 'x\\', '"\\"\\\\"', '\n"', 'a\u2028"b']) {
+      const out = evaluateText('promql(params.v)', { params: { v } }) as string;
+      // What Prometheus would read back, unescaping as Go does.
+      expect(JSON.parse(`"${out.replace(/\\x([0-9a-f]{2})/g, '\\u00$1')}"`)).toBe(v);
+    }
+  });
+
+  test('a lone surrogate is encoded as U+FFFD instead of throwing', () => {
+    expect(evaluateText('urlencode(params.s)', { params: { s: 'a\uD800b' } })).toBe('a%EF%BF%BDb');
+  });
+
+  test('unknown values stay unresolved while planning', () => {
+    expect(evaluateText('promql(steps.x.output)', { params: {} })).toBeInstanceOf(Unresolved);
+  });
+});
+
 describe('templates', () => {
   test('a whole-string template keeps its type; mixed text interpolates', () => {
     expect(

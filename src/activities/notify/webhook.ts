@@ -7,13 +7,18 @@ import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/noti
 import type { StepContext } from '../../shared/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from '../errors';
-import { fetchKeepingSecrets } from '../safe-fetch';
+import type { EgressGuard } from '../egress';
+import { readCapped, safeFetch } from '../safe-fetch';
 import { buildHeaders, type SecretResolver } from '../secrets';
 import type { WebhookTarget } from '../../config/load';
+
+/** A receiver's answer is only drained (nothing of it is kept): no more than this is read. */
+const MAX_ANSWER_BYTES = 16 * 1024;
 
 export interface NotifyWebhookDeps {
   fetch: typeof globalThis.fetch;
   secrets: SecretResolver;
+  egress: EgressGuard;
   targets: Readonly<Record<string, WebhookTarget>>;
   /** Link to the run in the Web UI, for the message. */
   runUrl: (workflowId: string) => string;
@@ -56,13 +61,13 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
       ...(await buildHeaders(deps.secrets, target.headers, target.secretHeaders, url)),
     };
     // A URL from a secret is a credential too: no redirect takes the request elsewhere.
-    const res = await fetchKeepingSecrets(
-      deps.fetch,
+    const res = await safeFetch(deps, {
       url,
-      { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) },
-      target.urlSecret !== undefined || Object.keys(target.secretHeaders ?? {}).length > 0,
-    );
-    await res.arrayBuffer(); // drain, so the connection is reused
+      init: { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) },
+      carriesSecrets: target.urlSecret !== undefined || Object.keys(target.secretHeaders ?? {}).length > 0,
+    });
+    // Drained so the connection is reused; a longer answer is cut off (and its connection closed).
+    await readCapped(res, MAX_ANSWER_BYTES);
     if (res.ok) return { target: input.target, status: res.status, delivered: true };
     const message = `webhook '${input.target}' answered ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
