@@ -28,3 +28,25 @@ export function approverGroupsFor(
   }
   return Object.fromEntries(names.map((n) => [n, [...(configured[n] as string[])]]));
 }
+
+/**
+ * Who may start the runbook as an emergency: its `emergency.requesters`, groups expanded from
+ * configuration (canonical identities, sorted). Undefined when it declares none (nobody may).
+ * Throws naming the groups configuration lacks.
+ */
+export function emergencyRequestersFor(
+  runbook: Pick<RunbookDefinition, 'id' | 'emergency'>,
+  configured: Readonly<Record<string, string[]>>,
+): string[] | undefined {
+  const declared = runbook.emergency?.requesters;
+  if (!declared) return undefined;
+  const groups = declared.filter((r) => r.startsWith('group:')).map((r) => r.slice(6));
+  const missing = groups.filter((n) => !Object.prototype.hasOwnProperty.call(configured, n));
+  if (missing.length) {
+    throw new Error(
+      `runbook '${runbook.id}' names emergency requester groups missing from configuration (approverGroups): ${missing.join(', ')}`,
+    );
+  }
+  const people = declared.flatMap((r) => (r.startsWith('group:') ? (configured[r.slice(6)] as string[]) : [r]));
+  return [...new Set(people)].sort();
+}

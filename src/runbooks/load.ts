@@ -132,6 +132,7 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
       ? { target: rb.target, lock: { onBusy: rb.lock?.onBusy ?? 'wait', timeoutMs: ms(rb.lock?.timeout, 3_600_000) } }
       : {}),
     ...(rb.concurrency !== undefined ? { concurrency: rb.concurrency } : {}),
+    ...(rb.emergency ? { emergency: { requesters: rb.emergency.requesters } } : {}),
     ...(rb.alertResolved
       ? {
           alertResolved: {

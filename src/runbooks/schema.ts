@@ -3,6 +3,7 @@
  * (schemas/runbook.schema.json) is generated from these; a test fails when it is stale.
  */
 import { z } from 'zod';
+import { checkIdentity } from '../shared/identity';
 import { STEP_KINDS, STEP_KIND_KEYS } from './steps';
 
 /** The keys that name a step's kind (from the step-kind table). */
@@ -68,6 +69,26 @@ export const scheduleSpec = z
   });
 export type AuthoredSchedule = z.infer<typeof scheduleSpec>;
 
+/**
+ * Who may start a run as an emergency: identities, kept in canonical form (a look-alike or a
+ * hidden character is a load error, not a different person), and groups as `group:<name>`.
+ */
+const requester = z
+  .string()
+  .min(1)
+  .transform((v, ctx) => {
+    if (v.startsWith('group:')) {
+      if (v.length === 6) ctx.addIssue({ code: 'custom', message: 'a group needs a name: group:<name>' });
+      return v;
+    }
+    const r = checkIdentity(v);
+    if ('error' in r) {
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return z.NEVER;
+    }
+    return r.identity;
+  });
+
 export const runbookFile = z
   .object({
     id: z.string().regex(ID, 'lower-case letters, digits and dashes, starting with a letter'),
@@ -109,6 +130,18 @@ export const runbookFile = z
       .strict()
       .optional()
       .describe('Runs started by an alert, once that alert resolves.'),
+    emergency: z
+      .object({
+        requesters: z
+          .array(requester)
+          .min(1)
+          .describe('Identities, and groups as group:<name> (from configuration approverGroups).'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Who may start a run as an emergency change (approval steps with emergency take one approval now, the rest afterwards). Absent: nobody may.',
+      ),
     schedules: z.array(scheduleSpec).optional().describe('Routine runs, synced to Temporal Schedules.'),
     steps: z.array(z.unknown()).min(1),
   })

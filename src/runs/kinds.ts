@@ -89,10 +89,13 @@ export interface WorkflowKindEntry<I extends KindInput = KindInput> {
   targetExists(ctx: KindContext, id: string): boolean;
   /** A start now; throws RunError (not_found, invalid) when the target or params do not fit. */
   prepare(ctx: KindContext, req: KindStartRequest): KindStart<I>;
-  /** A schedule's start; `declaredBy` is the runbook whose file declares the schedule, when loaded. */
+  /**
+   * A schedule's start; `declaredBy` is the runbook whose file declares the schedule, when loaded;
+   * `onBehalfOf` the person its runs act for (who last created, changed or triggered it), if any.
+   */
   scheduled(
     def: ScheduleDef,
-    o: { scheduleId: string; declaredBy?: Pick<RunbookDefinition, 'id' | 'title'> },
+    o: { scheduleId: string; declaredBy?: Pick<RunbookDefinition, 'id' | 'title'>; onBehalfOf?: string },
   ): KindScheduledStart<I>;
 }
 
@@ -140,8 +143,13 @@ const runbookKind: WorkflowKindEntry<RunbookWorkflowInput> & { kind: 'runbook' }
     };
   },
   // These fields are hashed into the sync memo: changing them updates every runbook schedule.
-  scheduled(def, { scheduleId: id, declaredBy }) {
-    const trigger: TriggerInfo = { source: 'schedule', requestedBy: `schedule:${id}` };
+  scheduled(def, { scheduleId: id, declaredBy, onBehalfOf }) {
+    // Signed with the rest: the run refuses that person's approvals as it refuses its requester's.
+    const trigger: TriggerInfo = {
+      source: 'schedule',
+      requestedBy: `schedule:${id}`,
+      ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
+    };
     return {
       input: { runbookId: def.runbookId, params: def.params, trigger },
       intent: {

@@ -46,7 +46,10 @@ interface StartCommon {
   idempotencyKey?: string;
   reason?: string;
   trigger: TriggerInfo;
-  /** An emergency change: gates that allow it take one approval now, the rest afterwards. */
+  /**
+   * An emergency change: gates that allow it take one approval now, the rest afterwards. Only for
+   * a requester the runbook's `emergency.requesters` names (RunError `forbidden` otherwise).
+   */
   emergency?: boolean;
 }
 

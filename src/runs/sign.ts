@@ -14,6 +14,7 @@ import {
   type SigningKeys,
   type StartClaims,
   type StepDecisionClaims,
+  verifySigned,
 } from '../shared/signed';
 
 /** What a prepared start claims, before it is bound to a workflow id. */
@@ -59,4 +60,20 @@ export function signStepDecision(
   nowMs = Date.now(),
 ): SignedStepDecision {
   return sign(keys, { purpose: 'step-decision', ...d, expiresAt: new Date(nowMs + DECISION_TTL_MS).toISOString() });
+}
+
+/**
+ * A schedule's signed start, its runs now acting for another person (they cannot approve them).
+ * Only what this API signed is signed again: anything else (a schedule's arguments edited in
+ * Temporal) gives undefined, so a re-signature never launders a payload someone else wrote.
+ */
+export function signStartOnBehalfOf(
+  keys: SigningKeys,
+  signed: unknown,
+  onBehalfOf: string,
+  nowMs = Date.now(),
+): SignedStart | undefined {
+  const v = verifySigned<StartClaims>(keys, signed, 'start', nowMs);
+  if (!v.ok || v.payload.workflowIdPrefix === undefined) return undefined;
+  return sign(keys, { ...v.payload, trigger: { ...v.payload.trigger, onBehalfOf } });
 }

@@ -12,6 +12,7 @@ import { SA } from '../shared/constants';
 import type { ParamValue, RunbookDefinition, TriggerInfo } from '../shared/model';
 import type { RunbookWorkflowInput } from '../shared/workflow-types';
 import { staticDetails, staticSummary } from '../shared/run-summary';
+import { checkEmergencyStart } from './emergency';
 import { RunError } from './errors';
 import { renderServiceName } from './service-name';
 
@@ -38,6 +39,7 @@ export function prepareStart(
 ): PreparedStart {
   const runbook = library.runbooks.get(req.runbookId);
   if (!runbook) throw new RunError('not_found', `no runbook '${req.runbookId}'`, 'runbook');
+  if (req.emergency) checkEmergencyStart(runbook, config, req.trigger.requestedBy);
   const resolved = resolveParams(runbook.params, req.params);
   if ('errors' in resolved) {
     const first = resolved.errors[0] as { field: string; message: string };

@@ -8,7 +8,7 @@ import type { ScheduleOptionsStartWorkflowAction, ScheduleOverlapPolicy, Schedul
 import type { Workflow } from '@temporalio/common';
 import { workflowKind } from '../runs/kinds';
 import { canonicalJson } from '../shared/canonical';
-import type { RunbookDefinition } from '../shared/model';
+import type { RunbookDefinition, TriggerInfo } from '../shared/model';
 import { MANAGED_BY, type ScheduleSyncMemo } from './memo';
 import { describePolicies, describeWhen, toPolicies, toScheduleSpec } from './spec';
 import { scheduleId, type ScheduleDef } from '../shared/schedule';
@@ -40,17 +40,22 @@ export function declaredNote(def: ScheduleDef): string {
  * The run a schedule starts: the workflow type of the schedule's kind, and what that kind's
  * registry entry starts for a schedule (for a runbook: the runbook by id, which the worker
  * resolves to its current version when the run starts, so a schedule never runs a stale copy;
- * with the schedule's params).
+ * with the schedule's params). `onBehalfOf`: the person its runs act for (they cannot approve them).
  */
 export function scheduleAction(
   def: ScheduleDef,
   taskQueue: string,
   runbook?: Pick<RunbookDefinition, 'id' | 'title'>,
   keys?: SigningKeys,
+  onBehalfOf?: string,
 ): ScheduleOptionsStartWorkflowAction<Workflow> {
   const id = scheduleId(def);
   const kind = workflowKind(def.kind);
-  const start = kind.scheduled(def, { scheduleId: id, ...(runbook ? { declaredBy: runbook } : {}) });
+  const start = kind.scheduled(def, {
+    scheduleId: id,
+    ...(runbook ? { declaredBy: runbook } : {}),
+    ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
+  });
   // Signed, bound to the schedule's id prefix: the runs are the schedule's, not the Web UI's.
   const input = keys
     ? { ...start.input, signed: signStart(keys, start.intent, { workflowIdPrefix: id }) }
@@ -72,21 +77,41 @@ export function scheduleAction(
 /** The action as hashed: search attribute keys reduced to their names (the key objects are not data). */
 function hashableAction(a: ScheduleOptionsStartWorkflowAction<Workflow>): unknown {
   const pairs = Array.isArray(a.typedSearchAttributes) ? a.typedSearchAttributes.map((p) => [p.key.name, p.value]) : [];
-  // The signature is made of the fields hashed already; its key id is hashed, so a new key re-signs.
-  const args = (a.args ?? []).map((x) =>
-    x !== null && typeof x === 'object' && 'signed' in x
-      ? { ...x, signed: { kid: (x as { signed: SignedStart }).signed.kid } }
-      : x,
-  );
+  const args = (a.args ?? []).map((x) => {
+    if (x === null || typeof x !== 'object') return x;
+    const input = { ...(x as { trigger?: TriggerInfo; signed?: SignedStart }) };
+    // Who the runs act for is not what the schedule does: the same schedule synced by another
+    // person is unchanged (and keeps acting for whoever created or last changed it).
+    if (input.trigger?.onBehalfOf !== undefined) {
+      const { onBehalfOf: _owner, ...trigger } = input.trigger;
+      input.trigger = trigger;
+    }
+    // The signature is made of the fields hashed already; its key id is hashed, so a new key re-signs.
+    if ('signed' in input) input.signed = { kid: (input.signed as SignedStart).kid } as SignedStart;
+    return input;
+  });
   return { ...a, args, typedSearchAttributes: pairs };
+}
+
+/** The person a described schedule's runs act for (from its signed start), if any. */
+export function onBehalfOfIn(action: { args?: readonly unknown[] | undefined }): string | undefined {
+  const input = action.args?.[0] as { signed?: SignedStart } | undefined;
+  const who = input?.signed?.payload?.trigger?.onBehalfOf;
+  return typeof who === 'string' ? who : undefined;
 }
 
 export function desiredSchedule(
   def: ScheduleDef,
-  o: { taskQueue: string; runbook?: Pick<RunbookDefinition, 'id' | 'title'>; keys?: SigningKeys },
+  o: {
+    taskQueue: string;
+    runbook?: Pick<RunbookDefinition, 'id' | 'title'>;
+    keys?: SigningKeys;
+    /** Who syncs it (through the API): its runs act for them once created or changed. */
+    onBehalfOf?: string;
+  },
 ): DesiredSchedule {
   const spec = toScheduleSpec(def);
-  const action = scheduleAction(def, o.taskQueue, o.runbook, o.keys);
+  const action = scheduleAction(def, o.taskQueue, o.runbook, o.keys, o.onBehalfOf);
   const policies = toPolicies(def);
   const declared = { paused: def.paused, note: declaredNote(def) };
   const parts = {

@@ -9,7 +9,9 @@ import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from '../runs/call';
 import { mapLimit } from './map-limit';
+import { onBehalfOfIn } from './desired';
 import { isManaged, readSyncMemo, runbookOf } from './memo';
+import { actFor } from './on-behalf';
 import { overlapName } from './spec';
 import { applyScheduleSync, planScheduleSync, type ScheduleSyncDiff } from './sync';
 import { scheduleId } from '../shared/schedule';
@@ -32,6 +34,8 @@ export interface ScheduleView {
   note: string;
   /** Declared by the loaded library; false: the next sync deletes it. */
   declared: boolean;
+  /** Who its runs act for (who last synced a change to it, triggered or backfilled it): they cannot approve them. */
+  onBehalfOf?: string;
   /** The next three times it would fire (Temporal lists them while paused too). */
   nextActionTimes: string[];
   /** Its latest runs, newest first. */
@@ -86,6 +90,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   function view(d: ScheduleDescription, declaredIds: Set<string>): ScheduleView {
     const memo = readSyncMemo(d);
     const runbookId = runbookOf(d);
+    const onBehalfOf = onBehalfOfIn(d.action);
     return {
       id: d.scheduleId,
       ...(runbookId ? { runbookId } : {}),
@@ -94,6 +99,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       paused: d.state.paused,
       note: d.state.note ?? '',
       declared: declaredIds.has(d.scheduleId),
+      ...(onBehalfOf !== undefined ? { onBehalfOf } : {}),
       nextActionTimes: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
       recentActions: [...d.info.recentActions]
         .sort((a, b) => b.scheduledAt.getTime() - a.scheduledAt.getTime())
@@ -132,8 +138,15 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       .map((d) => view(d, declaredIds));
   }
 
-  async function sync(o: { dryRun: boolean }): Promise<ScheduleSyncDiff & { dryRun: boolean }> {
-    const opts = { client, config, library: deps.library(), deadlineMs };
+  /** `actor`: who syncs (the runs of what it creates or changes act for them). */
+  async function sync(o: { dryRun: boolean; actor?: string }): Promise<ScheduleSyncDiff & { dryRun: boolean }> {
+    const opts = {
+      client,
+      config,
+      library: deps.library(),
+      deadlineMs,
+      ...(o.actor !== undefined ? { actor: o.actor } : {}),
+    };
     const diff = o.dryRun ? await planScheduleSync(opts) : await applyScheduleSync(opts);
     return { ...diff, dryRun: o.dryRun };
   }
@@ -155,9 +168,13 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     return { id, paused, note, changed: true };
   }
 
-  /** Starts a run now, under the schedule's own overlap policy (a skip schedule with a run going starts none). */
-  async function trigger(id: string): Promise<{ id: string; overlap: string }> {
+  /**
+   * Starts a run now, under the schedule's own overlap policy (a skip schedule with a run going
+   * starts none), acting for `actor`: they asked for it, so they cannot approve it.
+   */
+  async function trigger(id: string, actor: string): Promise<{ id: string; overlap: string }> {
     const d = await managed(id);
+    await actFor({ client, call, keys: config.signingKeys(), described: d, actor });
     await call(() => client.schedule.getHandle(id).trigger(d.policies.overlap), {
       notFound: `no schedule '${id}'`,
       field: 'id',
@@ -165,10 +182,11 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     return { id, overlap: overlapName(d.policies.overlap) };
   }
 
-  /** Starts the runs the schedule would have started in a past window (at most 31 days). */
+  /** Starts the runs the schedule would have started in a past window (at most 31 days), acting for `actor`. */
   async function backfill(
     id: string,
     w: { start: Date; end: Date },
+    actor: string,
   ): Promise<{ id: string; start: string; end: string; overlap: string }> {
     if (!(w.end.getTime() > w.start.getTime())) throw new RunError('invalid', 'end must be after start', 'end');
     if (w.end.getTime() - w.start.getTime() > MAX_BACKFILL_MS)
@@ -180,6 +198,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         'end',
       );
     const d = await managed(id);
+    await actFor({ client, call, keys: config.signingKeys(), described: d, actor });
     await call(
       () => client.schedule.getHandle(id).backfill({ start: w.start, end: w.end, overlap: d.policies.overlap }),
       { notFound: `no schedule '${id}'`, field: 'id' },

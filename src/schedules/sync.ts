@@ -35,6 +35,8 @@ export interface ScheduleSyncOptions {
   library: Pick<RunbookLibrary, 'schedules' | 'runbooks' | 'problems'>;
   /** Deadline of each Temporal call. @default 8000 */
   deadlineMs?: number;
+  /** Who syncs (an admin through the API): the runs of what it creates or changes act for them. */
+  actor?: string;
 }
 
 /** Temporal calls at once while planning or applying: enough to be quick, few enough not to flood. */
@@ -66,6 +68,7 @@ async function plan(o: ScheduleSyncOptions, call: TemporalCall): Promise<Plan> {
       taskQueue: o.config.taskQueue,
       runbook: o.library.runbooks.get(def.runbookId),
       keys: o.config.signingKeys(),
+      ...(o.actor !== undefined ? { onBehalfOf: o.actor } : {}),
     });
     const other = desired.get(d.id);
     if (other) {

@@ -157,6 +157,11 @@ export interface RunbookDefinition {
    * approval (the default), or `finish` the runbook. `notify` is told when a run stops so.
    */
   alertResolved?: { action: 'stop' | 'finish'; notify?: string };
+  /**
+   * Who may start a run of it as an emergency change (identities in canonical form and
+   * `group:<name>`, groups from configuration, resolved by the API at start). Absent: nobody.
+   */
+  emergency?: { requesters: string[] };
 }
 
 export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert';
@@ -167,4 +172,9 @@ export interface TriggerInfo {
   requestedBy: string;
   /** Free-form reason shown in the run's summary. */
   reason?: string;
+  /**
+   * A schedule's runs: the person the schedule acts for (who last created, changed, triggered or
+   * backfilled it through the API). Like the requester, they cannot decide its approvals.
+   */
+  onBehalfOf?: string;
 }

@@ -93,8 +93,23 @@ export interface PendingStepDecision {
 export interface GateOutcome {
   stepId: string;
   mode: 'normal' | 'emergency' | 'continued-without-decision';
-  /** For emergency gates: the approvals asked for afterwards. */
-  retroactive?: 'pending' | 'approved' | 'rejected' | 'overdue' | 'not-asked';
+  /**
+   * For emergency gates: the approvals asked for afterwards. `cancelled`: asked, and the run was
+   * cancelled before they came; `not-asked`: the run ended before asking.
+   */
+  retroactive?: 'pending' | 'approved' | 'rejected' | 'overdue' | 'not-asked' | 'cancelled';
+  /** With retroactive `cancelled` or `not-asked`: why nobody reviewed the change, and what of it stands. */
+  unreviewed?: UnreviewedEmergency;
+}
+
+/** An emergency gate whose retroactive approval never came: what ended the run, when, and what stands. */
+export interface UnreviewedEmergency {
+  endedBy: 'cancel' | 'failure' | 'rejection' | 'alert-resolved';
+  at: string;
+  /** The steps the gate covered that ran and were not undone: changes in place that nobody reviewed. */
+  standing: string[];
+  /** One line for people, e.g. `not reviewed: the run was cancelled at ... while 1 more approval was asked for`. */
+  note: string;
 }
 
 export interface RunStatus {
@@ -175,4 +190,6 @@ export interface RunResult {
   phase: RunPhase;
   steps: Array<Pick<StepStatus, 'id' | 'state' | 'attempts' | 'outputSummary' | 'error'>>;
   error?: RunStatus['error'];
+  /** Emergency runs: how each gate was passed, with its retroactive outcome. */
+  gates?: GateOutcome[];
 }

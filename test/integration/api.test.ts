@@ -89,7 +89,39 @@ steps:
     action: http:request:send
     with: { method: POST, url: "${target.url}/restart", body: { status: "\${{ steps.pods.output.status }}" } }
 `);
-  stack = await startApiStack(env, libraryOf(rb, rebind));
+  // Only on-call (config/dev.yaml: bob, admin) may start it as an emergency.
+  const urgent = runbookFromYaml(`
+id: urgent
+title: Urgent
+emergency:
+  requesters: [group:oncall]
+steps:
+  - id: gate
+    approval: { message: go?, required: 2, emergency: { retroactiveWithin: 1h } }
+  - id: restart
+    action: http:request:send
+    with: { method: POST, url: "${target.url}/restart", body: { service: urgent } }
+`);
+  // A gate whose deadline lets the run go on, then one that keeps it open.
+  const late = runbookFromYaml(`
+id: late
+title: Late
+steps:
+  - id: first
+    approval: { message: first?, onTimeout: continue }
+    timeout: 1s
+  - id: second
+    approval: { message: second? }
+`);
+  const deadline = runbookFromYaml(`
+id: deadline
+title: Deadline
+steps:
+  - id: gate
+    approval: { message: go? }
+    timeout: 1s
+`);
+  stack = await startApiStack(env, libraryOf(rb, rebind, urgent, late, deadline));
 });
 
 afterAll(async () => {
@@ -125,7 +157,13 @@ test('auth: no token 401, wrong role 403, identity from the token', async () => 
 test('runbooks: list, show, plan; unknown 404; bad params 400 naming the field', async () => {
   const list = await api('GET', '/v1/runbooks', { token: TOKENS.viewer });
   expect(list.status).toBe(200);
-  expect((list.body.runbooks as Array<{ id: string }>).map((r) => r.id)).toEqual(['restart-service', 'rebind']);
+  expect((list.body.runbooks as Array<{ id: string }>).map((r) => r.id)).toEqual([
+    'restart-service',
+    'rebind',
+    'urgent',
+    'late',
+    'deadline',
+  ]);
   expect((await api('GET', '/v1/runbooks/restart-service', { token: TOKENS.viewer })).body).toMatchObject({
     id: 'restart-service',
     steps: expect.any(Array),
@@ -289,6 +327,112 @@ test('a run started over HTTP is approved by another person and finishes', async
     triggerSource: 'api',
     requestedBy: 'alice',
     status: 'COMPLETED',
+  });
+});
+
+test('an emergency start needs the runbook to name the caller: 403 naming the field, audited as refused', async () => {
+  const start = (token: string, runbook: string) =>
+    api('POST', '/v1/runs', { token, body: { runbook, params: { service: 'x' }, emergency: true } });
+  expect(await start(TOKENS.alice, 'restart-service')).toEqual({
+    status: 403,
+    body: {
+      error: "runbook 'restart-service' cannot be started as an emergency: it declares no emergency.requesters",
+      field: 'emergency',
+    },
+  });
+  expect(await start(TOKENS.alice, 'urgent')).toEqual({
+    status: 403,
+    body: {
+      error: "alice may not start 'urgent' as an emergency (emergency.requesters: group:oncall)",
+      field: 'emergency',
+    },
+  });
+  const { body } = await api('GET', '/v1/audit?limit=2', { token: TOKENS.admin });
+  expect(body.entries).toEqual([
+    expect.objectContaining({ identity: 'alice', action: 'POST /v1/runs', status: 403, outcome: 'refused' }),
+    expect.objectContaining({ identity: 'alice', action: 'POST /v1/runs', status: 403, outcome: 'refused' }),
+  ]);
+  // Without --emergency alice starts it as a normal change.
+  const dry = await api('POST', '/v1/runs', { token: TOKENS.alice, body: { runbook: 'urgent', dryRun: true } });
+  expect(dry.status).toBe(201);
+  await waitForPhase(dry.body.workflowId as string, 'succeeded', 'COMPLETED');
+});
+
+test("a runbook's emergency requesters load in canonical form; a look-alike or hidden character is a load error", () => {
+  const yaml = (who: string) =>
+    `id: x\ntitle: X\nemergency:\n  requesters: [${who}, group:oncall]\nsteps:\n  - id: w\n    wait: 1s\n`;
+  expect(runbookFromYaml(yaml('Alice')).emergency).toEqual({ requesters: ['alice', 'group:oncall'] });
+  expect(() => runbookFromYaml(yaml('"\u0430lice"'))).toThrow(
+    "inline.yaml:4:16: emergency.requesters[0]: '\\u{430}lice' contains a non-ASCII letter",
+  );
+  expect(() => runbookFromYaml(yaml('"al\u200bice"'))).toThrow(
+    "emergency.requesters[0]: 'al\\u{200b}ice' contains an invisible character",
+  );
+});
+
+test('an emergency run cancelled while its retroactive approval is asked for says so, and keeps its change', async () => {
+  const before = target.received.filter((r) => r.path === '/restart' && r.body.includes('urgent')).length;
+  const started = await api('POST', '/v1/runs', { token: TOKENS.admin, body: { runbook: 'urgent', emergency: true } });
+  expect(started.status).toBe(201);
+  const id = started.body.workflowId as string;
+  expect((await waitForPhase(id, 'waiting_approval')).run).toMatchObject({ emergency: true });
+  const decide = (token: string) =>
+    api('POST', `/v1/runs/${id}/approvals`, { token, body: { stepId: 'gate', decision: 'approve' } });
+  expect(await decide(TOKENS.admin)).toEqual({
+    status: 409,
+    body: { error: 'admin started this run and cannot approve it', field: 'stepId' },
+  });
+  expect((await decide(TOKENS.bob)).body).toMatchObject({ outcome: 'approved' });
+  await waitForPhase(id, 'awaiting_retroactive_approval');
+  expect(await api('POST', `/v1/runs/${id}/cancel`, { token: TOKENS.admin })).toMatchObject({ status: 202 });
+  const done = (await waitForPhase(id, 'cancelled', 'CANCELLED')).run as { gates: unknown[] };
+  expect(done.gates).toEqual([
+    {
+      stepId: 'gate',
+      mode: 'emergency',
+      retroactive: 'cancelled',
+      unreviewed: expect.objectContaining({
+        endedBy: 'cancel',
+        standing: ['restart'],
+        note: expect.stringMatching(/^not reviewed: the run was cancelled at \S+ while it waited for 1 more approval/),
+      }),
+    },
+  ]);
+  expect(target.received.filter((r) => r.path === '/restart' && r.body.includes('urgent')).length).toBe(before + 1);
+});
+
+test('a late vote is a 409 with the reason, whether the run is still open or has ended', async () => {
+  const vote = (id: string, stepId: string) =>
+    api('POST', `/v1/runs/${id}/approvals`, { token: TOKENS.bob, body: { stepId, decision: 'approve' } });
+
+  // Open: the first gate's deadline passed (the run went on), the second gate waits.
+  const open = (await api('POST', '/v1/runs', { token: TOKENS.alice, body: { runbook: 'late' } })).body
+    .workflowId as string;
+  await waitFor(`run ${open} waiting at its second gate`, async () => {
+    const run = (await api('GET', `/v1/runs/${open}`, { token: TOKENS.viewer })).body.run as {
+      pendingApprovals: Array<{ stepId: string }>;
+    } | null;
+    return run?.pendingApprovals.some((a) => a.stepId === 'second');
+  });
+  expect(await vote(open, 'first')).toEqual({
+    status: 409,
+    body: {
+      error: expect.stringMatching(
+        /^step 'first' is not waiting for approval: its deadline passed at \d{4}-\d\d-\d\dT\S+Z \(waiting: second\)$/,
+      ),
+      field: 'stepId',
+    },
+  });
+  expect(await api('POST', `/v1/runs/${open}/cancel`, { token: TOKENS.alice })).toMatchObject({ status: 202 });
+
+  // Ended: the deadline failed the run (ApprovalTimeout); it is there to read, so never "no run".
+  const ended = (await api('POST', '/v1/runs', { token: TOKENS.alice, body: { runbook: 'deadline' } })).body
+    .workflowId as string;
+  const failed = await waitForPhase(ended, 'failed', 'FAILED');
+  expect(failed.run).toMatchObject({ error: { type: 'ApprovalTimeout', stepId: 'gate' } });
+  expect(await vote(ended, 'gate')).toEqual({
+    status: 409,
+    body: { error: 'the run has already finished (FAILED)' },
   });
 });
 

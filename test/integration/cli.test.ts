@@ -53,6 +53,8 @@ steps:
 const probeOnlyYaml = (url: string): string => `
 id: probe-only
 title: Probe only
+emergency:
+  requesters: [alice]
 steps:
   - id: probe
     action: http:endpoint:check
@@ -399,6 +401,30 @@ test('bad input exits 2 and says what was wrong, naming the field', async () => 
     stderr: expect.stringContaining("argument 'lots' is invalid"),
   });
   expect(await cli(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Exit codes:') });
+});
+
+test('start --emergency: only for whom the runbook names; otherwise exit 2 with the reason, audited as refused', async () => {
+  expect(await cli(['start', 'gated-restart', '-p', 'service=x', '--emergency'])).toEqual({
+    code: 2,
+    stdout: '',
+    stderr:
+      "runbook: runbook 'gated-restart' cannot be started as an emergency: it declares no emergency.requesters (field: emergency)\n",
+  });
+  expect(await cli(['start', 'probe-only', '--emergency'], { token: TOKENS.admin })).toEqual({
+    code: 2,
+    stdout: '',
+    stderr:
+      "runbook: admin may not start 'probe-only' as an emergency (emergency.requesters: alice) (field: emergency)\n",
+  });
+  const audit = await json<{ entries: Array<Record<string, unknown>> }>(['audit', '--limit', '2'], {
+    token: TOKENS.admin,
+  });
+  expect(audit.entries).toEqual([
+    expect.objectContaining({ identity: 'admin', action: 'POST /v1/runs', channel: 'cli', status: 403 }),
+    expect.objectContaining({ identity: 'alice', action: 'POST /v1/runs', channel: 'cli', outcome: 'refused' }),
+  ]);
+  const started = await json<RunDetail>(['start', 'probe-only', '--emergency', '--wait']);
+  expect(started).toMatchObject({ status: 'COMPLETED', run: { phase: 'succeeded', emergency: true } });
 });
 
 test('tokens: none or a wrong one exits 2 pointing at RUNBOOK_TOKEN; --token overrides the env', async () => {

@@ -23,6 +23,7 @@ import type { RunResult } from '../../src/shared/status';
 import { readSyncMemo } from '../../src/schedules/memo';
 import { createScheduleService, type ScheduleService } from '../../src/schedules/service';
 import { applyScheduleSync, planScheduleSync } from '../../src/schedules/sync';
+import { startApiStack, TOKENS } from '../support/api-stack';
 import { createTestWorker, type TestWorker } from '../support/runbook-worker';
 import { connectTestEnv, uniqueQueue } from '../support/temporal';
 import { waitFor } from '../support/wait';
@@ -223,7 +224,7 @@ test('schedules without the managed memo are never touched, even on our task que
     await expect(describe_(bystander)).resolves.toBeDefined();
     const ops = service(lib, q);
     await expect(ops.pause(taken, { actor: 'alice' })).rejects.toMatchObject({ kind: 'conflict', field: 'id' });
-    await expect(ops.trigger(bystander)).rejects.toMatchObject({ kind: 'conflict' });
+    await expect(ops.trigger(bystander, 'alice')).rejects.toMatchObject({ kind: 'conflict' });
   } finally {
     await client.schedule.getHandle(taken).delete();
     await client.schedule.getHandle(bystander).delete();
@@ -295,7 +296,7 @@ test('trigger starts a run of the current runbook that completes on the worker, 
   addToWorker(lib);
   const sid = `runbook-${id}-now`;
   await applyScheduleSync(syncOpts(lib, worker.taskQueue));
-  expect(await service(lib, worker.taskQueue).trigger(sid)).toEqual({ id: sid, overlap: 'skip' });
+  expect(await service(lib, worker.taskQueue).trigger(sid, 'otto')).toEqual({ id: sid, overlap: 'skip' });
 
   const [action] = await waitActions(sid, 1);
   const workflowId = action?.action.workflow.workflowId as string;
@@ -328,7 +329,7 @@ test('backfill over a past window starts one run per time the schedule would hav
   await applyScheduleSync(syncOpts(lib, worker.taskQueue));
 
   const start = new Date(now.getTime() - 3 * 3_600_000);
-  expect(await service(lib, worker.taskQueue).backfill(sid, { start, end: now })).toEqual({
+  expect(await service(lib, worker.taskQueue).backfill(sid, { start, end: now }, 'otto')).toEqual({
     id: sid,
     start: start.toISOString(),
     end: now.toISOString(),
@@ -480,6 +481,98 @@ describe('routes', () => {
         })
       ).statusCode,
     ).toBe(404);
+  });
+});
+
+describe("approving a schedule's run", () => {
+  const id = rbId('behalf');
+  const sid = `runbook-${id}-daily`;
+  const lib = libraryOf(
+    `id: ${id}\ntitle: Gated ${id}\nschedules:\n  - id: daily\n    cron: ${NEVER}\nsteps:\n  - id: gate\n    approval: { message: go? }\n  - id: pause\n    wait: 10ms\n`,
+  );
+  let stack: Awaited<ReturnType<typeof startApiStack>>;
+
+  async function api(method: 'GET' | 'POST', path: string, token: string, body?: unknown) {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  /** The run the schedule's n-th action started, once it waits at its gate. */
+  async function waitingRun(n: number): Promise<{ workflowId: string; trigger: unknown }> {
+    const actions = await waitActions(sid, n);
+    const workflowId = actions[n - 1]?.action.workflow.workflowId as string;
+    const run = await waitFor(`run ${workflowId} waiting for approval`, async () => {
+      const r = (await api('GET', `/v1/runs/${workflowId}`, TOKENS.viewer)).body.run as {
+        phase: string;
+        trigger: unknown;
+      } | null;
+      return r?.phase === 'waiting_approval' && r;
+    });
+    return { workflowId, trigger: run.trigger };
+  }
+
+  const approve = (workflowId: string, token: string) =>
+    api('POST', `/v1/runs/${workflowId}/approvals`, token, { stepId: 'gate', decision: 'approve' });
+
+  beforeAll(async () => {
+    stack = await startApiStack(env, lib);
+    queuesUsed.add(stack.config.taskQueue);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  test('its runs act for the admin who synced it: they cannot approve them; another approver can', async () => {
+    expect((await api('POST', '/v1/schedules/sync', TOKENS.admin, {})).body).toMatchObject({ create: [{ id: sid }] });
+    const listed = (await api('GET', '/v1/schedules', TOKENS.viewer)).body.schedules as Array<Record<string, unknown>>;
+    expect(listed.find((x) => x.id === sid)).toMatchObject({ onBehalfOf: 'admin' });
+    // As if its time came: Temporal starts the run, not a person.
+    await client.schedule.getHandle(sid).trigger();
+    const run = await waitingRun(1);
+    expect(run.trigger).toEqual({ source: 'schedule', requestedBy: `schedule:${sid}`, onBehalfOf: 'admin' });
+    expect(await approve(run.workflowId, TOKENS.admin)).toEqual({
+      status: 409,
+      body: { error: `admin cannot approve this run: schedule:${sid} started it on their behalf`, field: 'stepId' },
+    });
+    expect((await approve(run.workflowId, TOKENS.bob)).body).toMatchObject({ outcome: 'approved' });
+    // Ended before the next test triggers (the schedule skips a run while one is going).
+    await waitFor(`run ${run.workflowId} completed`, async () => {
+      return (await api('GET', `/v1/runs/${run.workflowId}`, TOKENS.viewer)).body.status === 'COMPLETED';
+    });
+    // Synced again by the same or another person, unchanged: it keeps acting for whoever made it so.
+    expect((await api('POST', '/v1/schedules/sync', TOKENS.admin, {})).body).toMatchObject({ unchanged: [sid] });
+  });
+
+  test('a run triggered now acts for whoever triggered it, and later runs too; a schedule edited in Temporal is not re-signed', async () => {
+    expect((await api('POST', `/v1/schedules/${sid}/trigger`, TOKENS.alice, {})).status).toBe(202);
+    const run = await waitingRun(2);
+    expect(run.trigger).toMatchObject({ onBehalfOf: 'alice' });
+    // alice triggered it; admin did not, so admin may approve this one.
+    expect((await approve(run.workflowId, TOKENS.admin)).body).toMatchObject({ outcome: 'approved' });
+    const listed = (await api('GET', '/v1/schedules', TOKENS.viewer)).body.schedules as Array<Record<string, unknown>>;
+    expect(listed.find((x) => x.id === sid)).toMatchObject({ onBehalfOf: 'alice' });
+
+    // Someone with Temporal access edits the signed start (an emergency): the API will not sign it again.
+    await client.schedule.getHandle(sid).update((prev) => {
+      const input = prev.action.args?.[0] as { signed: { payload: Record<string, unknown> } };
+      const { searchAttributes: _untyped, ...action } = prev.action;
+      const forged = { ...input, signed: { ...input.signed, payload: { ...input.signed.payload, emergency: true } } };
+      return { ...prev, action: { ...action, args: [forged] } };
+    });
+    expect(await api('POST', `/v1/schedules/${sid}/trigger`, TOKENS.admin, {})).toEqual({
+      status: 409,
+      body: {
+        error: `schedule '${sid}' does not carry a start this API signed; sync the schedules first`,
+        field: 'id',
+      },
+    });
   });
 });
 

@@ -14,7 +14,10 @@ const startBody = z
     dryRun: z.boolean().default(false),
     idempotencyKey: z.string().min(1).max(200).optional(),
     reason: z.string().max(500).optional(),
-    /** An emergency change: approval steps that allow it take one approval now, the rest afterwards. */
+    /**
+     * An emergency change: approval steps that allow it take one approval now, the rest afterwards.
+     * Only for whom the runbook's `emergency.requesters` names (403 otherwise, audited as refused).
+     */
     emergency: z.boolean().default(false),
     /** Which client sent it (the CLI says 'cli'); identity still comes from the token. */
     via: z.enum(['api', 'cli']).default('api'),

@@ -30,7 +30,8 @@ export function scheduleRoutes(
   app.post('/v1/schedules/sync', { preHandler: deps.role('admin') }, async (req, reply) => {
     const body = await parseOr400(syncBody, req.body, reply);
     if (!body) return reply;
-    return schedules.sync({ dryRun: body.dryRun });
+    // The runs of what this sync creates or changes act for the admin: they cannot approve them.
+    return schedules.sync({ dryRun: body.dryRun, actor: actor(req) });
   });
 
   app.post<Id>('/v1/schedules/:id/pause', { preHandler: deps.role('operator') }, async (req, reply) => {
@@ -53,7 +54,7 @@ export function scheduleRoutes(
 
   app.post<Id>('/v1/schedules/:id/trigger', { preHandler: deps.role('operator') }, async (req, reply) => {
     if (!(await parseOr400(emptyBody, req.body, reply))) return reply;
-    return reply.code(202).send(await schedules.trigger(req.params.id));
+    return reply.code(202).send(await schedules.trigger(req.params.id, actor(req)));
   });
 
   app.post<Id>('/v1/schedules/:id/backfill', { preHandler: deps.role('operator') }, async (req, reply) => {
@@ -62,6 +63,8 @@ export function scheduleRoutes(
     // Window rules (end after start, at most 31 days, in the past) are the service's: 400 naming `end`.
     return reply
       .code(202)
-      .send(await schedules.backfill(req.params.id, { start: new Date(body.start), end: new Date(body.end) }));
+      .send(
+        await schedules.backfill(req.params.id, { start: new Date(body.start), end: new Date(body.end) }, actor(req)),
+      );
   });
 }

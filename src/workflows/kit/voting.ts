@@ -1,8 +1,8 @@
 /**
  * Approval voting. A gate names who may decide (identities and groups) and how many distinct
- * approvals it needs; the person who started the run cannot approve it; one vote per person; a
- * rejection by an allowed approver ends it; its deadline may escalate up a ladder (widening who
- * may decide, telling someone). Decisions arrive through the decision handlers (update with a
+ * approvals it needs; the person who started the run (or for whom a schedule started it) cannot
+ * approve it; one vote per person; a rejection by an allowed approver ends it; its deadline may
+ * escalate up a ladder (widening who may decide, telling someone). Decisions arrive through the decision handlers (update with a
  * validator for the API and CLI, a signal of the same meaning for the Web UI).
  */
 import type {
@@ -31,6 +31,8 @@ export interface GateSpec {
 export interface VotingRecorder extends Recorder {
   /** Who started the run: they cannot approve it. */
   readonly requester: string;
+  /** The person a schedule started the run for (its trigger's `onBehalfOf`): they cannot approve it either. */
+  readonly onBehalfOf?: string | undefined;
   /** A gate opened or closed (the status lists the open ones). */
   opened(p: PendingApproval): void;
   closed(p: PendingApproval): void;
@@ -84,6 +86,8 @@ export function approvalFromClaims(c: DecisionClaims): ApprovalDecision {
 
 export class ApprovalVoting {
   private readonly open = new Map<string, Gate>();
+  /** Why a gate that opened is no longer waiting: a late vote is told (its deadline passed, say). */
+  private readonly ended = new Map<string, string>();
   /** When true, open gates (other than retroactive ones) close without a decision. */
   interrupt: () => boolean = () => false;
 
@@ -112,7 +116,10 @@ export class ApprovalVoting {
     const gate = this.open.get(d.stepId);
     if (!gate) {
       const open = this.waiting().join(', ');
-      throw new TypeError(`step '${String(d.stepId)}' is not waiting for approval${open ? ` (waiting: ${open})` : ''}`);
+      const why = this.ended.get(d.stepId);
+      throw new TypeError(
+        `step '${String(d.stepId)}' is not waiting for approval${why ? `: ${why}` : ''}${open ? ` (waiting: ${open})` : ''}`,
+      );
     }
     const actor = d.actor.trim();
     if (d.opening !== undefined) {
@@ -125,6 +132,9 @@ export class ApprovalVoting {
         );
     }
     if (actor === this.recorder.requester) throw new TypeError(`${actor} started this run and cannot approve it`);
+    // A validator refusal never reaches history: runs from before this check replay as they ran.
+    if (actor === this.recorder.onBehalfOf)
+      throw new TypeError(`${actor} cannot approve this run: ${this.recorder.requester} started it on their behalf`);
     if (gate.allowed && !gate.allowed.has(actor)) {
       throw new TypeError(
         `${actor} may not decide on '${d.stepId}' (allowed: ${[...gate.allowed].join(', ') || 'nobody'})`,
@@ -209,9 +219,19 @@ export class ApprovalVoting {
           await o.onEscalate?.();
         }),
       );
-      if (interrupted()) return { outcome: 'interrupted' };
-      if (gate.rejection) return { outcome: 'rejected', by: gate.rejection };
-      if (!r.done) return { outcome: 'timeout', escalated: gate.pending.escalated };
+      if (interrupted()) {
+        this.ended.set(spec.id, 'the run stopped waiting for it');
+        return { outcome: 'interrupted' };
+      }
+      if (gate.rejection) {
+        this.ended.set(spec.id, `${gate.rejection.actor} rejected it`);
+        return { outcome: 'rejected', by: gate.rejection };
+      }
+      if (!r.done) {
+        this.ended.set(spec.id, `its deadline passed at ${gate.pending.deadline as string}`);
+        return { outcome: 'timeout', escalated: gate.pending.escalated };
+      }
+      this.ended.set(spec.id, 'it was approved');
       return { outcome: 'approved', votes: [...gate.votes.values()].slice(excluded) };
     } finally {
       this.open.delete(spec.id);

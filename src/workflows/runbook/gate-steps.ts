@@ -12,12 +12,14 @@ import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
 import { FAILURE } from '../../shared/failures';
 import { untracked, type ApprovalVoting, type GateResult } from '../kit';
+import { RetroactiveReviews } from './retroactive';
 import type { RunState } from './run-state';
 
 export class GateSteps {
   private readonly byId: Map<string, Step>;
   private readonly bindings = new Map<string, { gate: ApprovalStep; inputs: string }>();
-  private readonly emergencies: Array<{ step: ApprovalStep; voters: string[]; outcome: GateOutcome }> = [];
+  /** The approvals emergency gates deferred, asked for once the change is done. */
+  readonly reviews: RetroactiveReviews;
 
   constructor(
     private readonly state: RunState,
@@ -25,6 +27,7 @@ export class GateSteps {
     private readonly notify: (target: string, message: string) => Promise<void>,
   ) {
     this.byId = new Map(flattenSteps(state.runbook.steps).map((s) => [s.id, s]));
+    this.reviews = new RetroactiveReviews(state, gates);
   }
 
   private guards(gate: ApprovalStep): PendingApproval['guards'] {
@@ -104,7 +107,7 @@ export class GateSteps {
       ...(emergency ? { retroactive: 'pending' as const } : {}),
     };
     this.state.status.gates.push(outcome);
-    if (emergency) this.emergencies.push({ step, voters: r.votes.map((v) => v.actor), outcome });
+    if (emergency) this.reviews.add({ step, voters: r.votes.map((v) => v.actor), outcome });
     const by = r.votes.map((v) => `${v.actor} via ${v.via}${v.comment ? `: ${v.comment}` : ''}`).join('; ');
     return {
       note: `approved by ${by}${emergency ? ` (emergency: ${step.required - 1} more approval(s) asked for afterwards)` : ''}`,
@@ -132,27 +135,5 @@ export class GateSteps {
       state: 'running',
       note: `re-approved by ${r.votes.map((v) => v.actor).join(', ')}`,
     });
-  }
-
-  /** A run that failed or was cancelled before asking: its emergency changes were undone or never made. */
-  markUnasked(): void {
-    for (const e of this.emergencies) if (e.outcome.retroactive === 'pending') e.outcome.retroactive = 'not-asked';
-  }
-
-  /** After the change: the approvals emergency gates deferred. Recorded; the change stands. */
-  async retroactive(): Promise<void> {
-    for (const e of this.emergencies) {
-      const within = (e.step.emergency as { retroactiveWithinMs: number }).retroactiveWithinMs;
-      const r = await this.gates.decide(e.step, {
-        message: `Retroactive approval of the emergency change made at '${e.step.id}' (${this.state.runbook.title}).`,
-        needed: e.step.required - e.voters.length,
-        guards: [],
-        retroactive: true,
-        timeoutMs: within,
-        exclude: e.voters,
-      });
-      e.outcome.retroactive = r.outcome === 'approved' ? 'approved' : r.outcome === 'rejected' ? 'rejected' : 'overdue';
-      this.state.publish();
-    }
   }
 }

@@ -103,6 +103,10 @@ export class RunState implements VotingRecorder, LockRecorder {
     return this.status.trigger.requestedBy;
   }
 
+  get onBehalfOf(): string | undefined {
+    return this.status.trigger.onBehalfOf;
+  }
+
   get locks(): RunStatus['locks'] {
     return this.status.locks;
   }

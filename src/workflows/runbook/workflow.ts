@@ -201,14 +201,14 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     // The change is done: nothing after this point (a cancel during retroactive approval) undoes it.
     compensations.clear();
     await locks.releaseAll();
-    await gateSteps.retroactive();
+    await gateSteps.reviews.askAll();
     state.setBase('succeeded');
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === FAILURE.AutoResolved) {
       // What was changed stands (it may be why the alert cleared); what was not run is skipped.
       compensations.clear();
       await locks.releaseAll();
-      gateSteps.markUnasked();
+      gateSteps.reviews.markUnreviewed('alert-resolved');
       for (const s of state.status.steps)
         if (s.state === 'pending' || s.state === 'waiting' || s.state === 'running')
           state.updateStep(s.id, { state: 'skipped', note: 'not run: the alert resolved' });
@@ -228,7 +228,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     // Undo what was changed, whatever ended the run; cancellation cannot interrupt it.
     await compensations.rollback();
     await locks.releaseAll();
-    gateSteps.markUnasked();
+    gateSteps.reviews.markUnreviewed(phase === 'cancelled' ? 'cancel' : phase === 'rejected' ? 'rejection' : 'failure');
     state.setBase(phase);
     finish(state, trigger, phase);
     throw err;
@@ -250,6 +250,8 @@ function finish(state: RunState, trigger: TriggerInfo, outcome: string): RunResu
       ...(error ? { error } : {}),
     })),
     ...(state.status.error ? { error: state.status.error } : {}),
+    // An emergency run's result says how its gates were passed and what the retroactive review found.
+    ...(state.status.gates.some((g) => g.mode === 'emergency') ? { gates: state.status.gates } : {}),
   };
 }
 
