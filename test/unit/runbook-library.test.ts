@@ -168,6 +168,14 @@ describe('the shipped library', () => {
     }
   });
 
+  it('lets someone start as an emergency every runbook whose gates have an emergency rule', () => {
+    // A gate's emergency rule does nothing unless someone may start the run as an emergency.
+    const steps = (list: Step[]): Step[] => list.flatMap((st) => (st.kind === 'parallel' ? steps(st.steps) : [st]));
+    const needing = runbooks.filter((rb) => steps(rb.steps).some((st) => st.kind === 'approval' && st.emergency));
+    expect(needing.length).toBeGreaterThan(0);
+    expect(needing.filter((rb) => !rb.emergency?.requesters.length).map((rb) => rb.id)).toEqual([]);
+  });
+
   it('describes every param', () => {
     const missing = runbooks.flatMap((rb) =>
       Object.entries(rb.params)
