@@ -1,16 +1,24 @@
 /**
  * `npm start`: the whole product on one machine. Without TEMPORAL_ADDRESS it starts the embedded
  * Temporal dev server (SQLite file under .data/, Web UI on :8233, search attributes registered);
- * then the worker and the HTTP API. Ctrl-C stops them in order: API, worker (in-flight steps get
- * a grace period), server.
+ * then the HTTP API (listening at once) and the worker (retrying until Temporal answers, when it is
+ * TEMPORAL_ADDRESS). Ctrl-C stops them in order: API, worker (in-flight steps get a grace period),
+ * server.
  */
 import { join } from 'node:path';
-import { Runtime } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import { sdkTelemetry } from './worker/telemetry';
 import { buildProductApi } from './api/wire';
 import { syncSchedulesAtStart } from './schedules/startup';
 import { loadConfig, type AppConfig } from './config/load';
-import { connectClient, connectWorker } from './config/temporal';
+import {
+  connectWorker,
+  isTemporalUnreachable,
+  lazyClient,
+  retryUntilConnected,
+  TemporalStartup,
+} from './config/temporal';
+import { reportTemporalStartup } from './api/app';
 import { startDevServer, type DevServer } from './devserver/server';
 import { freePort } from './platform/ports';
 import { loadLibraryForProcess } from './runbooks/report';
@@ -44,45 +52,34 @@ async function main(): Promise<void> {
     telemetryOptions: sdkTelemetry(sdkMetricsPort),
   });
 
-  const client = await connectClient(cfg);
-  if (!server) {
-    const added = await ensureSearchAttributes(client, cfg.namespace);
-    if (added.length) say(`registered search attributes: ${added.join(', ')}`);
-  }
-
+  // The API listens at once; against a Temporal not answering yet (TEMPORAL_ADDRESS), the worker
+  // retries and /readyz says why meanwhile.
+  const startup = new TemporalStartup(address);
+  const client = lazyClient(cfg);
+  const { app } = buildProductApi({ client, config: cfg, library: () => library });
+  reportTemporalStartup(app, () => startup.problem());
   const workerMetrics = createWorkerMetrics();
-  const worker = await createWorker({
-    connection: await connectWorker(cfg),
-    config: cfg,
-    metrics: workerMetrics,
-    library: () => library,
-  });
-  const workerRun = worker.run();
-  await syncSchedulesAtStart({ client, config: cfg, library, log: say });
   const metricsServer = await startWorkerMetricsServer({
     registry: workerMetrics.registry,
     port: cfg.worker.metricsPort,
     host: '127.0.0.1',
     sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+    notReady: () => startup.problem(),
   });
-
-  const { app } = buildProductApi({ client, config: cfg, library: () => library });
   await app.listen({ host: cfg.api.host, port: cfg.api.port });
 
-  say(`Temporal:    ${address} (namespace ${cfg.namespace})`);
-  if (server?.uiUrl || config.temporalAddress) say(`Web UI:      ${cfg.uiUrl}`);
-  say(`HTTP API:    ${cfg.api.publicUrl}  (try: ./bin/runbook list)`);
-  say(`Worker:      task queue '${cfg.taskQueue}', metrics on http://127.0.0.1:${cfg.worker.metricsPort}/metrics`);
-  say('Ctrl-C stops everything.');
-
+  // Filled in once Temporal answers; stop() may come before (SIGTERM while retrying).
+  const running: { worker?: Worker; run?: Promise<void> } = {};
+  const stopRetrying = new AbortController();
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    stopRetrying.abort();
     say(`${signal}: stopping API, worker${server ? ' and Temporal' : ''}...`);
     await app.close();
-    worker.shutdown();
-    await workerRun.catch(() => undefined);
+    if (running.run) running.worker?.shutdown();
+    await running.run?.catch(() => undefined);
     metricsServer.close();
     await client.connection.close();
     await server?.stop();
@@ -90,6 +87,40 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(sig));
+
+  const worker = await retryUntilConnected({
+    startup,
+    attempt: async () => {
+      const connection = await connectWorker(cfg);
+      try {
+        return await createWorker({ connection, config: cfg, metrics: workerMetrics, library: () => library });
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+    },
+    retryable: isTemporalUnreachable,
+    log: say,
+    signal: stopRetrying.signal,
+  });
+  if (!worker) return; // stopping
+  const workerRun = worker.run();
+  running.worker = worker;
+  running.run = workerRun;
+  startup.connected('registering search attributes and syncing schedules');
+  if (!server) {
+    const added = await ensureSearchAttributes(client, cfg.namespace);
+    if (added.length) say(`registered search attributes: ${added.join(', ')}`);
+  }
+  await syncSchedulesAtStart({ client, config: cfg, library, log: say });
+  startup.ready();
+
+  say(`Temporal:    ${address} (namespace ${cfg.namespace})`);
+  if (server?.uiUrl || config.temporalAddress) say(`Web UI:      ${cfg.uiUrl}`);
+  say(`HTTP API:    ${cfg.api.publicUrl}  (try: ./bin/runbook list)`);
+  say(`Worker:      task queue '${cfg.taskQueue}', metrics on http://127.0.0.1:${cfg.worker.metricsPort}/metrics`);
+  say('Ctrl-C stops everything.');
+
   await workerRun.catch(async (err: Error) => {
     if (stopping) return;
     console.error('worker failed:', err);

@@ -1,7 +1,7 @@
 /**
  * The HTTP API, built apart from `listen` so tests drive it with `inject`.
  * Errors are JSON `{ error, field? }`: 400 bad input, 401/403 auth, 404 unknown, 409 conflict,
- * 503 when Temporal cannot be reached.
+ * 503 when Temporal cannot be reached. Callers are authenticated before their body is read.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -10,7 +10,8 @@ import type { Role } from '../config/schema';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
 import type { RunService } from '../runs/service';
-import { requireRole } from './auth';
+import { authenticateBeforeBody, requireRole } from './auth';
+import type { SigningKeys } from '../shared/signed';
 import { createApiMetrics } from './metrics';
 import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
@@ -41,6 +42,8 @@ export interface AppDeps {
   logger?: boolean;
   /** Mount the development inbox (config api.devInbox). @default false */
   devInbox?: boolean;
+  /** The keys API and worker share; the dev inbox's token is derived from them (without them nothing may post). */
+  signingKeys?: () => SigningKeys;
   /** The audit log of human actions; without it nothing is audited and /v1/audit is not mounted. */
   audit?: JsonLines<AuditEntry>;
 }
@@ -53,11 +56,42 @@ const STATUS: Record<RunError['kind'], number> = {
   forbidden: 403,
 };
 
+/**
+ * Routes not held back while a process is still reaching Temporal at start: those that answer
+ * without it, and the alert routes, which journal every delivery and answer 503 themselves.
+ */
+const NOT_HELD = /^\/(healthz|readyz|metrics)$|^\/v1\/(runbooks|audit|dev\/inbox|alerts)(\/|$)/;
+
+/** Set by reportTemporalStartup, per app. */
+const startupProblems = new WeakMap<FastifyInstance, () => string | undefined>();
+
+/**
+ * For a process that listens before it has reached Temporal (it retries at start,
+ * src/config/temporal.ts): until `problem` answers undefined, /readyz answers 503 with it, the
+ * routes that need Temporal answer 503 at once (rather than after a call's deadline), and /metrics
+ * does not ask Temporal for counts.
+ */
+export function reportTemporalStartup(app: FastifyInstance, problem: () => string | undefined): void {
+  startupProblems.set(app, problem);
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 1024 * 1024 });
-  const metrics = createApiMetrics(deps.registry, deps.inProgress, () => deps.library().problems?.length ?? 0);
+  const startupProblem = (): string | undefined => startupProblems.get(app)?.();
+  const counts = deps.inProgress;
+  // Before Temporal was first reached a count would wait out the SDK's retries on every scrape.
+  const inProgress = counts && (() => (startupProblem() ? Promise.reject(new Error('not connected yet')) : counts()));
+  const metrics = createApiMetrics(deps.registry, inProgress, () => deps.library().problems?.length ?? 0);
   const role = (r: Role) => requireRole(deps.tokens, r);
+  authenticateBeforeBody(app);
 
+  // After authentication (onRequest), so a caller without a token still hears 401 first.
+  app.addHook('preHandler', async (req, reply) => {
+    const starting = startupProblem();
+    const route = req.routeOptions.url;
+    if (!starting || route === undefined || NOT_HELD.test(route)) return;
+    return reply.code(503).send({ error: `not ready yet: Temporal ${starting}` });
+  });
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
@@ -85,9 +119,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // runbook_library_problems.
   app.get('/readyz', async (_req, reply) => {
     const problems = (deps.library().problems ?? []).map(formatProblem);
+    const named = problems.length ? { runbookProblems: problems } : {};
+    const starting = startupProblem();
+    if (starting) return reply.code(503).send({ status: 'unavailable', temporal: starting, ...named });
     if (!(await deps.runs.ready()))
-      return reply.code(503).send({ status: 'unavailable', error: 'Temporal is unreachable' });
-    return problems.length ? { status: 'ready', runbookProblems: problems } : { status: 'ready' };
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', error: 'Temporal is unreachable', temporal: 'unreachable', ...named });
+    return { status: 'ready', ...named };
   });
   app.get('/metrics', async (_req, reply) =>
     reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
@@ -108,6 +147,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
   if (deps.schedules) scheduleRoutes(app, { schedules: deps.schedules, role });
   if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });
-  if (deps.devInbox) devInboxRoutes(app, { role });
+  if (deps.devInbox) devInboxRoutes(app, { role, ...(deps.signingKeys ? { signingKeys: deps.signingKeys } : {}) });
   return app;
 }

@@ -3,7 +3,7 @@
  * actor always comes from here, never from a request body.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import type { TokenEntry } from '../config/load';
 import type { Role } from '../config/schema';
 
@@ -43,9 +43,17 @@ export function hasRole(p: Principal, needed: Role): boolean {
   return p.roles.some((r) => GRANTS[r].has(needed));
 }
 
-/** A preHandler requiring a role. */
-export function requireRole(tokens: readonly TokenEntry[], needed: Role) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+type RoleHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** The hooks requireRole made, so authenticateBeforeBody can find them in a route's options. */
+const roleHooks = new WeakSet<RoleHook>();
+
+/**
+ * A hook requiring a role: 401 without a valid token, 403 without the role. Routes name it as
+ * their `preHandler` or `onRequest`; either way it runs in onRequest (authenticateBeforeBody).
+ */
+export function requireRole(tokens: readonly TokenEntry[], needed: Role): RoleHook {
+  const hook: RoleHook = async (req, reply) => {
     const p = authenticate(tokens, req.headers.authorization);
     if (!p) {
       await reply
@@ -61,4 +69,24 @@ export function requireRole(tokens: readonly TokenEntry[], needed: Role) {
       return reply;
     }
   };
+  roleHooks.add(hook);
+  return hook;
+}
+
+/**
+ * Moves every route's role check to onRequest, before the body is read: Fastify parses the body
+ * between onRequest and preHandler, so a check in preHandler let anyone make the API buffer a
+ * body (up to its limit) before being refused. Routes keep writing `preHandler: role(...)`; a
+ * route that checks a signature over the body (PagerDuty, generic alerts) has no role hook and
+ * is left as it is. Call before any route is declared.
+ */
+export function authenticateBeforeBody(app: FastifyInstance): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const pre = [route.preHandler ?? []].flat();
+    const checks = pre.filter((h) => roleHooks.has(h as RoleHook));
+    if (checks.length === 0) return;
+    const rest = pre.filter((h) => !roleHooks.has(h as RoleHook));
+    route.preHandler = rest.length ? rest : undefined;
+    route.onRequest = [...(checks as onRequestHookHandler[]), ...[route.onRequest ?? []].flat()];
+  });
 }

@@ -35,6 +35,7 @@ export function buildProductApi(o: {
     }),
     library,
     tokens: config.tokens,
+    signingKeys: config.signingKeys,
     registry: new Registry(),
     inProgress: runs.runningByRunbook,
     devInbox: config.api.devInbox,

@@ -13,7 +13,7 @@ import { configFile, type AlertRouteConfig, type Role } from './schema';
 import { parseDuration } from '../shared/duration';
 import { checkIdentity } from '../shared/identity';
 import type { SigningKeys } from '../shared/signed';
-import { loadSigningKeys } from './signing-keys';
+import { devInboxToken, loadSigningKeys } from './signing-keys';
 
 export interface TokenEntry {
   identity: string;
@@ -204,6 +204,7 @@ export function loadConfig(
     ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverName: env.TEMPORAL_TLS_SERVER_NAME } : {}),
   };
   const address = env.TEMPORAL_ADDRESS || file.temporal?.address;
+  const signingKeys = once(() => loadSigningKeys({ env, dataDir, embedded: !address }));
   return {
     ...(address ? { temporalAddress: address } : {}),
     namespace: env.TEMPORAL_NAMESPACE || file.temporal?.namespace || 'default',
@@ -236,10 +237,11 @@ export function loadConfig(
         members.map((m, i) => identity(m, `approverGroups.${g}[${i}]`)),
       ]),
     ),
-    signingKeys: once(() => loadSigningKeys({ env, dataDir, embedded: !address })),
+    signingKeys,
     webhookTargets: devInboxTargets(
       file.notify?.webhooks ?? {},
       `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      signingKeys,
     ),
     egress: {
       ...(file.egress?.allow ? { allow: file.egress.allow.map((d) => d.replace(/\/$/, '')) } : {}),
@@ -274,11 +276,19 @@ export function loadConfig(
 function devInboxTargets(
   targets: Record<string, WebhookTarget & { devInbox?: boolean }>,
   apiBase: string,
+  signingKeys: () => SigningKeys,
 ): Record<string, WebhookTarget> {
   return Object.fromEntries(
     Object.entries(targets).map(([name, t]) => {
       const { devInbox, ...rest } = t;
-      return [name, devInbox ? { url: `${apiBase}/v1/dev/inbox/${encodeURIComponent(name)}` } : rest];
+      if (!devInbox) return [name, rest];
+      // The inbox takes posts with its token only. Worked out when a notification is sent (the
+      // header is read then), so loading the configuration needs no key.
+      const headers = Object.defineProperty({} as Record<string, string>, 'authorization', {
+        enumerable: true,
+        get: () => `Bearer ${devInboxToken(signingKeys())}`,
+      });
+      return [name, { url: `${apiBase}/v1/dev/inbox/${encodeURIComponent(name)}`, headers }];
     }),
   );
 }

@@ -8,7 +8,7 @@
  * With neither, `<dataDir>/signing-keys`; on the embedded default (no TEMPORAL_ADDRESS: API and
  * worker on one machine) it is created once. Against a real cluster the key must be given.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SigningKeys } from '../shared/signed';
@@ -67,4 +67,14 @@ export function loadSigningKeys(o: { env: NodeJS.ProcessEnv; dataDir: string; em
     }
   }
   return parseSigningKeys(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * The development inbox's bearer token: HMAC-SHA256 of `dev-inbox` under a signing key (the one
+ * that signs, unless named), hex. Only the API and the worker, which hold the key, can work it out.
+ */
+export function devInboxToken(keys: SigningKeys, kid: string = keys.activeKid): string {
+  const key = keys.keys.get(kid);
+  if (!key) throw new Error(`no signing key '${kid}'`);
+  return createHmac('sha256', key).update('dev-inbox').digest('hex');
 }

@@ -1,8 +1,11 @@
-/** Worker process alone (scale-out: many of these against a Temporal cluster). Needs TEMPORAL_ADDRESS. */
+/**
+ * Worker process alone (scale-out: many of these against a Temporal cluster). Needs TEMPORAL_ADDRESS.
+ * Started before Temporal answers, it retries the connection (its /readyz says why meanwhile).
+ */
 import { Runtime } from '@temporalio/worker';
 import { sdkTelemetry } from './telemetry';
 import { loadConfig } from '../config/load';
-import { connectWorker } from '../config/temporal';
+import { connectWorker, isTemporalUnreachable, retryUntilConnected, TemporalStartup } from '../config/temporal';
 import { freePort } from '../platform/ports';
 import { loadLibraryForProcess } from '../runbooks/report';
 import { createWorker } from './create-worker';
@@ -14,22 +17,43 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, process.cwd(), { tokens: false });
   if (!config.temporalAddress)
     throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything locally)');
+  const cfg = { ...config, temporalAddress: config.temporalAddress };
   const library = loadLibraryForProcess(config.runbooksDir, (line) => console.error(`[worker] ${line}`));
   const sdkMetricsPort = await freePort();
   // Runtime handles SIGINT/SIGTERM: the worker drains (grace period) and run() resolves.
   Runtime.install({ telemetryOptions: sdkTelemetry(sdkMetricsPort) });
   const metrics = createWorkerMetrics();
-  const worker = await createWorker({
-    connection: await connectWorker({ ...config, temporalAddress: config.temporalAddress }),
-    config,
-    metrics,
-    library: () => library,
-  });
+  const startup = new TemporalStartup(cfg.temporalAddress);
   const server = await startWorkerMetricsServer({
     registry: metrics.registry,
     port: config.worker.metricsPort,
     sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+    notReady: () => startup.problem(),
   });
+  // Before there is a worker, Runtime's signal handling has nothing to drain: stop retrying and exit.
+  const stopping = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stopping.abort());
+  const worker = await retryUntilConnected({
+    startup,
+    attempt: async () => {
+      const connection = await connectWorker(cfg);
+      try {
+        return await createWorker({ connection, config, metrics, library: () => library });
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+    },
+    retryable: isTemporalUnreachable,
+    log: (line) => console.error(`[worker] ${line}`),
+    signal: stopping.signal,
+  });
+  if (!worker) {
+    server.close();
+    console.log('[worker] stopped before reaching Temporal');
+    process.exit(0);
+  }
+  startup.ready();
   console.log(
     `[worker] polling '${config.taskQueue}' on ${config.temporalAddress}; metrics on :${config.worker.metricsPort}/metrics`,
   );

@@ -10,6 +10,8 @@ import { TEST_KEYS_ENV } from './signing';
 export interface ApiProcess {
   url: string;
   output(): string;
+  /** Its exit code once it has exited (null while running, or when a signal ended it). */
+  exitCode(): number | null;
   /** Hard kill: requests in flight lose their connection. */
   kill9(): Promise<void>;
   stop(): Promise<void>;
@@ -19,6 +21,11 @@ export async function startApiProcess(o: {
   address: string;
   port: number;
   env: Record<string, string>;
+  /**
+   * What to wait for: `ready` (/readyz answers 200) or `alive` (/healthz answers 200: listening,
+   * Temporal perhaps not reached yet). @default 'ready'
+   */
+  until?: 'ready' | 'alive';
 }): Promise<ApiProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TEMPORAL_|RUNBOOK)/.test(k)));
   const child: ChildProcess = spawn(process.execPath, ['dist/src/api/main.js'], {
@@ -50,7 +57,9 @@ export async function startApiProcess(o: {
       `the API process on ${url}`,
       async () => {
         if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${out}`);
-        return (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true;
+        return (
+          (await fetch(`${url}/${o.until === 'alive' ? 'healthz' : 'readyz'}`).catch(() => undefined))?.ok === true
+        );
       },
       { timeoutMs: 30_000, detail: () => out },
     );
@@ -58,5 +67,11 @@ export async function startApiProcess(o: {
     await end('SIGKILL');
     throw err;
   }
-  return { url, output: () => out, kill9: () => end('SIGKILL'), stop: () => end('SIGTERM') };
+  return {
+    url,
+    output: () => out,
+    exitCode: () => child.exitCode,
+    kill9: () => end('SIGKILL'),
+    stop: () => end('SIGTERM'),
+  };
 }

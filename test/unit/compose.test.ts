@@ -462,7 +462,7 @@ describe('config/compose.yaml', () => {
       expect(config.api.publicUrl).toBe(`http://localhost:${api?.hostPort}`);
       expect(health).toContain(`:${config.api.port}/readyz`);
     } else {
-      expect(health).toContain(`:${config.worker.metricsPort}/metrics`);
+      expect(health).toContain(`:${config.worker.metricsPort}/readyz`);
     }
     const [ui] = publishedPorts('temporal-ui', service('temporal-ui'));
     expect(config.uiUrl).toBe(`http://localhost:${ui?.hostPort}`);
