@@ -10,14 +10,18 @@ import { FAILURE } from '../shared/failures';
 import type { EgressConfig } from '../config/load';
 import { permanent } from './errors';
 import { inRange, parseIp, parseRange, type IpAddress, type IpRange } from './ip-range';
+import { createPinnedDispatcher } from './pinned-dispatcher';
 import { originMatches, originOf } from './secrets';
 
 export interface EgressGuard {
   /**
    * Resolves the URL's host and refuses, with FAILURE.EgressRefused (permanent), a destination the
    * policy does not allow. A name that does not resolve throws the resolver's error (retried).
+   * The addresses checked are the ones `dispatcher` connects to.
    */
   check(url: string): Promise<void>;
+  /** For fetch: connects a checked name to the addresses its check resolved, and no others. */
+  readonly dispatcher?: unknown;
 }
 
 /** Every address a host name resolves to (as text). */
@@ -40,6 +44,7 @@ const systemResolve: ResolveHost = async (host) =>
 export function createEgressGuard(opts: { policy: EgressConfig; resolve?: ResolveHost }): EgressGuard {
   const { policy } = opts;
   const resolve = opts.resolve ?? systemResolve;
+  const pins = createPinnedDispatcher();
   const listed = policy.allow ?? [];
   const ranges = listed.map((d) => parseRange(d)).filter((r): r is IpRange => r !== undefined);
   const origins = listed.filter((d) => d.includes('://'));
@@ -54,6 +59,7 @@ export function createEgressGuard(opts: { policy: EgressConfig; resolve?: Resolv
     policy.allowLinkLocal || exactOrigin || ranges.some((r) => r.bits >= refused.bits && inRange(r, address));
 
   return {
+    dispatcher: pins.dispatcher,
     async check(url) {
       const origin = originOf(url);
       if (!origin) throw refuse(url.slice(0, 200), 'only http and https destinations are allowed');
@@ -67,9 +73,8 @@ export function createEgressGuard(opts: { policy: EgressConfig; resolve?: Resolv
       const literal = parseIp(host);
       const addresses = literal ? [literal] : (await resolve(host)).flatMap((a) => parseIp(a) ?? []);
       // Every address, not only the one fetch may pick: an answer with one metadata address among
-      // others is refused. fetch resolves the name again when it connects, so a name whose answer
-      // changes in between (DNS rebinding with a zero TTL) is not stopped here: that needs the
-      // connection pinned to the checked address (an undici dispatcher), docs/security.md.
+      // others is refused. The connection then goes to these addresses only (the dispatcher's
+      // lookup answers from them), so an answer that changes after the check changes nothing.
       for (const address of addresses) {
         const refused = REFUSED_RANGES.find((r) => inRange(r.range, address));
         if (refused && !opened(address, refused.range, exactOrigin)) {
@@ -80,9 +85,12 @@ export function createEgressGuard(opts: { policy: EgressConfig; resolve?: Resolv
           );
         }
       }
-      if (policy.allow === undefined) return;
-      if (origins.some((p) => originMatches(p, origin))) return;
-      if (addresses.length > 0 && addresses.every((a) => ranges.some((r) => inRange(r, a)))) return;
+      const allowed = (): void => {
+        if (!literal) pins.pin(host, addresses);
+      };
+      if (policy.allow === undefined) return allowed();
+      if (origins.some((p) => originMatches(p, origin))) return allowed();
+      if (addresses.length > 0 && addresses.every((a) => ranges.some((r) => inRange(r, a)))) return allowed();
       const shown = listed.length > 8 ? `${listed.slice(0, 8).join(', ')}, ...` : listed.join(', ');
       throw refuse(origin, `not in egress.allow (${shown})`);
     },

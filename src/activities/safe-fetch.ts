@@ -36,7 +36,9 @@ export async function safeFetch(deps: SafeFetchDeps, req: SafeFetchRequest): Pro
   let init = req.init;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     await deps.egress.check(current);
-    const res = await deps.fetch(current, { ...init, redirect: 'manual' });
+    // The connection goes where the check looked (undici's `dispatcher`, which fetch takes).
+    const pinned = deps.egress.dispatcher ? { dispatcher: deps.egress.dispatcher } : {};
+    const res = await deps.fetch(current, { ...init, ...pinned, redirect: 'manual' } as RequestInit);
     const location = res.headers.get('location');
     if (!REDIRECTS.has(res.status) || !location) return res;
     // A redirect's own body is never needed: not reading it also bounds what it can send.

@@ -4,6 +4,8 @@
  * The actions themselves (no request made, redirects checked hop by hop) are in activities.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -166,6 +168,41 @@ describe('with egress.allow: only what it lists', () => {
     const f = await refusal(policy, url);
     expect(f).toMatchObject({ type: 'EgressRefused', nonRetryable: true });
     expect(f?.message).toContain('not in egress.allow (https://prometheus.example.test, ');
+  });
+});
+
+describe('the connection goes where the check looked (DNS rebinding)', () => {
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end('pinned'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  test('a checked name connects to the addresses its check resolved, without asking DNS again', async () => {
+    // The system resolver has never heard of this name: only the check's answer can connect it.
+    let answer = ['127.0.0.1'];
+    const guard = createEgressGuard({ policy: open, resolve: async () => answer });
+    const url = `http://rebind.example.test:${port}/`;
+    await guard.check(url);
+    // The name now answers the metadata service: the connection still goes where the check looked.
+    answer = ['169.254.169.254'];
+    const res = await fetch(url, { dispatcher: guard.dispatcher } as RequestInit);
+    expect(await res.text()).toBe('pinned');
+    await expect(guard.check(url)).rejects.toThrow(/resolves to 169\.254\.169\.254/);
+  });
+
+  test('a name the check never saw is not connected at all', async () => {
+    const guard = createEgressGuard({ policy: open, resolve });
+    const err = await fetch(`http://never-checked.example.test:${port}/`, {
+      dispatcher: guard.dispatcher,
+    } as RequestInit).then(
+      () => undefined,
+      (e: unknown) => e as Error & { cause?: Error },
+    );
+    expect(err?.cause?.message).toMatch(/was not checked by the egress policy/);
   });
 });
 
