@@ -30,7 +30,9 @@ import {
   decideStepUpdate,
   statusQuery,
 } from '../src/shared/messages';
-import type { AlertNotice } from '../src/shared/alert';
+import { ALERT_TTL_MS, type AlertNotice } from '../src/shared/alert';
+import { sign } from '../src/platform/signing';
+import type { SignedAlert } from '../src/shared/signed';
 import type { StepDecision } from '../src/shared/status';
 import type { RunbookWorkflowInput } from '../src/shared/workflow-types';
 import { createWorkerMetrics } from '../src/worker/metrics';
@@ -206,6 +208,16 @@ async function main(): Promise<void> {
       },
     },
     {
+      // The lock's answer signed by the lock workflow, verified by the run (the 'signed-lock-answers' patch).
+      name: 'v6-signed-lock-answer',
+      input: { runbook: v2, params: { service: 'd' }, trigger },
+      act: async (id) => {
+        await vote(id, 'gate', 'bob');
+        await vote(id, 'gate', 'carol');
+        await stepDecision(id, { stepId: 'deploy', action: 'skip', actor: 'oncall', reason: 'recorded' });
+      },
+    },
+    {
       // Started by an alert: a repeat joins, the resolution stops the run at its approval gate.
       name: 'v4-alert-repeat-resolved',
       input: {
@@ -218,6 +230,25 @@ async function main(): Promise<void> {
         await waitForPhase(id, 'waiting_approval');
         await client.workflow.getHandle(id).signal(alertSignal, notice('firing', '2026-11-23T10:00:02.000Z'));
         await client.workflow.getHandle(id).signal(alertSignal, notice('resolved', '2026-11-23T10:00:03.000Z'));
+      },
+    },
+    {
+      // Signed alert notices (the 'alert-replay-check' patch): a repeat, a copy of it (noted, not
+      // counted), then the resolution.
+      name: 'v6-signed-alerts-replayed-copy',
+      input: {
+        runbook,
+        params: { service: 'checkout' },
+        trigger: { source: 'alert', requestedBy: 'alertmanager' },
+        alert: notice('firing', '2026-11-23T10:00:01.000Z'),
+      },
+      act: async (id) => {
+        await waitForPhase(id, 'waiting_approval');
+        const handle = client.workflow.getHandle(id);
+        const repeat = signedNotice(id, notice('firing', '2026-11-23T10:00:02.000Z'));
+        await handle.signal(alertSignal, repeat);
+        await handle.signal(alertSignal, repeat);
+        await handle.signal(alertSignal, signedNotice(id, notice('resolved', '2026-11-23T10:00:03.000Z')));
       },
     },
     {
@@ -239,6 +270,18 @@ async function main(): Promise<void> {
       act: (id) => decide(id, 'approve'),
     },
   ];
+
+  /** A notice as the API's alert ingest signs it for one run. */
+  function signedNotice(workflowId: string, n: AlertNotice): SignedAlert {
+    const now = Date.now();
+    return sign(KEYS, {
+      purpose: 'alert' as const,
+      workflowId,
+      notice: n,
+      issuedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + ALERT_TTL_MS).toISOString(),
+    });
+  }
 
   function notice(status: 'firing' | 'resolved', receivedAt: string): AlertNotice {
     return {

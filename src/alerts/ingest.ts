@@ -7,9 +7,17 @@
  * Workflow ids are never reused, so repeats of an alert whose run has ended start nothing.
  *
  * Storms: see RunChannels (repeats answered from memory, one call at a time per run, content
- * changes of a firing alert coalesced). Beyond
- * `maxInFlight` Temporal calls, requests are refused with 503 so senders retry (never 429:
- * Alertmanager drops those).
+ * changes of a firing alert coalesced). What Temporal is asked at once is bounded:
+ * - at most `alerts.maxInFlight` signal-with-start calls in flight, across all requests and the
+ *   coalesced changes sent later (CallSlots); the others wait for a slot in arrival order;
+ * - a notification's alerts go at most `maxInFlight` at a time, so notifications interleave;
+ * - a notification is taken while fewer than 32 x `maxInFlight` alerts (`maxBacklog`) are taken
+ *   and not yet answered, whatever its own size (a 5,000-alert notification waits its turn
+ *   rather than being refused for ever); beyond that it is refused with 503 so the sender retries
+ *   (never 429: Alertmanager drops those), as is a call that waits more than 15 s for a slot;
+ * - an alert too large for one Temporal payload (MAX_NOTICE_BYTES once cut, or refused by
+ *   Temporal for its size) is journalled and answered `oversized` (the API answers 413): a
+ *   retry could never succeed.
  */
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
@@ -19,12 +27,19 @@ import { RunError } from '../runs/errors';
 import { workflowKind, type KindStart } from '../runs/kinds';
 import { signStart } from '../runs/sign';
 import { sign } from '../platform/signing';
-import type { AlertInstance, AlertNotice, AlertSource } from '../shared/alert';
+import {
+  ALERT_TTL_MS,
+  type AlertInstance,
+  type AlertNotice,
+  type AlertNoticeClaims,
+  type AlertSource,
+} from '../shared/alert';
 import { alertSignal } from '../shared/messages';
-import { boundAlert } from '../shared/payload-checks';
+import { boundAlert, MAX_NOTICE_BYTES } from '../shared/payload-checks';
 import type { AlertJournal, AlertTarget } from './journal';
 import type { AlertRouter } from './router';
 import { RunChannels } from './run-channels';
+import { CallSlots, inLanes } from './slots';
 
 export type AlertOutcome =
   /** Temporal holds it: a run started, or the run in progress was told. */
@@ -36,7 +51,9 @@ export type AlertOutcome =
   /** Its run has already ended (a repeat of an episode that was handled). */
   | 'run-ended'
   | 'unrouted'
-  | 'unstartable';
+  | 'unstartable'
+  /** Too large for one Temporal payload: journalled, never sent (the notification is answered 413). */
+  | 'oversized';
 
 export interface AlertResult {
   fingerprint: string;
@@ -60,7 +77,25 @@ export interface AlertIngestDeps {
   memoryMs?: number;
   /** @default 20000 */
   memorySize?: number;
+  /** Alerts taken and not yet answered beyond which a notification is refused (503). @default 32 x maxInFlight */
+  maxBacklog?: number;
+  /** How long a call may wait for a slot before the notification is refused (503). @default 15000 */
+  slotWaitMs?: number;
   log?: (message: string) => void;
+}
+
+/** Temporal refused the payload for its size (a blob over 2 MB, a request over 4 MB): no retry helps. */
+class TooLarge extends Error {}
+
+function tooLargeForTemporal(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6;) {
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (e.code === 3 && /size exceeds limit/i.test(message)) return true;
+    if (e.code === 8 && /larger than max/i.test(message)) return true;
+    e = e.cause as typeof e;
+    depth++;
+  }
+  return false;
 }
 
 export function createAlertIngest(deps: AlertIngestDeps) {
@@ -71,34 +106,65 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     onFlushError: (id, err) =>
       deps.log?.(`alert content for ${id} not delivered (the next repeat brings it): ${err.message}`),
   });
-  let calls = 0;
+  const { maxInFlight } = deps.config.alerts;
+  const slots = new CallSlots(maxInFlight, deps.slotWaitMs ?? 15_000);
+  const maxBacklog = deps.maxBacklog ?? 32 * maxInFlight;
+  /** Alerts taken and not yet answered. */
+  let backlog = 0;
   const context = () => ({ library: deps.library(), config: deps.config });
 
+  /** The signal's claims: signed as sent (a coalesced change is sent later than it was received). */
+  const claims = (workflowId: string, notice: AlertNotice): AlertNoticeClaims => {
+    const now = Date.now();
+    return {
+      purpose: 'alert',
+      workflowId,
+      notice,
+      issuedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + ALERT_TTL_MS).toISOString(),
+    };
+  };
+
   async function signal(workflowId: string, notice: AlertNotice, p: KindStart): Promise<'accepted' | 'run-ended'> {
-    calls += 1;
     try {
-      await deps.call(() =>
-        deps.client.workflow.signalWithStart(p.workflowType, {
-          workflowId,
-          taskQueue: deps.config.taskQueue,
-          // The run's input carries the notification that starts it (when this call does start it).
-          args: [{ ...p.input, alert: notice, signed: signStart(deps.config.signingKeys(), p.intent, { workflowId }) }],
-          signal: alertSignal,
-          // Signed for this run: a notice from anywhere else (a raw client) changes nothing.
-          signalArgs: [sign(deps.config.signingKeys(), { purpose: 'alert' as const, workflowId, notice })],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          typedSearchAttributes: p.typedSearchAttributes,
-          staticSummary: p.staticSummary,
-          staticDetails: p.staticDetails,
-        }),
+      await slots.run(() =>
+        deps.call(() =>
+          deps.client.workflow.signalWithStart(p.workflowType, {
+            workflowId,
+            taskQueue: deps.config.taskQueue,
+            // The run's input carries the notification that starts it (when this call does start it).
+            args: [
+              { ...p.input, alert: notice, signed: signStart(deps.config.signingKeys(), p.intent, { workflowId }) },
+            ],
+            signal: alertSignal,
+            // Signed for this run, and when: a notice from anywhere else (a raw client), a copy of
+            // one the run took, or an old one, changes nothing (src/workflows/kit/alert.ts).
+            signalArgs: [sign(deps.config.signingKeys(), claims(workflowId, notice))],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            typedSearchAttributes: p.typedSearchAttributes,
+            staticSummary: p.staticSummary,
+            staticDetails: p.staticDetails,
+          }),
+        ),
       );
       return 'accepted';
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return 'run-ended';
+      if (tooLargeForTemporal(err)) throw new TooLarge((err as Error).message);
       throw err;
-    } finally {
-      calls -= 1;
     }
+  }
+
+  /** Journals an alert no run can take for its size; its outcome. */
+  async function oversized(
+    source: AlertSource,
+    alert: AlertInstance,
+    route: string,
+    why: string,
+  ): Promise<AlertResult> {
+    const reason = `too large for one Temporal payload: ${why}`;
+    await deps.journal.record({ kind: 'oversized', source, reason, route, alert });
+    return { fingerprint: alert.fingerprint, status: alert.status, outcome: 'oversized', route, reason };
   }
 
   async function one(source: AlertSource, alert: AlertInstance, receivedAt: string): Promise<AlertResult> {
@@ -111,7 +177,11 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     }
     const workflowId = route.workflowId(alert);
     // Within what a run accepts of a notice (long annotations cut with a marker).
-    const notice: AlertNotice = { route: route.id, alert: boundAlert(alert), receivedAt };
+    const bounded = boundAlert(alert);
+    const notice: AlertNotice = { route: route.id, alert: bounded, receivedAt };
+    const bytes = Buffer.byteLength(JSON.stringify(notice));
+    if (bytes > MAX_NOTICE_BYTES)
+      return oversized(source, alert, route.id, `${bytes} bytes once cut, more than ${MAX_NOTICE_BYTES}`);
     const target: AlertTarget = { kind: route.kind, id: route.target };
     let prepared: KindStart;
     try {
@@ -134,22 +204,50 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     const hash = createHash('sha256')
       .update(JSON.stringify([alert.labels, alert.annotations, alert.links, alert.endsAt ?? '']))
       .digest('hex');
-    const outcome = await channels.deliver(workflowId, notice, hash, (n) => signal(workflowId, n, prepared));
+    let outcome: Awaited<ReturnType<typeof channels.deliver>>;
+    try {
+      outcome = await channels.deliver(workflowId, notice, hash, (n) => signal(workflowId, n, prepared));
+    } catch (err) {
+      if (err instanceof TooLarge) return oversized(source, alert, route.id, `Temporal refused it: ${err.message}`);
+      throw err;
+    }
+    // What the run got was cut: the whole alert is kept (a failure to keep it is logged, not
+    // answered: Temporal holds the alert already).
+    if (bounded !== alert && outcome === 'accepted')
+      await deps.journal
+        .record({ kind: 'cut', source, reason: 'long fields cut in what the run received', route: route.id, alert })
+        .catch((err: Error) => deps.log?.(`cut alert ${alert.fingerprint} not journalled: ${err.message}`));
     return { ...base, outcome, route: route.id, workflowId };
   }
 
   /**
-   * Routes and delivers every alert of one notification. Throws RunError('unavailable') when
-   * Temporal cannot take them now or too many calls are in flight: the sender retries, and
-   * alerts already accepted are recognised again.
+   * Routes and delivers every alert of one notification, at most `maxInFlight` at a time. Throws
+   * RunError('unavailable') when Temporal cannot take them now, or when the backlog is beyond
+   * its bound: the sender retries, and alerts already accepted are recognised again.
    */
   async function ingest(source: AlertSource, alerts: AlertInstance[]): Promise<AlertResult[]> {
-    if (calls >= deps.config.alerts.maxInFlight)
-      throw new RunError('unavailable', `overloaded: ${calls} alert deliveries in flight; retry`);
+    if (backlog >= maxBacklog)
+      throw new RunError(
+        'unavailable',
+        `overloaded: ${backlog} alerts wait for ${maxInFlight} Temporal calls (at most ${maxBacklog}); retry`,
+      );
     const receivedAt = new Date().toISOString();
-    const results = await Promise.all(alerts.map((a) => one(source, a, receivedAt)));
-    for (const r of results) deps.onOutcome?.(source, r);
-    return results;
+    backlog += alerts.length;
+    let left = alerts.length;
+    try {
+      const results = await inLanes(alerts, maxInFlight, async (a) => {
+        try {
+          return await one(source, a, receivedAt);
+        } finally {
+          backlog -= 1;
+          left -= 1;
+        }
+      });
+      for (const r of results) deps.onOutcome?.(source, r);
+      return results;
+    } finally {
+      backlog -= left; // alerts not taken up after a failure
+    }
   }
 
   /**
@@ -185,7 +283,14 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     }
   }
 
-  return { ingest, explain, inFlight: () => calls };
+  return {
+    ingest,
+    explain,
+    /** Temporal calls in flight now. */
+    inFlight: () => slots.inFlight(),
+    /** Alerts taken and not yet answered (waiting for a slot, or in flight). */
+    backlog: () => backlog,
+  };
 }
 
 export type AlertIngest = ReturnType<typeof createAlertIngest>;

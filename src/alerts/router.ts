@@ -2,15 +2,19 @@
  * Routing rules from configuration, first match wins: an alert's source, labels (equal or an
  * anchored regular expression) and severity choose what to start, a workflow kind and its target
  * (a runbook, unless the route names another kind); params are rendered from the alert; the dedup
- * key and the alert's start time name the run (one run per firing episode).
+ * key (else the alert's identity: src/alerts/fingerprint.ts) and its start time name the run (one
+ * run per firing episode). Label regexes run in linear time (src/shared/linear-regex.ts): a
+ * label from any sender against any configured pattern costs microseconds, never seconds.
  */
 import { createHash } from 'node:crypto';
 import type { AlertRouteConfig } from '../config/schema';
 import { workflowKind } from '../runs/kinds';
 import type { AlertInstance } from '../shared/alert';
+import { compileLinearRegex, LinearRegexError } from '../shared/linear-regex';
 import type { JsonValue } from '../shared/model';
 import { render, toPlainJson, toText } from '../shared/template';
 import { DEFAULT_WORKFLOW_KIND, type WorkflowKind } from '../shared/workflow-kinds';
+import { episodeText } from './fingerprint';
 
 export interface CompiledRoute {
   id: string;
@@ -27,8 +31,16 @@ export interface CompiledRoute {
   workflowId(a: AlertInstance): string;
 }
 
-function compile(r: AlertRouteConfig): CompiledRoute {
-  const regexes = Object.entries(r.match.labelsRegex ?? {}).map(([k, re]) => [k, new RegExp(`^(?:${re})$`)] as const);
+function compile(r: AlertRouteConfig, index: number): CompiledRoute {
+  // Anchored, as Alertmanager's matchers: the whole value must match.
+  const regexes = Object.entries(r.match.labelsRegex ?? {}).map(([k, re]) => {
+    try {
+      return [k, compileLinearRegex(re)] as const;
+    } catch (err) {
+      if (!(err instanceof LinearRegexError)) throw err;
+      throw new Error(`alerts.routes[${index}].match.labelsRegex.${k}: invalid regular expression: ${err.message}`);
+    }
+  });
   const equal = Object.entries(r.match.labels ?? {});
   const severities = r.match.severity ? new Set(r.match.severity) : undefined;
   const sources = r.match.source ? new Set<string>(r.match.source) : undefined;
@@ -43,7 +55,7 @@ function compile(r: AlertRouteConfig): CompiledRoute {
       if (sources && !sources.has(a.source)) return false;
       if (severities && !severities.has(a.labels.severity ?? '')) return false;
       for (const [k, v] of equal) if (a.labels[k] !== v) return false;
-      for (const [k, re] of regexes) if (!re.test(a.labels[k] ?? '')) return false;
+      for (const [k, re] of regexes) if (!re.fullMatch(a.labels[k] ?? '')) return false;
       return true;
     },
     params(a) {
@@ -56,8 +68,8 @@ function compile(r: AlertRouteConfig): CompiledRoute {
       return out;
     },
     workflowId(a) {
-      const key = r.dedupKey ? toText(render(r.dedupKey, scope(a))) : a.fingerprint;
-      const hash = createHash('sha256').update(`${a.source}\n${key}\n${a.startsAt}`).digest('hex').slice(0, 24);
+      const text = r.dedupKey ? `${a.source}\n${toText(render(r.dedupKey, scope(a)))}\n${a.startsAt}` : episodeText(a);
+      const hash = createHash('sha256').update(text).digest('hex').slice(0, 24);
       return `alert-${r.id}-${hash}`;
     },
   };
@@ -84,6 +96,6 @@ export function createRouter(
     if (!targetExists(r.runbook, kind))
       throw new Error(`alerts.routes[${i}].runbook: no ${workflowKind(kind).targetNoun} '${r.runbook}'`);
   }
-  const compiled = routes.map(compile);
+  const compiled = routes.map((r, i) => compile(r, i));
   return { routes: compiled, match: (a) => compiled.find((r) => r.test(a)) };
 }

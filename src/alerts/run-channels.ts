@@ -38,6 +38,9 @@ export interface RunChannelsOptions {
   now?: () => number;
 }
 
+/** How many of the oldest runs one eviction looks at. */
+const EVICTION_SCAN = 32;
+
 export class RunChannels {
   private readonly channels = new Map<string, Channel>();
   private readonly now: () => number;
@@ -51,13 +54,49 @@ export class RunChannels {
     if (!ch) {
       ch = { at: 0, ended: false, unsent: 0 };
       this.channels.set(id, ch);
-      while (this.channels.size > this.o.size) {
-        const [oldest, c] = this.channels.entries().next().value as [string, Channel];
-        if (c.inflight || c.timer) break; // busy: kept until it is done
-        this.channels.delete(oldest);
-      }
+      this.evict(id);
     }
     return ch;
+  }
+
+  /**
+   * Holds the map to its size, looking at the oldest few runs only (a storm costs O(1) per new
+   * run): an idle run is forgotten first; else one whose coalesced change waits (the change is
+   * dropped: the run's next repeat finds it forgotten and goes to Temporal with the newest
+   * content); a run with a call in flight never (its callers wait on it). When the oldest few are
+   * all in flight they move to the young end, as in use: the map then holds at most as many more
+   * than its size as calls are in flight or waiting for a slot, which the ingest bounds.
+   */
+  private evict(keep: string): void {
+    while (this.channels.size > this.o.size) {
+      let idle: string | undefined;
+      let waiting: [string, Channel] | undefined;
+      let scanned = 0;
+      for (const [id, c] of this.channels) {
+        if (scanned++ >= EVICTION_SCAN) break;
+        if (id === keep || c.inflight) continue;
+        if (!c.timer) {
+          idle = id;
+          break;
+        }
+        waiting ??= [id, c];
+      }
+      if (idle === undefined && waiting) {
+        const [id, c] = waiting;
+        clearTimeout(c.timer);
+        c.timer = undefined;
+        c.pending = undefined;
+        this.o.onFlushError?.(id, new Error('forgotten to keep the memory within its size'));
+        idle = id;
+      }
+      if (idle === undefined) {
+        const busy: Array<[string, Channel]> = [];
+        for (const entry of this.channels) if (busy.push(entry) >= EVICTION_SCAN) break;
+        for (const [id, c] of busy) if (id !== keep) this.touch(id, c);
+        return;
+      }
+      this.channels.delete(idle);
+    }
   }
 
   private send(id: string, ch: Channel, notice: AlertNotice, hash: string, send: Send): Promise<Outcome> {
@@ -126,6 +165,11 @@ export class RunChannels {
     }
     ch.unsent -= 1; // the pending one is sent now: it is no longer unsent
     this.send(id, ch, p.notice, p.hash, p.send).catch((err: Error) => this.o.onFlushError?.(id, err));
+  }
+
+  /** Runs remembered now (for tests and metrics). */
+  size(): number {
+    return this.channels.size;
   }
 
   /** Pending content changes (for tests and shutdown). */

@@ -46,3 +46,22 @@ export interface AlertNotice {
   /** Notifications this one stands for (repeats the API answered without telling the run). @default 1 */
   repeats?: number;
 }
+
+/**
+ * How long the API's signature on an alert notice is good for. The API signs it as it sends it;
+ * an hour covers a call that waited for a slot and a worker that was down a while. A run also
+ * refuses a copy of a notice it has taken, or one much older than the newest it took
+ * (src/workflows/kit/alert.ts).
+ */
+export const ALERT_TTL_MS = 60 * 60_000;
+
+/** What the API signs for each alert notice it sends to a run (`purpose: 'alert'`). */
+export interface AlertNoticeClaims {
+  purpose: 'alert';
+  workflowId: string;
+  notice: AlertNotice;
+  /** When the API signed it (absent from notices signed before replays were checked). */
+  issuedAt?: string;
+  /** After this the notice changes nothing (absent from notices signed before). */
+  expiresAt?: string;
+}

@@ -3,6 +3,7 @@
  * and the kill switch (freezes). Messages and ids shared by the workflows, activities and API.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { LockAnswerClaims, Signed } from './signed';
 
 // ---- target locks -------------------------------------------------------------------------
 
@@ -27,6 +28,8 @@ export interface LockAnswer {
   target: string;
   outcome: 'granted' | 'denied' | 'queued';
   heldBy: string[];
+  /** The same answer, signed by the lock workflow (every answer since the patch; runs check it). */
+  signed?: Signed<LockAnswerClaims>;
 }
 
 export const acquireLockSignal = defineSignal<[LockRequest]>('acquireLock');

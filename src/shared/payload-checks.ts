@@ -97,6 +97,16 @@ export function checkLockAnswer(v: unknown): Checked<LockAnswer> {
   return { ok: v as unknown as LockAnswer };
 }
 
+/**
+ * The most a notice may weigh as JSON (UTF-8 bytes), after boundAlert, for the API to hand it to
+ * Temporal: a signal-with-start carries it twice (the run's input and the signal), next to the
+ * runbook definition, and Temporal refuses a payload over 2 MB (warning from 512 KB) and a
+ * request over 4 MB. Labels count too: an alert heavier than this once cut (200 labels of 4096
+ * characters are 800 KB) is refused with 413, its body kept in the journal, never sent to be
+ * refused by Temporal and retried for ever.
+ */
+export const MAX_NOTICE_BYTES = 256 * 1024;
+
 const cut = (v: string): string =>
   v.length > MAX_FIELD_CHARS
     ? `${v.slice(0, MAX_FIELD_CHARS - 40)}… [cut: ${v.length - (MAX_FIELD_CHARS - 40)} more characters]`
@@ -109,12 +119,21 @@ const boundMap = (m: Record<string, string>): Record<string, string> =>
       .map(([k, v]) => [k.slice(0, 256), cut(v)]),
   );
 
+const withinMap = (m: Record<string, string>): boolean => {
+  const entries = Object.entries(m);
+  return entries.length <= MAX_ENTRIES && entries.every(([k, v]) => k.length <= 256 && v.length <= MAX_FIELD_CHARS);
+};
+
 /**
  * An alert as the API sends it to a run: what a sender wrote, within the bounds a run accepts
  * (long annotations cut with a marker, at most 200 labels or annotations and 50 links), so a
- * verbose alert joins its run rather than being refused there.
+ * verbose alert joins its run rather than being refused there. The alert itself when nothing
+ * needs cutting (so `boundAlert(a) !== a` says something was cut).
  */
 export function boundAlert(a: AlertInstance): AlertInstance {
+  const linksWithin =
+    a.links.length <= MAX_LINKS && a.links.every((l) => l.name.length <= 256 && l.url.length <= MAX_FIELD_CHARS);
+  if (linksWithin && withinMap(a.labels) && withinMap(a.annotations)) return a;
   return {
     ...a,
     labels: boundMap(a.labels),

@@ -5,7 +5,7 @@
  * Workflow-safe types only.
  */
 import { canonicalJson } from './canonical';
-import type { AlertNotice } from './alert';
+import type { AlertNoticeClaims } from './alert';
 import type { ParamValue, TriggerInfo } from './model';
 import { base64url, constantTimeEqual, hex, hmacSha256, sha256, utf8 } from './sha256';
 
@@ -75,10 +75,22 @@ export interface StepDecisionClaims {
 }
 
 /** A later notification of the alert that started a run, as the API's alert ingest sends it. */
-export interface AlertClaims {
-  purpose: 'alert';
-  workflowId: string;
-  notice: AlertNotice;
+export type AlertClaims = AlertNoticeClaims;
+
+/**
+ * A lock workflow's answer to the run that asked (src/workflows/target-lock.ts): signed in the
+ * lock workflow, which holds the worker's key in its sandbox as every workflow does, so a raw
+ * client cannot tell a run waiting in line that the lock is its.
+ */
+export interface LockAnswerClaims {
+  purpose: 'lock-answer';
+  /** The lock workflow's id (`lock:<target>`). */
+  lock: string;
+  /** The run the answer is for. */
+  holder: string;
+  target: string;
+  outcome: 'granted' | 'denied' | 'queued';
+  heldBy: string[];
 }
 
 export type SignedStart = Signed<StartClaims>;
@@ -107,6 +119,13 @@ export const START_TTL_MS = 15 * 60_000;
 /** What is MACed: a version and purpose line, then the payload's canonical JSON. */
 export function signedMessage(payload: { purpose: string }): string {
   return `durable-runbooks/1\n${payload.purpose}\n${canonicalJson(payload)}`;
+}
+
+/** Signs with the pure SHA-256 (inside a workflow, where node:crypto is not): the same envelope. */
+export function signInSandbox<T extends { purpose: string }>(keys: SigningKeys, payload: T): Signed<T> {
+  const key = keys.keys.get(keys.activeKid);
+  if (!key) throw new TypeError(`no signing key '${keys.activeKid}'`);
+  return { kid: keys.activeKid, sig: base64url(hmacSha256(key, utf8(signedMessage(payload)))), payload };
 }
 
 export type Verified<T> = { ok: true; payload: T } | { ok: false; reason: string };

@@ -9,6 +9,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -18,9 +19,11 @@ import {
   lockAnswerSignal,
   lockStateQuery,
   releaseLockSignal,
+  type LockAnswer,
   type LockRequest,
   type LockState,
 } from '../shared/coordination';
+import { signLockAnswer } from './kit/lock-trust';
 import type { Activities } from '../activities';
 import { checkLockRequest, checkRelease } from '../shared/payload-checks';
 
@@ -59,10 +62,15 @@ export async function targetLockWorkflow(input: {
   });
   setHandler(lockStateQuery, () => state);
 
-  const answer = (holder: string, outcome: 'granted' | 'denied' | 'queued'): Promise<void> =>
-    getExternalWorkflowHandle(holder)
-      .signal(lockAnswerSignal, { target: state.target, outcome, heldBy: [...state.holders] })
+  const answer = (holder: string, outcome: 'granted' | 'denied' | 'queued'): Promise<void> => {
+    const a: LockAnswer = { target: state.target, outcome, heldBy: [...state.holders] };
+    // Signed, so that only this workflow can tell a run the lock is its (answers sent before the
+    // patch, replayed, stay as they were sent).
+    const body = patched('signed-lock-answers') ? { ...a, signed: signLockAnswer(holder, a) } : a;
+    return getExternalWorkflowHandle(holder)
+      .signal(lockAnswerSignal, body)
       .catch(() => undefined); // the run may have ended meanwhile
+  };
 
   for (;;) {
     while (requests.length > 0) {

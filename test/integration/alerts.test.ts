@@ -1,6 +1,8 @@
 /**
  * Alert webhooks against a real Temporal and a real worker: start, join, resolve; journal of
- * what did not become a run; PagerDuty and generic signatures; 503 when Temporal is unreachable.
+ * what did not become a run; PagerDuty and generic signatures; 503 when Temporal is unreachable;
+ * hostile input (a body too large, a notification of hundreds of alerts with few Temporal calls
+ * allowed, a label against a route regex that backtracks).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,7 +151,16 @@ steps:
     action: http:request:send
     with: { method: POST, url: "${target.url}/restart", body: { report: "\${{ params.service }}" } }
 `);
-  library = libraryOf(restart, finish);
+  const quick = runbookFromYaml(`
+id: alert-quick
+title: Done at once
+params:
+  instance: { type: string }
+steps:
+  - id: note
+    wait: 1s
+`);
+  library = libraryOf(restart, finish, quick);
   stack = await startApiStack(env, library, {
     webhookTargets: { oncall: { url: `${target.url}/oncall` } },
     alerts: {
@@ -158,6 +169,21 @@ steps:
       pagerdutySecret: Buffer.from(PD_SECRET),
       genericSecret: Buffer.from(GENERIC_SECRET),
       routes: [
+        {
+          id: 'bulk',
+          match: { labels: { alertname: 'Bulk' } },
+          runbook: 'alert-quick',
+          params: { instance: '${{ alert.labels.instance }}' },
+          owner: 'alert-bot',
+        },
+        {
+          // A plausible pattern that made RegExp backtrack for seconds on a 35-character label.
+          id: 'regex',
+          match: { labels: { alertname: 'Regex' }, labelsRegex: { instance: '(a+)+b|(x+x+)+y' } },
+          runbook: 'alert-quick',
+          params: { instance: '${{ alert.labels.instance }}' },
+          owner: 'alert-bot',
+        },
         {
           id: 'report',
           match: { labels: { alertname: 'Report' } },
@@ -513,4 +539,70 @@ test('Temporal unreachable: 503 with Retry-After, so the sender retries', async 
   } finally {
     await app.close();
   }
+});
+
+describe('hostile input', () => {
+  test('one notification of 300 alerts with maxInFlight 4: one 200, every alert a run', async () => {
+    const config = { ...stack.config, alerts: { ...stack.config.alerts, maxInFlight: 4 } };
+    const { app } = buildProductApi({ client: env.client, config, library: () => library });
+    try {
+      const startsAt = new Date().toISOString();
+      const alerts = Array.from({ length: 300 }, (_, i) => ({
+        ...amAlert({ fingerprint: `bulk${i.toString(16).padStart(12, '0')}`, startsAt, alertname: 'Bulk' }),
+        labels: { alertname: 'Bulk', instance: `i-${i}` },
+      }));
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/alerts/alertmanager',
+        headers: { ...AM, 'content-type': 'application/json' },
+        payload: JSON.stringify(amPayload(alerts)),
+      });
+      expect(res.statusCode).toBe(200);
+      const results = (JSON.parse(res.body) as { results: Array<{ outcome: string; workflowId: string }> }).results;
+      expect(results.filter((r) => r.outcome === 'accepted')).toHaveLength(300);
+      const ids = new Set(results.map((r) => r.workflowId));
+      expect(ids.size).toBe(300);
+      // Temporal holds every one of them.
+      const missing: string[] = [];
+      for (const id of ids)
+        await env.client.workflow
+          .getHandle(id)
+          .describe()
+          .catch(() => missing.push(id));
+      expect(missing).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('a body over 4 MiB: 413 with a JSON error over real HTTP, its head kept in the journal', async () => {
+    const alert = { ...amAlert({ fingerprint: 'abcd000000000008', startsAt: new Date().toISOString() }) };
+    const huge = JSON.stringify(amPayload([{ ...alert, annotations: { dump: 'x'.repeat(5 * 1024 * 1024) } }]));
+    const res = await post('/v1/alerts/alertmanager', huge, AM);
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({
+      error: `body: the body is ${huge.length} bytes; an alert webhook takes at most 4194304; its head is kept in the journal`,
+      field: 'body',
+    });
+    const [kept] = (await get('/v1/alerts/journal?kind=oversized&limit=1')).entries as Array<{ body: string }>;
+    expect(huge.startsWith(kept?.body ?? '-')).toBe(true);
+  });
+
+  test('a label against a route regex that backtracks is answered at once, routed or not', async () => {
+    const startsAt = new Date().toISOString();
+    const regexAlert = (fingerprint: string, instance: string) => ({
+      ...amAlert({ fingerprint, startsAt, alertname: 'Regex' }),
+      labels: { alertname: 'Regex', instance },
+    });
+    const res = await post(
+      '/v1/alerts/alertmanager',
+      amPayload([regexAlert('feed000000000009', `${'a'.repeat(35)}c`), regexAlert('feed00000000000a', 'aaab')]),
+      AM,
+    );
+    expect(res.status).toBe(200);
+    expect((res.body.results as Array<{ outcome: string; route?: string }>).map((r) => [r.outcome, r.route])).toEqual([
+      ['unrouted', undefined],
+      ['accepted', 'regex'],
+    ]);
+  });
 });

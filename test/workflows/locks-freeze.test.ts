@@ -6,7 +6,9 @@ import {
   CONTROL_WORKFLOW,
   controlWorkflowId,
   freezeUpdate,
+  lockAnswerSignal,
   lockWorkflowId,
+  type LockAnswer,
   unfreezeUpdate,
 } from '../../src/shared/coordination';
 import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
@@ -110,6 +112,35 @@ test('two runs of different runbooks on one target never overlap; the second wai
   await b.result();
   // Nobody holds or waits: the lock workflow has ended.
   await expect(env.client.workflow.getHandle(lockWorkflowId(`service:${svc}`)).result()).resolves.toBeUndefined();
+});
+
+test('a run waiting in line ignores lock answers the lock did not sign; the real grant still comes', async () => {
+  const svc = `forged-${suffix}`;
+  const a = await start(rb('restart-a', 'target: service:${{ params.service }}'), svc);
+  await waitForStatus(a, (s) => s.phase === 'waiting_approval');
+  const b = await start(rb('scale-b', 'target: service:${{ params.service }}'), svc);
+  await waitForStatus(b, (s) => s.phase === 'waiting_lock' && (s.locks[0]?.heldBy.length ?? 0) > 0);
+  // What a raw client (the Web UI's Signal form) could send: unsigned, and a signature copied from another answer.
+  const grant = { target: `service:${svc}`, outcome: 'granted', heldBy: [] };
+  await b.signal(lockAnswerSignal, grant as LockAnswer);
+  await b.signal(lockAnswerSignal, {
+    ...grant,
+    signed: { kid: 'test1', sig: 'AAAA', payload: { purpose: 'lock-answer', ...grant } },
+  } as unknown as LockAnswer);
+  const noted = await waitForStatus(
+    b,
+    (s) => (s.unverified ?? []).filter((n) => n.message === 'lockAnswer').length === 2,
+  );
+  expect(noted.phase).toBe('waiting_lock');
+  expect(noted.unverified?.map((n) => n.reason)).toEqual(['not a signed envelope', 'the signature does not match']);
+  expect(noted.steps.find((st) => st.id === 'prepare')?.state).toBe('running');
+  expect(target.received.filter((r) => r.body.includes(svc) && r.body.includes('scale-b'))).toEqual([]);
+
+  await approve(a);
+  await a.result();
+  await waitForStatus(b, (s) => s.phase === 'waiting_approval');
+  await approve(b);
+  await b.result();
 });
 
 test('fail fast when the runbook says so; a cancelled holder releases its lock', async () => {

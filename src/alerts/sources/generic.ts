@@ -1,11 +1,12 @@
 /**
  * Generic JSON alerts, for senders with no webhook format of their own: one alert or
  * `{ "alerts": [...] }`. `startsAt` names the firing episode (send the same value in repeats and
- * in the resolution); without a fingerprint, one is derived from the labels.
+ * in the resolution); without a fingerprint, one is derived from the labels (a fingerprint the
+ * sender gives names the alert together with its labels: src/alerts/fingerprint.ts).
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AlertInstance } from '../../shared/alert';
+import { labelFingerprint } from '../fingerprint';
 
 const time = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an RFC 3339 time');
 const labels = z.record(z.string(), z.string());
@@ -24,15 +25,6 @@ const genericAlert = z
 
 export const genericPayload = z.union([z.object({ alerts: z.array(genericAlert).min(1) }).strict(), genericAlert]);
 export type GenericPayload = z.infer<typeof genericPayload>;
-
-/** A stable hash of the label set (order does not matter), as Alertmanager's fingerprints are. */
-export function labelFingerprint(l: Record<string, string>): string {
-  const text = Object.keys(l)
-    .sort()
-    .map((k) => `${k}\u0000${l[k]}`)
-    .join('\u0001');
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
-}
 
 export function normalizeGeneric(p: GenericPayload): AlertInstance[] {
   const alerts = 'alerts' in p ? p.alerts : [p];

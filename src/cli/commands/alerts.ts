@@ -85,7 +85,7 @@ export function registerAlertCommands(program: Command, context: ContextFactory)
   alerts
     .command('journal')
     .description('alerts kept for inspection: unrouted, malformed, unstartable, unauthorized')
-    .option('--kind <kind>', 'unrouted | malformed | unstartable | unauthorized', 'unrouted')
+    .option('--kind <kind>', 'unrouted | malformed | unstartable | unauthorized | oversized | cut', 'unrouted')
     .option('--limit <n>', 'newest first, at most this many', '20')
     .action(async (opts: { kind: string; limit: string }, cmd: Command) => {
       const ctx = context(cmd);

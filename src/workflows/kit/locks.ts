@@ -10,6 +10,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -21,6 +22,7 @@ import { FAILURE } from '../../shared/failures';
 import type { RunStatus } from '../../shared/status';
 import type { Recorder } from './recorder';
 import { checkLockAnswer } from '../../shared/payload-checks';
+import { verifyLockAnswer } from './lock-trust';
 
 const { requestLock } = proxyActivities<Pick<Activities, 'requestLock'>>({
   startToCloseTimeout: '30s',
@@ -33,6 +35,8 @@ export type LockEntry = RunStatus['locks'][number];
 export interface LockRecorder extends Recorder {
   /** Where the locks asked for are listed (the status shows "waiting for the lock held by X"). */
   readonly locks: LockEntry[];
+  /** A message that did not verify: noted on the run, changes nothing. */
+  unverified?(message: string, payload: unknown, reason: string): void;
 }
 
 export interface LockOptions {
@@ -47,6 +51,8 @@ export interface LockOptions {
 export class TargetLocks {
   private readonly answers = new Map<string, LockAnswer>();
   private readonly held: string[] = [];
+  /** Whether answers must carry the lock workflow's signature (every lock asked for since the patch). */
+  private signedAnswers = false;
 
   constructor(private readonly recorder: LockRecorder) {}
 
@@ -56,6 +62,10 @@ export class TargetLocks {
       const checked = checkLockAnswer(raw);
       if ('error' in checked) return log.warn('lock answer ignored', { reason: checked.error });
       const a = checked.ok;
+      if (this.signedAnswers) {
+        const problem = verifyLockAnswer(raw, a);
+        if (problem) return this.recorder.unverified?.('lockAnswer', raw, problem);
+      }
       this.answers.set(a.target, a);
       const entry = this.recorder.locks.find((l) => l.target === a.target);
       if (entry && a.outcome === 'queued') {
@@ -70,6 +80,8 @@ export class TargetLocks {
     this.recorder.locks.push(entry);
     // Asked is as good as held for releasing: a workflow cancelled while queued must leave the queue.
     this.held.push(target);
+    // Before asking: a run replaying from before the patch took the answers as they came.
+    this.signedAnswers ||= patched('signed-lock-answers');
     await requestLock({ target, holder: workflowInfo().workflowId, onBusy: o.onBusy, capacity: o.capacity });
     const settled = (): boolean => ['granted', 'denied'].includes(this.answers.get(target)?.outcome ?? '');
     if (!(await condition(() => this.answers.has(target), 60_000))) {

@@ -13,10 +13,9 @@
 import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { FAILURE } from '../../shared/failures';
 import { fromBase64url } from '../../shared/sha256';
-import type { AlertNotice } from '../../shared/alert';
+import type { AlertNotice, AlertNoticeClaims } from '../../shared/alert';
 import {
   digestMatches,
-  type AlertClaims,
   verifySigned,
   type DecisionClaims,
   type SigningKeys,
@@ -31,7 +30,7 @@ export const SIGNING_KEYS_GLOBAL = Symbol.for('durable-runbooks.signing-keys');
 
 let cached: { from: unknown; keys: SigningKeys } | undefined;
 
-function trustedKeys(): SigningKeys {
+export function trustedKeys(): SigningKeys {
   const raw = (globalThis as Record<symbol, unknown>)[SIGNING_KEYS_GLOBAL] as
     { activeKid: string; keys: Record<string, string> } | undefined;
   if (!raw) throw new TypeError('this worker has no signing key: nothing signed can be verified (docs/security.md)');
@@ -95,9 +94,17 @@ function verifiedClaims<T extends { purpose: string; workflowId: string; expires
   return v.payload;
 }
 
+/**
+ * The claims of a signed alert signal for this run (signature, purpose, run and expiry checked);
+ * throws a TypeError saying why not. Whether the run has taken it before: AlertReplayGuard.
+ */
+export function verifiedAlertClaims(envelope: unknown): AlertNoticeClaims {
+  return verifiedClaims<AlertNoticeClaims>(envelope, 'alert');
+}
+
 /** The notice of a signed alert signal for this run; throws a TypeError saying why not. */
 export function verifiedAlert(envelope: unknown): AlertNotice {
-  return verifiedClaims<AlertClaims>(envelope, 'alert').notice;
+  return verifiedAlertClaims(envelope).notice;
 }
 
 /** Verifying (the validator) and reading (the handler, once verified) one kind of signed decision. */

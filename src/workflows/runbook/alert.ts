@@ -10,12 +10,14 @@ import type { AlertNotice } from '../../shared/alert';
 import { alertSignal } from '../../shared/messages';
 import { checkAlertNotice } from '../../shared/payload-checks';
 import { isSigned } from '../../shared/signed';
-import { verifiedAlert } from '../kit';
+import { AlertReplayGuard } from '../kit/alert';
 import type { RunState } from './run-state';
 
 export class AlertTracker {
   /** Signal-with-start delivers the starting notification twice (input and signal): count it once. */
   private echo: string | undefined;
+  /** The signed notices taken: a copy of one, an old one or an expired one changes nothing. */
+  private readonly replays: AlertReplayGuard;
 
   constructor(
     private readonly state: RunState,
@@ -23,6 +25,7 @@ export class AlertTracker {
     /** Signed runs check notices within the bounds the API keeps; older runs their shape only. */
     private readonly signed: boolean,
   ) {
+    this.replays = new AlertReplayGuard(signed);
     // The starting notice is the API's, but it rides beside the signature: checked all the same.
     const checked = first === undefined ? undefined : checkAlertNotice(first, { bounds: signed });
     if (checked && 'error' in checked) state.unverified('start input alert', first, checked.error);
@@ -55,7 +58,7 @@ export class AlertTracker {
   private receive(payload: unknown, signed: boolean): void {
     let notice: unknown = payload;
     try {
-      if (isSigned(payload)) notice = verifiedAlert(payload);
+      if (isSigned(payload)) notice = this.replays.admit(payload);
       else if (signed) throw new TypeError('alert notices come signed by the API');
     } catch (err) {
       this.state.unverified(alertSignal.name, payload, (err as Error).message);
