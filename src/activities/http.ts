@@ -11,6 +11,7 @@ import { permanent } from './errors';
 import type { EgressGuard } from './egress';
 import { readCapped, safeFetch } from './safe-fetch';
 import { buildHeaders, type SecretResolver } from './secrets';
+import { compileLinearRegex, type LinearRegex } from '../shared/linear-regex';
 
 export interface HttpDeps {
   fetch: typeof globalThis.fetch;
@@ -154,9 +155,10 @@ export function networkErrorText(err: unknown): string {
   return cause && !e.message.includes(cause) ? `${e.message}: ${cause}` : e.message;
 }
 
-function safeRegExp(src: string): RegExp {
+/** Linear time, whatever the body (up to 1 MiB) and the pattern: no backtracking. */
+function safeRegExp(src: string): LinearRegex {
   try {
-    return new RegExp(src);
+    return compileLinearRegex(src);
   } catch (err) {
     throw permanent(`bodyMatches is not a valid regular expression: ${(err as Error).message}`, FAILURE.InvalidInput);
   }

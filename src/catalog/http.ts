@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FAILURE } from '../shared/failures';
+import { linearPattern } from './linear-pattern';
 import type { CatalogEntry } from './types';
 
 const READ_ONLY_METHODS = ['GET', 'HEAD'];
@@ -52,7 +53,9 @@ export const httpCheckInput = z
     secretHeaders,
     expectStatus: z.union([z.number().int(), z.array(z.number().int())]).default(200),
     bodyContains: z.string().optional(),
-    bodyMatches: z.string().optional().describe('A regular expression the body must match.'),
+    bodyMatches: linearPattern(
+      'A regular expression the body must match (RE2 syntax: no backreferences or lookaround).',
+    ).optional(),
     latencyBudgetMs: z.number().int().positive().optional(),
     require: z
       .boolean()

@@ -32,6 +32,7 @@ beforeAll(async () => {
   closedUrl = `http://127.0.0.1:${await freePort()}/`;
   target.on('/ok', () => ({ status: 200, body: { fine: true } }));
   target.on('/text', () => ({ status: 200, body: 'plain text here' }));
+  target.on('/many-a', () => ({ status: 200, body: 'a'.repeat(50_000) }));
   target.on('/hooks/restart', () => ({ status: 202, body: { accepted: true } }));
   target.on('/healthz', () => ({ status: 200, body: 'ok' }));
   target.on('/slow', () => ({ status: 200, body: 'late', delayMs: 300 }));
@@ -202,6 +203,10 @@ test('http:endpoint:check reports problems instead of failing, unless required',
     ok: false,
     problems: ['body does not match /^nothing/'],
   });
+  // A pattern that backtracks exponentially in RegExp, on a 50 kB body: answered (linear time).
+  expect(
+    (await run('http:endpoint:check', { url: `${target.url}/many-a`, bodyMatches: '^(a+)+b$' })).output,
+  ).toMatchObject({ ok: false, problems: ['body does not match /^(a+)+b$/'] });
   expect((await run('http:endpoint:check', { url: closedUrl })).output).toMatchObject({
     ok: false,
     status: null,

@@ -52,3 +52,23 @@ steps:
   );
   expect(rb.params.ratio).toEqual({ type: 'number', required: false, default: 0.05 });
 });
+
+test('a pattern an action matches with must run in linear time: backtracking is refused at load', () => {
+  const found = problems(`id: x
+title: X
+steps:
+  - id: check
+    action: http:endpoint:check
+    with: { url: "http://checkout.internal/healthz", bodyMatches: "(ok)\\\\1" }
+  - id: logs
+    action: k8s:pod:logs
+    with: { namespace: prod, deployment: checkout, grep: "(?=ERROR)" }
+  - id: fine
+    action: http:endpoint:check
+    with: { url: "http://checkout.internal/healthz", bodyMatches: "^(a+)+b$" }
+`);
+  expect(found).toEqual([
+    '6:67 steps[0].with.bodyMatches: not a linear-time regular expression: backreference \\1 (needs backtracking) at position 4',
+    expect.stringMatching(/^9:\d+ steps\[1\]\.with\.grep: not a linear-time regular expression: look/),
+  ]);
+});

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from './client';
 import { kube } from './errors';
+import { compileLinearRegex } from '../../shared/linear-regex';
 
 export interface PodSummary {
   name: string;
@@ -125,7 +126,8 @@ export function createPodActions(clients: () => Promise<Pick<KubeClients, 'core'
         : (await list(i.namespace, await selectorOf(i.namespace, i.deployment as string)))
             .map((p) => p.metadata?.name as string)
             .slice(0, i.maxPods);
-      const re = i.grep ? new RegExp(i.grep) : undefined;
+      // Linear time: a pattern cannot stall the worker on a long log line.
+      const re = i.grep ? compileLinearRegex(i.grep) : undefined;
       const out: Array<{ pod: string; lines: string[] }> = [];
       for (const pod of names) {
         const text = await kube(`logs of ${i.namespace}/${pod}`, () =>

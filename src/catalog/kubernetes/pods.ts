@@ -1,6 +1,7 @@
 /** Catalog entries for pods: list, delete by selector, logs, wait until ready. */
 import { FAILURE } from '../../shared/failures';
 import { z } from 'zod';
+import { linearPattern } from '../linear-pattern';
 import type { CatalogEntry } from '../types';
 import { changed, k8sName, namespace, NON_RETRYABLE, selector } from './common';
 
@@ -79,7 +80,7 @@ const logsInput = z
     container: z.string().optional(),
     tailLines: z.number().int().min(1).max(5000).default(100),
     sinceSeconds: z.number().int().min(1).optional(),
-    grep: z.string().optional().describe('A regular expression: only matching lines are kept.'),
+    grep: linearPattern('A regular expression (RE2 syntax): only matching lines are kept.').optional(),
     maxPods: z.number().int().min(1).max(50).default(5),
   })
   .strict()
