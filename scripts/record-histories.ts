@@ -201,21 +201,13 @@ async function main(): Promise<void> {
       // Locks taken at the first mutating step (the 'locks-at-first-mutation' patch).
       name: 'v3-lock-at-first-change',
       input: { runbook: v2, params: { service: 'c' }, trigger },
-      act: async (id) => {
-        await vote(id, 'gate', 'bob');
-        await vote(id, 'gate', 'carol');
-        await stepDecision(id, { stepId: 'deploy', action: 'skip', actor: 'oncall', reason: 'recorded' });
-      },
+      act: approvedTwiceDeploySkipped,
     },
     {
       // The lock's answer signed by the lock workflow, verified by the run (the 'signed-lock-answers' patch).
       name: 'v6-signed-lock-answer',
       input: { runbook: v2, params: { service: 'd' }, trigger },
-      act: async (id) => {
-        await vote(id, 'gate', 'bob');
-        await vote(id, 'gate', 'carol');
-        await stepDecision(id, { stepId: 'deploy', action: 'skip', actor: 'oncall', reason: 'recorded' });
-      },
+      act: approvedTwiceDeploySkipped,
     },
     {
       // Started by an alert: a repeat joins, the resolution stops the run at its approval gate.
@@ -270,6 +262,13 @@ async function main(): Promise<void> {
       act: (id) => decide(id, 'approve'),
     },
   ];
+
+  /** Two approvals of the gate, then the paused deploy step skipped (the v2 runbook's locked path). */
+  async function approvedTwiceDeploySkipped(id: string): Promise<void> {
+    await vote(id, 'gate', 'bob');
+    await vote(id, 'gate', 'carol');
+    await stepDecision(id, { stepId: 'deploy', action: 'skip', actor: 'oncall', reason: 'recorded' });
+  }
 
   /** A notice as the API's alert ingest signs it for one run. */
   function signedNotice(workflowId: string, n: AlertNotice): SignedAlert {
