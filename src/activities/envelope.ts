@@ -56,6 +56,7 @@ export function envelope<E extends CatalogEntry>(
         nonRetryable: f.nonRetryable === true,
         details: [...(f.details ?? [])],
         ...(f.cause ? { cause: new Error(redact.text(f.cause.message)) } : {}),
+        ...(f.nextRetryDelay ? { nextRetryDelay: f.nextRetryDelay } : {}),
       });
     }
   };

@@ -21,6 +21,8 @@ export function wrapFailure(err: unknown, attempt: number): ApplicationFailure {
       nonRetryable: err.nonRetryable === true,
       details: [details],
       cause: err.cause,
+      // A receiver's Retry-After (429, 503) chooses the next attempt's delay.
+      ...(err.nextRetryDelay ? { nextRetryDelay: err.nextRetryDelay } : {}),
     });
   }
   // Duck-typed: errors from Node internals are not `instanceof Error` across realms (jest, vm).

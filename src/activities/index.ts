@@ -5,11 +5,12 @@
 import { CATALOG } from '../catalog';
 import { httpCheck, httpRequest } from '../catalog/http';
 import { notifyWebhook } from '../catalog/notify';
+import { notifyPagerDutyEvent } from '../catalog/pagerduty';
 import type { RunbookLibrary } from '../runbooks/library';
 import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
-import { createNotifyWebhookActivities } from './notify/webhook';
-import type { EgressConfig, WebhookTarget } from '../config/load';
+import { createNotifyActivities } from './notify';
+import type { EgressConfig, NotifyTarget, WebhookTarget } from '../config/load';
 import { createEgressGuard, type ResolveHost } from './egress';
 import { createRunbookActivities } from './runbooks';
 import { createCoordinationActivities, type CoordinationClient } from './coordination';
@@ -21,7 +22,10 @@ import { connectKube, type KubeClients } from './kubernetes/client';
 export interface ActivityDeps {
   fetch: typeof globalThis.fetch;
   secrets: SecretResolver;
+  /** Webhook targets (as `notify.webhooks`), for callers written before target kinds. */
   webhookTargets: Readonly<Record<string, WebhookTarget>>;
+  /** Every notification target by name, of any kind; wins over a webhook target of the same name. @default none */
+  notifyTargets?: Readonly<Record<string, NotifyTarget>>;
   /** Where the HTTP and notify actions may connect. @default any destination but link-local and metadata ones */
   egress?: EgressConfig;
   /** How the egress check resolves host names (tests pass a fake). @default node:dns lookup, every address */
@@ -51,11 +55,26 @@ export function createActionActivities(deps: ActivityDeps) {
     ...(deps.resolveHost ? { resolve: deps.resolveHost } : {}),
   });
   const http = createHttpActivities({ ...deps, egress });
-  const notify = createNotifyWebhookActivities({ ...deps, egress, targets: deps.webhookTargets });
+  const notify = createNotifyActivities({
+    ...deps,
+    egress,
+    targets: {
+      ...Object.fromEntries(
+        Object.entries(deps.webhookTargets).map(([n, t]) => [n, { kind: 'webhook' as const, ...t }]),
+      ),
+      ...deps.notifyTargets,
+    },
+  });
   return {
     [httpRequest.id]: envelope(httpRequest, http.httpRequest, deps.metrics, deps.secrets.redactor),
     [httpCheck.id]: envelope(httpCheck, http.httpCheck, deps.metrics, deps.secrets.redactor),
     [notifyWebhook.id]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics, deps.secrets.redactor),
+    [notifyPagerDutyEvent.id]: envelope(
+      notifyPagerDutyEvent,
+      notify.notifyPagerDutyEvent,
+      deps.metrics,
+      deps.secrets.redactor,
+    ),
     ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
   };
 }

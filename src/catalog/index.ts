@@ -9,6 +9,7 @@ import { DEPLOYMENT_ENTRIES } from './kubernetes/deployment';
 import { POD_ENTRIES } from './kubernetes/pods';
 import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
 import { notifyWebhook } from './notify';
+import { notifyPagerDutyEvent } from './pagerduty';
 import type { CatalogEntry } from './types';
 
 export type { CatalogEntry, ExampleNeeds } from './types';
@@ -17,7 +18,7 @@ export { isMutating } from './types';
 /** Every system and its actions; an id's first part names its system. */
 export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> = {
   http: [httpRequest, httpCheck],
-  notify: [notifyWebhook],
+  notify: [notifyWebhook, notifyPagerDutyEvent],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

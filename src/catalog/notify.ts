@@ -4,7 +4,11 @@ import type { CatalogEntry } from './types';
 
 export const notifyWebhookInput = z
   .object({
-    target: z.string().min(1).default('default').describe('A webhook target named in configuration (notify.webhooks).'),
+    target: z
+      .string()
+      .min(1)
+      .default('default')
+      .describe('A target named in configuration (notify.targets or notify.webhooks), of any kind that sends.'),
     message: z.string().min(1),
     title: z.string().optional(),
     severity: z.string().optional(),
@@ -25,15 +29,21 @@ export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notif
     id: 'notify:webhook:post',
     formerly: { ids: ['notify:webhook'], activity: 'notifyWebhook' },
     description:
-      'POST a JSON notification about the run to a configured webhook target. The URL and any credentials ' +
-      'live in configuration, never in the runbook or the run history.',
+      'Send a notification about the run to a configured target, whatever its kind: a JSON POST to a webhook, ' +
+      'a trigger to PagerDuty. Addresses and credentials live in configuration, never in the runbook or history.',
     input: notifyWebhookInput,
     output: notifyWebhookOutput,
     // Telling people changes no system (kill switches and locks ignore it), but a dry run must not
     // page anyone: it records the message instead.
     mutating: false,
     skipInDryRun: true,
-    nonRetryable: [FAILURE.InvalidInput, FAILURE.UnknownTarget, FAILURE.HttpClientError, FAILURE.EgressRefused],
+    nonRetryable: [
+      FAILURE.InvalidInput,
+      FAILURE.UnknownTarget,
+      FAILURE.TargetKindUnsupported,
+      FAILURE.HttpClientError,
+      FAILURE.EgressRefused,
+    ],
     describe: (i) => `notify ${i.target}: ${i.message}`,
     example: { with: { target: 'default', message: 'Runbook example finished', severity: 'info' } },
   };

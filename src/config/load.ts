@@ -9,7 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { RUNBOOK_TASK_QUEUE } from '../shared/constants';
 import { locate } from '../files/locate';
 import { formatPath, formatProblem } from '../files/problems';
-import { configFile, type AlertRouteConfig, type Role } from './schema';
+import { configFile, type AlertRouteConfig, type NotifyKind, type NotifyTargetConfig, type Role } from './schema';
 import { parseDuration } from '../shared/duration';
 import { checkIdentity } from '../shared/identity';
 import type { SigningKeys } from '../shared/signed';
@@ -29,6 +29,36 @@ export interface WebhookTarget {
   urlSecret?: string;
   headers?: Record<string, string>;
   secretHeaders?: Record<string, { secret: string; prefix?: string }>;
+}
+
+export type { NotifyKind } from './schema';
+
+/**
+ * A notification target by its kind, as the worker uses it. In development a target of any kind
+ * written `devInbox: true` is a webhook to the API's inbox, `inboxFor` keeping the kind it stands for.
+ */
+export type NotifyTarget = WebhookNotifyTarget | PagerDutyTarget | PendingTarget;
+
+export interface WebhookNotifyTarget extends WebhookTarget {
+  kind: 'webhook';
+  /** Development: a target of this kind, delivered to the dev inbox instead. */
+  inboxFor?: NotifyKind;
+}
+
+/** PagerDuty Events API v2 (outbound; the inbound alert source is `alerts.pagerduty`). */
+export interface PagerDutyTarget {
+  kind: 'pagerduty';
+  /** The secret holding the integration's routing key, bound by `secrets.<name>.sendTo`. */
+  routingKeySecret: string;
+  /** @default https://events.pagerduty.com */
+  baseUrl: string;
+  /** `payload.source` when the action gives none. @default the runbook's id */
+  source?: string;
+}
+
+/** A kind the schema accepts whose sender does not exist yet: sending to it says so. */
+export interface PendingTarget {
+  kind: Exclude<NotifyKind, 'webhook' | 'pagerduty'>;
 }
 
 /**
@@ -79,6 +109,9 @@ export interface AppConfig {
    * that sign or verify nothing (the CLI) never need it.
    */
   signingKeys: () => SigningKeys;
+  /** Every notification target by name, whatever its kind (`notify.targets` and `notify.webhooks`). */
+  notifyTargets: Record<string, NotifyTarget>;
+  /** @deprecated the webhook-kind part of `notifyTargets`, for code written before kinds. */
   webhookTargets: Record<string, WebhookTarget>;
   /** Where the HTTP and notify actions may connect. */
   egress: EgressConfig;
@@ -205,6 +238,11 @@ export function loadConfig(
   };
   const address = env.TEMPORAL_ADDRESS || file.temporal?.address;
   const signingKeys = once(() => loadSigningKeys({ env, dataDir, embedded: !address }));
+  const notifyTargets = notifyTargetsOf(
+    file.notify ?? {},
+    `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    signingKeys,
+  );
   return {
     ...(address ? { temporalAddress: address } : {}),
     namespace: env.TEMPORAL_NAMESPACE || file.temporal?.namespace || 'default',
@@ -238,10 +276,11 @@ export function loadConfig(
       ]),
     ),
     signingKeys,
-    webhookTargets: devInboxTargets(
-      file.notify?.webhooks ?? {},
-      `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-      signingKeys,
+    notifyTargets,
+    webhookTargets: Object.fromEntries(
+      Object.entries(notifyTargets).flatMap(([name, t]) =>
+        t.kind === 'webhook' ? [[name, webhookPart(t)] as const] : [],
+      ),
     ),
     egress: {
       ...(file.egress?.allow ? { allow: file.egress.allow.map((d) => d.replace(/\/$/, '')) } : {}),
@@ -270,27 +309,69 @@ export function loadConfig(
 }
 
 /**
- * In development, targets may say `devInbox: true` instead of a URL: they then post to the API's
- * own inbox (/v1/dev/inbox/<name>) at whatever port the API listens on.
+ * Every target by name: `notify.webhooks` as kind webhook, `notify.targets` as written. In
+ * development a target may say `devInbox: true` whatever its kind: it then posts to the API's own
+ * inbox (/v1/dev/inbox/<name>) at whatever port the API listens on.
  */
-function devInboxTargets(
-  targets: Record<string, WebhookTarget & { devInbox?: boolean }>,
+function notifyTargetsOf(
+  notify: {
+    webhooks?: Record<string, WebhookTarget & { devInbox?: true }>;
+    targets?: Record<string, NotifyTargetConfig>;
+  },
   apiBase: string,
   signingKeys: () => SigningKeys,
-): Record<string, WebhookTarget> {
+): Record<string, NotifyTarget> {
+  const inbox = (name: string, kind: NotifyKind): WebhookNotifyTarget => {
+    // The inbox takes posts with its token only. Worked out when a notification is sent (the
+    // header is read then), so loading the configuration needs no key.
+    const headers = Object.defineProperty({} as Record<string, string>, 'authorization', {
+      enumerable: true,
+      get: () => `Bearer ${devInboxToken(signingKeys())}`,
+    });
+    return {
+      kind: 'webhook',
+      url: `${apiBase}/v1/dev/inbox/${encodeURIComponent(name)}`,
+      headers,
+      ...(kind === 'webhook' ? {} : { inboxFor: kind }),
+    };
+  };
+  const written: Array<[string, NotifyTargetConfig]> = [
+    ...Object.entries(notify.webhooks ?? {}).map(([n, t]): [string, NotifyTargetConfig] => [
+      n,
+      { kind: 'webhook', ...t },
+    ]),
+    ...Object.entries(notify.targets ?? {}),
+  ];
   return Object.fromEntries(
-    Object.entries(targets).map(([name, t]) => {
-      const { devInbox, ...rest } = t;
-      if (!devInbox) return [name, rest];
-      // The inbox takes posts with its token only. Worked out when a notification is sent (the
-      // header is read then), so loading the configuration needs no key.
-      const headers = Object.defineProperty({} as Record<string, string>, 'authorization', {
-        enumerable: true,
-        get: () => `Bearer ${devInboxToken(signingKeys())}`,
-      });
-      return [name, { url: `${apiBase}/v1/dev/inbox/${encodeURIComponent(name)}`, headers }];
+    written.map(([name, t]): [string, NotifyTarget] => {
+      if (t.devInbox) return [name, inbox(name, t.kind)];
+      switch (t.kind) {
+        case 'webhook': {
+          const { devInbox: _d, ...rest } = t;
+          return [name, rest];
+        }
+        case 'pagerduty':
+          return [
+            name,
+            {
+              kind: 'pagerduty',
+              // The schema refuses a pagerduty target with neither a routing key nor devInbox.
+              routingKeySecret: t.routingKeySecret as string,
+              baseUrl: (t.baseUrl ?? 'https://events.pagerduty.com').replace(/\/+$/, ''),
+              ...(t.source ? { source: t.source } : {}),
+            },
+          ];
+        default:
+          return [name, { kind: t.kind }];
+      }
     }),
   );
+}
+
+/** A webhook target without its kind, as `webhookTargets` held it before kinds. */
+function webhookPart(t: WebhookNotifyTarget): WebhookTarget {
+  const { kind: _k, inboxFor: _i, ...rest } = t;
+  return rest;
 }
 
 /** Link to a run in the Temporal Web UI. */

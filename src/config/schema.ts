@@ -31,21 +31,112 @@ const tokenSource = z
     message: 'give exactly one of token, tokenEnv, tokenFile, tokenSha256',
   });
 
-const webhookTarget = z
+const webhookFields = {
+  /** Development only (any kind): deliver to the API's own inbox (needs api.devInbox). */
+  devInbox: z.literal(true).optional(),
+  url: z.url().optional(),
+  urlSecret: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  secretHeaders: z
+    .record(z.string(), z.object({ secret: z.string(), prefix: z.string().optional() }).strict())
+    .optional(),
+};
+const oneDestination = (t: { url?: string | undefined; urlSecret?: string | undefined; devInbox?: true | undefined }) =>
+  [t.url, t.urlSecret, t.devInbox].filter((x) => x !== undefined).length === 1;
+const ONE_DESTINATION = { message: 'give exactly one of url, urlSecret, devInbox' };
+
+/** `notify.webhooks.<name>`: the older spelling of a `kind: webhook` target. */
+const webhookTarget = z.object(webhookFields).strict().refine(oneDestination, ONE_DESTINATION);
+
+/** The kinds a `notify.targets` entry may have; docs/notifications.md says which send today. */
+export const NOTIFY_KINDS = ['webhook', 'pagerduty', 'slack', 'slack-webhook', 'email', 'statuspage', 'redis'] as const;
+export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+
+const secretName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a secret name: letters, digits, . _ -');
+const devInbox = z.literal(true).optional();
+
+/** Each kind's credentials are secrets by name; a devInbox target needs none (it posts to the inbox). */
+function needs(...fields: string[]) {
+  return [
+    (t: Record<string, unknown>) => t.devInbox === true || fields.every((f) => t[f] !== undefined),
+    { message: `give ${fields.join(' and ')}, or devInbox: true` },
+  ] as const;
+}
+
+const pagerdutyTarget = z
   .object({
-    /** Development only: deliver to the API's own inbox (needs api.devInbox). */
-    devInbox: z.literal(true).optional(),
-    url: z.url().optional(),
-    urlSecret: z.string().optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    secretHeaders: z
-      .record(z.string(), z.object({ secret: z.string(), prefix: z.string().optional() }).strict())
-      .optional(),
+    kind: z.literal('pagerduty'),
+    devInbox,
+    /** The secret holding the Events API v2 integration key (bind it: secrets.<name>.sendTo). */
+    routingKeySecret: secretName.optional(),
+    /** @default https://events.pagerduty.com */
+    baseUrl: z.url().optional(),
+    /** The event's `payload.source` when an action gives none. @default the runbook's id */
+    source: z.string().min(1).optional(),
   })
   .strict()
-  .refine((t) => [t.url, t.urlSecret, t.devInbox].filter((x) => x !== undefined).length === 1, {
-    message: 'give exactly one of url, urlSecret, devInbox',
-  });
+  .refine(...needs('routingKeySecret'));
+
+// Accepted and checked now; their senders come later (sending to one says so, or uses the dev inbox).
+const slackTarget = z
+  .object({ kind: z.literal('slack'), devInbox, tokenSecret: secretName.optional(), channel: z.string().optional() })
+  .strict()
+  .refine(...needs('tokenSecret', 'channel'));
+const slackWebhookTarget = z
+  .object({ kind: z.literal('slack-webhook'), devInbox, urlSecret: secretName.optional() })
+  .strict()
+  .refine(...needs('urlSecret'));
+const emailTarget = z
+  .object({
+    kind: z.literal('email'),
+    devInbox,
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    secure: z.boolean().optional(),
+    usernameSecret: secretName.optional(),
+    passwordSecret: secretName.optional(),
+    from: z.email().optional(),
+    to: z.array(z.email()).min(1).optional(),
+  })
+  .strict()
+  .refine(...needs('host', 'from', 'to'));
+const statuspageTarget = z
+  .object({
+    kind: z.literal('statuspage'),
+    devInbox,
+    pageId: z.string().min(1).optional(),
+    tokenSecret: secretName.optional(),
+    /** @default https://api.statuspage.io */
+    baseUrl: z.url().optional(),
+  })
+  .strict()
+  .refine(...needs('pageId', 'tokenSecret'));
+const redisTarget = z
+  .object({ kind: z.literal('redis'), devInbox, channel: z.string().min(1).optional() })
+  .strict()
+  .refine(...needs('channel'));
+
+/** `notify.targets.<name>`: a target and its kind. */
+const notifyTarget = z.discriminatedUnion(
+  'kind',
+  [
+    z
+      .object({ kind: z.literal('webhook'), ...webhookFields })
+      .strict()
+      .refine(oneDestination, ONE_DESTINATION),
+    pagerdutyTarget,
+    slackTarget,
+    slackWebhookTarget,
+    emailTarget,
+    statuspageTarget,
+    redisTarget,
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union' ? `one of ${NOTIFY_KINDS.join(', ')} (every target says its kind)` : undefined,
+  },
+);
+export type NotifyTargetConfig = z.infer<typeof notifyTarget>;
 
 /** An origin pattern, as `secrets.<name>.sendTo` takes them (an IPv6 host in brackets). */
 const ORIGIN_PATTERN = /^https?:\/\/((\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/;
@@ -218,7 +309,12 @@ export const configFile = z
     /** Who is in each approver group a runbook names as `group:<name>`. */
     approverGroups: z.record(z.string(), z.array(z.string().min(1))).optional(),
     notify: z
-      .object({ webhooks: z.record(z.string(), webhookTarget).default({}) })
+      .object({
+        /** Targets by name, each with its kind (docs/notifications.md). */
+        targets: z.record(z.string(), notifyTarget).default({}),
+        /** The older spelling of `kind: webhook` targets; still read. */
+        webhooks: z.record(z.string(), webhookTarget).default({}),
+      })
       .strict()
       .optional(),
     /** Kubernetes actions (worker): a kubeconfig file and context; without them, the pod's service account. */
@@ -247,14 +343,23 @@ export const configFile = z
   .strict()
   .superRefine((c, ctx) => {
     // A development target posts to the API's own inbox: unmounted, every notification would fail (404).
-    if (c.api?.devInbox) return;
-    for (const [name, t] of Object.entries(c.notify?.webhooks ?? {})) {
-      if (t.devInbox) {
+    for (const name of Object.keys(c.notify?.targets ?? {}))
+      if (Object.prototype.hasOwnProperty.call(c.notify?.webhooks ?? {}, name))
         ctx.addIssue({
           code: 'custom',
-          path: ['notify', 'webhooks', name, 'devInbox'],
-          message: 'a devInbox target needs api.devInbox: true (the inbox it posts to)',
+          path: ['notify', 'targets', name],
+          message: 'also named in notify.webhooks (the older spelling): name each target once',
         });
+    if (c.api?.devInbox) return;
+    for (const section of ['webhooks', 'targets'] as const) {
+      for (const [name, t] of Object.entries(c.notify?.[section] ?? {})) {
+        if (t.devInbox) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['notify', section, name, 'devInbox'],
+            message: 'a devInbox target needs api.devInbox: true (the inbox it posts to)',
+          });
+        }
       }
     }
   });

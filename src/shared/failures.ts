@@ -31,6 +31,8 @@ export const FAILURE = {
   CheckFailed: 'CheckFailed',
   /** Not retried. A notification names a target that configuration lacks. */
   UnknownTarget: 'UnknownTarget',
+  /** Not retried. A notification names a target whose kind has no sender yet (slack, slack-webhook, email, statuspage, redis) and no dev inbox to fall back on, or an action that cannot send to that kind. */
+  TargetKindUnsupported: 'TargetKindUnsupported',
   /** Not retried. A named secret is set neither in the environment nor in the secrets folder. */
   MissingSecret: 'MissingSecret',
   /** Not retried. A secret would go to a destination its configuration does not list (or through a cross-origin redirect): no request is made. */

@@ -30,6 +30,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
       bindings: o.config.secretBindings,
     }),
     webhookTargets: o.config.webhookTargets,
+    notifyTargets: o.config.notifyTargets,
     egress: o.config.egress,
     runUrl: (id) => runUrl(o.config, id),
     library,

@@ -40,6 +40,7 @@ beforeAll(async () => {
   target.on('/missing', () => ({ status: 404, body: { error: 'nope' } }));
   target.on('/throttled', () => ({ status: 429, body: 'slow down' }));
   target.on('/notify', () => ({ status: 200, body: 'ok' }));
+  target.on('/v2/enqueue', () => ({ status: 202, body: { status: 'success', message: 'Event processed' } }));
 });
 afterAll(() => target.close());
 
@@ -51,10 +52,13 @@ const acts = (extra: Partial<ActivityDeps> = {}) =>
         [envVarFor('api-token')]: 's3cret',
         [envVarFor('hook-url')]: `${target.url}/notify`,
         [envVarFor('creds-url')]: `http://bot:hunter22@127.0.0.1:${new URL(target.url).port}/notify`,
+        [envVarFor('pd-routing-key')]: 'R0UT1NGKEY0123456789abcdefABCDEF',
       },
       // Where the token may go: this test's receiver only.
-      bindings: { 'api-token': [target.url], absent: [target.url] },
+      bindings: { 'api-token': [target.url], absent: [target.url], 'pd-routing-key': [target.url] },
     }),
+    // The catalog's pagerduty example names this target (its wire format: notify-pagerduty.test.ts).
+    notifyTargets: { pagerduty: { kind: 'pagerduty', routingKeySecret: 'pd-routing-key', baseUrl: target.url } },
     webhookTargets: {
       default: { url: `${target.url}/notify` },
       credentialed: { urlSecret: 'creds-url' },

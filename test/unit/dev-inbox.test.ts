@@ -31,6 +31,12 @@ const viewer = { authorization: 'Bearer dev-viewer-token' };
 test('dev targets post to the API inbox at the port the API listens on', () => {
   expect(config.api.devInbox).toBe(true);
   expect(config.webhookTargets.oncall).toMatchObject({ url: 'http://127.0.0.1:18080/v1/dev/inbox/oncall' });
+  // A target of another kind too: npm start pages nobody, and the inbox shows the event it would send.
+  expect(config.notifyTargets.pagerduty).toMatchObject({
+    kind: 'webhook',
+    inboxFor: 'pagerduty',
+    url: 'http://127.0.0.1:18080/v1/dev/inbox/pagerduty',
+  });
 });
 
 test('the token is HMAC-SHA256 of "dev-inbox" under the signing key, hex', () => {

@@ -7,22 +7,13 @@ import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/noti
 import type { StepContext } from '../../shared/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from '../errors';
-import type { EgressGuard } from '../egress';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { buildHeaders, type SecretResolver } from '../secrets';
+import { buildHeaders } from '../secrets';
 import type { WebhookTarget } from '../../config/load';
+import type { NotifyDeps } from './targets';
 
 /** A receiver's answer is only drained (nothing of it is kept): no more than this is read. */
 const MAX_ANSWER_BYTES = 16 * 1024;
-
-export interface NotifyWebhookDeps {
-  fetch: typeof globalThis.fetch;
-  secrets: SecretResolver;
-  egress: EgressGuard;
-  targets: Readonly<Record<string, WebhookTarget>>;
-  /** Link to the run in the Web UI, for the message. */
-  runUrl: (workflowId: string) => string;
-}
 
 /** The JSON body receivers get: stable field names, documented in docs/notifications.md. */
 export interface WebhookNotification {
@@ -34,27 +25,11 @@ export interface WebhookNotification {
   run: { workflowId: string; step: string; url: string };
 }
 
-export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
-  async function notifyWebhook(input: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
-    const target = Object.prototype.hasOwnProperty.call(deps.targets, input.target)
-      ? deps.targets[input.target]
-      : undefined;
-    if (!target) {
-      throw permanent(
-        `no webhook target '${input.target}' in configuration (known: ${Object.keys(deps.targets).join(', ') || 'none'})`,
-        FAILURE.UnknownTarget,
-      );
-    }
+export function createWebhookSender(deps: Omit<NotifyDeps, 'targets'>) {
+  /** POSTs `body` as JSON to a webhook target (the dev inbox is one); any 2xx is delivered. */
+  async function postJson(name: string, target: WebhookTarget, body: unknown, ctx: StepContext): Promise<number> {
     const url = target.url ?? (target.urlSecret ? await deps.secrets.resolve(target.urlSecret) : undefined);
-    if (!url) throw permanent(`webhook target '${input.target}' has no url`, FAILURE.InvalidInput);
-    const body: WebhookNotification = {
-      text: input.message,
-      ...(input.title ? { title: input.title } : {}),
-      ...(input.severity ? { severity: input.severity } : {}),
-      ...(input.fields ? { fields: input.fields } : {}),
-      runbook: ctx.runbookId,
-      run: { workflowId: ctx.workflowId, step: ctx.stepId, url: deps.runUrl(ctx.workflowId) },
-    };
+    if (!url) throw permanent(`webhook target '${name}' has no url`, FAILURE.InvalidInput);
     const headers = {
       'Content-Type': 'application/json',
       'Idempotency-Key': ctx.idempotencyKey,
@@ -68,8 +43,8 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
     });
     // Drained so the connection is reused; a longer answer is cut off (and its connection closed).
     await readCapped(res, MAX_ANSWER_BYTES);
-    if (res.ok) return { target: input.target, status: res.status, delivered: true };
-    const message = `webhook '${input.target}' answered ${res.status}`;
+    if (res.ok) return res.status;
+    const message = `webhook '${name}' answered ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
       throw permanent(message, FAILURE.HttpClientError);
     throw ApplicationFailure.retryable(
@@ -77,5 +52,22 @@ export function createNotifyWebhookActivities(deps: NotifyWebhookDeps) {
       res.status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus,
     );
   }
-  return { notifyWebhook };
+
+  async function notifyWebhook(
+    name: string,
+    target: WebhookTarget,
+    input: NotifyWebhookInput,
+    ctx: StepContext,
+  ): Promise<NotifyWebhookResult> {
+    const body: WebhookNotification = {
+      text: input.message,
+      ...(input.title ? { title: input.title } : {}),
+      ...(input.severity ? { severity: input.severity } : {}),
+      ...(input.fields ? { fields: input.fields } : {}),
+      runbook: ctx.runbookId,
+      run: { workflowId: ctx.workflowId, step: ctx.stepId, url: deps.runUrl(ctx.workflowId) },
+    };
+    return { target: name, status: await postJson(name, target, body, ctx), delivered: true };
+  }
+  return { postJson, notifyWebhook };
 }
