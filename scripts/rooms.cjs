@@ -22,6 +22,8 @@ const ROOMS = {
   schedules: ['shared', 'config', 'runbooks', 'runs', 'platform'],
   alerts: ['shared', 'config', 'runbooks', 'runs', 'platform'],
   devserver: ['shared', 'platform'],
+  // Operational events to Redis (Pub/Sub and a stream); Node-side, never reached from workflows.
+  events: ['shared'],
   // Process roots.
   worker: ['shared', 'config', 'runbooks', 'catalog', 'activities', 'platform', 'devserver'],
   api: ['shared', 'config', 'runbooks', 'catalog', 'files', 'runs', 'schedules', 'alerts', 'platform'],

