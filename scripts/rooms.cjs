@@ -23,9 +23,9 @@ const ROOMS = {
   alerts: ['shared', 'config', 'runbooks', 'runs', 'platform'],
   devserver: ['shared', 'platform'],
   // Operational events to Redis (Pub/Sub and a stream); Node-side, never reached from workflows.
-  events: ['shared'],
+  events: ['shared', 'config'],
   // Process roots.
-  worker: ['shared', 'config', 'runbooks', 'catalog', 'activities', 'platform', 'devserver'],
+  worker: ['shared', 'config', 'runbooks', 'catalog', 'activities', 'platform', 'devserver', 'events'],
   api: ['shared', 'config', 'runbooks', 'catalog', 'files', 'runs', 'schedules', 'alerts', 'platform'],
   cli: ['shared', 'config', 'runbooks', 'files', 'runs', 'schedules', 'alerts'],
   // src/main.ts (npm start) composes every room but the CLI.
@@ -43,6 +43,7 @@ const ROOMS = {
     'devserver',
     'worker',
     'api',
+    'events',
   ],
 };
 

@@ -26,6 +26,7 @@ import { RunbookLoadError } from './runbooks/errors';
 import { createWorker } from './worker/create-worker';
 import { startWorkerMetricsServer } from './worker/metrics-server';
 import { createWorkerMetrics } from './worker/metrics';
+import { openEventPublisher } from './events/open';
 import { ensureSearchAttributes } from './platform/search-attributes';
 
 async function main(): Promise<void> {
@@ -59,6 +60,12 @@ async function main(): Promise<void> {
   const { app } = buildProductApi({ client, config: cfg, library: () => library });
   reportTemporalStartup(app, () => startup.problem());
   const workerMetrics = createWorkerMetrics();
+  // A no-op unless OPERATIONAL_EVENT_STREAM_ENABLED=true and REDIS_URL are set (docs/events.md).
+  const events = openEventPublisher({
+    config: cfg.events,
+    registry: workerMetrics.registry,
+    onError: (err) => say(`operational events: ${err.message}`),
+  });
   const metricsServer = await startWorkerMetricsServer({
     registry: workerMetrics.registry,
     port: cfg.worker.metricsPort,
@@ -80,6 +87,8 @@ async function main(): Promise<void> {
     await app.close();
     if (running.run) running.worker?.shutdown();
     await running.run?.catch(() => undefined);
+    // After the worker stops: what its last activities and workflows reported goes out first.
+    await events.close();
     metricsServer.close();
     await client.connection.close();
     await server?.stop();
@@ -93,7 +102,7 @@ async function main(): Promise<void> {
     attempt: async () => {
       const connection = await connectWorker(cfg);
       try {
-        return await createWorker({ connection, config: cfg, metrics: workerMetrics, library: () => library });
+        return await createWorker({ connection, config: cfg, metrics: workerMetrics, events, library: () => library });
       } catch (err) {
         await connection.close();
         throw err;
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     console.error('worker failed:', err);
     await app.close();
+    await events.close();
     await server?.stop();
     process.exit(1);
   });

@@ -9,7 +9,7 @@ import { notifyPagerDutyEvent } from '../catalog/pagerduty';
 import type { RunbookLibrary } from '../runbooks/library';
 import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
-import { createNotifyActivities } from './notify';
+import { createNotifyActivities, type NotifyDeps } from './notify';
 import type { EgressConfig, NotifyTarget, WebhookTarget } from '../config/load';
 import { createEgressGuard, type ResolveHost } from './egress';
 import { createRunbookActivities } from './runbooks';
@@ -31,6 +31,8 @@ export interface ActivityDeps {
   /** How the egress check resolves host names (tests pass a fake). @default node:dns lookup, every address */
   resolveHost?: ResolveHost;
   runUrl: (workflowId: string) => string;
+  /** Told after each notification a target accepted (the worker's `alert_sent` event). @default none */
+  onNotificationSent?: NotifyDeps['onSent'];
   library: () => RunbookLibrary;
   metrics: StepMetrics;
   /** The Temporal workflow client for coordination; default: the worker's, from the activity context. */
@@ -57,6 +59,7 @@ export function createActionActivities(deps: ActivityDeps) {
   const http = createHttpActivities({ ...deps, egress });
   const notify = createNotifyActivities({
     ...deps,
+    ...(deps.onNotificationSent ? { onSent: deps.onNotificationSent } : {}),
     egress,
     targets: {
       ...Object.fromEntries(

@@ -14,6 +14,8 @@ import { parseDuration } from '../shared/duration';
 import { checkIdentity } from '../shared/identity';
 import type { SigningKeys } from '../shared/signed';
 import { devInboxToken, loadSigningKeys } from './signing-keys';
+import { ConfigError } from './errors';
+import { readEventsConfig, type EventsConfig } from './events';
 
 export interface TokenEntry {
   identity: string;
@@ -43,6 +45,8 @@ export interface WebhookNotifyTarget extends WebhookTarget {
   kind: 'webhook';
   /** Development: a target of this kind, delivered to the dev inbox instead. */
   inboxFor?: NotifyKind;
+  /** Development: this target is the API's dev inbox (`devInbox: true`), reaching nobody's channel. */
+  devInbox?: true;
 }
 
 /** PagerDuty Events API v2 (outbound; the inbound alert source is `alerts.pagerduty`). */
@@ -97,6 +101,8 @@ export interface AppConfig {
   api: { host: string; port: number; publicUrl: string; devInbox: boolean };
   /** unsignedStarts: runs may start by runbook id without the API's signature (the Web UI). */
   worker: { metricsPort: number; unsignedStarts: boolean };
+  /** Operational events to Redis (docs/events.md), from the environment only; off by default. */
+  events: EventsConfig;
   runbooksDir: string;
   secretsDir?: string;
   /** Where each named secret may be sent (origins); a secret not listed is sent nowhere. */
@@ -131,9 +137,7 @@ export interface AlertsConfig {
   journalDir: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 function int(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const v = env[name];
@@ -260,6 +264,7 @@ export function loadConfig(
       metricsPort: int(env, 'RUNBOOKS_WORKER_METRICS_PORT') ?? file.worker?.metricsPort ?? 9464,
       unsignedStarts: file.worker?.unsignedStarts ?? true,
     },
+    events: readEventsConfig(env),
     runbooksDir: resolve(root, env.RUNBOOKS_DIR || file.runbooksDir || 'runbooks'),
     ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir
       ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) }
@@ -332,6 +337,7 @@ function notifyTargetsOf(
       kind: 'webhook',
       url: `${apiBase}/v1/dev/inbox/${encodeURIComponent(name)}`,
       headers,
+      devInbox: true,
       ...(kind === 'webhook' ? {} : { inboxFor: kind }),
     };
   };
@@ -370,7 +376,7 @@ function notifyTargetsOf(
 
 /** A webhook target without its kind, as `webhookTargets` held it before kinds. */
 function webhookPart(t: WebhookNotifyTarget): WebhookTarget {
-  const { kind: _k, inboxFor: _i, ...rest } = t;
+  const { kind: _k, inboxFor: _i, devInbox: _d, ...rest } = t;
   return rest;
 }
 

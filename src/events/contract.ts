@@ -7,11 +7,8 @@
 import { z } from 'zod';
 import type { FreezeScope } from '../shared/coordination';
 
-/** The seed's default channel. */
-export const OPERATIONAL_EVENTS_CHANNEL = 'operational_events';
-
-/** Where the same events are appended so a consumer that was down can catch up (not in the seed). */
-export const OPERATIONAL_EVENTS_STREAM = 'operational_events:stream';
+/** The seed's default channel, and the stream a consumer that was down catches up from (defaults of AppConfig.events). */
+export { OPERATIONAL_EVENTS_CHANNEL, OPERATIONAL_EVENTS_STREAM } from '../config/events';
 
 /** The stream entry's one field; its value is the same JSON text as the Pub/Sub message. */
 export const STREAM_FIELD = 'event';
@@ -62,7 +59,8 @@ export const PAYLOAD_SCHEMAS = {
   run_finished: z.strictObject({
     ...run,
     trigger: z.string().min(1),
-    outcome: z.enum(['succeeded', 'failed', 'rejected', 'cancelled']),
+    /** `auto_resolved`: the alert that started the run cleared before it finished (added after the first version). */
+    outcome: z.enum(['succeeded', 'failed', 'rejected', 'cancelled', 'auto_resolved']),
   }),
   approval_requested: z.strictObject({
     ...run,

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { eventsActive, type EventsConfig } from './config';
+import { eventsActive, type EventsConfig } from '../config/events';
 import { createEventPublisher, createNoopPublisher, type EventPublisher } from './publisher';
 
 export interface OpenEventsInput {

@@ -8,7 +8,7 @@
 import type { Registry } from 'prom-client';
 import { ReplyError, type Redis } from 'ioredis';
 import { encodeEvent, stampEvent, STREAM_FIELD, type EventInput } from './contract';
-import type { EventsConfig } from './config';
+import type { EventsConfig } from '../config/events';
 import { eventMetrics } from './metrics';
 
 /** The calls this uses of an ioredis client (created with `enableOfflineQueue: false`). */

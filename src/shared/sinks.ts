@@ -1,7 +1,8 @@
 /**
- * Workflow sinks: how deterministic workflow code reports metrics to the worker process
- * (prom-client lives there). Sinks are not called during replay, so counts are not doubled
- * when a worker rebuilds a run from history.
+ * Workflow sinks: how deterministic workflow code reports metrics and operational events to the
+ * worker process (prom-client and Redis live there). Sinks write no commands and are not called
+ * during replay, so counts are not doubled and events not repeated when a worker rebuilds a run
+ * from history.
  */
 import type { Sinks } from '@temporalio/workflow';
 
@@ -10,5 +11,34 @@ export interface RunbookMetricsSinks extends Sinks {
     runStarted(labels: { runbook: string; trigger: string }): void;
     runFinished(labels: { runbook: string; trigger: string; outcome: string }): void;
     approvalWaited(labels: { runbook: string; outcome: string }, seconds: number): void;
+  };
+}
+
+/** How a run ended, as `run_finished` says it (docs/events.md). */
+export type RunEventOutcome = 'succeeded' | 'failed' | 'rejected' | 'cancelled' | 'auto_resolved';
+
+/**
+ * Operational events from workflows (docs/events.md); the worker publishes them to Redis
+ * (src/worker/events.ts). Each carries the fields of its event's payload.
+ */
+export interface RunbookEventsSinks extends Sinks {
+  runbookEvents: {
+    runStarted(e: { workflowId: string; runbook: string; trigger: string; requestedBy?: string }): void;
+    runFinished(e: { workflowId: string; runbook: string; trigger: string; outcome: RunEventOutcome }): void;
+    approvalRequested(e: {
+      workflowId: string;
+      runbook: string;
+      stepId: string;
+      /** Identities and `group:<name>`s; empty: any approver. */
+      approvers: string[];
+      required: number;
+    }): void;
+    approvalDecided(e: {
+      workflowId: string;
+      runbook: string;
+      stepId: string;
+      outcome: 'approved' | 'rejected' | 'timeout' | 'alert_resolved';
+      decidedBy: string[];
+    }): void;
   };
 }

@@ -1,4 +1,4 @@
-/** Builds the worker: activities over real clients, the workflow bundle, metrics sinks. */
+/** Builds the worker: activities over real clients, the workflow bundle, metrics and event sinks. */
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createSecretResolver } from '../activities/secrets';
@@ -7,6 +7,8 @@ import { runUrl, type AppConfig } from '../config/load';
 import { loadLibrary, type RunbookLibrary } from '../runbooks/library';
 import { workflowCodeWithKeys } from './signing-bundle';
 import type { WorkerMetrics } from './metrics';
+import type { EventPublisher } from '../events/publisher';
+import { alertSent, workerSinks } from './events';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -17,6 +19,11 @@ export interface CreateWorkerOptions {
   /** Override of the workflow code (tests pass a shared bundle); the signing keys are added to it. */
   workflowCode?: { workflowBundle: { code: string } };
   fetch?: typeof globalThis.fetch;
+  /**
+   * Where operational events go (`run_started`, `run_finished`, `alert_sent`; docs/events.md),
+   * opened by the caller, who closes it after the worker stops. @default none are published
+   */
+  events?: EventPublisher;
 }
 
 export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
@@ -33,6 +40,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     notifyTargets: o.config.notifyTargets,
     egress: o.config.egress,
     runUrl: (id) => runUrl(o.config, id),
+    ...(o.events ? { onNotificationSent: alertSent(o.events) } : {}),
     library,
     metrics: o.metrics,
     approverGroups: o.config.approverGroups,
@@ -46,7 +54,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     // With the signing keys in its sandbox: workflows verify what the API signed (docs/security.md).
     ...(await workflowCodeWithKeys(o.config.signingKeys(), o.workflowCode)),
     activities,
-    sinks: o.metrics.sinks,
+    sinks: workerSinks(o.metrics, o.events),
     // Let in-flight steps finish on Ctrl-C; Temporal retries whatever a hard kill interrupts.
     shutdownGraceTime: '10s',
   });

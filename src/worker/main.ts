@@ -11,6 +11,7 @@ import { loadLibraryForProcess } from '../runbooks/report';
 import { createWorker } from './create-worker';
 import { startWorkerMetricsServer } from './metrics-server';
 import { createWorkerMetrics } from './metrics';
+import { openEventPublisher } from '../events/open';
 
 async function main(): Promise<void> {
   // The worker authenticates nobody: it needs no API tokens.
@@ -23,6 +24,12 @@ async function main(): Promise<void> {
   // Runtime handles SIGINT/SIGTERM: the worker drains (grace period) and run() resolves.
   Runtime.install({ telemetryOptions: sdkTelemetry(sdkMetricsPort) });
   const metrics = createWorkerMetrics();
+  // A no-op unless OPERATIONAL_EVENT_STREAM_ENABLED=true and REDIS_URL are set (docs/events.md).
+  const events = openEventPublisher({
+    config: config.events,
+    registry: metrics.registry,
+    onError: (err) => console.error(`[worker] operational events: ${err.message}`),
+  });
   const startup = new TemporalStartup(cfg.temporalAddress);
   const server = await startWorkerMetricsServer({
     registry: metrics.registry,
@@ -38,7 +45,7 @@ async function main(): Promise<void> {
     attempt: async () => {
       const connection = await connectWorker(cfg);
       try {
-        return await createWorker({ connection, config, metrics, library: () => library });
+        return await createWorker({ connection, config, metrics, events, library: () => library });
       } catch (err) {
         await connection.close();
         throw err;
@@ -50,6 +57,7 @@ async function main(): Promise<void> {
   });
   if (!worker) {
     server.close();
+    await events.close();
     console.log('[worker] stopped before reaching Temporal');
     process.exit(0);
   }
@@ -58,6 +66,8 @@ async function main(): Promise<void> {
     `[worker] polling '${config.taskQueue}' on ${config.temporalAddress}; metrics on :${config.worker.metricsPort}/metrics`,
   );
   await worker.run();
+  // After the worker stops: what its last activities and workflows reported goes out first.
+  await events.close();
   server.close();
 }
 

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { EVENT_TYPES, STREAM_FIELD, type EventInput } from '../../src/events/contract';
-import { readEventsConfig, type EventsConfig } from '../../src/events/config';
+import { readEventsConfig, type EventsConfig } from '../../src/config/events';
 import { openEventPublisher } from '../../src/events/open';
 import type { EventPublisher } from '../../src/events/publisher';
 import { startRedis, type RedisServer } from '../support/redis';

@@ -15,6 +15,7 @@ import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
 import type { RunResult, RunStatus } from '../../src/shared/status';
 import { bundlePath } from '../../src/worker/bundle';
 import { createWorkerMetrics } from '../../src/worker/metrics';
+import { workerSinks } from '../../src/worker/events';
 import {
   endStartedProcesses,
   makeWorkspace,
@@ -214,7 +215,7 @@ test('runs in flight finish on version 1 after the library changes to version 2;
   // The built bundle, with the key the runs were signed with (as the worker process had it).
   const replayOptions = {
     workflowBundle: { code: withSigningKeys(readFileSync(bundlePath(), 'utf8'), TEST_KEYS) },
-    sinks: createWorkerMetrics().sinks,
+    sinks: workerSinks(createWorkerMetrics()),
   };
   for (const id of [pinned, byId, fresh, freshById]) {
     const history = await client.workflow.getHandle(id).fetchHistory();

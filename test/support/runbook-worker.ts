@@ -13,6 +13,8 @@ import { TEST_KEYS } from './signing';
 import { SUITE_SECRET_ENV } from './suite-secrets';
 import { uniqueQueue, workflowBundle } from './temporal';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
+import { alertSent, workerSinks } from '../../src/worker/events';
+import type { EventPublisher } from '../../src/events/publisher';
 
 export function runbookFromYaml(text: string): RunbookDefinition {
   return loadRunbookText(text, 'inline.yaml');
@@ -67,6 +69,8 @@ export async function createTestWorker(
     unsignedStarts?: boolean;
     /** Where each named secret may be sent (configuration's `secrets.<name>.sendTo`). */
     secretBindings?: Record<string, string[]>;
+    /** Where operational events go, as the worker wires them. @default none are published */
+    events?: EventPublisher;
   } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
@@ -85,6 +89,7 @@ export async function createTestWorker(
       }),
       webhookTargets: o.webhookTargets ?? {},
       runUrl: (id) => `http://ui.test/workflows/${id}`,
+      ...(o.events ? { onNotificationSent: alertSent(o.events) } : {}),
       library: () => o.library ?? libraryOf(),
       metrics,
       lockHolderCheckMs: 1000,
@@ -92,7 +97,7 @@ export async function createTestWorker(
       ...(o.kube ? { kube: o.kube } : {}),
       ...(o.approverGroups ? { approverGroups: o.approverGroups } : {}),
     }),
-    sinks: metrics.sinks,
+    sinks: workerSinks(metrics, o.events),
   });
   return { worker, taskQueue, metrics };
 }

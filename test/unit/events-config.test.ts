@@ -1,5 +1,6 @@
 /** Operational events configuration from the environment: the seed's defaults, and refusals that name the variable. */
-import { eventsActive, readEventsConfig, EventsConfigError } from '../../src/events/config';
+import { eventsActive, readEventsConfig } from '../../src/config/events';
+import { ConfigError } from '../../src/config/errors';
 import { openEventPublisher } from '../../src/events/open';
 import { Registry } from 'prom-client';
 
@@ -58,7 +59,7 @@ test.each([
   [{ REDIS_URL: 'http://r:6379' }, 'REDIS_URL: scheme http: is not redis: or rediss:'],
   [{ REDIS_URL: 'redis://r:6379/4' }, 'REDIS_URL: names a database (/4); set OPERATIONAL_EVENT_REDIS_DB instead'],
 ])('%j is refused, naming the variable', (env, message) => {
-  expect(() => readEventsConfig(env)).toThrow(new EventsConfigError(message));
+  expect(() => readEventsConfig(env)).toThrow(new ConfigError(message));
 });
 
 test('a URL that does not parse is refused without echoing it (it may hold a password)', () => {

@@ -52,7 +52,8 @@ const targets = (): Record<string, NotifyTarget> => ({
   unbound: { kind: 'pagerduty', routingKeySecret: 'pd-key', baseUrl: elsewhere.url },
   chat: { kind: 'slack' },
   hook: { kind: 'webhook', url: `${elsewhere.url}/hook` },
-  inbox: { kind: 'webhook', url: `${elsewhere.url}/v1/dev/inbox/inbox`, inboxFor: 'pagerduty' },
+  inbox: { kind: 'webhook', url: `${elsewhere.url}/v1/dev/inbox/inbox`, inboxFor: 'pagerduty', devInbox: true },
+  devhook: { kind: 'webhook', url: `${elsewhere.url}/v1/dev/inbox/devhook`, devInbox: true },
 });
 const secrets = () =>
   createSecretResolver({ env: { [envVarFor('pd-key')]: ROUTING_KEY }, bindings: { 'pd-key': [pd.url] } });
@@ -250,4 +251,39 @@ test('in development a pagerduty target posts its event, without a routing key, 
     delivered: true,
   });
   expect(sent(elsewhere)).toEqual({ event_action: 'resolve', dedup_key: step.workflowId });
+});
+
+test('each notification a target accepted is told (alert_sent), by channel; dev-inbox stand-ins and failures are not', async () => {
+  elsewhere.on('/hook', () => ({ status: 200, body: 'ok' }));
+  elsewhere.on('/v1/dev/inbox/inbox', () => ({ status: 202, body: { stored: true } }));
+  elsewhere.on('/v1/dev/inbox/devhook', () => ({ status: 202, body: { stored: true } }));
+  const told: unknown[] = [];
+  const a = acts({ onNotificationSent: (e) => told.push(e) });
+  const call = (activity: string, input: JsonObject): Promise<unknown> =>
+    new MockActivityEnvironment({ attempt: 1 }).run(a[activity]!, { step, input }).catch((e: unknown) => e);
+  await call('notify:webhook:post', { target: 'hook', title: 'api restarted', message: 'the api was restarted' });
+  await call('notify:webhook:post', { target: 'pager', message: 'checkout is down' });
+  await call('notify:pagerduty:event', { target: 'pager', action: 'resolve' });
+  await call('notify:pagerduty:event', { target: 'inbox', summary: 'checkout is down' });
+  await call('notify:webhook:post', { target: 'devhook', message: 'to the inbox' });
+  await call('notify:webhook:post', { target: 'chat', message: 'no sender yet' });
+  const workflowId = step.workflowId;
+  expect(told).toEqual([
+    { channel: 'webhook', target: 'hook', reason: 'api restarted', workflowId },
+    { channel: 'pagerduty', target: 'pager', reason: 'checkout is down', workflowId },
+    { channel: 'pagerduty', target: 'pager', reason: `resolve ${workflowId}`, workflowId },
+  ]);
+});
+
+test('a listener that throws does not fail the send (it went out; a retry would send it twice)', async () => {
+  const a = acts({
+    onNotificationSent: () => {
+      throw new Error('listener broke');
+    },
+  });
+  const r = await new MockActivityEnvironment({ attempt: 1 }).run(a['notify:webhook:post']!, {
+    step,
+    input: { target: 'pager', message: 'checkout is down' },
+  });
+  expect(r).toMatchObject({ output: { target: 'pager', delivered: true } });
 });

@@ -110,15 +110,22 @@ test('in development a target of any kind may post to the dev inbox, remembering
       kind: 'webhook',
       url: 'http://127.0.0.1:18081/v1/dev/inbox/pager',
       headers: expect.any(Object),
+      devInbox: true,
       inboxFor: 'pagerduty',
     },
     chat: {
       kind: 'webhook',
       url: 'http://127.0.0.1:18081/v1/dev/inbox/chat',
       headers: expect.any(Object),
+      devInbox: true,
       inboxFor: 'slack',
     },
-    hook: { kind: 'webhook', url: 'http://127.0.0.1:18081/v1/dev/inbox/hook', headers: expect.any(Object) },
+    hook: {
+      kind: 'webhook',
+      url: 'http://127.0.0.1:18081/v1/dev/inbox/hook',
+      headers: expect.any(Object),
+      devInbox: true,
+    },
   });
   expect(Object.keys(c.webhookTargets)).toEqual(['pager', 'chat', 'hook']);
   const { path, config: refused } = load('notify:\n  targets:\n    pager: { kind: pagerduty, devInbox: true }\n');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createWorkerMetrics } from '../../src/worker/metrics';
+import { workerSinks } from '../../src/worker/events';
 import { workflowBundle } from '../support/temporal';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
 import { RECORDING_KEYS } from '../support/signing';
@@ -32,7 +33,7 @@ test.each(files)('%s replays without nondeterminism', async (file) => {
     // With the key the histories were recorded with: signed runs verify their start on replay.
     {
       workflowBundle: { code: withSigningKeys((await workflowBundle()).code, RECORDING_KEYS) },
-      sinks: createWorkerMetrics().sinks,
+      sinks: workerSinks(createWorkerMetrics()),
     },
     history,
     // The id it ran under (scripts/record-histories.ts): signed starts are bound to it.

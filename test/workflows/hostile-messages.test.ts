@@ -38,6 +38,7 @@ import { createTestWorker, libraryOf, runbookFromYaml, type TestWorker } from '.
 import { signed, signedDecision, TEST_KEYS } from '../support/signing';
 import { Worker } from '@temporalio/worker';
 import { createWorkerMetrics } from '../../src/worker/metrics';
+import { workerSinks } from '../../src/worker/events';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
 import { connectTestEnv, waitForStatus, workflowBundle } from '../support/temporal';
 import { waitFor } from '../support/wait';
@@ -271,7 +272,7 @@ steps:
     await Worker.runReplayHistory(
       {
         workflowBundle: { code: withSigningKeys((await workflowBundle()).code, TEST_KEYS) },
-        sinks: createWorkerMetrics().sinks,
+        sinks: workerSinks(createWorkerMetrics()),
       },
       await h.fetchHistory(),
       h.workflowId,

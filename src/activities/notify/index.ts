@@ -8,13 +8,13 @@ import type { NotifyPagerDutyEventInput, NotifyPagerDutyEventResult } from '../.
 import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/notify';
 import type { StepContext } from '../../shared/activity-types';
 import { createPagerDutySender, pagerDutyEvent, pagerDutySeverity } from './pagerduty';
-import { notThatKind, notYetSupported, targetNamed, type NotifyDeps } from './targets';
+import { notThatKind, notYetSupported, targetNamed, toldSent, type NotifyDeps } from './targets';
 import { createWebhookSender } from './webhook';
 
 /** PagerDuty's limit on `payload.summary`. */
 const MAX_SUMMARY = 1024;
 
-export type { NotifyDeps } from './targets';
+export type { NotificationSent, NotifyChannel, NotifyDeps } from './targets';
 
 export function createNotifyActivities(deps: NotifyDeps) {
   const webhook = createWebhookSender(deps);
@@ -22,9 +22,14 @@ export function createNotifyActivities(deps: NotifyDeps) {
 
   async function notifyWebhook(input: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
     const target = targetNamed(deps.targets, input.target);
+    const reason = input.title ?? input.message;
     switch (target.kind) {
-      case 'webhook':
-        return webhook.notifyWebhook(input.target, target, input, ctx);
+      case 'webhook': {
+        const sent = await webhook.notifyWebhook(input.target, target, input, ctx);
+        // A dev-inbox stand-in reached nobody's channel.
+        if (!target.devInbox) toldSent(deps, 'webhook', input.target, reason, ctx.workflowId);
+        return sent;
+      }
       case 'pagerduty': {
         // A message about the run opens (or adds to) the run's alert: one run, one page.
         const summary = input.title ? `${input.title}: ${input.message}` : input.message;
@@ -41,6 +46,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
           ctx,
         );
         const sent = await pagerduty.send(input.target, target, event);
+        toldSent(deps, 'pagerduty', input.target, reason, ctx.workflowId);
         return { target: input.target, status: sent.status, delivered: true };
       }
       default:
@@ -62,6 +68,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
     });
     if (target.kind === 'pagerduty') {
       const sent = await pagerduty.send(input.target, target, pagerDutyEvent(deps, input, target.source, ctx));
+      toldSent(deps, 'pagerduty', input.target, input.summary ?? `${input.action} ${sent.dedupKey}`, ctx.workflowId);
       return done(sent.status, sent.dedupKey);
     }
     // Development: the event as it would be sent (no routing key) lands in the dev inbox.

@@ -1,6 +1,6 @@
 /** What every notify sender shares: its dependencies, the target by name, and answers it cannot send. */
 import { FAILURE } from '../../shared/failures';
-import type { NotifyTarget } from '../../config/load';
+import type { NotifyKind, NotifyTarget } from '../../config/load';
 import type { EgressGuard } from '../egress';
 import { permanent } from '../errors';
 import type { SecretResolver } from '../secrets';
@@ -12,6 +12,46 @@ export interface NotifyDeps {
   targets: Readonly<Record<string, NotifyTarget>>;
   /** Link to the run in the Web UI, for the message. */
   runUrl: (workflowId: string) => string;
+  /**
+   * Told after each notification a target accepted (not for dev-inbox stand-ins); the worker
+   * publishes it as the `alert_sent` event. It must not throw or wait. @default none
+   */
+  onSent?: (sent: NotificationSent) => void;
+}
+
+/** A notification that went out: which channel, to which target (its name, never its address), why. */
+export interface NotificationSent {
+  channel: NotifyChannel;
+  target: string;
+  /** Why it was sent: the message's title, else its text (first 200 characters). */
+  reason: string;
+  workflowId: string;
+}
+
+/** The channel a target's kind sends on, as `alert_sent` names it. */
+export type NotifyChannel = 'webhook' | 'slack' | 'smtp' | 'pagerduty';
+
+// Kinds with no channel in the contract (statuspage, redis: none sends yet) are not told.
+const CHANNEL_OF_KIND: Partial<Record<NotifyKind, NotifyChannel>> = {
+  webhook: 'webhook',
+  slack: 'slack',
+  'slack-webhook': 'slack',
+  email: 'smtp',
+  pagerduty: 'pagerduty',
+};
+
+/**
+ * Tells `deps.onSent` of a sent notification. A listener that throws is ignored: the target
+ * accepted it, and failing the activity would send it again.
+ */
+export function toldSent(deps: NotifyDeps, kind: NotifyKind, target: string, reason: string, workflowId: string): void {
+  const channel = CHANNEL_OF_KIND[kind];
+  if (!deps.onSent || !channel) return;
+  try {
+    deps.onSent({ channel, target, reason: reason.slice(0, 200), workflowId });
+  } catch {
+    // never fails the send
+  }
 }
 
 /** The target configured under `name`, or a permanent failure listing the known ones. */

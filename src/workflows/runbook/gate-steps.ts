@@ -11,7 +11,8 @@ import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
 import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
 import { FAILURE } from '../../shared/failures';
-import { untracked, type ApprovalVoting, type GateResult } from '../kit';
+import { untracked, type ApprovalVoting, type GateResult, type OpenGate } from '../kit';
+import { reportApprovalDecided, reportApprovalRequested } from './metrics';
 import { RetroactiveReviews } from './retroactive';
 import type { RunState } from './run-state';
 
@@ -46,6 +47,19 @@ export class GateSteps {
         target,
         `Approval '${step.id}' of ${this.state.runbook.title} had no decision in time; escalated to ${(step.escalation?.approvers ?? ['any approver']).join(', ')}.`,
       );
+  }
+
+  /** Asks the gate, announcing the wait and its end as operational events (approval_requested/_decided). */
+  private async decide(step: ApprovalStep, open: OpenGate): Promise<GateResult> {
+    const run = { runbook: this.state.runbook.id, stepId: step.id };
+    reportApprovalRequested({ ...run, approvers: step.approvers ?? [], required: open.needed });
+    const r = await this.gates.decide(step, open);
+    reportApprovalDecided({
+      ...run,
+      outcome: r.outcome === 'interrupted' ? 'alert_resolved' : r.outcome,
+      decidedBy: r.outcome === 'approved' ? r.votes.map((v) => v.actor) : r.outcome === 'rejected' ? [r.by.actor] : [],
+    });
+    return r;
   }
 
   private fail(step: ApprovalStep, r: Exclude<GateResult, { outcome: 'approved' }>): never {
@@ -85,7 +99,7 @@ export class GateSteps {
       this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${message}` });
     }
     const r = await untracked(
-      this.gates.decide(step, {
+      this.decide(step, {
         message,
         needed: emergency ? 1 : step.required,
         guards,
@@ -124,7 +138,7 @@ export class GateSteps {
       state: 'waiting',
       note: `inputs changed since '${b.gate.id}' was approved: asking again`,
     });
-    const r = await this.gates.decide(b.gate, {
+    const r = await this.decide(b.gate, {
       message: `The inputs of '${stepId}' are not those approved at '${b.gate.id}'. Approve these?`,
       needed: this.state.status.emergency && b.gate.emergency ? 1 : b.gate.required,
       guards: [{ stepId, action, inputs: now }],

@@ -17,6 +17,7 @@ import { SA } from '../../shared/constants';
 import { statusQuery } from '../../shared/messages';
 import type { ParamValue, RunbookDefinition, TriggerInfo } from '../../shared/model';
 import type { RunPhase, RunResult } from '../../shared/status';
+import type { RunEventOutcome } from '../../shared/sinks';
 import { toText, render } from '../../shared/template';
 import type { RunbookWorkflowInput } from '../../shared/workflow-types';
 import type { Activities } from '../../activities';
@@ -165,7 +166,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const known = workflowInfo().typedSearchAttributes;
   const missing = start.attributesSet ? attributes.filter((a) => known.get(a.key) !== a.value) : attributes;
   if (missing.length > 0) upsertSearchAttributes(missing);
-  reportRunStarted(runbook.id, trigger.source);
+  reportRunStarted(runbook.id, trigger);
   state.setBase('running');
 
   const compensations = new StepUndos(state);
@@ -220,7 +221,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
       );
       return finish(state, trigger, 'auto_resolved');
     }
-    const phase: RunPhase = isCancellation(err)
+    const phase: RunPhase & RunEventOutcome = isCancellation(err)
       ? 'cancelled'
       : err instanceof ApplicationFailure && err.type === FAILURE.ApprovalRejected
         ? 'rejected'
@@ -236,10 +237,10 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   return finish(state, trigger, 'succeeded');
 }
 
-function finish(state: RunState, trigger: TriggerInfo, outcome: string): RunResult {
+function finish(state: RunState, trigger: TriggerInfo, outcome: RunEventOutcome): RunResult {
   state.status.finishedAt = new Date().toISOString();
   state.publish();
-  reportRunFinished(state.runbook.id, trigger.source, outcome);
+  reportRunFinished(state.runbook.id, trigger, outcome);
   return {
     phase: state.status.phase,
     steps: state.status.steps.map(({ id, state: s, attempts, outputSummary, error }) => ({

@@ -1,9 +1,15 @@
 /**
  * Operational events configuration, read from the environment (the seed's variables plus our
- * own). Kept apart from src/config until it is folded into AppConfig; it is read once at start,
- * and a value that does not parse stops the start rather than silently turning events off.
+ * own) as part of `loadConfig` (`AppConfig.events`); a value that does not parse stops the start
+ * rather than silently turning events off.
  */
-import { OPERATIONAL_EVENTS_CHANNEL, OPERATIONAL_EVENTS_STREAM } from './contract';
+import { ConfigError } from './errors';
+
+/** The seed's default channel (src/events/contract.ts re-exports it as part of the contract). */
+export const OPERATIONAL_EVENTS_CHANNEL = 'operational_events';
+
+/** Where the same events are appended so a consumer that was down can catch up (not in the seed). */
+export const OPERATIONAL_EVENTS_STREAM = 'operational_events:stream';
 
 /** Where and how operational events go. */
 export interface EventsConfig {
@@ -37,14 +43,9 @@ export const EVENTS_ENV = {
   bufferLimit: 'OPERATIONAL_EVENT_BUFFER_LIMIT',
 } as const;
 
-/** Thrown for a value that does not parse; the message names the variable and what it takes. */
-export class EventsConfigError extends Error {
-  override name = 'EventsConfigError';
-}
-
 type Env = Record<string, string | undefined>;
 
-/** Reads the events configuration; throws `EventsConfigError` naming the first bad variable. */
+/** Reads the events configuration; throws `ConfigError` naming the first bad variable. */
 export function readEventsConfig(env: Env = process.env): EventsConfig {
   const text = (name: string): string | undefined => {
     const v = env[name]?.trim();
@@ -53,7 +54,7 @@ export function readEventsConfig(env: Env = process.env): EventsConfig {
   const enabled = text(EVENTS_ENV.enabled)?.toLowerCase();
   // Only true/false: a typo such as `yes` that quietly left events off would go unnoticed.
   if (enabled !== undefined && enabled !== 'true' && enabled !== 'false')
-    throw new EventsConfigError(`${EVENTS_ENV.enabled}: "${enabled}" is neither true nor false`);
+    throw new ConfigError(`${EVENTS_ENV.enabled}: "${enabled}" is neither true nor false`);
   const redisUrl = text(EVENTS_ENV.redisUrl);
   if (redisUrl !== undefined) checkRedisUrl(redisUrl);
   return {
@@ -76,7 +77,7 @@ function integer(env: Env, name: string, fallback: number, min: number): number 
   const v = env[name]?.trim();
   if (v === undefined || v === '') return fallback;
   if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v)))
-    throw new EventsConfigError(`${name}: "${v}" is not a whole number of at least ${min}`);
+    throw new ConfigError(`${name}: "${v}" is not a whole number of at least ${min}`);
   return Number(v);
 }
 
@@ -86,13 +87,11 @@ function checkRedisUrl(value: string): void {
     url = new URL(value);
   } catch {
     // Not echoed: the text may hold a password.
-    throw new EventsConfigError(`${EVENTS_ENV.redisUrl}: not a URL (redis://[:password@]host[:port])`);
+    throw new ConfigError(`${EVENTS_ENV.redisUrl}: not a URL (redis://[:password@]host[:port])`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
-    throw new EventsConfigError(`${EVENTS_ENV.redisUrl}: scheme ${url.protocol} is not redis: or rediss:`);
+    throw new ConfigError(`${EVENTS_ENV.redisUrl}: scheme ${url.protocol} is not redis: or rediss:`);
   // A database in the path would quietly win over OPERATIONAL_EVENT_REDIS_DB; one place says which.
   if (url.pathname !== '' && url.pathname !== '/')
-    throw new EventsConfigError(
-      `${EVENTS_ENV.redisUrl}: names a database (${url.pathname}); set ${EVENTS_ENV.db} instead`,
-    );
+    throw new ConfigError(`${EVENTS_ENV.redisUrl}: names a database (${url.pathname}); set ${EVENTS_ENV.db} instead`);
 }

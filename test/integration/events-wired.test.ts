@@ -1,0 +1,134 @@
+/**
+ * Operational events as the worker emits them: a real worker on the shared Temporal server, a
+ * real redis-server and a webhook target on loopback. A SUBSCRIBE client sees the run's
+ * `run_started`, `alert_sent` (channel webhook) and `run_finished`, in the seed's envelope, and an
+ * approval gate's `approval_requested` and `approval_decided`.
+ */
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { readEventsConfig } from '../../src/config/events';
+import { decodeEvent, OPERATIONAL_EVENTS_CHANNEL, type OperationalEvent } from '../../src/events/contract';
+import { openEventPublisher } from '../../src/events/open';
+import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
+import { decideApprovalUpdate } from '../../src/shared/messages';
+import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
+import { startReceiver, type Receiver } from '../support/http-receiver';
+import { startRedis, type RedisServer } from '../support/redis';
+import { createTestWorker, runbookFromYaml } from '../support/runbook-worker';
+import { signed, signedDecision } from '../support/signing';
+import { connectTestEnv, waitForStatus } from '../support/temporal';
+import { waitFor } from '../support/wait';
+
+let env: TestWorkflowEnvironment;
+let redis: RedisServer;
+let target: Receiver;
+let subscriber: Redis;
+
+beforeAll(async () => {
+  [env, redis, target] = await Promise.all([connectTestEnv(), startRedis(), startReceiver()]);
+  target.on('/hook', () => ({ status: 200, body: 'ok' }));
+  subscriber = new Redis(redis.url);
+});
+afterAll(async () => {
+  subscriber?.disconnect();
+  await target?.close();
+  await redis?.dispose();
+  await env?.teardown();
+});
+
+/** Runs `yaml` on a worker publishing to the test's Redis; answers every event seen for the run. */
+async function runAndCollect(
+  yaml: string,
+  act: (h: WorkflowHandle) => Promise<void> = () => Promise.resolve(),
+  expected = 3,
+): Promise<{ workflowId: string; texts: string[]; events: OperationalEvent[] }> {
+  const seen: string[] = [];
+  const listener = (_channel: string, text: string): void => void seen.push(text);
+  subscriber.on('message', listener);
+  const events = openEventPublisher({
+    config: readEventsConfig({ OPERATIONAL_EVENT_STREAM_ENABLED: 'true', REDIS_URL: redis.url }),
+    registry: new Registry(),
+  });
+  const { worker, taskQueue } = await createTestWorker(env, {
+    webhookTargets: { oncall: { url: `${target.url}/hook` } },
+    events,
+  });
+  const workflowId = `wf-${taskQueue}`;
+  const input: RunbookWorkflowInput = {
+    runbook: runbookFromYaml(yaml),
+    trigger: { source: 'api', requestedBy: 'alice' },
+  };
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [signed(input, workflowId)],
+      workflowExecutionTimeout: '1m',
+    });
+    await act(handle);
+    await handle.result();
+  });
+  await events.close();
+  const ours = (): OperationalEvent[] =>
+    seen
+      .map((t) => decodeEvent(t))
+      .flatMap((r) => (r.ok ? [r.event] : []))
+      .filter((e) => 'workflowId' in e.payload && e.payload.workflowId === workflowId);
+  await waitFor(`the ${expected} events of the run`, () => ours().length >= expected);
+  subscriber.off('message', listener);
+  return { workflowId, texts: seen, events: ours() };
+}
+
+beforeAll(() => subscriber.subscribe(OPERATIONAL_EVENTS_CHANNEL));
+
+test('a run publishes run_started, alert_sent (webhook) and run_finished', async () => {
+  const { workflowId, texts, events } = await runAndCollect(`
+id: tell-oncall
+title: Tell on-call
+steps:
+  - id: tell
+    notify: { target: oncall, message: the api was restarted }
+`);
+  // Every message is exactly the contract's envelope, keys in order.
+  for (const text of texts) {
+    expect(decodeEvent(text)).toMatchObject({ ok: true });
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(['event_type', 'timestamp', 'payload']);
+  }
+  expect(events.map((e) => e.event_type)).toEqual(['run_started', 'alert_sent', 'run_finished']);
+  expect(events.map((e) => e.payload)).toEqual([
+    { workflowId, runbook: 'tell-oncall', trigger: 'api', requestedBy: 'alice' },
+    { channel: 'webhook', target: 'oncall', reason: 'the api was restarted', workflowId },
+    { workflowId, runbook: 'tell-oncall', trigger: 'api', outcome: 'succeeded' },
+  ]);
+  for (const e of events) expect(e.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  // The target received the notification itself once.
+  expect(target.received.filter((r) => r.path === '/hook')).toHaveLength(1);
+});
+
+test('an approval gate publishes approval_requested and approval_decided, with who decided', async () => {
+  const { workflowId, events } = await runAndCollect(
+    `
+id: gated
+title: Gated
+steps:
+  - id: gate
+    approval: { message: go?, approvers: [bob, carol] }
+    timeout: 10m
+`,
+    async (h) => {
+      await waitForStatus(h, (x) => x.phase === 'waiting_approval');
+      const d = await signedDecision(h, { stepId: 'gate', decision: 'approve', actor: 'bob' });
+      await h.executeUpdate(decideApprovalUpdate, { args: [d] });
+    },
+    4,
+  );
+  const run = { workflowId, runbook: 'gated' };
+  expect(events.map((e) => [e.event_type, e.payload])).toEqual([
+    ['run_started', { ...run, trigger: 'api', requestedBy: 'alice' }],
+    ['approval_requested', { ...run, stepId: 'gate', approvers: ['bob', 'carol'], required: 1 }],
+    ['approval_decided', { ...run, stepId: 'gate', outcome: 'approved', decidedBy: ['bob'] }],
+    ['run_finished', { ...run, trigger: 'api', outcome: 'succeeded' }],
+  ]);
+});
