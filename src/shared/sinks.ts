@@ -5,6 +5,7 @@
  * from history.
  */
 import type { Sinks } from '@temporalio/workflow';
+import type { FreezeScope } from './coordination';
 
 export interface RunbookMetricsSinks extends Sinks {
   runbookMetrics: {
@@ -39,6 +40,16 @@ export interface RunbookEventsSinks extends Sinks {
       stepId: string;
       outcome: 'approved' | 'rejected' | 'timeout' | 'alert_resolved';
       decidedBy: string[];
+    }): void;
+    /** A failed step waits for someone to retry, skip or abort it. */
+    stepPaused(e: { workflowId: string; runbook: string; stepId: string; reason: string }): void;
+    /** The kill switch put a freeze in force or lifted one (from the control workflow). */
+    freezeChanged(e: {
+      frozen: boolean;
+      freezeId: string;
+      scope: FreezeScope;
+      reason: string;
+      changedBy: string;
     }): void;
   };
 }

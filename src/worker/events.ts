@@ -40,6 +40,14 @@ export function eventSinks(events: EventPublisher): InjectedSinks<RunbookEventsS
         fn: (_info, payload) => events.publish({ event_type: 'approval_decided', payload }),
         callDuringReplay: false,
       },
+      stepPaused: {
+        fn: (_info, payload) => events.publish({ event_type: 'step_paused', payload }),
+        callDuringReplay: false,
+      },
+      freezeChanged: {
+        fn: (_info, payload) => events.publish({ event_type: 'freeze_changed', payload }),
+        callDuringReplay: false,
+      },
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  proxySinks,
   setHandler,
   uuid4,
   workflowInfo,
@@ -26,6 +27,10 @@ import {
   type Freeze,
   type FreezeWatch,
 } from '../shared/coordination';
+import type { RunbookEventsSinks } from '../shared/sinks';
+
+/** freeze_changed for the operational events (docs/events.md); a sink writes no command. */
+const { runbookEvents: controlEvents } = proxySinks<RunbookEventsSinks>();
 
 /** Audit entries kept in state (all of them stay in the histories of earlier runs). */
 /** Longest reason a freeze or unfreeze may give (it is kept in the audit trail). */
@@ -48,6 +53,7 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
       const f: Freeze = { id: uuid4().slice(0, 8), scope, by, reason, at: new Date().toISOString() };
       state.freezes.push(f);
       state.audit.push({ action: 'freeze', freezeId: f.id, scope, by, reason, at: f.at });
+      controlEvents.freezeChanged({ frozen: true, freezeId: f.id, scope, reason, changedBy: by });
       state.audit.splice(0, Math.max(0, state.audit.length - AUDIT_KEEP));
       return f;
     },
@@ -72,6 +78,7 @@ export async function controlWorkflow(input: { state?: ControlState } = {}): Pro
       const f = state.freezes.find((x) => x.id === freezeId) as Freeze;
       state.freezes = state.freezes.filter((x) => x !== f);
       state.audit.push({ action: 'unfreeze', freezeId, scope: f.scope, by, reason, at: new Date().toISOString() });
+      controlEvents.freezeChanged({ frozen: false, freezeId, scope: f.scope, reason, changedBy: by });
       // Runs no freeze covers any more go on; the others keep waiting.
       for (let i = watchers.length - 1; i >= 0; i--) {
         const w = watchers[i] as FreezeWatch;

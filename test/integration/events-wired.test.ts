@@ -6,18 +6,19 @@
  */
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { readEventsConfig } from '../../src/config/events';
 import { decodeEvent, OPERATIONAL_EVENTS_CHANNEL, type OperationalEvent } from '../../src/events/contract';
 import { openEventPublisher } from '../../src/events/open';
 import { RUNBOOK_WORKFLOW } from '../../src/shared/constants';
-import { decideApprovalUpdate } from '../../src/shared/messages';
+import { decideApprovalUpdate, decideStepUpdate } from '../../src/shared/messages';
+import { CONTROL_WORKFLOW, controlWorkflowId, freezeUpdate, unfreezeUpdate } from '../../src/shared/coordination';
 import type { RunbookWorkflowInput } from '../../src/shared/workflow-types';
 import { startReceiver, type Receiver } from '../support/http-receiver';
 import { startRedis, type RedisServer } from '../support/redis';
 import { createTestWorker, runbookFromYaml } from '../support/runbook-worker';
-import { signed, signedDecision } from '../support/signing';
+import { signed, signedDecision, signedStepDecision } from '../support/signing';
 import { connectTestEnv, waitForStatus } from '../support/temporal';
 import { waitFor } from '../support/wait';
 
@@ -131,4 +132,74 @@ steps:
     ['approval_decided', { ...run, stepId: 'gate', outcome: 'approved', decidedBy: ['bob'] }],
     ['run_finished', { ...run, trigger: 'api', outcome: 'succeeded' }],
   ]);
+});
+
+test('a paused step publishes step_paused; the kill switch publishes freeze_changed both ways', async () => {
+  target.on('/broken', () => ({ status: 500, body: 'down' }));
+  const { workflowId, events } = await runAndCollect(
+    `
+id: pausing
+title: Pausing
+steps:
+  - id: call
+    action: http:request:send
+    retry: { maxAttempts: 1 }
+    onFailure: pause
+    with: { url: "${target.url}/broken" }
+`,
+    async (h) => {
+      await waitForStatus(h, (x) => x.phase === 'paused');
+      const d = signedStepDecision(h.workflowId, {
+        stepId: 'call',
+        action: 'skip',
+        actor: 'bob',
+        reason: 'known outage',
+      });
+      await h.executeUpdate(decideStepUpdate, { args: [d] });
+    },
+    3,
+  );
+  expect(events.map((e) => [e.event_type, e.payload])).toContainEqual([
+    'step_paused',
+    { workflowId, runbook: 'pausing', stepId: 'call', reason: expect.stringContaining('answered 500') as string },
+  ]);
+
+  // The kill switch: a freeze put in force, then lifted.
+  const seen: string[] = [];
+  const listener = (_channel: string, text: string): void => void seen.push(text);
+  subscriber.on('message', listener);
+  const events2 = openEventPublisher({
+    config: readEventsConfig({ OPERATIONAL_EVENT_STREAM_ENABLED: 'true', REDIS_URL: redis.url }),
+    registry: new Registry(),
+  });
+  const { worker, taskQueue } = await createTestWorker(env, { events: events2 });
+  await worker.runUntil(async () => {
+    const control = new WithStartWorkflowOperation(CONTROL_WORKFLOW, {
+      workflowId: controlWorkflowId(taskQueue),
+      taskQueue,
+      args: [{}],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const scope = { kind: 'service' as const, value: `svc-${taskQueue}` };
+    const freeze = await env.client.workflow.executeUpdateWithStart(freezeUpdate, {
+      args: [{ scope, by: 'admin', reason: 'incident 42' }],
+      startWorkflowOperation: control,
+    });
+    await env.client.workflow
+      .getHandle(controlWorkflowId(taskQueue))
+      .executeUpdate(unfreezeUpdate, { args: [{ freezeId: freeze.id, by: 'admin', reason: 'over' }] });
+    await events2.close();
+    const freezes = (): OperationalEvent[] =>
+      seen
+        .map((t) => decodeEvent(t))
+        .flatMap((r) => (r.ok && r.event.event_type === 'freeze_changed' ? [r.event] : []))
+        .filter((e) => 'freezeId' in e.payload && e.payload.freezeId === freeze.id);
+    await waitFor('the freeze and its lifting', () => freezes().length >= 2);
+    expect(freezes().map((e) => e.payload)).toEqual([
+      { frozen: true, freezeId: freeze.id, scope, reason: 'incident 42', changedBy: 'admin' },
+      { frozen: false, freezeId: freeze.id, scope, reason: 'over', changedBy: 'admin' },
+    ]);
+    await env.client.workflow.getHandle(controlWorkflowId(taskQueue)).terminate('test over');
+  });
+  subscriber.off('message', listener);
 });

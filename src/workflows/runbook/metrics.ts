@@ -33,3 +33,7 @@ export function reportApprovalRequested(e: WithoutRun<Parameters<Events['approva
 export function reportApprovalDecided(e: WithoutRun<Parameters<Events['approvalDecided']>[0]>): void {
   runbookEvents.approvalDecided({ workflowId: workflowInfo().workflowId, ...e });
 }
+
+export function reportStepPaused(e: WithoutRun<Parameters<Events['stepPaused']>[0]>): void {
+  runbookEvents.stepPaused({ workflowId: workflowInfo().workflowId, ...e });
+}

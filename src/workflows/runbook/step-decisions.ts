@@ -7,6 +7,7 @@
 import { decideStepUpdate, stepDecisionSignal } from '../../shared/messages';
 import type { PendingStepDecision, StepDecision, StepDecisionRecord } from '../../shared/status';
 import { climb, installDecisionHandlers, stepDecisionClaims, type Rung } from '../kit';
+import { reportStepPaused } from './metrics';
 import type { RunState } from './run-state';
 
 export class StepDecisions {
@@ -70,6 +71,7 @@ export class StepDecisions {
       escalated: false,
     };
     this.state.status.pendingStepDecisions.push(pending);
+    reportStepPaused({ runbook: this.state.status.runbook.id, stepId, reason: error.message });
     const endWait = this.state.wait('paused');
     this.state.updateStep(stepId, {
       state: 'waiting',
