@@ -212,12 +212,7 @@ async function main(): Promise<void> {
     {
       // Started by an alert: a repeat joins, the resolution stops the run at its approval gate.
       name: 'v4-alert-repeat-resolved',
-      input: {
-        runbook,
-        params: { service: 'checkout' },
-        trigger: { source: 'alert', requestedBy: 'alertmanager' },
-        alert: notice('firing', '2026-11-23T10:00:01.000Z'),
-      },
+      input: startedByAlert(),
       act: async (id) => {
         await waitForPhase(id, 'waiting_approval');
         await client.workflow.getHandle(id).signal(alertSignal, notice('firing', '2026-11-23T10:00:02.000Z'));
@@ -228,12 +223,7 @@ async function main(): Promise<void> {
       // Signed alert notices (the 'alert-replay-check' patch): a repeat, a copy of it (noted, not
       // counted), then the resolution.
       name: 'v6-signed-alerts-replayed-copy',
-      input: {
-        runbook,
-        params: { service: 'checkout' },
-        trigger: { source: 'alert', requestedBy: 'alertmanager' },
-        alert: notice('firing', '2026-11-23T10:00:01.000Z'),
-      },
+      input: startedByAlert(),
       act: async (id) => {
         await waitForPhase(id, 'waiting_approval');
         const handle = client.workflow.getHandle(id);
@@ -262,6 +252,16 @@ async function main(): Promise<void> {
       act: (id) => decide(id, 'approve'),
     },
   ];
+
+  /** A run of the sample runbook started by an Alertmanager alert (the v4 and v6 alert scenarios). */
+  function startedByAlert(): RunbookWorkflowInput {
+    return {
+      runbook,
+      params: { service: 'checkout' },
+      trigger: { source: 'alert', requestedBy: 'alertmanager' },
+      alert: notice('firing', '2026-11-23T10:00:01.000Z'),
+    };
+  }
 
   /** Two approvals of the gate, then the paused deploy step skipped (the v2 runbook's locked path). */
   async function approvedTwiceDeploySkipped(id: string): Promise<void> {
