@@ -9,11 +9,13 @@ import { LineCounter, parseDocument } from 'yaml';
 import { RUNBOOK_TASK_QUEUE } from '../shared/constants';
 import { locate } from '../files/locate';
 import { formatPath, formatProblem } from '../files/problems';
-import { configFile, type AlertRouteConfig, type NotifyKind, type NotifyTargetConfig, type Role } from './schema';
+import { configFile, type AlertRouteConfig, type Role } from './schema';
+import { messageTemplatesOf, type MessageTemplates } from './notify-templates';
+import { notifyTargetsOf, webhookPart, type NotifyTarget, type WebhookTarget } from './notify-targets';
 import { parseDuration } from '../shared/duration';
 import { checkIdentity } from '../shared/identity';
 import type { SigningKeys } from '../shared/signed';
-import { devInboxToken, loadSigningKeys } from './signing-keys';
+import { loadSigningKeys } from './signing-keys';
 import { ConfigError } from './errors';
 import { readEventsConfig, type EventsConfig } from './events';
 
@@ -23,47 +25,18 @@ export interface TokenEntry {
   sha256: Buffer;
 }
 
-/** A webhook notification target as the worker uses it (secrets by name, resolved in activities). */
-export interface WebhookTarget {
-  /** Plain URL, or... */
-  url?: string;
-  /** ...a named secret holding the URL (Slack-style URLs are credentials). */
-  urlSecret?: string;
-  headers?: Record<string, string>;
-  secretHeaders?: Record<string, { secret: string; prefix?: string }>;
-}
-
-export type { NotifyKind } from './schema';
-
-/**
- * A notification target by its kind, as the worker uses it. In development a target of any kind
- * written `devInbox: true` is a webhook to the API's inbox, `inboxFor` keeping the kind it stands for.
- */
-export type NotifyTarget = WebhookNotifyTarget | PagerDutyTarget | PendingTarget;
-
-export interface WebhookNotifyTarget extends WebhookTarget {
-  kind: 'webhook';
-  /** Development: a target of this kind, delivered to the dev inbox instead. */
-  inboxFor?: NotifyKind;
-  /** Development: this target is the API's dev inbox (`devInbox: true`), reaching nobody's channel. */
-  devInbox?: true;
-}
-
-/** PagerDuty Events API v2 (outbound; the inbound alert source is `alerts.pagerduty`). */
-export interface PagerDutyTarget {
-  kind: 'pagerduty';
-  /** The secret holding the integration's routing key, bound by `secrets.<name>.sendTo`. */
-  routingKeySecret: string;
-  /** @default https://events.pagerduty.com */
-  baseUrl: string;
-  /** `payload.source` when the action gives none. @default the runbook's id */
-  source?: string;
-}
-
-/** A kind the schema accepts whose sender does not exist yet: sending to it says so. */
-export interface PendingTarget {
-  kind: Exclude<NotifyKind, 'webhook' | 'pagerduty'>;
-}
+export type {
+  EmailTarget,
+  NotifyKind,
+  NotifyTarget,
+  PagerDutyTarget,
+  RedisTarget,
+  SlackTarget,
+  SlackWebhookTarget,
+  StatuspageTarget,
+  WebhookNotifyTarget,
+  WebhookTarget,
+} from './notify-targets';
 
 /**
  * Where the HTTP and notify actions may connect (docs/configuration.md#egress). Checked in the
@@ -117,6 +90,10 @@ export interface AppConfig {
   signingKeys: () => SigningKeys;
   /** Every notification target by name, whatever its kind (`notify.targets` and `notify.webhooks`). */
   notifyTargets: Record<string, NotifyTarget>;
+  /** Message texts per event kind and status page status, the shipped defaults where none is written. */
+  messageTemplates: MessageTemplates;
+  /** Slack requests: the signing secret (absent: the Slack routes answer 404) and who each user is. */
+  slack: SlackConfig;
   /** @deprecated the webhook-kind part of `notifyTargets`, for code written before kinds. */
   webhookTargets: Record<string, WebhookTarget>;
   /** Where the HTTP and notify actions may connect. */
@@ -124,6 +101,11 @@ export interface AppConfig {
   alerts: AlertsConfig;
   /** Where the worker's Kubernetes actions connect (KUBECONFIG and RUNBOOKS_KUBE_CONTEXT win). */
   kubernetes: { kubeconfig?: string; context?: string };
+}
+
+export interface SlackConfig {
+  signingSecret?: Buffer;
+  users: Record<string, { identity: string; roles: Role[] }>;
 }
 
 export interface AlertsConfig {
@@ -212,6 +194,7 @@ export function loadConfig(
   const secretOf = (
     name: string,
     src: { secret?: string | undefined; secretEnv?: string | undefined; secretFile?: string | undefined } | undefined,
+    section = 'alerts',
   ): Buffer | undefined => {
     if (!src || opts.tokens === false) return undefined;
     const value =
@@ -223,10 +206,11 @@ export function loadConfig(
           : undefined);
     if (!value)
       throw new ConfigError(
-        `alerts.${name}: ${src.secretEnv ? `env ${src.secretEnv}` : `file ${src.secretFile}`} is empty or missing`,
+        `${section}.${name}: ${src.secretEnv ? `env ${src.secretEnv}` : `file ${src.secretFile}`} is empty or missing`,
       );
     return Buffer.from(value, 'utf8');
   };
+  const slackSecret = file.slack ? secretOf('signingSecret', file.slack.signingSecret, 'slack') : undefined;
   const pagerdutySecret = secretOf('pagerduty', file.alerts?.pagerduty);
   const genericSecret = secretOf('generic', file.alerts?.generic);
   const dataDir = resolve(root, env.RUNBOOKS_DATA_DIR || '.data');
@@ -282,6 +266,8 @@ export function loadConfig(
     ),
     signingKeys,
     notifyTargets,
+    messageTemplates: messageTemplatesOf(file.notify?.templates),
+    slack: { ...(slackSecret ? { signingSecret: slackSecret } : {}), users: file.slack?.users ?? {} },
     webhookTargets: Object.fromEntries(
       Object.entries(notifyTargets).flatMap(([name, t]) =>
         t.kind === 'webhook' ? [[name, webhookPart(t)] as const] : [],
@@ -311,73 +297,6 @@ export function loadConfig(
       journalDir: file.alerts?.journalDir ? resolve(root, file.alerts.journalDir) : resolve(dataDir, 'alerts'),
     },
   };
-}
-
-/**
- * Every target by name: `notify.webhooks` as kind webhook, `notify.targets` as written. In
- * development a target may say `devInbox: true` whatever its kind: it then posts to the API's own
- * inbox (/v1/dev/inbox/<name>) at whatever port the API listens on.
- */
-function notifyTargetsOf(
-  notify: {
-    webhooks?: Record<string, WebhookTarget & { devInbox?: true }>;
-    targets?: Record<string, NotifyTargetConfig>;
-  },
-  apiBase: string,
-  signingKeys: () => SigningKeys,
-): Record<string, NotifyTarget> {
-  const inbox = (name: string, kind: NotifyKind): WebhookNotifyTarget => {
-    // The inbox takes posts with its token only. Worked out when a notification is sent (the
-    // header is read then), so loading the configuration needs no key.
-    const headers = Object.defineProperty({} as Record<string, string>, 'authorization', {
-      enumerable: true,
-      get: () => `Bearer ${devInboxToken(signingKeys())}`,
-    });
-    return {
-      kind: 'webhook',
-      url: `${apiBase}/v1/dev/inbox/${encodeURIComponent(name)}`,
-      headers,
-      devInbox: true,
-      ...(kind === 'webhook' ? {} : { inboxFor: kind }),
-    };
-  };
-  const written: Array<[string, NotifyTargetConfig]> = [
-    ...Object.entries(notify.webhooks ?? {}).map(([n, t]): [string, NotifyTargetConfig] => [
-      n,
-      { kind: 'webhook', ...t },
-    ]),
-    ...Object.entries(notify.targets ?? {}),
-  ];
-  return Object.fromEntries(
-    written.map(([name, t]): [string, NotifyTarget] => {
-      if (t.devInbox) return [name, inbox(name, t.kind)];
-      switch (t.kind) {
-        case 'webhook': {
-          const { devInbox: _d, ...rest } = t;
-          return [name, rest];
-        }
-        case 'pagerduty':
-          return [
-            name,
-            {
-              kind: 'pagerduty',
-              // The schema refuses a pagerduty target with neither a routing key nor devInbox.
-              routingKeySecret: t.routingKeySecret as string,
-              baseUrl: (t.baseUrl ?? 'https://events.pagerduty.com').replace(/\/+$/, ''),
-              ...(t.source ? { source: t.source } : {}),
-            },
-          ];
-        default:
-          return [name, { kind: t.kind }];
-      }
-    }),
-  );
-}
-
-/** A webhook target without its kind, as `webhookTargets` held it before kinds. */
-function webhookPart(t: WebhookNotifyTarget): WebhookTarget {
-  const { kind: _k, inboxFor: _i, devInbox: _d, ...rest } = t;
-  return rest;
 }
 
 /** Link to a run in the Temporal Web UI. */

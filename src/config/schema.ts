@@ -5,6 +5,9 @@ import { parseExpression, referencedPaths } from '../shared/expression';
 import { checkLinearRegex } from '../shared/linear-regex';
 import { templateExpressions } from '../shared/template';
 import { WORKFLOW_KINDS } from '../shared/workflow-kinds';
+import { notifySection } from './notify-schema';
+
+export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
 
 /** `alerts`: may only deliver alerts (the bearer token of Alertmanager and Grafana). */
 export const ROLES = ['viewer', 'operator', 'approver', 'admin', 'alerts'] as const;
@@ -31,112 +34,6 @@ const tokenSource = z
     message: 'give exactly one of token, tokenEnv, tokenFile, tokenSha256',
   });
 
-const webhookFields = {
-  /** Development only (any kind): deliver to the API's own inbox (needs api.devInbox). */
-  devInbox: z.literal(true).optional(),
-  url: z.url().optional(),
-  urlSecret: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  secretHeaders: z
-    .record(z.string(), z.object({ secret: z.string(), prefix: z.string().optional() }).strict())
-    .optional(),
-};
-const oneDestination = (t: { url?: string | undefined; urlSecret?: string | undefined; devInbox?: true | undefined }) =>
-  [t.url, t.urlSecret, t.devInbox].filter((x) => x !== undefined).length === 1;
-const ONE_DESTINATION = { message: 'give exactly one of url, urlSecret, devInbox' };
-
-/** `notify.webhooks.<name>`: the older spelling of a `kind: webhook` target. */
-const webhookTarget = z.object(webhookFields).strict().refine(oneDestination, ONE_DESTINATION);
-
-/** The kinds a `notify.targets` entry may have; docs/notifications.md says which send today. */
-export const NOTIFY_KINDS = ['webhook', 'pagerduty', 'slack', 'slack-webhook', 'email', 'statuspage', 'redis'] as const;
-export type NotifyKind = (typeof NOTIFY_KINDS)[number];
-
-const secretName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a secret name: letters, digits, . _ -');
-const devInbox = z.literal(true).optional();
-
-/** Each kind's credentials are secrets by name; a devInbox target needs none (it posts to the inbox). */
-function needs(...fields: string[]) {
-  return [
-    (t: Record<string, unknown>) => t.devInbox === true || fields.every((f) => t[f] !== undefined),
-    { message: `give ${fields.join(' and ')}, or devInbox: true` },
-  ] as const;
-}
-
-const pagerdutyTarget = z
-  .object({
-    kind: z.literal('pagerduty'),
-    devInbox,
-    /** The secret holding the Events API v2 integration key (bind it: secrets.<name>.sendTo). */
-    routingKeySecret: secretName.optional(),
-    /** @default https://events.pagerduty.com */
-    baseUrl: z.url().optional(),
-    /** The event's `payload.source` when an action gives none. @default the runbook's id */
-    source: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine(...needs('routingKeySecret'));
-
-// Accepted and checked now; their senders come later (sending to one says so, or uses the dev inbox).
-const slackTarget = z
-  .object({ kind: z.literal('slack'), devInbox, tokenSecret: secretName.optional(), channel: z.string().optional() })
-  .strict()
-  .refine(...needs('tokenSecret', 'channel'));
-const slackWebhookTarget = z
-  .object({ kind: z.literal('slack-webhook'), devInbox, urlSecret: secretName.optional() })
-  .strict()
-  .refine(...needs('urlSecret'));
-const emailTarget = z
-  .object({
-    kind: z.literal('email'),
-    devInbox,
-    host: z.string().min(1).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    secure: z.boolean().optional(),
-    usernameSecret: secretName.optional(),
-    passwordSecret: secretName.optional(),
-    from: z.email().optional(),
-    to: z.array(z.email()).min(1).optional(),
-  })
-  .strict()
-  .refine(...needs('host', 'from', 'to'));
-const statuspageTarget = z
-  .object({
-    kind: z.literal('statuspage'),
-    devInbox,
-    pageId: z.string().min(1).optional(),
-    tokenSecret: secretName.optional(),
-    /** @default https://api.statuspage.io */
-    baseUrl: z.url().optional(),
-  })
-  .strict()
-  .refine(...needs('pageId', 'tokenSecret'));
-const redisTarget = z
-  .object({ kind: z.literal('redis'), devInbox, channel: z.string().min(1).optional() })
-  .strict()
-  .refine(...needs('channel'));
-
-/** `notify.targets.<name>`: a target and its kind. */
-const notifyTarget = z.discriminatedUnion(
-  'kind',
-  [
-    z
-      .object({ kind: z.literal('webhook'), ...webhookFields })
-      .strict()
-      .refine(oneDestination, ONE_DESTINATION),
-    pagerdutyTarget,
-    slackTarget,
-    slackWebhookTarget,
-    emailTarget,
-    statuspageTarget,
-    redisTarget,
-  ],
-  {
-    error: (iss) =>
-      iss.code === 'invalid_union' ? `one of ${NOTIFY_KINDS.join(', ')} (every target says its kind)` : undefined,
-  },
-);
-export type NotifyTargetConfig = z.infer<typeof notifyTarget>;
 
 /** An origin pattern, as `secrets.<name>.sendTo` takes them (an IPv6 host in brackets). */
 const ORIGIN_PATTERN = /^https?:\/\/((\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/;
@@ -308,12 +205,19 @@ export const configFile = z
       .optional(),
     /** Who is in each approver group a runbook names as `group:<name>`. */
     approverGroups: z.record(z.string(), z.array(z.string().min(1))).optional(),
-    notify: z
+    notify: notifySection.optional(),
+    /** Slack as a place people decide (docs/slack.md): requests signed by Slack, users mapped to identities. */
+    slack: z
       .object({
-        /** Targets by name, each with its kind (docs/notifications.md). */
-        targets: z.record(z.string(), notifyTarget).default({}),
-        /** The older spelling of `kind: webhook` targets; still read. */
-        webhooks: z.record(z.string(), webhookTarget).default({}),
+        /** The app's signing secret (Basic Information › App Credentials). */
+        signingSecret: secretSource,
+        /** Slack user ids (`U0123ABCD`) and who they are here; anyone else is refused. */
+        users: z
+          .record(
+            z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123ABCD'),
+            z.object({ identity: z.string().min(1), roles: z.array(z.enum(ROLES)).min(1) }).strict(),
+          )
+          .default({}),
       })
       .strict()
       .optional(),

@@ -50,7 +50,7 @@ beforeEach(() => {
 const targets = (): Record<string, NotifyTarget> => ({
   pager: { kind: 'pagerduty', routingKeySecret: 'pd-key', baseUrl: pd.url, source: 'checkout.example.com' },
   unbound: { kind: 'pagerduty', routingKeySecret: 'pd-key', baseUrl: elsewhere.url },
-  chat: { kind: 'slack' },
+  chat: { kind: 'statuspage', pageId: 'p', tokenSecret: 'sp', baseUrl: elsewhere.url, components: {} },
   hook: { kind: 'webhook', url: `${elsewhere.url}/hook` },
   inbox: { kind: 'webhook', url: `${elsewhere.url}/v1/dev/inbox/inbox`, inboxFor: 'pagerduty', devInbox: true },
   devhook: { kind: 'webhook', url: `${elsewhere.url}/v1/dev/inbox/devhook`, devInbox: true },
@@ -228,7 +228,7 @@ test('kinds without a sender say so; a channel action refuses a target of anothe
     type: FAILURE.TargetKindUnsupported,
     nonRetryable: true,
     message:
-      "notify target 'chat' is of kind slack, which cannot send yet (not yet supported); in development give it devInbox: true, or use a webhook or pagerduty target",
+      "notify target 'chat' is of kind statuspage, which cannot send yet (not yet supported); in development give it devInbox: true, or use a webhook or pagerduty target",
   });
   const hook = await failure('notify:pagerduty:event', { target: 'hook', summary: 's' });
   expect({ type: hook.type, message: hook.message }).toEqual({

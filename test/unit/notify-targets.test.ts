@@ -46,11 +46,26 @@ test('every kind is read with its fields; notify.webhooks as kind webhook', () =
       baseUrl: 'https://events.eu.pagerduty.com',
       source: 'api',
     },
-    chat: { kind: 'slack' },
-    'hooked-chat': { kind: 'slack-webhook' },
-    mail: { kind: 'email' },
-    status: { kind: 'statuspage' },
-    events: { kind: 'redis' },
+    chat: { kind: 'slack', tokenSecret: 'slack-bot', channel: 'C0123456789', baseUrl: 'https://slack.com/api' },
+    'hooked-chat': { kind: 'slack-webhook', urlSecret: 'slack-url' },
+    // Not on loopback: STARTTLS or no send.
+    mail: {
+      kind: 'email',
+      host: 'smtp.example.com',
+      port: 587,
+      secure: false,
+      requireTLS: true,
+      from: 'runbooks@example.com',
+      to: ['ops@example.com'],
+    },
+    status: {
+      kind: 'statuspage',
+      pageId: 'abc123',
+      tokenSecret: 'sp-token',
+      baseUrl: 'https://api.statuspage.io',
+      components: {},
+    },
+    events: { kind: 'redis', channel: 'operational_events' },
   });
   // Code written before kinds sees the webhook ones only.
   expect(c.webhookTargets).toEqual({
