@@ -11,6 +11,7 @@ import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
 import { createNotifyActivities, type NotifyDeps } from './notify';
 import type { EgressConfig, NotifyTarget, WebhookTarget } from '../config/load';
+import { messageTemplatesOf, type MessageTemplates } from '../config/notify-templates';
 import { createEgressGuard, type ResolveHost } from './egress';
 import { createRunbookActivities } from './runbooks';
 import { createCoordinationActivities, type CoordinationClient } from './coordination';
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   /** How the egress check resolves host names (tests pass a fake). @default node:dns lookup, every address */
   resolveHost?: ResolveHost;
   runUrl: (workflowId: string) => string;
+  /** Message templates (`AppConfig.messageTemplates`). @default the shipped ones */
+  messageTemplates?: MessageTemplates;
   /** Told after each notification a target accepted (the worker's `alert_sent` event). @default none */
   onNotificationSent?: NotifyDeps['onSent'];
   library: () => RunbookLibrary;
@@ -61,6 +64,7 @@ export function createActionActivities(deps: ActivityDeps) {
     ...deps,
     ...(deps.onNotificationSent ? { onSent: deps.onNotificationSent } : {}),
     egress,
+    templates: deps.messageTemplates ?? messageTemplatesOf(undefined),
     targets: {
       ...Object.fromEntries(
         Object.entries(deps.webhookTargets).map(([n, t]) => [n, { kind: 'webhook' as const, ...t }]),

@@ -1,6 +1,7 @@
 /** What every notify sender shares: its dependencies, the target by name, and answers it cannot send. */
 import { FAILURE } from '../../shared/failures';
 import type { NotifyKind, NotifyTarget } from '../../config/load';
+import type { MessageTemplates } from '../../config/notify-templates';
 import type { EgressGuard } from '../egress';
 import { permanent } from '../errors';
 import type { SecretResolver } from '../secrets';
@@ -10,6 +11,8 @@ export interface NotifyDeps {
   secrets: SecretResolver;
   egress: EgressGuard;
   targets: Readonly<Record<string, NotifyTarget>>;
+  /** Message templates per event kind and status page status (defaults filled in). */
+  templates: MessageTemplates;
   /** Link to the run in the Web UI, for the message. */
   runUrl: (workflowId: string) => string;
   /**
