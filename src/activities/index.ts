@@ -6,6 +6,7 @@ import { CATALOG } from '../catalog';
 import { httpCheck, httpRequest } from '../catalog/http';
 import { notifyWebhook } from '../catalog/notify';
 import { notifyPagerDutyEvent } from '../catalog/pagerduty';
+import { notifySlackPost, notifySlackUpdate } from '../catalog/slack';
 import type { RunbookLibrary } from '../runbooks/library';
 import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
@@ -82,6 +83,8 @@ export function createActionActivities(deps: ActivityDeps) {
       deps.metrics,
       deps.secrets.redactor,
     ),
+    [notifySlackPost.id]: envelope(notifySlackPost, notify.notifySlackPost, deps.metrics, deps.secrets.redactor),
+    [notifySlackUpdate.id]: envelope(notifySlackUpdate, notify.notifySlackUpdate, deps.metrics, deps.secrets.redactor),
     ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
   };
 }

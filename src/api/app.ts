@@ -4,7 +4,7 @@
  * 503 when Temporal cannot be reached. Callers are authenticated before their body is read.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { TokenEntry } from '../config/load';
 import type { Role } from '../config/schema';
 import type { RunbookLibrary } from '../runbooks/library';
@@ -22,6 +22,7 @@ import type { AlertTrigger } from '../alerts';
 import { alertRoutes } from './routes/alerts';
 import type { ScheduleService } from '../schedules/service';
 import { scheduleRoutes } from './routes/schedules';
+import { slackRoutes, type SlackRouteDeps } from './routes/slack';
 import { formatProblem } from '../files/problems';
 import { installAudit, type AuditEntry } from './audit';
 import type { JsonLines } from '../platform/json-lines';
@@ -44,6 +45,8 @@ export interface AppDeps {
   devInbox?: boolean;
   /** The keys API and worker share; the dev inbox's token is derived from them (without them nothing may post). */
   signingKeys?: () => SigningKeys;
+  /** Slack requests (config `slack:`); without it the /v1/slack routes are not mounted. */
+  slack?: Omit<SlackRouteDeps, 'runs'>;
   /** The audit log of human actions; without it nothing is audited and /v1/audit is not mounted. */
   audit?: JsonLines<AuditEntry>;
 }
@@ -147,6 +150,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
   if (deps.schedules) scheduleRoutes(app, { schedules: deps.schedules, role });
   if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });
+  if (deps.slack) {
+    const refused = new Counter({
+      name: 'slack_requests_refused_total',
+      help: 'Slack requests refused: unsigned, stale, bad-signature, replayed, unmapped, forbidden, malformed',
+      labelNames: ['reason'],
+      registers: [deps.registry],
+    });
+    slackRoutes(app, { runs: deps.runs, refused: (reason) => refused.inc({ reason }), ...deps.slack });
+  }
   if (deps.devInbox) devInboxRoutes(app, { role, ...(deps.signingKeys ? { signingKeys: deps.signingKeys } : {}) });
   return app;
 }

@@ -12,7 +12,7 @@ import type { JsonLines } from '../platform/json-lines';
 export interface AuditEntry {
   at: string;
   identity: string;
-  channel: 'api' | 'cli';
+  channel: 'api' | 'cli' | 'slack';
   /** Method and route: `POST /v1/runs/:id/approvals`. */
   action: string;
   /** The run, schedule or freeze acted on, when the route names one. */
@@ -46,7 +46,8 @@ export function installAudit(app: FastifyInstance, log: JsonLines<AuditEntry>): 
   });
 }
 
-function channelOf(req: FastifyRequest): 'api' | 'cli' {
+function channelOf(req: FastifyRequest): AuditEntry['channel'] {
+  if (req.url.startsWith('/v1/slack/')) return 'slack';
   const body = req.body as { via?: unknown } | undefined;
   return body && typeof body === 'object' && body.via === 'cli' ? 'cli' : 'api';
 }

@@ -9,6 +9,7 @@ import { createControlService } from '../runs/control';
 import { createRunService, type RunService } from '../runs/service';
 import { createScheduleService } from '../schedules/service';
 import { buildApp } from './app';
+import { createSlackVerifier } from './slack-signature';
 import { join } from 'node:path';
 import type { AuditEntry } from './audit';
 import { createJsonLines } from '../platform/json-lines';
@@ -39,6 +40,15 @@ export function buildProductApi(o: {
     registry: new Registry(),
     inProgress: runs.runningByRunbook,
     devInbox: config.api.devInbox,
+    ...(config.slack.signingSecret
+      ? {
+          slack: {
+            verifier: createSlackVerifier(config.slack.signingSecret),
+            users: config.slack.users,
+            responseUrlOrigins: config.slack.responseUrlOrigins,
+          },
+        }
+      : {}),
     audit: createJsonLines<AuditEntry>(join(config.dataDir, 'audit', 'audit.jsonl')),
     logger: o.logger ?? false,
   });

@@ -10,6 +10,7 @@ import { POD_ENTRIES } from './kubernetes/pods';
 import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
 import { notifyWebhook } from './notify';
 import { notifyPagerDutyEvent } from './pagerduty';
+import { notifySlackPost, notifySlackUpdate } from './slack';
 import type { CatalogEntry } from './types';
 
 export type { CatalogEntry, ExampleNeeds } from './types';
@@ -18,7 +19,7 @@ export { isMutating } from './types';
 /** Every system and its actions; an id's first part names its system. */
 export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> = {
   http: [httpRequest, httpCheck],
-  notify: [notifyWebhook, notifyPagerDutyEvent],
+  notify: [notifyWebhook, notifyPagerDutyEvent, notifySlackPost, notifySlackUpdate],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

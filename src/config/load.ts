@@ -106,6 +106,8 @@ export interface AppConfig {
 export interface SlackConfig {
   signingSecret?: Buffer;
   users: Record<string, { identity: string; roles: Role[] }>;
+  /** Origins a `response_url` may have. @default ['https://hooks.slack.com'] */
+  responseUrlOrigins: string[];
 }
 
 export interface AlertsConfig {
@@ -267,7 +269,11 @@ export function loadConfig(
     signingKeys,
     notifyTargets,
     messageTemplates: messageTemplatesOf(file.notify?.templates),
-    slack: { ...(slackSecret ? { signingSecret: slackSecret } : {}), users: file.slack?.users ?? {} },
+    slack: {
+      ...(slackSecret ? { signingSecret: slackSecret } : {}),
+      users: file.slack?.users ?? {},
+      responseUrlOrigins: (file.slack?.responseUrlOrigins ?? ['https://hooks.slack.com']).map((u) => new URL(u).origin),
+    },
     webhookTargets: Object.fromEntries(
       Object.entries(notifyTargets).flatMap(([name, t]) =>
         t.kind === 'webhook' ? [[name, webhookPart(t)] as const] : [],

@@ -218,6 +218,8 @@ export const configFile = z
             z.object({ identity: z.string().min(1), roles: z.array(z.enum(ROLES)).min(1) }).strict(),
           )
           .default({}),
+        /** Where a request's `response_url` may point (a payload naming any other is not followed). @default [https://hooks.slack.com] */
+        responseUrlOrigins: z.array(z.url()).min(1).optional(),
       })
       .strict()
       .optional(),

@@ -133,6 +133,7 @@ function compile(rb: AuthoredRunbook, text: string, report: (p: PropertyKey[], m
       : {}),
     ...(rb.concurrency !== undefined ? { concurrency: rb.concurrency } : {}),
     ...(rb.emergency ? { emergency: { requesters: rb.emergency.requesters } } : {}),
+    ...(rb.announce ? { announce: { target: rb.announce.target } } : {}),
     ...(rb.alertResolved
       ? {
           alertResolved: {

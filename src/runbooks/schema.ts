@@ -142,6 +142,18 @@ export const runbookFile = z
       .describe(
         'Who may start a run as an emergency change (approval steps with emergency take one approval now, the rest afterwards). Absent: nobody may.',
       ),
+    announce: z
+      .object({
+        target: z
+          .string()
+          .min(1)
+          .describe('A `kind: slack` target (notify.targets): the run posts its message there and keeps it current.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "The run's live Slack message: runbook, trigger, phase and steps, updated in place; approvals and paused steps in its thread with buttons.",
+      ),
     schedules: z.array(scheduleSpec).optional().describe('Routine runs, synced to Temporal Schedules.'),
     steps: z.array(z.unknown()).min(1),
   })

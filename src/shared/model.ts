@@ -162,9 +162,11 @@ export interface RunbookDefinition {
    * `group:<name>`, groups from configuration, resolved by the API at start). Absent: nobody.
    */
   emergency?: { requesters: string[] };
+  /** The run's live message: a `kind: slack` target, posted at the start and kept current. */
+  announce?: { target: string };
 }
 
-export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert';
+export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert' | 'slack';
 
 export interface TriggerInfo {
   source: TriggerSource;

@@ -36,6 +36,10 @@ export async function startApiStack(
   library: RunbookLibrary,
   o: {
     webhookTargets?: Record<string, WebhookTarget>;
+    /** Passed to the worker as they are. */
+    worker?: Omit<Parameters<typeof createTestWorker>[1], 'library' | 'webhookTargets'>;
+    /** Slack requests, as `AppConfig.slack`. @default none (the routes are not mounted) */
+    slack?: AppConfig['slack'];
     alerts?: Partial<AppConfig['alerts']>;
     deadlineMs?: number;
   } = {},
@@ -43,6 +47,7 @@ export async function startApiStack(
   const worker = await createTestWorker(env, {
     library,
     ...(o.webhookTargets ? { webhookTargets: o.webhookTargets } : {}),
+    ...o.worker,
   });
   const config: AppConfig = {
     ...loadConfig({ RUNBOOKS_CONFIG: '' }, process.cwd()),
@@ -62,6 +67,7 @@ export async function startApiStack(
   };
   // Routes of config/dev.yaml name the shipped runbooks, which test libraries lack: none unless given.
   config.alerts = { ...config.alerts, routes: [], ...o.alerts };
+  if (o.slack) config.slack = o.slack;
   const { app } = buildProductApi({
     client: env.client,
     config,

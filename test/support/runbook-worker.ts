@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { createSecretResolver } from '../../src/activities/secrets';
 import type { KubeClients } from '../../src/activities/kubernetes/client';
-import type { WebhookTarget } from '../../src/config/load';
+import type { NotifyTarget, WebhookTarget } from '../../src/config/load';
 import type { RunbookLibrary } from '../../src/runbooks/library';
 import { loadRunbookText } from '../../src/runbooks/load';
 import type { RunbookDefinition } from '../../src/shared/model';
@@ -61,6 +61,8 @@ export async function createTestWorker(
   o: {
     library?: RunbookLibrary;
     webhookTargets?: Record<string, WebhookTarget>;
+    /** Targets of any kind, as `AppConfig.notifyTargets`. @default none */
+    notifyTargets?: Record<string, NotifyTarget>;
     env?: NodeJS.ProcessEnv;
     taskQueue?: string;
     kube?: () => Promise<KubeClients>;
@@ -88,6 +90,7 @@ export async function createTestWorker(
         ...(o.secretBindings ? { bindings: o.secretBindings } : {}),
       }),
       webhookTargets: o.webhookTargets ?? {},
+      ...(o.notifyTargets ? { notifyTargets: o.notifyTargets } : {}),
       runUrl: (id) => `http://ui.test/workflows/${id}`,
       ...(o.events ? { onNotificationSent: alertSent(o.events) } : {}),
       library: () => o.library ?? libraryOf(),

@@ -10,6 +10,7 @@ import type { StepContext } from '../../shared/activity-types';
 import { createPagerDutySender, pagerDutyEvent, pagerDutySeverity } from './pagerduty';
 import { notThatKind, notYetSupported, targetNamed, toldSent, type NotifyDeps } from './targets';
 import { createWebhookSender } from './webhook';
+import { createSlackActivities } from './slack-actions';
 
 /** PagerDuty's limit on `payload.summary`. */
 const MAX_SUMMARY = 1024;
@@ -19,6 +20,7 @@ export type { NotificationSent, NotifyChannel, NotifyDeps } from './targets';
 export function createNotifyActivities(deps: NotifyDeps) {
   const webhook = createWebhookSender(deps);
   const pagerduty = createPagerDutySender(deps);
+  const slack = createSlackActivities(deps);
 
   async function notifyWebhook(input: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
     const target = targetNamed(deps.targets, input.target);
@@ -49,6 +51,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
         toldSent(deps, 'pagerduty', input.target, reason, ctx.workflowId);
         return { target: input.target, status: sent.status, delivered: true };
       }
+      case 'slack':
+        return slack.notifyAsSlack(input.target, target, input, ctx);
       default:
         return notYetSupported(input.target, target.kind);
     }
@@ -80,5 +84,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
     return notThatKind(input.target, kind, 'notify:pagerduty:event', 'pagerduty');
   }
 
-  return { notifyWebhook, notifyPagerDutyEvent };
+  return {
+    notifyWebhook,
+    notifyPagerDutyEvent,
+    notifySlackPost: slack.notifySlackPost,
+    notifySlackUpdate: slack.notifySlackUpdate,
+  };
 }

@@ -151,5 +151,9 @@ export class RunState implements VotingRecorder, LockRecorder {
 
   publish(): void {
     setCurrentDetails(renderDetails(this.status));
+    this.onChange?.();
   }
+
+  /** Told after each change the status shows (the run's live Slack message follows it). */
+  onChange?: () => void;
 }

@@ -35,6 +35,7 @@ import {
 import { StepUndos } from './compensation';
 import { Executor, reportRunFinished, reportRunStarted } from './execute';
 import { GateSteps } from './gate-steps';
+import { RunAnnouncer } from './announce';
 import { RunState } from './run-state';
 import { upgradeRunbook } from './compat';
 import { RunLocks } from './locks';
@@ -167,6 +168,12 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const missing = start.attributesSet ? attributes.filter((a) => known.get(a.key) !== a.value) : attributes;
   if (missing.length > 0) upsertSearchAttributes(missing);
   reportRunStarted(runbook.id, trigger);
+  // A dry run tells nobody, in Slack neither.
+  const announcer =
+    runbook.announce && !state.status.dryRun
+      ? new RunAnnouncer(() => state.status, runbook.announce.target, runbook.id)
+      : undefined;
+  if (announcer) state.onChange = () => announcer.changed();
   state.setBase('running');
 
   const compensations = new StepUndos(state);
@@ -219,7 +226,9 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
         runbook.alertResolved?.notify ?? 'default',
         `${runbook.title}: ${err.message}. The run (${workflowInfo().workflowId}) made no further changes.`,
       );
-      return finish(state, trigger, 'auto_resolved');
+      const result = finish(state, trigger, 'auto_resolved');
+      await announcer?.settle();
+      return result;
     }
     const phase: RunPhase & RunEventOutcome = isCancellation(err)
       ? 'cancelled'
@@ -232,9 +241,12 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     gateSteps.reviews.markUnreviewed(phase === 'cancelled' ? 'cancel' : phase === 'rejected' ? 'rejection' : 'failure');
     state.setBase(phase);
     finish(state, trigger, phase);
+    await announcer?.settle();
     throw err;
   }
-  return finish(state, trigger, 'succeeded');
+  const result = finish(state, trigger, 'succeeded');
+  await announcer?.settle();
+  return result;
 }
 
 function finish(state: RunState, trigger: TriggerInfo, outcome: RunEventOutcome): RunResult {
