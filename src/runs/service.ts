@@ -94,7 +94,8 @@ const COUNT_CACHE_MS = 15_000;
 const RUN_TYPES: ReadonlySet<string> = new Set(Object.values(WORKFLOW_KIND_REGISTRY).map((k) => k.workflowType));
 
 /** The channel a signed decision names: the CLI says it is the CLI; everything else is the API. */
-const channelOf = (via: DecisionChannel): 'api' | 'cli' => (via === 'cli' ? 'cli' : 'api');
+/** The channel signed into a decision: the Web UI never reaches here (it signals, unsigned). */
+const channelOf = (via: DecisionChannel): 'api' | 'cli' | 'slack' | 'console' => (via === 'web-ui' ? 'api' : via);
 
 /** A decision for a run that has ended: the reason, never "no run" (it is there to read). */
 function finished(status: string): RunError {
