@@ -5,7 +5,9 @@
 #     for tests of runs that wait for days;
 #   - with --test, Debian's `prometheus` (promtool, and Prometheus itself) and
 #     `prometheus-alertmanager` (with amtool) for the end-to-end alert tests;
-#   - with --test, Debian's `redis-server` (with redis-cli) for the operational events tests.
+#   - with --test, Debian's `redis-server` (with redis-cli) for the operational events tests;
+#   - with --test, mailpit (an SMTP receiver with a REST API) for the email notification tests,
+#     built from the Go module proxy by scripts/mailpit/build.sh into .cache/mailpit/bin.
 # Quick when everything is already in place: it checks versions and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,5 +67,10 @@ fi
 if [ "$want_test" = 1 ] && ! { command -v redis-server && command -v redis-cli; } >/dev/null; then
   apt_install redis-server
   command -v redis-server >/dev/null || { echo "setup: redis-server is missing after the install" >&2; exit 1; }
+fi
+
+# Returns at once when its stamp matches (toolchain, tools/mailpit/go.mod and go.sum, the script).
+if [ "$want_test" = 1 ]; then
+  bash scripts/mailpit/build.sh
 fi
 exit 0

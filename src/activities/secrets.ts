@@ -30,7 +30,7 @@ export function envVarFor(name: string): string {
 export function createSecretResolver(opts: {
   env: NodeJS.ProcessEnv;
   dir?: string;
-  /** Where each secret may be sent: origins (`https://host[:port]`, `https://*.domain`). */
+  /** Where each secret may be sent: origins (`https://host[:port]`, `https://*.domain`, `smtp://host:port`). */
   bindings?: Readonly<Record<string, readonly string[]>>;
   redactor?: Redactor;
 }): SecretResolver {
@@ -78,7 +78,18 @@ export function createSecretResolver(opts: {
   };
 }
 
-/** `scheme://host:port` of a URL (default ports written out), or undefined if it is not http(s). */
+/** Each scheme with an origin, and its default port. */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = {
+  'http:': '80',
+  'https:': '443',
+  'smtp:': '25',
+  'smtps:': '465',
+};
+
+/**
+ * `scheme://host:port` of a URL (default ports written out), or undefined if it is not http(s)
+ * or smtp(s) (an SMTP server, as `smtp://host:port` or, TLS from connect, `smtps://host:port`).
+ */
 export function originOf(url: string): string | undefined {
   let u: URL;
   try {
@@ -86,11 +97,23 @@ export function originOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
-  return `${u.protocol}//${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+  const defaultPort = Object.prototype.hasOwnProperty.call(DEFAULT_PORTS, u.protocol)
+    ? DEFAULT_PORTS[u.protocol]
+    : undefined;
+  if (defaultPort === undefined) return undefined;
+  if (u.protocol === 'http:' || u.protocol === 'https:') return `${u.protocol}//${u.hostname}:${u.port || defaultPort}`;
+  // The URL parser keeps the host of a scheme it does not know as written; read it as http's
+  // would be (lower case, IPv4 in dotted form, IDN as punycode), so one host has one origin.
+  let host: string;
+  try {
+    host = new URL(`http://${u.host}`).hostname;
+  } catch {
+    return undefined;
+  }
+  return host ? `${u.protocol}//${host}:${u.port || defaultPort}` : undefined;
 }
 
-/** An allowed origin pattern (`https://host[:port]`, `https://*.domain[:port]`) against an origin. */
+/** An allowed origin pattern (`https://host[:port]`, `https://*.domain[:port]`, `smtp://host:port`) against an origin. */
 export function originMatches(pattern: string, origin: string): boolean {
   const wildcard = pattern.includes('://*.');
   const p = originOf(wildcard ? pattern.replace('://*.', '://wildcard.') : pattern);

@@ -34,9 +34,8 @@ const tokenSource = z
     message: 'give exactly one of token, tokenEnv, tokenFile, tokenSha256',
   });
 
-
 /** An origin pattern, as `secrets.<name>.sendTo` takes them (an IPv6 host in brackets). */
-const ORIGIN_PATTERN = /^https?:\/\/((\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/;
+const ORIGIN_PATTERN = /^(https?|smtps?):\/\/((\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/;
 
 /** An IP range (`10.0.0.0/8`, `fd00::/8`) or one address. */
 function isIpRange(text: string): boolean {
@@ -46,7 +45,8 @@ function isIpRange(text: string): boolean {
 }
 
 const egressDestination = z.string().refine((d) => ORIGIN_PATTERN.test(d) || isIpRange(d), {
-  message: 'an origin (http(s)://host[:port], https://*.domain) or an IP range (10.0.0.0/8, fd00::/8, one address)',
+  message:
+    'an origin (http(s)://host[:port], https://*.domain, smtp(s)://host[:port]) or an IP range (10.0.0.0/8, fd00::/8, one address)',
 });
 
 /** A secret given by environment variable or file (or inline, for development only). */
@@ -176,8 +176,8 @@ export const configFile = z
                 z
                   .string()
                   .regex(
-                    /^https?:\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
-                    'an origin: http(s)://host[:port] or https://*.domain (no path)',
+                    /^(https?|smtps?):\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+                    'an origin: http(s)://host[:port], https://*.domain or smtp(s)://host[:port] (no path)',
                   ),
               )
               .min(1),
