@@ -7,6 +7,9 @@ import { httpCheck, httpRequest } from '../catalog/http';
 import { notifyWebhook } from '../catalog/notify';
 import { notifyPagerDutyEvent } from '../catalog/pagerduty';
 import { notifySlackPost, notifySlackUpdate } from '../catalog/slack';
+import { notifyRedisPublish } from '../catalog/redis-event';
+import { notifyStatuspageIncident } from '../catalog/statuspage';
+import { notifyEmailSend } from '../catalog/email';
 import type { RunbookLibrary } from '../runbooks/library';
 import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
@@ -37,6 +40,8 @@ export interface ActivityDeps {
   messageTemplates?: MessageTemplates;
   /** Told after each notification a target accepted (the worker's `alert_sent` event). @default none */
   onNotificationSent?: NotifyDeps['onSent'];
+  /** Queues a runbook's `runbook_event` (kind redis targets); absent when events are off. @default none */
+  publishEvent?: NotifyDeps['publishEvent'];
   library: () => RunbookLibrary;
   metrics: StepMetrics;
   /** The Temporal workflow client for coordination; default: the worker's, from the activity context. */
@@ -85,6 +90,19 @@ export function createActionActivities(deps: ActivityDeps) {
     ),
     [notifySlackPost.id]: envelope(notifySlackPost, notify.notifySlackPost, deps.metrics, deps.secrets.redactor),
     [notifySlackUpdate.id]: envelope(notifySlackUpdate, notify.notifySlackUpdate, deps.metrics, deps.secrets.redactor),
+    [notifyStatuspageIncident.id]: envelope(
+      notifyStatuspageIncident,
+      notify.notifyStatuspageIncident,
+      deps.metrics,
+      deps.secrets.redactor,
+    ),
+    [notifyEmailSend.id]: envelope(notifyEmailSend, notify.notifyEmailSend, deps.metrics, deps.secrets.redactor),
+    [notifyRedisPublish.id]: envelope(
+      notifyRedisPublish,
+      notify.notifyRedisPublish,
+      deps.metrics,
+      deps.secrets.redactor,
+    ),
     ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
   };
 }

@@ -11,6 +11,9 @@ import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
 import { notifyWebhook } from './notify';
 import { notifyPagerDutyEvent } from './pagerduty';
 import { notifySlackPost, notifySlackUpdate } from './slack';
+import { notifyRedisPublish } from './redis-event';
+import { notifyStatuspageIncident } from './statuspage';
+import { notifyEmailSend } from './email';
 import type { CatalogEntry } from './types';
 
 export type { CatalogEntry, ExampleNeeds } from './types';
@@ -19,7 +22,15 @@ export { isMutating } from './types';
 /** Every system and its actions; an id's first part names its system. */
 export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> = {
   http: [httpRequest, httpCheck],
-  notify: [notifyWebhook, notifyPagerDutyEvent, notifySlackPost, notifySlackUpdate],
+  notify: [
+    notifyWebhook,
+    notifyPagerDutyEvent,
+    notifySlackPost,
+    notifySlackUpdate,
+    notifyEmailSend,
+    notifyStatuspageIncident,
+    notifyRedisPublish,
+  ],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

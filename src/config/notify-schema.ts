@@ -110,14 +110,8 @@ const statuspageTarget = z
   })
   .strict()
   .refine(...needs('pageId', 'tokenSecret'));
-const redisTarget = z
-  .object({
-    kind: z.literal('redis'),
-    devInbox,
-    /** The Pub/Sub channel. @default the operational events channel (OPERATIONAL_EVENT_CHANNEL) */
-    channel: z.string().min(1).optional(),
-  })
-  .strict();
+/** Operational events: `runbook_event`s on the events channel and stream (REDIS_URL; docs/events.md). */
+const redisTarget = z.object({ kind: z.literal('redis'), devInbox }).strict();
 
 /** `notify.targets.<name>`: a target and its kind. */
 export const notifyTarget = z.discriminatedUnion(

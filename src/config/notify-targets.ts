@@ -92,11 +92,9 @@ export interface StatuspageTarget {
   components: Record<string, string>;
 }
 
-/** Redis Pub/Sub through the operational events connection (REDIS_URL). */
+/** Operational events (`runbook_event`) through the worker's events connection (REDIS_URL). */
 export interface RedisTarget {
   kind: 'redis';
-  /** @default the operational events channel */
-  channel?: string;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
@@ -138,7 +136,9 @@ export function notifyTargetsOf(
     ...Object.entries(notify.targets ?? {}),
   ];
   return Object.fromEntries(
-    written.map(([name, t]): [string, NotifyTarget] => (t.devInbox ? [name, inbox(name, t.kind)] : [name, targetOf(t)])),
+    written.map(([name, t]): [string, NotifyTarget] =>
+      t.devInbox ? [name, inbox(name, t.kind)] : [name, targetOf(t)],
+    ),
   );
 }
 
@@ -189,7 +189,7 @@ function targetOf(t: NotifyTargetConfig): NotifyTarget {
         components: t.components ?? {},
       };
     case 'redis':
-      return { kind: 'redis', ...(t.channel ? { channel: t.channel } : {}) };
+      return { kind: 'redis' };
   }
 }
 

@@ -25,6 +25,7 @@ export const EVENT_TYPES = {
   approvalDecided: 'approval_decided',
   stepPaused: 'step_paused',
   freezeChanged: 'freeze_changed',
+  runbookEvent: 'runbook_event',
 } as const;
 
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
@@ -86,6 +87,16 @@ export const PAYLOAD_SCHEMAS = {
     scope: freezeScope,
     reason: z.string(),
     changedBy: z.string().min(1),
+  }),
+  /** Published by a runbook (`notify:redis:publish`, or any notification to a `kind: redis` target). */
+  runbook_event: z.strictObject({
+    ...run,
+    step: z.string().min(1),
+    /** The runbook's own name for it, snake_case (`notification` for a plain notification). */
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+    text: z.string().optional(),
+    severity: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
   }),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -25,13 +25,15 @@ export const FAILURE = {
   HttpServerError: 'HttpServerError',
   /** Retried. An endpoint or API answered a status not accepted and neither a client error nor 5xx (3xx, 408, 429). */
   HttpUnexpectedStatus: 'HttpUnexpectedStatus',
+  /** Not retried. An SMTP server refused the message for good: a 5xx reply (not 503), failed authentication, no recipient accepted, or no TLS where the target requires it. */
+  SmtpRejected: 'SmtpRejected',
   /** Retried. A request got no answer within its timeout. */
   Timeout: 'Timeout',
   /** Retried. `http:endpoint:check` with `require: true` found the endpoint not as expected. */
   CheckFailed: 'CheckFailed',
   /** Not retried. A notification names a target that configuration lacks. */
   UnknownTarget: 'UnknownTarget',
-  /** Not retried. A notification names a target whose kind has no sender yet (slack, slack-webhook, email, statuspage, redis) and no dev inbox to fall back on, or an action that cannot send to that kind. */
+  /** Not retried. A channel action names a target of another kind (notify:slack:post to an email target), or a redis target while operational events are off in the worker. */
   TargetKindUnsupported: 'TargetKindUnsupported',
   /** Not retried. A named secret is set neither in the environment nor in the secrets folder. */
   MissingSecret: 'MissingSecret',

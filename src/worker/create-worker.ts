@@ -8,7 +8,7 @@ import { loadLibrary, type RunbookLibrary } from '../runbooks/library';
 import { workflowCodeWithKeys } from './signing-bundle';
 import type { WorkerMetrics } from './metrics';
 import type { EventPublisher } from '../events/publisher';
-import { alertSent, workerSinks } from './events';
+import { alertSent, runbookEvent, workerSinks } from './events';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -42,6 +42,10 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     egress: o.config.egress,
     runUrl: (id) => runUrl(o.config, id),
     ...(o.events ? { onNotificationSent: alertSent(o.events) } : {}),
+    // Runbooks' own events only where the product's go too (kind redis targets fail plainly otherwise).
+    ...(o.events && o.config.events.enabled && o.config.events.redisUrl
+      ? { publishEvent: runbookEvent(o.events) }
+      : {}),
     library,
     metrics: o.metrics,
     approverGroups: o.config.approverGroups,

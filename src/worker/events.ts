@@ -4,7 +4,7 @@
  * Neither workflows nor activities import the publisher; this file is the one bridge.
  */
 import type { InjectedSinks } from '@temporalio/worker';
-import type { NotificationSent } from '../activities/notify';
+import type { NotificationSent, RunbookEventPayload } from '../activities/notify';
 import { createNoopPublisher, type EventPublisher } from '../events/publisher';
 import type { RunbookEventsSinks } from '../shared/sinks';
 import type { WorkerMetrics } from './metrics';
@@ -55,4 +55,9 @@ export function eventSinks(events: EventPublisher): InjectedSinks<RunbookEventsS
 /** The notify activities' `onSent`, published as `alert_sent`. */
 export function alertSent(events: EventPublisher): (sent: NotificationSent) => void {
   return (sent) => events.publish({ event_type: 'alert_sent', payload: { ...sent } });
+}
+
+/** The notify activities' `publishEvent` (kind redis targets), published as `runbook_event`. */
+export function runbookEvent(events: EventPublisher): (payload: RunbookEventPayload) => void {
+  return (payload) => events.publish({ event_type: 'runbook_event', payload });
 }

@@ -54,6 +54,7 @@ async function runAndCollect(
   });
   const { worker, taskQueue } = await createTestWorker(env, {
     webhookTargets: { oncall: { url: `${target.url}/hook` } },
+    notifyTargets: { events: { kind: 'redis' } },
     events,
   });
   const workflowId = `wf-${taskQueue}`;
@@ -106,6 +107,36 @@ steps:
   for (const e of events) expect(e.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   // The target received the notification itself once.
   expect(target.received.filter((r) => r.path === '/hook')).toHaveLength(1);
+});
+
+test("a runbook's own event to a redis target: runbook_event, and a notification to it as `notification`", async () => {
+  const { workflowId, events } = await runAndCollect(
+    `
+id: verified
+title: Verified
+steps:
+  - id: verify
+    action: notify:redis:publish
+    with: { target: events, name: deploy_verified, severity: info, data: { version: "1.4.2" } }
+  - id: tell
+    notify: { target: events, title: Deployed, message: checkout 1.4.2 is live }
+`,
+    undefined,
+    4,
+  );
+  const run = { workflowId, runbook: 'verified' };
+  expect(events.map((e) => [e.event_type, e.payload])).toEqual([
+    ['run_started', { ...run, trigger: 'api', requestedBy: 'alice' }],
+    [
+      'runbook_event',
+      { ...run, step: 'verify', name: 'deploy_verified', severity: 'info', data: { version: '1.4.2' } },
+    ],
+    [
+      'runbook_event',
+      { ...run, step: 'tell', name: 'notification', text: 'checkout 1.4.2 is live', data: { title: 'Deployed' } },
+    ],
+    ['run_finished', { ...run, trigger: 'api', outcome: 'succeeded' }],
+  ]);
 });
 
 test('an approval gate publishes approval_requested and approval_decided, with who decided', async () => {

@@ -13,7 +13,7 @@ import { TEST_KEYS } from './signing';
 import { SUITE_SECRET_ENV } from './suite-secrets';
 import { uniqueQueue, workflowBundle } from './temporal';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
-import { alertSent, workerSinks } from '../../src/worker/events';
+import { alertSent, runbookEvent, workerSinks } from '../../src/worker/events';
 import type { EventPublisher } from '../../src/events/publisher';
 
 export function runbookFromYaml(text: string): RunbookDefinition {
@@ -92,7 +92,7 @@ export async function createTestWorker(
       webhookTargets: o.webhookTargets ?? {},
       ...(o.notifyTargets ? { notifyTargets: o.notifyTargets } : {}),
       runUrl: (id) => `http://ui.test/workflows/${id}`,
-      ...(o.events ? { onNotificationSent: alertSent(o.events) } : {}),
+      ...(o.events ? { onNotificationSent: alertSent(o.events), publishEvent: runbookEvent(o.events) } : {}),
       library: () => o.library ?? libraryOf(),
       metrics,
       lockHolderCheckMs: 1000,

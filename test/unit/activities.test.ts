@@ -41,6 +41,13 @@ beforeAll(async () => {
   target.on('/throttled', () => ({ status: 429, body: 'slow down' }));
   target.on('/notify', () => ({ status: 200, body: 'ok' }));
   target.on('/v2/enqueue', () => ({ status: 202, body: { status: 'success', message: 'Event processed' } }));
+  target.on('/api/chat.postMessage', () => ({
+    status: 200,
+    body: { ok: true, channel: 'C0OPS', ts: '1700000000.000001' },
+  }));
+  target.on('/api/chat.update', () => ({ status: 200, body: { ok: true, channel: 'C0OPS', ts: '1503435956.000247' } }));
+  target.on('/v1/pages/p/incidents/unresolved', () => ({ status: 200, body: [] }));
+  target.on('/v1/pages/p/incidents', () => ({ status: 201, body: { id: 'inc1', status: 'investigating' } }));
 });
 afterAll(() => target.close());
 
@@ -53,12 +60,35 @@ const acts = (extra: Partial<ActivityDeps> = {}) =>
         [envVarFor('hook-url')]: `${target.url}/notify`,
         [envVarFor('creds-url')]: `http://bot:hunter22@127.0.0.1:${new URL(target.url).port}/notify`,
         [envVarFor('pd-routing-key')]: 'R0UT1NGKEY0123456789abcdefABCDEF',
+        [envVarFor('slack-bot')]: 'xoxb-example',
+        [envVarFor('sp-key')]: 'statuspage-example-key',
       },
       // Where the token may go: this test's receiver only.
-      bindings: { 'api-token': [target.url], absent: [target.url], 'pd-routing-key': [target.url] },
+      bindings: {
+        'api-token': [target.url],
+        absent: [target.url],
+        'pd-routing-key': [target.url],
+        'slack-bot': [target.url],
+        'sp-key': [target.url],
+      },
     }),
     // The catalog's pagerduty example names this target (its wire format: notify-pagerduty.test.ts).
-    notifyTargets: { pagerduty: { kind: 'pagerduty', routingKeySecret: 'pd-routing-key', baseUrl: target.url } },
+    // The channel examples' targets (their wire formats: notify-<channel>.test.ts; email against a
+    // real SMTP server in test/integration/notify-email.test.ts, here its dev-inbox stand-in).
+    notifyTargets: {
+      pagerduty: { kind: 'pagerduty', routingKeySecret: 'pd-routing-key', baseUrl: target.url },
+      'ops-slack': { kind: 'slack', tokenSecret: 'slack-bot', channel: 'C0OPS', baseUrl: `${target.url}/api` },
+      'status-page': {
+        kind: 'statuspage',
+        pageId: 'p',
+        tokenSecret: 'sp-key',
+        baseUrl: target.url,
+        components: { checkout: 'cmp1' },
+      },
+      stakeholders: { kind: 'webhook', url: `${target.url}/notify`, inboxFor: 'email' },
+      events: { kind: 'redis' },
+    },
+    publishEvent: () => undefined,
     webhookTargets: {
       default: { url: `${target.url}/notify` },
       credentialed: { urlSecret: 'creds-url' },

@@ -42,6 +42,7 @@ test('type names are snake_case like the seed, alert_sent keeps its name, and ch
     'approval_decided',
     'step_paused',
     'freeze_changed',
+    'runbook_event',
   ]);
   expect(ALERT_CHANNELS).toEqual(['webhook', 'slack', 'smtp', 'pagerduty']);
 });
@@ -56,6 +57,10 @@ const ONE_OF_EACH: EventInput[] = [
   {
     event_type: 'freeze_changed',
     payload: { frozen: false, freezeId: 'f-2', scope: { kind: 'runbook', value: 'x' }, reason: 'ok', changedBy: 'ops' },
+  },
+  {
+    event_type: 'runbook_event',
+    payload: { ...run, step: 'announce', name: 'deploy_verified', data: { version: '1.4.2' } },
   },
 ];
 

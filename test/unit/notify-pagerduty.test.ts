@@ -50,7 +50,6 @@ beforeEach(() => {
 const targets = (): Record<string, NotifyTarget> => ({
   pager: { kind: 'pagerduty', routingKeySecret: 'pd-key', baseUrl: pd.url, source: 'checkout.example.com' },
   unbound: { kind: 'pagerduty', routingKeySecret: 'pd-key', baseUrl: elsewhere.url },
-  chat: { kind: 'statuspage', pageId: 'p', tokenSecret: 'sp', baseUrl: elsewhere.url, components: {} },
   hook: { kind: 'webhook', url: `${elsewhere.url}/hook` },
   inbox: { kind: 'webhook', url: `${elsewhere.url}/v1/dev/inbox/inbox`, inboxFor: 'pagerduty', devInbox: true },
   devhook: { kind: 'webhook', url: `${elsewhere.url}/v1/dev/inbox/devhook`, devInbox: true },
@@ -222,14 +221,7 @@ test('notify:webhook:post to a pagerduty target triggers the run alert', async (
   });
 });
 
-test('kinds without a sender say so; a channel action refuses a target of another kind', async () => {
-  const chat = await failure('notify:webhook:post', { target: 'chat', message: 'hi' });
-  expect({ type: chat.type, nonRetryable: chat.nonRetryable, message: chat.message }).toEqual({
-    type: FAILURE.TargetKindUnsupported,
-    nonRetryable: true,
-    message:
-      "notify target 'chat' is of kind statuspage, which cannot send yet (not yet supported); in development give it devInbox: true, or use a webhook or pagerduty target",
-  });
+test('a channel action refuses a target of another kind', async () => {
   const hook = await failure('notify:pagerduty:event', { target: 'hook', summary: 's' });
   expect({ type: hook.type, message: hook.message }).toEqual({
     type: FAILURE.TargetKindUnsupported,

@@ -31,7 +31,7 @@ test('every kind is read with its fields; notify.webhooks as kind webhook', () =
       '    hooked-chat: { kind: slack-webhook, urlSecret: slack-url }',
       '    mail: { kind: email, host: smtp.example.com, from: runbooks@example.com, to: [ops@example.com] }',
       '    status: { kind: statuspage, pageId: abc123, tokenSecret: sp-token }',
-      '    events: { kind: redis, channel: operational_events }',
+      '    events: { kind: redis }',
       '',
     ].join('\n'),
   );
@@ -65,7 +65,7 @@ test('every kind is read with its fields; notify.webhooks as kind webhook', () =
       baseUrl: 'https://api.statuspage.io',
       components: {},
     },
-    events: { kind: 'redis', channel: 'operational_events' },
+    events: { kind: 'redis' },
   });
   // Code written before kinds sees the webhook ones only.
   expect(c.webhookTargets).toEqual({

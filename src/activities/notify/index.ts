@@ -8,19 +8,29 @@ import type { NotifyPagerDutyEventInput, NotifyPagerDutyEventResult } from '../.
 import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/notify';
 import type { StepContext } from '../../shared/activity-types';
 import { createPagerDutySender, pagerDutyEvent, pagerDutySeverity } from './pagerduty';
-import { notThatKind, notYetSupported, targetNamed, toldSent, type NotifyDeps } from './targets';
+import { STATUSPAGE_STATUSES } from '../../catalog/statuspage';
+import { notThatKind, targetNamed, toldSent, type NotifyDeps } from './targets';
 import { createWebhookSender } from './webhook';
 import { createSlackActivities } from './slack-actions';
+import { createRedisActivities } from './redis';
+import { createSlackWebhookSender, slackWebhookMessage } from './slack-webhook';
+import { createStatuspageActivities } from './statuspage';
+import { createEmailActivities, createEmailSender } from './email';
 
 /** PagerDuty's limit on `payload.summary`. */
 const MAX_SUMMARY = 1024;
 
-export type { NotificationSent, NotifyChannel, NotifyDeps } from './targets';
+export type { NotificationSent, NotifyChannel, NotifyDeps, RunbookEventPayload } from './targets';
 
 export function createNotifyActivities(deps: NotifyDeps) {
   const webhook = createWebhookSender(deps);
   const pagerduty = createPagerDutySender(deps);
   const slack = createSlackActivities(deps);
+  const redis = createRedisActivities(deps);
+  const slackWebhook = createSlackWebhookSender(deps);
+  const statuspage = createStatuspageActivities(deps);
+  const email = createEmailActivities(deps);
+  const emailSender = createEmailSender(deps);
 
   async function notifyWebhook(input: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
     const target = targetNamed(deps.targets, input.target);
@@ -53,8 +63,37 @@ export function createNotifyActivities(deps: NotifyDeps) {
       }
       case 'slack':
         return slack.notifyAsSlack(input.target, target, input, ctx);
-      default:
-        return notYetSupported(input.target, target.kind);
+      case 'slack-webhook': {
+        const sent = await slackWebhook.send(input.target, target, slackWebhookMessage(input, ctx, deps.runUrl));
+        toldSent(deps, 'slack-webhook', input.target, reason, ctx.workflowId);
+        return { target: input.target, status: sent.status, delivered: true };
+      }
+      case 'redis':
+        return redis.notifyAsRedis(input, ctx);
+      case 'email': {
+        // The title is the subject; without one, the message's first line (cut to a subject's length).
+        const subject = (input.title ?? input.message.split('\n')[0] ?? input.message).slice(0, 200);
+        const text = [input.message, '', `Run: ${deps.runUrl(ctx.workflowId)}`].join('\n');
+        await emailSender.send(input.target, target, { subject, text }, ctx);
+        toldSent(deps, 'email', input.target, reason, ctx.workflowId);
+        return { target: input.target, status: 250, delivered: true };
+      }
+      case 'statuspage': {
+        // A message about the run is an update of the run's incident (opened by the first one).
+        const asked = input.fields?.status;
+        const status = STATUSPAGE_STATUSES.find((x) => x === asked) ?? 'investigating';
+        await statuspage.notifyStatuspageIncident(
+          {
+            target: input.target,
+            name: (input.title ?? input.message).slice(0, 255),
+            status,
+            body: input.message.slice(0, 25_000),
+            deliverNotifications: true,
+          },
+          ctx,
+        );
+        return { target: input.target, status: 200, delivered: true };
+      }
     }
   }
 
@@ -89,5 +128,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
     notifyPagerDutyEvent,
     notifySlackPost: slack.notifySlackPost,
     notifySlackUpdate: slack.notifySlackUpdate,
+    notifyRedisPublish: redis.notifyRedisPublish,
+    notifyStatuspageIncident: statuspage.notifyStatuspageIncident,
+    notifyEmailSend: email.notifyEmailSend,
   };
 }

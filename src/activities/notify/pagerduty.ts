@@ -11,12 +11,11 @@ import { PAGERDUTY_SEVERITY, type NotifyPagerDutyEventInput, type PagerDutySever
 import type { PagerDutyTarget } from '../../config/load';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
+import { retryAfterMs } from './retry-after';
 import type { NotifyDeps } from './targets';
 
 /** PagerDuty's answers are short JSON; more than this is not read. */
 const MAX_ANSWER_BYTES = 16 * 1024;
-/** A Retry-After beyond this is taken as this: the step's own timeout and retries still bound it. */
-const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
 /** An event as sent, but for `routing_key` (added at the last moment, never kept). */
 export interface PagerDutyEvent {
@@ -82,13 +81,6 @@ export function pagerDutyEvent(
     client_url: url,
     links: [{ href: url, text: `Run ${ctx.workflowId}` }],
   };
-}
-
-/** Retry-After as delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const ms = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : Date.parse(header) - now;
-  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
 }
 
 /** PagerDuty's own words for a refusal: `message` and the `errors` array. */

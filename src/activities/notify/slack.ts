@@ -9,7 +9,7 @@ import { FAILURE } from '../../shared/failures';
 import type { SlackTarget } from '../../config/load';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryAfterMs } from './pagerduty';
+import { retryAfterMs } from './retry-after';
 import type { NotifyDeps } from './targets';
 
 /** Slack's answers are small; a longer one is cut off (history lookups ask for few messages). */

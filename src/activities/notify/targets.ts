@@ -20,6 +20,22 @@ export interface NotifyDeps {
    * publishes it as the `alert_sent` event. It must not throw or wait. @default none
    */
   onSent?: (sent: NotificationSent) => void;
+  /**
+   * Queues a runbook's event on the operational events channel and stream; absent when events
+   * are off in this worker. Must not throw or wait. @default none
+   */
+  publishEvent?: (payload: RunbookEventPayload) => void;
+}
+
+/** A `runbook_event` payload, as src/events/contract.ts declares it. */
+export interface RunbookEventPayload {
+  workflowId: string;
+  runbook: string;
+  step: string;
+  name: string;
+  text?: string;
+  severity?: string;
+  data?: Record<string, unknown>;
 }
 
 /** A notification that went out: which channel, to which target (its name, never its address), why. */
@@ -34,7 +50,8 @@ export interface NotificationSent {
 /** The channel a target's kind sends on, as `alert_sent` names it. */
 export type NotifyChannel = 'webhook' | 'slack' | 'smtp' | 'pagerduty';
 
-// Kinds with no channel in the contract (statuspage, redis: none sends yet) are not told.
+// Kinds with no channel in the contract are not told: a status page is not a notification to
+// someone, and a redis target publishes an event of its own.
 const CHANNEL_OF_KIND: Partial<Record<NotifyKind, NotifyChannel>> = {
   webhook: 'webhook',
   slack: 'slack',
@@ -66,15 +83,6 @@ export function targetNamed(targets: Readonly<Record<string, NotifyTarget>>, nam
       FAILURE.UnknownTarget,
     );
   return t;
-}
-
-/** Kinds the configuration accepts before their senders exist: said plainly, never retried. */
-export function notYetSupported(name: string, kind: string): never {
-  throw permanent(
-    `notify target '${name}' is of kind ${kind}, which cannot send yet (not yet supported); ` +
-      'in development give it devInbox: true, or use a webhook or pagerduty target',
-    FAILURE.TargetKindUnsupported,
-  );
 }
 
 /** A channel action names a target of another kind. */
