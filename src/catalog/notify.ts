@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { FAILURE } from '../shared/failures';
+import { MESSAGE_EVENT_KINDS } from '../shared/message-events';
 import type { CatalogEntry } from './types';
+
+/**
+ * Sent by the run with its own notices: the configured template for the kind (notify.templates)
+ * then gives the text and title, `message` being what is sent if it cannot render.
+ */
+export const noticeEvent = z
+  .object({ kind: z.enum(MESSAGE_EVENT_KINDS), scope: z.record(z.string(), z.json()) })
+  .strict()
+  .optional()
+  .describe("The run's own notices: the event kind whose template (notify.templates.events) gives the text.");
 
 export const notifyWebhookInput = z
   .object({
@@ -13,6 +24,7 @@ export const notifyWebhookInput = z
     title: z.string().optional(),
     severity: z.string().optional(),
     fields: z.record(z.string(), z.json()).optional(),
+    event: noticeEvent,
   })
   .strict();
 export type NotifyWebhookInput = z.infer<typeof notifyWebhookInput>;

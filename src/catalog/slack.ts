@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { FAILURE } from '../shared/failures';
+import { noticeEvent } from './notify';
 import type { CatalogEntry } from './types';
 
 const NON_RETRYABLE = [
@@ -37,6 +38,7 @@ export const notifySlackPostInput = z
       .optional()
       .describe('Set on the message (metadata) so a retry finds it instead of posting twice. Default: the step.'),
     runLink: z.boolean().default(true).describe('Append a link to the run in the Web UI.'),
+    event: noticeEvent,
   })
   .strict();
 export type NotifySlackPostInput = z.infer<typeof notifySlackPostInput>;
@@ -76,6 +78,7 @@ export const notifySlackUpdateInput = z
     text,
     blocks,
     runLink: z.boolean().default(true).describe('Append a link to the run in the Web UI.'),
+    event: noticeEvent,
   })
   .strict();
 export type NotifySlackUpdateInput = z.infer<typeof notifySlackUpdateInput>;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseExpression } from '../shared/expression';
+import { MESSAGE_EVENT_KINDS } from '../shared/message-events';
 import { templateExpressions } from '../shared/template';
 
 const webhookFields = {
@@ -150,17 +151,7 @@ const templateText = z
     }
   });
 
-/** The event kinds a message template may be written for (docs/notifications.md#templates). */
-export const MESSAGE_EVENT_KINDS = [
-  'run_started',
-  'run_finished',
-  'approval_requested',
-  'approval_decided',
-  'step_paused',
-  'escalation',
-  'alert_resolved',
-] as const;
-export type MessageEventKind = (typeof MESSAGE_EVENT_KINDS)[number];
+export { MESSAGE_EVENT_KINDS, type MessageEventKind } from '../shared/message-events';
 
 /** The status page's four realtime statuses, whose bodies the seeds give as templates. */
 export const STATUS_KINDS = ['investigating', 'identified', 'monitoring', 'resolved'] as const;

@@ -31,25 +31,24 @@ export const DEFAULT_STATUS_TEMPLATES: Readonly<Record<StatusKind, string>> = {
   resolved: 'This incident has been resolved. All systems are operating normally.',
 };
 
+/**
+ * What each notice says by default. The last three are the texts the run sent before templates
+ * (docs/notifications.md#notices-the-run-sends-itself); the first four are the Slack message's
+ * notification text (the run's card and its thread).
+ */
 export const DEFAULT_EVENT_TEMPLATES: Readonly<Record<MessageEventKind, MessageTemplate>> = {
-  run_started: { title: '${{ runbook.title }}', text: 'Run started by ${{ run.trigger }}: ${{ run.workflowId }}' },
-  run_finished: { title: '${{ runbook.title }}', text: 'Run ${{ run.phase }}: ${{ run.workflowId }}' },
-  approval_requested: {
-    title: 'Approval needed: ${{ step.title }}',
-    text: '${{ runbook.title }} waits for approval of step ${{ step.id }} (${{ run.workflowId }})',
-  },
-  approval_decided: {
-    title: '${{ decision.outcome }}: ${{ step.title }}',
-    text: '${{ decision.by }} ${{ decision.outcome }} step ${{ step.id }} of ${{ run.workflowId }}',
-  },
+  run_started: { text: '${{ runbook.title }}: ${{ run.phase }} (${{ run.workflowId }})' },
+  run_finished: { text: '${{ runbook.title }}: ${{ run.phase }} (${{ run.workflowId }})' },
+  approval_requested: { text: 'Approval needed: ${{ step.id }} of ${{ runbook.title }} (${{ run.workflowId }})' },
+  approval_decided: { text: '${{ step.id }} of ${{ runbook.title }}: ${{ decision }}' },
   step_paused: {
-    title: 'Paused: ${{ step.title }}',
-    text: 'Step ${{ step.id }} of ${{ run.workflowId }} failed and waits: retry, skip or abort',
+    text: "Step '${{ step.id }}' of ${{ runbook.title }} is paused after failing (${{ step.error }}) and needs a decision.",
   },
-  escalation: { title: 'Escalation: ${{ runbook.title }}', text: '${{ escalation.reason }} (${{ run.workflowId }})' },
+  escalation: {
+    text: "Approval '${{ step.id }}' of ${{ runbook.title }} had no decision in time; escalated to ${{ escalation.to }}.",
+  },
   alert_resolved: {
-    title: 'Resolved: ${{ alert.name }}',
-    text: 'The alert that started ${{ run.workflowId }} has resolved',
+    text: '${{ runbook.title }}: ${{ reason }}. The run (${{ run.workflowId }}) made no further changes.',
   },
 };
 

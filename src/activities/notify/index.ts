@@ -11,6 +11,7 @@ import { createPagerDutySender, pagerDutyEvent, pagerDutySeverity } from './page
 import { STATUSPAGE_STATUSES } from '../../catalog/statuspage';
 import { notThatKind, targetNamed, toldSent, type NotifyDeps } from './targets';
 import { createWebhookSender } from './webhook';
+import { noticeText } from './templates';
 import { createSlackActivities } from './slack-actions';
 import { createRedisActivities } from './redis';
 import { createSlackWebhookSender, slackWebhookMessage } from './slack-webhook';
@@ -32,8 +33,17 @@ export function createNotifyActivities(deps: NotifyDeps) {
   const email = createEmailActivities(deps);
   const emailSender = createEmailSender(deps);
 
-  async function notifyWebhook(input: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
-    const target = targetNamed(deps.targets, input.target);
+  async function notifyWebhook(given: NotifyWebhookInput, ctx: StepContext): Promise<NotifyWebhookResult> {
+    const target = targetNamed(deps.targets, given.target);
+    // The run's own notices take their text from the configured template of their event.
+    const { title, text } = noticeText(
+      deps.templates,
+      given.event,
+      { ...(given.title ? { title: given.title } : {}), text: given.message },
+      deps.runUrl(ctx.workflowId),
+    );
+    const { event: _event, ...rest } = given;
+    const input: NotifyWebhookInput = { ...rest, message: text, ...(title ? { title } : {}) };
     const reason = input.title ?? input.message;
     switch (target.kind) {
       case 'webhook': {

@@ -16,6 +16,7 @@ import { mrkdwnEscape, type SlackBlock } from '../../shared/slack-blocks';
 import { createSlackClient } from './slack';
 import { notThatKind, targetNamed, toldSent, type NotifyDeps } from './targets';
 import { createWebhookSender } from './webhook';
+import { noticeText } from './templates';
 
 type Resolved = { kind: 'slack'; target: SlackTarget } | { kind: 'inbox'; target: WebhookNotifyTarget };
 
@@ -44,33 +45,35 @@ export function createSlackActivities(deps: NotifyDeps) {
     const r = slackTarget(input.target, 'notify:slack:post');
     const blocks = withLink(input.blocks, input.runLink, ctx);
     const key = input.key ?? ctx.idempotencyKey;
+    const { text } = noticeText(deps.templates, input.event, { text: input.text }, deps.runUrl(ctx.workflowId));
     if (r.kind === 'inbox') {
-      const body = { method: 'chat.postMessage', text: input.text, blocks, thread_ts: input.threadTs, key };
+      const body = { method: 'chat.postMessage', text, blocks, thread_ts: input.threadTs, key };
       await webhook.postJson(input.target, r.target, body, ctx);
       return { target: input.target, channel: 'dev-inbox', ts: key, reused: false, delivered: true };
     }
     const posted = await client.post(input.target, r.target, {
-      text: input.text,
+      text,
       ...(blocks ? { blocks } : {}),
       ...(input.threadTs ? { threadTs: input.threadTs } : {}),
       key,
     });
-    if (!posted.reused) toldSent(deps, 'slack', input.target, input.text, ctx.workflowId);
+    if (!posted.reused) toldSent(deps, 'slack', input.target, text, ctx.workflowId);
     return { target: input.target, channel: posted.channel, ts: posted.ts, reused: posted.reused, delivered: true };
   }
 
   async function notifySlackUpdate(input: NotifySlackUpdateInput, ctx: StepContext): Promise<NotifySlackUpdateResult> {
     const r = slackTarget(input.target, 'notify:slack:update');
     const blocks = withLink(input.blocks, input.runLink, ctx);
+    const { text } = noticeText(deps.templates, input.event, { text: input.text }, deps.runUrl(ctx.workflowId));
     if (r.kind === 'inbox') {
-      const body = { method: 'chat.update', ts: input.ts, text: input.text, blocks };
+      const body = { method: 'chat.update', ts: input.ts, text, blocks };
       await webhook.postJson(input.target, r.target, body, ctx);
       return { target: input.target, channel: input.channel ?? 'dev-inbox', ts: input.ts, delivered: true };
     }
     const updated = await client.update(input.target, r.target, {
       ...(input.channel ? { channel: input.channel } : {}),
       ts: input.ts,
-      text: input.text,
+      text,
       ...(blocks ? { blocks } : {}),
     });
     return { target: input.target, channel: updated.channel, ts: updated.ts, delivered: true };

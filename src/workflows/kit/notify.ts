@@ -4,7 +4,8 @@
  * honour keys keep them all; a failure to notify never fails the workflow.
  */
 import { patched } from '@temporalio/workflow';
-import type { RetrySpec } from '../../shared/model';
+import type { MessageEvent } from '../../shared/message-events';
+import type { JsonObject, RetrySpec } from '../../shared/model';
 import { callActivity } from './actions';
 
 const NOTIFY_BY_ID_PATCH = 'notify-activity-by-action-id';
@@ -15,7 +16,8 @@ export class Notifier {
 
   constructor(private readonly run: { runbookId: string; dryRun: boolean }) {}
 
-  async notify(target: string, message: string, severity = 'warning'): Promise<void> {
+  /** With an event, the worker sends the configured template's text for it (`message` if none renders). */
+  async notify(target: string, message: string, severity = 'warning', event?: MessageEvent): Promise<void> {
     // A dry run tells nobody.
     if (this.run.dryRun) return;
     const id = `notice-${++this.sent}`;
@@ -23,7 +25,7 @@ export class Notifier {
     const activity = patched(NOTIFY_BY_ID_PATCH) ? 'notify:webhook:post' : 'notifyWebhook';
     await callActivity(
       activity,
-      { target, message, severity },
+      { target, message, severity, ...(event ? { event: event as unknown as JsonObject } : {}) },
       {
         id,
         action: 'notify:webhook:post',

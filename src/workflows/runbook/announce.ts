@@ -18,7 +18,8 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from '../../shared/slack-blocks';
-import type { RunStatus } from '../../shared/status';
+import type { MessageEventKind } from '../../shared/message-events';
+import { FINAL_PHASES, type RunStatus } from '../../shared/status';
 import { callActivity } from '../kit';
 
 const RETRY: RetrySpec = { maxAttempts: 5, initialIntervalMs: 1000, backoff: 2, maxIntervalMs: 30_000 };
@@ -74,8 +75,14 @@ export class RunAnnouncer {
     const status = this.status();
     const workflowId = workflowInfo().workflowId;
     const card = runCard(status, workflowId);
+    const event = this.event(FINAL_PHASES.has(status.phase) ? 'run_finished' : 'run_started', status);
     if (!this.card) {
-      const posted = await this.call('notify:slack:post', { text: card.text, blocks: card.blocks, key: 'announce' });
+      const posted = await this.call('notify:slack:post', {
+        text: card.text,
+        blocks: card.blocks,
+        key: 'announce',
+        event,
+      });
       if (!posted) return;
       this.card = { channel: posted.channel as string, ts: posted.ts as string };
     } else {
@@ -84,6 +91,7 @@ export class RunAnnouncer {
         ts: this.card.ts,
         text: card.text,
         blocks: card.blocks,
+        event,
       });
     }
     await this.syncThread(status, workflowId);
@@ -95,22 +103,35 @@ export class RunAnnouncer {
     for (const a of status.pendingApprovals) {
       const key = `approval:${a.stepId}:${a.requestedAt}`;
       open.add(key);
-      await this.request(key, approvalRequest(workflowId, a, title));
+      await this.request(
+        key,
+        approvalRequest(workflowId, a, title),
+        this.event('approval_requested', status, a.stepId),
+      );
     }
     for (const p of status.pendingStepDecisions) {
       const key = `pause:${p.stepId}:${p.requestedAt}`;
       open.add(key);
-      await this.request(key, pausedStep(workflowId, p, title));
+      await this.request(
+        key,
+        pausedStep(workflowId, p, title),
+        this.event('step_paused', status, p.stepId, { error: p.error.message }),
+      );
     }
     for (const [key, t] of this.thread) {
       if (open.has(key) || t.done || !t.ts) continue;
       t.done = true;
-      const done = settled(t.message, outcomeOf(status, key));
+      const outcome = outcomeOf(status, key);
+      const done = settled(t.message, outcome);
+      const stepId = key.split(':')[1] ?? '';
       await this.call('notify:slack:update', {
         channel: this.card?.channel ?? '',
         ts: t.ts,
         text: done.text,
         blocks: done.blocks,
+        ...(key.startsWith('approval:')
+          ? { event: this.event('approval_decided', status, stepId, undefined, outcome) }
+          : {}),
       });
     }
     for (const s of status.steps) {
@@ -127,7 +148,7 @@ export class RunAnnouncer {
   }
 
   /** A request in the thread: posted once, updated when it changes (approvals given so far). */
-  private async request(key: string, message: SlackMessage): Promise<void> {
+  private async request(key: string, message: SlackMessage, event: JsonObject): Promise<void> {
     const known = this.thread.get(key);
     if (known) {
       if (!known.ts || (known.message.text === message.text && sameBlocks(known.message, message))) return;
@@ -137,19 +158,42 @@ export class RunAnnouncer {
         ts: known.ts,
         text: message.text,
         blocks: message.blocks,
+        event,
       });
       return;
     }
     if (this.thread.size >= MAX_THREAD) return;
     const t: ThreadMessage = { message, done: false };
     this.thread.set(key, t);
-    const posted = await this.reply(key, { text: message.text, blocks: message.blocks });
+    const posted = await this.reply(key, { text: message.text, blocks: message.blocks, event });
     if (posted) t.ts = posted.ts as string;
   }
 
-  private reply(key: string, m: { text: string; blocks?: SlackBlock[] }): Promise<JsonObject | undefined> {
+  private reply(
+    key: string,
+    m: { text: string; blocks?: SlackBlock[]; event?: JsonObject },
+  ): Promise<JsonObject | undefined> {
     if (!this.card) return Promise.resolve(undefined);
     return this.call('notify:slack:post', { ...m, threadTs: this.card.ts, key: `announce/${key}`, runLink: false });
+  }
+
+  /** The event a message stands for: the worker renders its template (notify.templates.events) as the notification text. */
+  private event(
+    kind: MessageEventKind,
+    status: RunStatus,
+    stepId?: string,
+    step: JsonObject = {},
+    decision?: string,
+  ): JsonObject {
+    return {
+      kind,
+      scope: {
+        runbook: { id: status.runbook.id, title: status.runbook.title },
+        run: { workflowId: workflowInfo().workflowId, phase: status.phase, trigger: status.trigger.source },
+        ...(stepId ? { step: { id: stepId, ...step } } : {}),
+        ...(decision ? { decision } : {}),
+      },
+    };
   }
 
   private async call(

@@ -2,7 +2,8 @@
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/duration';
 import { DECISION_FAILURES, FAILURE, LOCK_FAILURES } from '../../shared/failures';
-import type { Step } from '../../shared/model';
+import type { MessageEvent } from '../../shared/message-events';
+import type { JsonObject, Step } from '../../shared/model';
 import { childSteps } from '../../shared/steps';
 import { evaluateText, truthy } from '../../shared/template';
 import { describeFailure, untracked, type KillSwitch, type Notifier } from '../kit';
@@ -33,8 +34,16 @@ export class Executor implements StepRun {
   }
 
   /** Sends a notification from the run itself (escalations); a failure to notify does not fail the run. */
-  notify(target: string, message: string): Promise<void> {
-    return this.notifier.notify(target, message);
+  notify(target: string, message: string, event?: MessageEvent): Promise<void> {
+    return this.notifier.notify(target, message, 'warning', event);
+  }
+
+  /** The scope every notice's template has: the runbook and the run. */
+  noticeScope(): { runbook: JsonObject; run: JsonObject } {
+    return {
+      runbook: { id: this.state.runbook.id, title: this.state.runbook.title },
+      run: { workflowId: this.state.workflowId, phase: this.state.status.phase },
+    };
   }
 
   async runAll(steps: Step[]): Promise<void> {
@@ -85,6 +94,7 @@ export class Executor implements StepRun {
                   this.notify(
                     escalateTo,
                     `Step '${step.id}' of ${this.state.runbook.title} is paused after failing (${f.message}) and needs a decision.`,
+                    { kind: 'step_paused', scope: { ...this.noticeScope(), step: { id: step.id, error: f.message } } },
                   )
               : undefined,
           );

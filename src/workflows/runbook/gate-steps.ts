@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { canonicalJson } from '../../shared/canonical';
 import { formatDuration } from '../../shared/duration';
 import { flattenSteps } from '../../shared/steps';
+import type { MessageEvent } from '../../shared/message-events';
 import type { ApprovalStep, JsonObject, Step } from '../../shared/model';
 import type { GateOutcome, PendingApproval } from '../../shared/status';
 import { render, toPlainJson } from '../../shared/template';
@@ -25,7 +26,7 @@ export class GateSteps {
   constructor(
     private readonly state: RunState,
     private readonly gates: ApprovalVoting,
-    private readonly notify: (target: string, message: string) => Promise<void>,
+    private readonly notify: (target: string, message: string, event?: MessageEvent) => Promise<void>,
   ) {
     this.byId = new Map(flattenSteps(state.runbook.steps).map((s) => [s.id, s]));
     this.reviews = new RetroactiveReviews(state, gates);
@@ -42,10 +43,20 @@ export class GateSteps {
   private escalation(step: ApprovalStep): (() => Promise<void>) | undefined {
     const target = step.escalation?.notify;
     if (!target) return undefined;
+    const to = (step.escalation?.approvers ?? ['any approver']).join(', ');
     return () =>
       this.notify(
         target,
-        `Approval '${step.id}' of ${this.state.runbook.title} had no decision in time; escalated to ${(step.escalation?.approvers ?? ['any approver']).join(', ')}.`,
+        `Approval '${step.id}' of ${this.state.runbook.title} had no decision in time; escalated to ${to}.`,
+        {
+          kind: 'escalation',
+          scope: {
+            runbook: { id: this.state.runbook.id, title: this.state.runbook.title },
+            run: { workflowId: this.state.workflowId, phase: this.state.status.phase },
+            step: { id: step.id },
+            escalation: { to, reason: 'no decision in time' },
+          },
+        },
       );
   }
 

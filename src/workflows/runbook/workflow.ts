@@ -179,8 +179,8 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   const compensations = new StepUndos(state);
   const notifier = new Notifier({ runbookId: runbook.id, dryRun: state.status.dryRun });
   // Escalation notices go out through the executor's notify (called only once steps run).
-  const gateSteps: GateSteps = new GateSteps(state, gates, (target, message): Promise<void> =>
-    executor.notify(target, message),
+  const gateSteps: GateSteps = new GateSteps(state, gates, (target, message, event): Promise<void> =>
+    executor.notify(target, message, event),
   );
   const locks = new RunLocks(state);
   locks.install();
@@ -225,6 +225,7 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
       await executor.notify(
         runbook.alertResolved?.notify ?? 'default',
         `${runbook.title}: ${err.message}. The run (${workflowInfo().workflowId}) made no further changes.`,
+        { kind: 'alert_resolved', scope: { ...executor.noticeScope(), reason: err.message } },
       );
       const result = finish(state, trigger, 'auto_resolved');
       await announcer?.settle();
