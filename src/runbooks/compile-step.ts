@@ -34,13 +34,19 @@ function compileStep(s: AnyStep, path: PropertyKey[], done: ReadonlySet<string>,
   if (c.seen.has(s.id)) c.report([...path, 'id'], `duplicate step id '${s.id}'`);
   c.seen.add(s.id);
   const ctx: ReferenceContext = { params: c.params, steps: done, allowOutput: false };
+  const notification = 'notify' in s || (typeof s.action === 'string' && s.action.startsWith('notify:'));
+  if (s.required !== undefined && !notification)
+    c.report([...path, 'required'], 'required is for notifications (notify steps and notify:* actions) only');
+  if (s.required !== undefined && s.onFailure !== undefined)
+    c.report([...path, 'required'], 'give required or onFailure, not both (required: true is onFailure: fail)');
   if (s.when !== undefined) checkCondition(s.when, ctx, [...path, 'when'], c.report);
   const common: CommonStep = {
     id: s.id,
     ...(s.name !== undefined ? { name: s.name } : {}),
     ...(s.when !== undefined ? { when: s.when } : {}),
     retry: compileRetry(s.retry),
-    onFailure: s.onFailure ?? 'fail',
+    // A notification that fails never stops a remediation, unless the runbook says it must arrive.
+    onFailure: s.onFailure ?? (notification && s.required !== true ? 'continue' : 'fail'),
     ...(s.onFailure === 'pause'
       ? {
           pause: {

@@ -132,6 +132,8 @@ export interface RunStatus {
   error?: { message: string; type?: string; stepId?: string };
   /** The alert that started the run (alert triggers only): repeats seen, resolution. */
   alert?: RunAlert;
+  /** The run's live Slack message (`announce:`), and why it could not be kept current, if so. */
+  announce?: { target: string; problem?: string };
   /**
    * Decisions that did not come signed through the API (the Web UI's signal form, a raw Temporal
    * client): shown, never counted. The latest few, cut short.

@@ -252,6 +252,28 @@ test('http:endpoint:check reports problems instead of failing, unless required',
   });
 });
 
+test("a webhook's refusal carries its words; 429 waits as Retry-After says", async () => {
+  const deps = {
+    webhookTargets: {
+      refusing: { url: `${target.url}/refusing` },
+      limited: { url: `${target.url}/limited` },
+    },
+  };
+  target.on('/refusing', () => ({ status: 422, body: { error: 'channel archived' } }));
+  target.on('/limited', () => ({ status: 429, headers: { 'retry-after': '12' }, body: 'slow down' }));
+  const refused = await failure('notify:webhook:post', { target: 'refusing', message: 'x' }, 1, deps);
+  expect({ message: refused.message, nonRetryable: refused.nonRetryable }).toEqual({
+    message: `webhook 'refusing' answered 422: {"error":"channel archived"}`,
+    nonRetryable: true,
+  });
+  const limited = await failure('notify:webhook:post', { target: 'limited', message: 'x' }, 1, deps);
+  expect({ message: limited.message, delay: limited.nextRetryDelay, nonRetryable: limited.nonRetryable }).toEqual({
+    message: "webhook 'limited' answered 429 (retry after 12 s)",
+    delay: 12_000,
+    nonRetryable: false,
+  });
+});
+
 test('notify:webhook:post posts the documented JSON to a configured target, URL and token from secrets', async () => {
   await run('notify:webhook:post', { target: 'secretive', message: 'Run finished', severity: 'info', title: 'Done' });
   const sent = target.received.at(-1)!;

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
 import { buildHeaders } from '../secrets';
+import { retryAfterMs } from './retry-after';
 import type { WebhookTarget } from '../../config/load';
 import type { NotifyDeps } from './targets';
 
@@ -42,15 +43,19 @@ export function createWebhookSender(deps: Omit<NotifyDeps, 'targets'>) {
       carriesSecrets: target.urlSecret !== undefined || Object.keys(target.secretHeaders ?? {}).length > 0,
     });
     // Drained so the connection is reused; a longer answer is cut off (and its connection closed).
-    await readCapped(res, MAX_ANSWER_BYTES);
+    const { text } = await readCapped(res, MAX_ANSWER_BYTES);
     if (res.ok) return res.status;
     const message = `webhook '${name}' answered ${res.status}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
-      throw permanent(message, FAILURE.HttpClientError);
-    throw ApplicationFailure.retryable(
-      message,
-      res.status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus,
-    );
+      // The receiver's own words, short: why it refused is what the on-call engineer needs.
+      throw permanent(text.trim() ? `${message}: ${text.trim().slice(0, 300)}` : message, FAILURE.HttpClientError);
+    const delay = retryAfterMs(res.headers.get('retry-after'));
+    throw ApplicationFailure.create({
+      message: `${message}${delay !== undefined ? ` (retry after ${Math.round(delay / 1000)} s)` : ''}`,
+      type: res.status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus,
+      nonRetryable: false,
+      ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
+    });
   }
 
   async function notifyWebhook(

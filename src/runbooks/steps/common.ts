@@ -35,6 +35,12 @@ export const stepCommon = {
     .enum(['fail', 'continue', 'pause'])
     .optional()
     .describe('@default fail. pause: wait for an operator to retry, skip (with a reason) or abort.'),
+  required: z
+    .boolean()
+    .optional()
+    .describe(
+      'Notifications only (notify steps and notify:* actions): true makes a failed notification fail the run. @default false: the failure is recorded and the run goes on',
+    ),
   pause: z
     .object({
       timeout: duration.optional().describe('@default 1h'),

@@ -39,8 +39,6 @@ export class RunAnnouncer {
   private calls = 0;
   private readonly thread = new Map<string, ThreadMessage>();
   private readonly noted = new Set<string>();
-  /** Why the message could not be kept current (the first failure), for the status. */
-  problem?: string;
 
   constructor(
     private readonly status: () => RunStatus,
@@ -215,8 +213,9 @@ export class RunAnnouncer {
       );
       return r.output as JsonObject;
     } catch (err) {
-      // The run goes on whatever Slack says; the first reason is kept for the status.
-      this.problem ??= (err as Error).message.slice(0, 300);
+      // The run goes on whatever Slack says; the first reason is shown in the status.
+      const announce = this.status().announce;
+      if (announce && announce.problem === undefined) announce.problem = (err as Error).message.slice(0, 300);
       return undefined;
     }
   }

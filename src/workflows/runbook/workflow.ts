@@ -173,7 +173,10 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
     runbook.announce && !state.status.dryRun
       ? new RunAnnouncer(() => state.status, runbook.announce.target, runbook.id)
       : undefined;
-  if (announcer) state.onChange = () => announcer.changed();
+  if (announcer && runbook.announce) {
+    state.status.announce = { target: runbook.announce.target };
+    state.onChange = () => announcer.changed();
+  }
   state.setBase('running');
 
   const compensations = new StepUndos(state);
