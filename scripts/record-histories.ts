@@ -17,7 +17,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { workflowBundleOptions } from '../src/worker/bundle-options';
 import { createActivities } from '../src/activities';
-import { createSecretResolver } from '../src/activities/secrets';
+import { createSecretResolver, envVarFor } from '../src/activities/secrets';
 import { projectRoot } from '../src/platform/project-root';
 import { startDevServer } from '../src/devserver/server';
 import { freePort } from '../src/platform/ports';
@@ -111,6 +111,24 @@ steps:
 `;
 }
 
+/** The channels issue: a run with a live Slack message, an approval in its thread, a change noted there. */
+function announcedYaml(url: string): string {
+  return `
+id: replay-announced
+title: Replay announced
+announce: { target: ops-slack }
+steps:
+  - id: approve
+    approval: { message: go? }
+    timeout: 10m
+  - id: restart
+    action: http:request:send
+    with: { method: POST, url: "${url}/restart" }
+  - id: tell
+    notify: { message: restarted }
+`;
+}
+
 async function main(): Promise<void> {
   // Existing histories are kept: they stand for runs of earlier code that may still be in flight.
   const force = process.argv.includes('--force');
@@ -121,6 +139,9 @@ async function main(): Promise<void> {
     req.resume();
     if (path === '/warming') res.writeHead(++warming % 3 === 0 ? 200 : 503).end();
     else if (path === '/gone') res.writeHead(404).end();
+    // Slack's Web API, as the announce scenario's target posts and updates its message.
+    else if (path.startsWith('/api/chat.'))
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"channel":"C0OPS","ts":"1700000000.000001"}');
     else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
@@ -134,8 +155,9 @@ async function main(): Promise<void> {
     workflowBundle: { code: withSigningKeys((await bundleWorkflowCode(workflowBundleOptions())).code, KEYS) },
     activities: createActivities({
       fetch,
-      secrets: createSecretResolver({ env: {} }),
+      secrets: createSecretResolver({ env: { [envVarFor('slack-bot')]: 'xoxb-replay' }, bindings: { 'slack-bot': [url] } }),
       webhookTargets: { default: { url: `${url}/notify` } },
+      notifyTargets: { 'ops-slack': { kind: 'slack', tokenSecret: 'slack-bot', channel: 'C0OPS', baseUrl: `${url}/api` } },
       runUrl: (id) => `http://localhost:8233/namespaces/default/workflows/${id}`,
       library: () => ({
         dir: '',
@@ -152,6 +174,7 @@ async function main(): Promise<void> {
   });
   const runbook = loadRunbookText(runbookYaml(url), 'replay-sample.yaml');
   const v2 = loadRunbookText(runbookV2Yaml(url), 'replay-v2.yaml');
+  const announced = loadRunbookText(announcedYaml(url), 'replay-announced.yaml');
   const trigger = { source: 'api' as const, requestedBy: 'alice' };
 
   const scenarios: Array<{ name: string; input: RunbookWorkflowInput; act: (id: string) => Promise<void> }> = [
@@ -244,6 +267,12 @@ async function main(): Promise<void> {
           .signal(approvalDecisionSignal, { stepId: 'approve', decision: 'approve', actor: 'bob' });
         await decide(id, 'approve');
       },
+    },
+    {
+      // The run's live Slack message (the channels issue): card, approval thread, settled request.
+      name: 'v7-announced-approved',
+      input: { runbook: announced, params: {}, trigger },
+      act: (id) => decide(id, 'approve'),
     },
     {
       // The Web UI's start: by runbook id, unsigned; its requester unverified.

@@ -10,6 +10,7 @@ import { projectRoot } from '../../src/platform/project-root';
 import { alertIngestion } from './alerts';
 import { scheduleLateness } from './schedule-lateness';
 import { approvalRoundTrip } from './approval';
+import { channels } from './channels';
 import { coldStart } from './cold-start';
 import { cleanupAll, installSignalHandlers, setUp, wasInterrupted, type BenchEnv } from './harness';
 import { machineInfo, renderReport, renderSection, type Section } from './report';
@@ -60,6 +61,11 @@ const benchmarks: Array<{ key: string; title: string; run: (env: BenchEnv) => Pr
     key: 'schedules',
     title: '6. Schedule lateness',
     run: (env) => scheduleLateness(env, { count: settings.schedules }),
+  },
+  {
+    key: 'channels',
+    title: '7. Channels',
+    run: (env) => channels(env, { runs: settings.runs, warmup: settings.warmup }),
   },
 ];
 

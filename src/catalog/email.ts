@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { FAILURE } from '../shared/failures';
+import { NOTIFY_NON_RETRYABLE } from './notify';
 import type { CatalogEntry } from './types';
 
 /** SMTP lines are at most 998 characters; a subject past this is a mistake, not a subject. */
@@ -47,15 +48,7 @@ export const notifyEmailSend: CatalogEntry<
   // As notify:webhook:post: no system we manage changes, but a dry run mails nobody.
   mutating: false,
   skipInDryRun: true,
-  nonRetryable: [
-    FAILURE.InvalidInput,
-    FAILURE.UnknownTarget,
-    FAILURE.TargetKindUnsupported,
-    FAILURE.SmtpRejected,
-    FAILURE.MissingSecret,
-    FAILURE.SecretNotAllowed,
-    FAILURE.EgressRefused,
-  ],
+  nonRetryable: [...NOTIFY_NON_RETRYABLE, FAILURE.SmtpRejected],
   describe: (i) => `email ${i.target}${i.to ? ` to ${i.to.join(', ')}` : ''}: ${i.subject}`,
   example: {
     with: {

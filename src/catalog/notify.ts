@@ -4,6 +4,21 @@ import { MESSAGE_EVENT_KINDS } from '../shared/message-events';
 import type { CatalogEntry } from './types';
 
 /**
+ * What no notify action retries: a target or input that is wrong stays wrong, an HTTP refusal
+ * (other than 408 and 429) is the receiver's answer, and a secret or destination refused here is
+ * refused on every try. Channels add their own (email: SmtpRejected).
+ */
+export const NOTIFY_NON_RETRYABLE = [
+  FAILURE.InvalidInput,
+  FAILURE.UnknownTarget,
+  FAILURE.TargetKindUnsupported,
+  FAILURE.HttpClientError,
+  FAILURE.MissingSecret,
+  FAILURE.SecretNotAllowed,
+  FAILURE.EgressRefused,
+] as const;
+
+/**
  * Sent by the run with its own notices: the configured template for the kind (notify.templates)
  * then gives the text and title, `message` being what is sent if it cannot render.
  */
@@ -49,13 +64,7 @@ export const notifyWebhook: CatalogEntry<typeof notifyWebhookInput, typeof notif
     // page anyone: it records the message instead.
     mutating: false,
     skipInDryRun: true,
-    nonRetryable: [
-      FAILURE.InvalidInput,
-      FAILURE.UnknownTarget,
-      FAILURE.TargetKindUnsupported,
-      FAILURE.HttpClientError,
-      FAILURE.EgressRefused,
-    ],
+    nonRetryable: [...NOTIFY_NON_RETRYABLE, FAILURE.SmtpRejected],
     describe: (i) => `notify ${i.target}: ${i.message}`,
     example: { with: { target: 'default', message: 'Runbook example finished', severity: 'info' } },
   };

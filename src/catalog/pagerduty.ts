@@ -3,7 +3,7 @@
  * `kind: pagerduty` target. Outbound only: the inbound PagerDuty alert source is src/alerts.
  */
 import { z } from 'zod';
-import { FAILURE } from '../shared/failures';
+import { NOTIFY_NON_RETRYABLE } from './notify';
 import type { CatalogEntry } from './types';
 
 /** The product's severities as PagerDuty's; PagerDuty's own four pass as they are. */
@@ -70,15 +70,7 @@ export const notifyPagerDutyEvent: CatalogEntry<
   // As notify:webhook:post: no system we manage changes, but a dry run pages nobody.
   mutating: false,
   skipInDryRun: true,
-  nonRetryable: [
-    FAILURE.InvalidInput,
-    FAILURE.UnknownTarget,
-    FAILURE.TargetKindUnsupported,
-    FAILURE.HttpClientError,
-    FAILURE.MissingSecret,
-    FAILURE.SecretNotAllowed,
-    FAILURE.EgressRefused,
-  ],
+  nonRetryable: [...NOTIFY_NON_RETRYABLE],
   describe: (i) =>
     `pagerduty ${i.target}: ${i.action} ${i.dedupKey ?? '(the run)'}${i.summary ? `: ${i.summary}` : ''}`,
   example: {

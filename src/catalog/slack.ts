@@ -4,19 +4,8 @@
  * its thread and its buttons use the same two actions (src/workflows/runbook/announce.ts).
  */
 import { z } from 'zod';
-import { FAILURE } from '../shared/failures';
-import { noticeEvent } from './notify';
+import { noticeEvent, NOTIFY_NON_RETRYABLE } from './notify';
 import type { CatalogEntry } from './types';
-
-const NON_RETRYABLE = [
-  FAILURE.InvalidInput,
-  FAILURE.UnknownTarget,
-  FAILURE.TargetKindUnsupported,
-  FAILURE.HttpClientError,
-  FAILURE.MissingSecret,
-  FAILURE.SecretNotAllowed,
-  FAILURE.EgressRefused,
-];
 
 const blocks = z
   .array(z.record(z.string(), z.json()))
@@ -65,7 +54,7 @@ export const notifySlackPost: CatalogEntry<
   output: notifySlackPostOutput,
   mutating: false,
   skipInDryRun: true,
-  nonRetryable: NON_RETRYABLE,
+  nonRetryable: [...NOTIFY_NON_RETRYABLE],
   describe: (i) => `slack ${i.target}${i.threadTs ? ' (thread)' : ''}: ${i.text}`,
   example: { with: { target: 'ops-slack', text: 'Deploy of checkout started' } },
 };
@@ -103,7 +92,7 @@ export const notifySlackUpdate: CatalogEntry<
   output: notifySlackUpdateOutput,
   mutating: false,
   skipInDryRun: true,
-  nonRetryable: NON_RETRYABLE,
+  nonRetryable: [...NOTIFY_NON_RETRYABLE],
   describe: (i) => `slack ${i.target}: update ${i.ts}: ${i.text}`,
   example: {
     with: { target: 'ops-slack', ts: '1503435956.000247', text: 'Deploy of checkout finished' },

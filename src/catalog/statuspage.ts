@@ -4,7 +4,7 @@
  * default), found again through its metadata, so a retried or repeated step never opens a second.
  */
 import { z } from 'zod';
-import { FAILURE } from '../shared/failures';
+import { NOTIFY_NON_RETRYABLE } from './notify';
 import type { CatalogEntry } from './types';
 
 /** The realtime statuses (the status templates are written for these four). */
@@ -80,15 +80,7 @@ export const notifyStatuspageIncident: CatalogEntry<
   // dry run tells no customer.
   mutating: false,
   skipInDryRun: true,
-  nonRetryable: [
-    FAILURE.InvalidInput,
-    FAILURE.UnknownTarget,
-    FAILURE.TargetKindUnsupported,
-    FAILURE.HttpClientError,
-    FAILURE.MissingSecret,
-    FAILURE.SecretNotAllowed,
-    FAILURE.EgressRefused,
-  ],
+  nonRetryable: [...NOTIFY_NON_RETRYABLE],
   describe: (i) =>
     `status page ${i.target}: ${i.status} ${i.key ?? '(the run)'}${i.name ? `: ${i.name}` : ''}` +
     (i.components

@@ -273,13 +273,22 @@ export function createRunService(deps: RunServiceDeps) {
 
   async function decide(
     workflowId: string,
-    d: { stepId: string; decision: 'approve' | 'reject'; comment?: string; actor: string; via: DecisionChannel },
+    d: {
+      stepId: string;
+      decision: 'approve' | 'reject';
+      comment?: string;
+      actor: string;
+      via: DecisionChannel;
+      /** The gate opening the decider saw (a Slack request carries it); else read from the run. */
+      opening?: string;
+    },
   ): Promise<ApprovalDecisionResult> {
     return decision(workflowId, async (h) => {
       // The same person sending the same decision to the same opening of a gate twice (a retried
-      // request) is one decision; a gate opened again (inputs changed) takes a new one.
-      const status = await h.query(statusQuery);
-      const opened = status.pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
+      // request) is one decision; a gate opened again (inputs changed) takes a new one. An opening
+      // the run no longer has is refused by the run itself (the signed claims name it).
+      const opened =
+        d.opening ?? (await h.query(statusQuery)).pendingApprovals.find((a) => a.stepId === d.stepId)?.requestedAt;
       // Signed for this run, this opening and this person: the run trusts nothing else.
       const signed = signDecision(config.signingKeys(), {
         workflowId,

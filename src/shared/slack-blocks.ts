@@ -98,18 +98,21 @@ export function runCard(status: RunStatus, workflowId: string): SlackMessage {
   };
 }
 
-/** The value both buttons carry: which run and which step (the action is the button's id). */
-export function buttonValue(workflowId: string, stepId: string): string {
-  return JSON.stringify({ w: workflowId, s: stepId });
+/**
+ * The value a request's buttons carry: which run, which step, and for approvals which opening of
+ * the gate (so a click is bound to the request it was on; the run refuses it for any other).
+ */
+export function buttonValue(workflowId: string, stepId: string, opening?: string): string {
+  return JSON.stringify({ w: workflowId, s: stepId, ...(opening ? { o: opening } : {}) });
 }
 
 /** Reads a button's value back; undefined for anything else. */
-export function parseButtonValue(value: unknown): { workflowId: string; stepId: string } | undefined {
+export function parseButtonValue(value: unknown): { workflowId: string; stepId: string; opening?: string } | undefined {
   if (typeof value !== 'string' || value.length > 2000) return undefined;
   try {
-    const v = JSON.parse(value) as { w?: unknown; s?: unknown };
+    const v = JSON.parse(value) as { w?: unknown; s?: unknown; o?: unknown };
     return typeof v.w === 'string' && typeof v.s === 'string' && v.w && v.s
-      ? { workflowId: v.w, stepId: v.s }
+      ? { workflowId: v.w, stepId: v.s, ...(typeof v.o === 'string' && v.o ? { opening: v.o } : {}) }
       : undefined;
   } catch {
     return undefined;
@@ -131,7 +134,7 @@ export function approvalRequest(workflowId: string, a: PendingApproval, title: s
     type: 'mrkdwn',
     text: cut(`*${mrkdwnEscape(g.stepId)}* (\`${g.action}\`)\n${mrkdwnEscape(JSON.stringify(g.inputs))}`, FIELD_MAX),
   }));
-  const value = buttonValue(workflowId, a.stepId);
+  const value = buttonValue(workflowId, a.stepId, a.requestedAt);
   return {
     text: `Approval needed: ${a.stepId} of ${title} (${workflowId})`,
     blocks: [

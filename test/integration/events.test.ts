@@ -70,6 +70,10 @@ const EXAMPLES: EventInput[] = [
       changedBy: 'carol',
     },
   },
+  {
+    event_type: 'runbook_event',
+    payload: { ...run, step: 'verify', name: 'deploy_verified', severity: 'info', data: { version: '1.4.2' } },
+  },
 ];
 
 const numbered = (i: number): EventInput => ({

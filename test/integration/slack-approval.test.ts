@@ -122,7 +122,11 @@ test('a run posts to Slack; the requester cannot approve by button; the mapped a
   ).find((b) => b.type === 'actions')!;
   expect(actions.elements!.map((e) => e.action_id)).toEqual(['runbook.approve', 'runbook.reject']);
   const value = actions.elements![0]!.value;
-  expect(JSON.parse(value)).toEqual({ w: workflowId, s: 'approve' });
+  expect(JSON.parse(value)).toEqual({
+    w: workflowId,
+    s: 'approve',
+    o: (await status(workflowId)).pendingApprovals[0]!.requestedAt,
+  });
 
   // Alice started the run: her click is answered 200 at once, refused by the run, told to her only.
   expect((await click('UALICE', 'runbook.approve', value, request.blocks as unknown[])).status).toBe(200);

@@ -11,7 +11,7 @@ import { PAGERDUTY_SEVERITY, type NotifyPagerDutyEventInput, type PagerDutySever
 import type { PagerDutyTarget } from '../../config/load';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryAfterMs } from './retry-after';
+import { retryLater } from './retry-after';
 import type { NotifyDeps } from './targets';
 
 /** PagerDuty's answers are short JSON; more than this is not read. */
@@ -122,15 +122,7 @@ export function createPagerDutySender(deps: Omit<NotifyDeps, 'targets'>) {
       return { status: res.status, dedupKey: applied };
     }
     const message = `pagerduty '${name}' answered ${res.status}`;
-    if (res.status === 429 || res.status >= 500) {
-      const delay = retryAfterMs(res.headers.get('retry-after'));
-      throw ApplicationFailure.create({
-        message: `${message}${delay !== undefined ? ` (retry after ${Math.round(delay / 1000)} s)` : ''}`,
-        type: res.status === 429 ? FAILURE.HttpUnexpectedStatus : FAILURE.HttpServerError,
-        nonRetryable: false,
-        ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-      });
-    }
+    if (res.status === 429 || res.status >= 500) throw retryLater(message, res.status, res.headers);
     if (res.status >= 400 && res.status < 500 && res.status !== 408)
       throw permanent(`${message}: ${refusalOf(text)}`, FAILURE.HttpClientError);
     throw ApplicationFailure.retryable(message, FAILURE.HttpUnexpectedStatus);

@@ -1,4 +1,6 @@
-/** Retry-After as the notify senders read it (PagerDuty, Statuspage, Slack): the next attempt's delay. */
+/** Retry-After as the notify senders read it (PagerDuty, Statuspage, Slack, webhooks): the next attempt's delay. */
+import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE, type FailureType } from '../../shared/failures';
 
 /** A Retry-After beyond this is taken as this: the step's own timeout and retries still bound it. */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
@@ -8,4 +10,18 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   if (!header) return undefined;
   const ms = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : Date.parse(header) - now;
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
+}
+
+/**
+ * The retryable failure for a receiver that said "later" (429, 5xx, its own "slow down"): waits
+ * as its Retry-After says, which the message repeats for whoever reads the run.
+ */
+export function retryLater(message: string, status: number, headers: Headers, type?: FailureType): ApplicationFailure {
+  const delay = retryAfterMs(headers.get('retry-after'));
+  return ApplicationFailure.create({
+    message: `${message}${delay !== undefined ? ` (retry after ${Math.round(delay / 1000)} s)` : ''}`,
+    type: type ?? (status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus),
+    nonRetryable: false,
+    ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
+  });
 }

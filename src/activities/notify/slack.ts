@@ -9,7 +9,7 @@ import { FAILURE } from '../../shared/failures';
 import type { SlackTarget } from '../../config/load';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryAfterMs } from './retry-after';
+import { retryLater } from './retry-after';
 import type { NotifyDeps } from './targets';
 
 /** Slack's answers are small; a longer one is cut off (history lookups ask for few messages). */
@@ -61,15 +61,9 @@ export function createSlackClient(deps: Omit<NotifyDeps, 'targets'>) {
       carriesSecrets: true,
     });
     const { text } = await readCapped(res, MAX_ANSWER_BYTES);
-    const delay = retryAfterMs(res.headers.get('retry-after'));
     const where = `slack '${name}' ${method}`;
     if (res.status === 429 || res.status >= 500)
-      throw ApplicationFailure.create({
-        message: `${where} answered ${res.status}${delay !== undefined ? ` (retry after ${Math.round(delay / 1000)} s)` : ''}`,
-        type: res.status === 429 ? FAILURE.HttpUnexpectedStatus : FAILURE.HttpServerError,
-        nonRetryable: false,
-        ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-      });
+      throw retryLater(`${where} answered ${res.status}`, res.status, res.headers);
     if (res.status !== 200) throw permanent(`${where} answered ${res.status}`, FAILURE.HttpClientError);
     let answer: Answer;
     try {
@@ -79,13 +73,7 @@ export function createSlackClient(deps: Omit<NotifyDeps, 'targets'>) {
     }
     if (answer.ok === true) return answer;
     const code = typeof answer.error === 'string' ? answer.error.slice(0, 100) : 'unknown_error';
-    if (TRANSIENT_CODES.has(code))
-      throw ApplicationFailure.create({
-        message: `${where}: ${code}`,
-        type: FAILURE.HttpUnexpectedStatus,
-        nonRetryable: false,
-        ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-      });
+    if (TRANSIENT_CODES.has(code)) throw retryLater(`${where}: ${code}`, 429, res.headers);
     throw permanent(`${where}: ${code}`, FAILURE.HttpClientError);
   }
 

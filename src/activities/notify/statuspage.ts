@@ -17,7 +17,7 @@ import type {
 import type { StatuspageTarget } from '../../config/load';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryAfterMs } from './retry-after';
+import { retryLater } from './retry-after';
 import { notThatKind, targetNamed, toldSent, type NotifyDeps } from './targets';
 import { renderStatus } from './templates';
 import { createWebhookSender } from './webhook';
@@ -129,13 +129,7 @@ export function createStatuspageSender(deps: Omit<NotifyDeps, 'targets'>) {
     const message = `statuspage '${name}' answered ${res.status} to ${what}`;
     // 420 is Statuspage's own "slow down" (1 request a second per key), as 429.
     if (res.status === 420 || res.status === 429 || res.status >= 500) {
-      const delay = retryAfterMs(res.headers.get('retry-after'));
-      throw ApplicationFailure.create({
-        message: `${message}${delay !== undefined ? ` (retry after ${Math.round(delay / 1000)} s)` : ''}`,
-        type: res.status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus,
-        nonRetryable: false,
-        ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-      });
+      throw retryLater(message, res.status, res.headers);
     }
     if (res.status >= 400 && res.status < 500 && res.status !== 408)
       throw permanent(`${message}: ${refusalOf(read.text)}`, FAILURE.HttpClientError);

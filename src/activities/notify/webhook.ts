@@ -5,11 +5,10 @@
 import { FAILURE } from '../../shared/failures';
 import type { NotifyWebhookInput, NotifyWebhookResult } from '../../catalog/notify';
 import type { StepContext } from '../../shared/activity-types';
-import { ApplicationFailure } from '@temporalio/common';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
 import { buildHeaders } from '../secrets';
-import { retryAfterMs } from './retry-after';
+import { retryLater } from './retry-after';
 import type { WebhookTarget } from '../../config/load';
 import type { NotifyDeps } from './targets';
 
@@ -49,13 +48,7 @@ export function createWebhookSender(deps: Omit<NotifyDeps, 'targets'>) {
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
       // The receiver's own words, short: why it refused is what the on-call engineer needs.
       throw permanent(text.trim() ? `${message}: ${text.trim().slice(0, 300)}` : message, FAILURE.HttpClientError);
-    const delay = retryAfterMs(res.headers.get('retry-after'));
-    throw ApplicationFailure.create({
-      message: `${message}${delay !== undefined ? ` (retry after ${Math.round(delay / 1000)} s)` : ''}`,
-      type: res.status >= 500 ? FAILURE.HttpServerError : FAILURE.HttpUnexpectedStatus,
-      nonRetryable: false,
-      ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-    });
+    throw retryLater(message, res.status, res.headers);
   }
 
   async function notifyWebhook(

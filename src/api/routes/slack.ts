@@ -166,6 +166,7 @@ export function slackRoutes(app: FastifyInstance, deps: SlackRouteDeps): void {
             decision: click.action,
             actor: who.identity,
             via: 'slack',
+            ...(click.opening ? { opening: click.opening } : {}),
           });
           const line =
             r.outcome === 'pending'
@@ -258,6 +259,8 @@ interface Click {
   action: SlackAction;
   workflowId: string;
   stepId: string;
+  /** The gate opening the request showed (approvals). */
+  opening?: string;
 }
 
 function clickOf(a: unknown): Click | undefined {

@@ -18,9 +18,9 @@ import {
   type SlackBlock,
   type SlackMessage,
 } from '../../shared/slack-blocks';
-import type { MessageEventKind } from '../../shared/message-events';
 import { FINAL_PHASES, type RunStatus } from '../../shared/status';
 import { callActivity } from '../kit';
+import { noticeEvent, outcomeOf, sameBlocks } from './announce-parts';
 
 const RETRY: RetrySpec = { maxAttempts: 5, initialIntervalMs: 1000, backoff: 2, maxIntervalMs: 30_000 };
 /** Threads kept track of; a run with more requests than this stops adding to its thread. */
@@ -73,7 +73,7 @@ export class RunAnnouncer {
     const status = this.status();
     const workflowId = workflowInfo().workflowId;
     const card = runCard(status, workflowId);
-    const event = this.event(FINAL_PHASES.has(status.phase) ? 'run_finished' : 'run_started', status);
+    const event = noticeEvent(FINAL_PHASES.has(status.phase) ? 'run_finished' : 'run_started', status);
     if (!this.card) {
       const posted = await this.call('notify:slack:post', {
         text: card.text,
@@ -104,7 +104,7 @@ export class RunAnnouncer {
       await this.request(
         key,
         approvalRequest(workflowId, a, title),
-        this.event('approval_requested', status, a.stepId),
+        noticeEvent('approval_requested', status, a.stepId),
       );
     }
     for (const p of status.pendingStepDecisions) {
@@ -113,7 +113,7 @@ export class RunAnnouncer {
       await this.request(
         key,
         pausedStep(workflowId, p, title),
-        this.event('step_paused', status, p.stepId, { error: p.error.message }),
+        noticeEvent('step_paused', status, p.stepId, { error: p.error.message }),
       );
     }
     for (const [key, t] of this.thread) {
@@ -128,7 +128,7 @@ export class RunAnnouncer {
         text: done.text,
         blocks: done.blocks,
         ...(key.startsWith('approval:')
-          ? { event: this.event('approval_decided', status, stepId, undefined, outcome) }
+          ? { event: noticeEvent('approval_decided', status, stepId, undefined, outcome) }
           : {}),
       });
     }
@@ -175,25 +175,6 @@ export class RunAnnouncer {
     return this.call('notify:slack:post', { ...m, threadTs: this.card.ts, key: `announce/${key}`, runLink: false });
   }
 
-  /** The event a message stands for: the worker renders its template (notify.templates.events) as the notification text. */
-  private event(
-    kind: MessageEventKind,
-    status: RunStatus,
-    stepId?: string,
-    step: JsonObject = {},
-    decision?: string,
-  ): JsonObject {
-    return {
-      kind,
-      scope: {
-        runbook: { id: status.runbook.id, title: status.runbook.title },
-        run: { workflowId: workflowInfo().workflowId, phase: status.phase, trigger: status.trigger.source },
-        ...(stepId ? { step: { id: stepId, ...step } } : {}),
-        ...(decision ? { decision } : {}),
-      },
-    };
-  }
-
   private async call(
     action: 'notify:slack:post' | 'notify:slack:update',
     input: JsonObject,
@@ -219,21 +200,4 @@ export class RunAnnouncer {
       return undefined;
     }
   }
-}
-
-function sameBlocks(a: SlackMessage, b: SlackMessage): boolean {
-  return JSON.stringify(a.blocks) === JSON.stringify(b.blocks);
-}
-
-/** What came of a thread request, from the run's record: who decided, or why it stopped waiting. */
-function outcomeOf(status: RunStatus, key: string): string {
-  const [kind, stepId] = key.split(':');
-  if (kind === 'approval') {
-    const d = [...status.decisions].reverse().find((x) => x.stepId === stepId);
-    return d
-      ? `${d.decision === 'approve' ? 'Approved' : 'Rejected'} by ${d.actor} (${d.via})`
-      : `No longer waiting: the run is ${status.phase}`;
-  }
-  const d = [...status.stepDecisions].reverse().find((x) => x.stepId === stepId);
-  return d ? `${d.action} by ${d.actor} (${d.via})` : `No longer waiting: the run is ${status.phase}`;
 }
