@@ -141,7 +141,9 @@ async function main(): Promise<void> {
     else if (path === '/gone') res.writeHead(404).end();
     // Slack's Web API, as the announce scenario's target posts and updates its message.
     else if (path.startsWith('/api/chat.'))
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"channel":"C0OPS","ts":"1700000000.000001"}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"ok":true,"channel":"C0OPS","ts":"1700000000.000001"}');
     else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
@@ -155,9 +157,14 @@ async function main(): Promise<void> {
     workflowBundle: { code: withSigningKeys((await bundleWorkflowCode(workflowBundleOptions())).code, KEYS) },
     activities: createActivities({
       fetch,
-      secrets: createSecretResolver({ env: { [envVarFor('slack-bot')]: 'xoxb-replay' }, bindings: { 'slack-bot': [url] } }),
+      secrets: createSecretResolver({
+        env: { [envVarFor('slack-bot')]: 'xoxb-replay' },
+        bindings: { 'slack-bot': [url] },
+      }),
       webhookTargets: { default: { url: `${url}/notify` } },
-      notifyTargets: { 'ops-slack': { kind: 'slack', tokenSecret: 'slack-bot', channel: 'C0OPS', baseUrl: `${url}/api` } },
+      notifyTargets: {
+        'ops-slack': { kind: 'slack', tokenSecret: 'slack-bot', channel: 'C0OPS', baseUrl: `${url}/api` },
+      },
       runUrl: (id) => `http://localhost:8233/namespaces/default/workflows/${id}`,
       library: () => ({
         dir: '',

@@ -45,7 +45,9 @@ test('required on a step that is not a notification, or beside onFailure, is ref
 `),
       'tell.yaml',
     ),
-  ).toThrow('tell.yaml:5:15: steps[0].required: required is for notifications (notify steps and notify:* actions) only');
+  ).toThrow(
+    'tell.yaml:5:15: steps[0].required: required is for notifications (notify steps and notify:* actions) only',
+  );
   expect(() =>
     loadRunbookText(
       runbook(`  - id: both
