@@ -39,6 +39,7 @@ import { createWorkerMetrics } from '../src/worker/metrics';
 import { RECORDING_KEYS } from '../test/support/signing';
 import { withSigningKeys } from '../src/worker/signing-bundle';
 import { signDecision, signStart, signStepDecision } from '../src/runs/sign';
+import { workerSinks } from '../src/worker/events';
 
 const TASK_QUEUE = 'record-histories';
 /** What the API signs with when these runs are recorded; the replay test verifies with the same. */
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
       }),
       metrics,
     }),
-    sinks: metrics.sinks,
+    sinks: workerSinks(metrics),
   });
   const runbook = loadRunbookText(runbookYaml(url), 'replay-sample.yaml');
   const v2 = loadRunbookText(runbookV2Yaml(url), 'replay-v2.yaml');

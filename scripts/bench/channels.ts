@@ -254,7 +254,8 @@ export async function slackClick(env: BenchEnv, o: { runs: number; warmup: numbe
 }
 
 export async function channels(env: BenchEnv, o: { runs: number; warmup: number }): Promise<Section> {
-  const fanOut = await channelFanOut({ runs: Math.max(o.runs * 5, 50), warmup: o.warmup * 2 });
+  // Cheap per event: many, after a warm-up long enough for both sides' code and connections.
+  const fanOut = await channelFanOut({ runs: Math.max(o.runs * 20, 200), warmup: Math.max(o.warmup * 20, 50) });
   const click = await slackClick(env, o);
   return {
     title: '7. Channels',

@@ -10,6 +10,8 @@ import type { BenchSinks } from './bare-workflows';
 import { BENCH_KEYS, benchActivities } from './definitions';
 import { readFileSync } from 'node:fs';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
+import { createNoopPublisher } from '../../src/events/publisher';
+import { eventSinks } from '../../src/worker/events';
 
 export type Variant = 'baseline' | 'product';
 
@@ -83,7 +85,9 @@ export function createBenchWorker(o: BenchWorkerOptions): Promise<Worker> {
     workflowBundle: { code: withSigningKeys(readFileSync(o.codePath, 'utf8'), BENCH_KEYS) },
     activities: benchActivities,
     // Both sides' sinks: a bundle calls only its own, and a combined one (investigate.ts) both.
-    sinks: { ...productSinks(o.readiness), ...baselineSinks(o.readiness) },
+    // The events sinks as the product's worker installs them (a no-op publisher when events are
+    // off): without them every run would log "unregistered external sink" on each event.
+    sinks: { ...productSinks(o.readiness), ...eventSinks(createNoopPublisher()), ...baselineSinks(o.readiness) },
     ...(o.maxCachedWorkflows ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.debugMode ? { debugMode: true } : {}),
   });

@@ -80,6 +80,10 @@ export interface CappedBody {
  * closes the connection, so an endless or huge answer costs at most the cap.
  */
 export async function readCapped(res: Response, maxBytes: number): Promise<CappedBody> {
+  // Most answers say their length: within the cap, one read (fetch holds the body to that length).
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isInteger(declared) && declared >= 0 && declared <= maxBytes && !res.headers.has('content-encoding'))
+    return { text: new TextDecoder().decode(await res.arrayBuffer()), truncated: false };
   const reader = res.body?.getReader();
   if (!reader) return { text: '', truncated: false };
   const chunks: Uint8Array[] = [];
