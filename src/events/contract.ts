@@ -70,6 +70,8 @@ export const PAYLOAD_SCHEMAS = {
     approvers: z.array(z.string().min(1)),
     /** Distinct approvals needed (N of M). */
     required: z.number().int().min(1),
+    /** Asked after an emergency change went ahead: the change stands whatever comes (added later). */
+    retroactive: z.literal(true).optional(),
   }),
   approval_decided: z.strictObject({
     ...run,
@@ -77,6 +79,8 @@ export const PAYLOAD_SCHEMAS = {
     outcome: z.enum(['approved', 'rejected', 'timeout', 'alert_resolved']),
     /** Who voted, as the verified decisions name them; empty after a timeout. */
     decidedBy: z.array(z.string().min(1)),
+    /** A retroactive approval's outcome (timeout: overdue; the change stands either way). */
+    retroactive: z.literal(true).optional(),
   }),
   step_paused: z.strictObject({ ...run, stepId: z.string().min(1), reason: z.string() }),
   freeze_changed: z.strictObject({

@@ -33,6 +33,8 @@ export interface RunbookEventsSinks extends Sinks {
       /** Identities and `group:<name>`s; empty: any approver. */
       approvers: string[];
       required: number;
+      /** Asked after an emergency change went ahead (its approvals come afterwards). */
+      retroactive?: true;
     }): void;
     approvalDecided(e: {
       workflowId: string;
@@ -40,6 +42,7 @@ export interface RunbookEventsSinks extends Sinks {
       stepId: string;
       outcome: 'approved' | 'rejected' | 'timeout' | 'alert_resolved';
       decidedBy: string[];
+      retroactive?: true;
     }): void;
     /** A failed step waits for someone to retry, skip or abort it. */
     stepPaused(e: { workflowId: string; runbook: string; stepId: string; reason: string }): void;

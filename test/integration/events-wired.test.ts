@@ -44,6 +44,7 @@ async function runAndCollect(
   yaml: string,
   act: (h: WorkflowHandle) => Promise<void> = () => Promise.resolve(),
   expected = 3,
+  extra: Partial<RunbookWorkflowInput> = {},
 ): Promise<{ workflowId: string; texts: string[]; events: OperationalEvent[] }> {
   const seen: string[] = [];
   const listener = (_channel: string, text: string): void => void seen.push(text);
@@ -61,6 +62,7 @@ async function runAndCollect(
   const input: RunbookWorkflowInput = {
     runbook: runbookFromYaml(yaml),
     trigger: { source: 'api', requestedBy: 'alice' },
+    ...extra,
   };
   await worker.runUntil(async () => {
     const handle = await env.client.workflow.start(RUNBOOK_WORKFLOW, {
@@ -161,6 +163,43 @@ steps:
     ['run_started', { ...run, trigger: 'api', requestedBy: 'alice' }],
     ['approval_requested', { ...run, stepId: 'gate', approvers: ['bob', 'carol'], required: 1 }],
     ['approval_decided', { ...run, stepId: 'gate', outcome: 'approved', decidedBy: ['bob'] }],
+    ['run_finished', { ...run, trigger: 'api', outcome: 'succeeded' }],
+  ]);
+});
+
+test('an emergency change: its retroactive approval is requested and decided as events too, marked retroactive', async () => {
+  const vote = async (h: WorkflowHandle, actor: string): Promise<void> => {
+    const d = await signedDecision(h, { stepId: 'gate', decision: 'approve', actor });
+    await h.executeUpdate(decideApprovalUpdate, { args: [d] });
+  };
+  const { workflowId, events } = await runAndCollect(
+    `
+id: urgent
+title: Urgent
+steps:
+  - id: gate
+    approval: { message: go?, required: 2, emergency: { retroactiveWithin: 10m } }
+    timeout: 10m
+  - id: tell
+    notify: { target: oncall, message: changed in an emergency }
+`,
+    async (h) => {
+      await waitForStatus(h, (x) => x.phase === 'waiting_approval');
+      await vote(h, 'bob');
+      await waitForStatus(h, (x) => x.phase === 'awaiting_retroactive_approval');
+      await vote(h, 'carol');
+    },
+    7,
+    { emergency: true },
+  );
+  const run = { workflowId, runbook: 'urgent' };
+  expect(events.map((e) => [e.event_type, e.payload])).toEqual([
+    ['run_started', { ...run, trigger: 'api', requestedBy: 'alice' }],
+    ['approval_requested', { ...run, stepId: 'gate', approvers: [], required: 1 }],
+    ['approval_decided', { ...run, stepId: 'gate', outcome: 'approved', decidedBy: ['bob'] }],
+    ['alert_sent', { channel: 'webhook', target: 'oncall', reason: 'changed in an emergency', workflowId }],
+    ['approval_requested', { ...run, stepId: 'gate', approvers: [], required: 1, retroactive: true }],
+    ['approval_decided', { ...run, stepId: 'gate', outcome: 'approved', decidedBy: ['carol'], retroactive: true }],
     ['run_finished', { ...run, trigger: 'api', outcome: 'succeeded' }],
   ]);
 });

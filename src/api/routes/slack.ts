@@ -14,13 +14,13 @@ import { RunError } from '../../runs/errors';
 import type { RunService } from '../../runs/service';
 import {
   parseButtonValue,
-  runCard,
   SLACK_ACTION_PREFIX,
   SLACK_ACTIONS,
   type SlackAction,
   type SlackBlock,
 } from '../../shared/slack-blocks';
 import type { SlackRefusal, SlackVerifier } from '../slack-signature';
+import { ephemeral, slackCommand, type Reply } from './slack-commands';
 
 /** Slack's payloads are a few KB; anything near this is not Slack's. */
 const BODY_MAX = 64 * 1024;
@@ -38,13 +38,6 @@ export interface SlackRouteDeps {
   /** Told of each refused request (a metric); the audit log keeps them too. */
   refused?: (reason: SlackRefusal | 'unmapped' | 'forbidden' | 'malformed') => void;
 }
-
-type Reply = {
-  response_type?: 'ephemeral' | 'in_channel';
-  replace_original?: boolean;
-  text: string;
-  blocks?: SlackBlock[];
-};
 
 export function slackRoutes(app: FastifyInstance, deps: SlackRouteDeps): void {
   const fetchFn = deps.fetch ?? globalThis.fetch;
@@ -75,8 +68,6 @@ export function slackRoutes(app: FastifyInstance, deps: SlackRouteDeps): void {
       req.log.warn({ err: (err as Error).message }, 'slack response_url post failed');
     }
   }
-
-  const ephemeral = (text: string): Reply => ({ response_type: 'ephemeral', replace_original: false, text });
 
   /** The person a Slack user id is here, set as the request's principal (the audit log names them). */
   function principalOf(req: FastifyRequest, userId: unknown): Principal | undefined {
@@ -200,7 +191,7 @@ export function slackRoutes(app: FastifyInstance, deps: SlackRouteDeps): void {
         return reply.send(ephemeral('You are not mapped to anyone in durable-runbooks (slack.users).'));
       }
       const words = (form.get('text') ?? '').trim().split(/\s+/).filter(Boolean);
-      const work = command(words, who);
+      const work = slackCommand(words, who, deps.runs);
       // Quick answers go in the reply; slow ones are acknowledged and follow through response_url.
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<undefined>((r) => {
@@ -213,38 +204,6 @@ export function slackRoutes(app: FastifyInstance, deps: SlackRouteDeps): void {
       return reply.send(ephemeral('Working on it…'));
     });
   });
-
-  async function command(words: string[], who: Principal): Promise<Reply> {
-    const [verb, subject, ...rest] = words;
-    try {
-      if (verb === 'status' && subject) {
-        const d = await deps.runs.get(subject);
-        if (!d.run) return ephemeral(`${subject}: ${d.status.toLowerCase()} (no worker answered for its details)`);
-        const card = runCard(d.run, d.workflowId);
-        return { response_type: 'ephemeral', text: card.text, blocks: card.blocks };
-      }
-      if (verb === 'start' && subject) {
-        if (!hasRole(who, 'operator')) return ephemeral(`${who.identity} lacks the operator role.`);
-        const params: Record<string, string> = {};
-        for (const kv of rest) {
-          const at = kv.indexOf('=');
-          if (at <= 0) return ephemeral(`expected key=value, got "${kv.slice(0, 100)}"`);
-          params[kv.slice(0, at)] = kv.slice(at + 1);
-        }
-        const started = await deps.runs.start({
-          runbookId: subject,
-          params,
-          dryRun: false,
-          trigger: { source: 'slack', requestedBy: who.identity },
-        });
-        return { response_type: 'in_channel', text: `${who.identity} started ${subject}: ${started.workflowId}` };
-      }
-    } catch (err) {
-      if (err instanceof RunError) return ephemeral(err.field ? `${err.message} (${err.field})` : err.message);
-      return ephemeral('durable-runbooks could not answer; try again');
-    }
-    return ephemeral('usage: /runbook status <run id> | /runbook start <runbook> key=value ...');
-  }
 }
 
 interface InteractionPayload {

@@ -8,6 +8,7 @@
 import type { ApprovalStep } from '../../shared/model';
 import type { GateOutcome, UnreviewedEmergency } from '../../shared/status';
 import type { ApprovalVoting } from '../kit';
+import { reportApprovalDecided, reportApprovalRequested } from './metrics';
 import type { RunState } from './run-state';
 
 /** An emergency gate passed on fewer approvals than it needs; `outcome` is the run's record of it. */
@@ -43,15 +44,24 @@ export class RetroactiveReviews {
     for (const e of this.emergencies) {
       const within = (e.step.emergency as { retroactiveWithinMs: number }).retroactiveWithinMs;
       this.asking = e;
+      const about = { runbook: this.state.runbook.id, stepId: e.step.id, retroactive: true as const };
+      const needed = e.step.required - e.voters.length;
+      reportApprovalRequested({ ...about, approvers: e.step.approvers ?? [], required: needed });
       const r = await this.gates.decide(e.step, {
         message: `Retroactive approval of the emergency change made at '${e.step.id}' (${this.state.runbook.title}).`,
-        needed: e.step.required - e.voters.length,
+        needed,
         guards: [],
         retroactive: true,
         timeoutMs: within,
         exclude: e.voters,
       });
       this.asking = undefined;
+      reportApprovalDecided({
+        ...about,
+        outcome: r.outcome === 'approved' || r.outcome === 'rejected' ? r.outcome : 'timeout',
+        decidedBy:
+          r.outcome === 'approved' ? r.votes.map((v) => v.actor) : r.outcome === 'rejected' ? [r.by.actor] : [],
+      });
       e.outcome.retroactive = r.outcome === 'approved' ? 'approved' : r.outcome === 'rejected' ? 'rejected' : 'overdue';
       this.state.publish();
     }
