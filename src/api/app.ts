@@ -23,6 +23,8 @@ import { alertRoutes } from './routes/alerts';
 import type { ScheduleService } from '../schedules/service';
 import { scheduleRoutes } from './routes/schedules';
 import { slackRoutes, type SlackRouteDeps } from './routes/slack';
+import { oncallRoutes } from './routes/oncall';
+import type { OnCallConfig } from '../shared/oncall';
 import { formatProblem } from '../files/problems';
 import { installAudit, type AuditEntry } from './audit';
 import type { JsonLines } from '../platform/json-lines';
@@ -45,6 +47,8 @@ export interface AppDeps {
   devInbox?: boolean;
   /** The keys API and worker share; the dev inbox's token is derived from them (without them nothing may post). */
   signingKeys?: () => SigningKeys;
+  /** Who is on call (config `oncall:`). @default nobody (no rotations) */
+  oncall?: OnCallConfig;
   /** Slack requests (config `slack:`); without it the /v1/slack routes are not mounted. */
   slack?: Omit<SlackRouteDeps, 'runs'>;
   /** The audit log of human actions; without it nothing is audited and /v1/audit is not mounted. */
@@ -63,7 +67,7 @@ const STATUS: Record<RunError['kind'], number> = {
  * Routes not held back while a process is still reaching Temporal at start: those that answer
  * without it, and the alert routes, which journal every delivery and answer 503 themselves.
  */
-const NOT_HELD = /^\/(healthz|readyz|metrics)$|^\/v1\/(runbooks|audit|dev\/inbox|alerts)(\/|$)/;
+const NOT_HELD = /^\/(healthz|readyz|metrics)$|^\/v1\/(runbooks|audit|dev\/inbox|alerts|oncall)(\/|$)/;
 
 /** Set by reportTemporalStartup, per app. */
 const startupProblems = new WeakMap<FastifyInstance, () => string | undefined>();
@@ -147,6 +151,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });
+  oncallRoutes(app, { oncall: deps.oncall ?? { rotations: [], overrides: [] }, role });
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
   if (deps.schedules) scheduleRoutes(app, { schedules: deps.schedules, role });
   if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });

@@ -40,6 +40,7 @@ export function buildProductApi(o: {
     registry: new Registry(),
     inProgress: runs.runningByRunbook,
     devInbox: config.api.devInbox,
+    oncall: config.oncall,
     ...(config.slack.signingSecret
       ? {
           slack: {

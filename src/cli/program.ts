@@ -5,6 +5,7 @@ import { registerAuditCommands } from './commands/audit';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerApprovalCommands, registerStepDecisionCommands } from './commands/approvals';
 import { registerFreezeCommands } from './commands/freezes';
+import { registerOncallCommands } from './commands/oncall';
 import { registerRunbookCommands } from './commands/runbooks';
 import { registerRunCommands } from './commands/runs';
 import { contextFactory } from './context';
@@ -32,6 +33,7 @@ export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
   registerApprovalCommands(program, context);
   registerStepDecisionCommands(program, context);
   registerFreezeCommands(program, context);
+  registerOncallCommands(program, context);
   registerScheduleCommands(program, context);
   registerAlertCommands(program, context);
   program.addHelpText(

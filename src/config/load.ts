@@ -10,6 +10,8 @@ import { RUNBOOK_TASK_QUEUE } from '../shared/constants';
 import { locate } from '../files/locate';
 import { formatPath, formatProblem } from '../files/problems';
 import { configFile, type AlertRouteConfig, type Role } from './schema';
+import { onCallConfigOf } from './oncall-schema';
+import type { OnCallConfig } from '../shared/oncall';
 import { messageTemplatesOf, type MessageTemplates } from './notify-templates';
 import { notifyTargetsOf, webhookPart, type NotifyTarget, type WebhookTarget } from './notify-targets';
 import { parseDuration } from '../shared/duration';
@@ -90,6 +92,8 @@ export interface AppConfig {
   signingKeys: () => SigningKeys;
   /** Every notification target by name, whatever its kind (`notify.targets` and `notify.webhooks`). */
   notifyTargets: Record<string, NotifyTarget>;
+  /** Who is on call when: rotations and overrides (none configured: nobody). */
+  oncall: OnCallConfig;
   /** Message texts per event kind and status page status, the shipped defaults where none is written. */
   messageTemplates: MessageTemplates;
   /** Slack requests: the signing secret (absent: the Slack routes answer 404) and who each user is. */
@@ -269,6 +273,7 @@ export function loadConfig(
     signingKeys,
     notifyTargets,
     messageTemplates: messageTemplatesOf(file.notify?.templates),
+    oncall: onCallConfigOf(file.oncall),
     slack: {
       ...(slackSecret ? { signingSecret: slackSecret } : {}),
       users: file.slack?.users ?? {},

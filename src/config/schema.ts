@@ -6,6 +6,7 @@ import { checkLinearRegex } from '../shared/linear-regex';
 import { templateExpressions } from '../shared/template';
 import { WORKFLOW_KINDS } from '../shared/workflow-kinds';
 import { notifySection } from './notify-schema';
+import { oncallSection } from './oncall-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
 
@@ -206,6 +207,8 @@ export const configFile = z
     /** Who is in each approver group a runbook names as `group:<name>`. */
     approverGroups: z.record(z.string(), z.array(z.string().min(1))).optional(),
     notify: notifySection.optional(),
+    /** Who is on call: rotations and overrides (docs/oncall.md). */
+    oncall: oncallSection.optional(),
     /** Slack as a place people decide (docs/slack.md): requests signed by Slack, users mapped to identities. */
     slack: z
       .object({

@@ -1,9 +1,9 @@
 /**
- * Durations as runbook authors write them: `500ms`, `30s`, `5m`, `1h30m`, `2d`.
+ * Durations as runbook authors write them: `500ms`, `30s`, `5m`, `1h30m`, `2d`, `1w`.
  * Pure, so both the loader and the workflow sandbox can use it.
  */
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
 
 /** Parses a duration to milliseconds; returns undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
