@@ -11,6 +11,8 @@ import { locate } from '../files/locate';
 import { formatPath, formatProblem } from '../files/problems';
 import { configFile, type AlertRouteConfig, type Role } from './schema';
 import { onCallConfigOf } from './oncall-schema';
+import { incidentPolicyOf } from './incidents-schema';
+import type { IncidentPolicy } from '../shared/incident-policy';
 import type { OnCallConfig } from '../shared/oncall';
 import { messageTemplatesOf, type MessageTemplates } from './notify-templates';
 import { notifyTargetsOf, webhookPart, type NotifyTarget, type WebhookTarget } from './notify-targets';
@@ -94,6 +96,8 @@ export interface AppConfig {
   notifyTargets: Record<string, NotifyTarget>;
   /** Who is on call when: rotations and overrides (none configured: nobody). */
   oncall: OnCallConfig;
+  /** Incident rules per severity, the seeds' numbers where none is written. */
+  incidents: IncidentPolicy;
   /** Message texts per event kind and status page status, the shipped defaults where none is written. */
   messageTemplates: MessageTemplates;
   /** Slack requests: the signing secret (absent: the Slack routes answer 404) and who each user is. */
@@ -274,6 +278,7 @@ export function loadConfig(
     notifyTargets,
     messageTemplates: messageTemplatesOf(file.notify?.templates),
     oncall: onCallConfigOf(file.oncall),
+    incidents: incidentPolicyOf(file.incidents),
     slack: {
       ...(slackSecret ? { signingSecret: slackSecret } : {}),
       users: file.slack?.users ?? {},

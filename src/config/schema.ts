@@ -7,6 +7,7 @@ import { templateExpressions } from '../shared/template';
 import { WORKFLOW_KINDS } from '../shared/workflow-kinds';
 import { notifySection } from './notify-schema';
 import { oncallSection } from './oncall-schema';
+import { incidentsSection } from './incidents-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
 
@@ -209,6 +210,8 @@ export const configFile = z
     notify: notifySection.optional(),
     /** Who is on call: rotations and overrides (docs/oncall.md). */
     oncall: oncallSection.optional(),
+    /** Incident rules per severity: response windows, escalation, cadence, postmortems (docs/incidents.md). */
+    incidents: incidentsSection.optional(),
     /** Slack as a place people decide (docs/slack.md): requests signed by Slack, users mapped to identities. */
     slack: z
       .object({
