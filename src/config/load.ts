@@ -12,6 +12,7 @@ import { formatPath, formatProblem } from '../files/problems';
 import { configFile, type AlertRouteConfig, type Role } from './schema';
 import { onCallConfigOf } from './oncall-schema';
 import { incidentPolicyOf } from './incidents-schema';
+import { ticketTargetsOf, type TicketTarget } from './tickets-schema';
 import type { IncidentPolicy } from '../shared/incident-policy';
 import type { OnCallConfig } from '../shared/oncall';
 import { messageTemplatesOf, type MessageTemplates } from './notify-templates';
@@ -98,6 +99,8 @@ export interface AppConfig {
   oncall: OnCallConfig;
   /** Incident rules per severity, the seeds' numbers where none is written. */
   incidents: IncidentPolicy;
+  /** Ticket systems by name (GitHub Issues, Jira), secrets by name. */
+  ticketTargets: Record<string, TicketTarget>;
   /** Message texts per event kind and status page status, the shipped defaults where none is written. */
   messageTemplates: MessageTemplates;
   /** Slack requests: the signing secret (absent: the Slack routes answer 404) and who each user is. */
@@ -279,6 +282,7 @@ export function loadConfig(
     messageTemplates: messageTemplatesOf(file.notify?.templates),
     oncall: onCallConfigOf(file.oncall),
     incidents: incidentPolicyOf(file.incidents),
+    ticketTargets: ticketTargetsOf(file.tickets),
     slack: {
       ...(slackSecret ? { signingSecret: slackSecret } : {}),
       users: file.slack?.users ?? {},

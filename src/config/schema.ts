@@ -8,6 +8,7 @@ import { WORKFLOW_KINDS } from '../shared/workflow-kinds';
 import { notifySection } from './notify-schema';
 import { oncallSection } from './oncall-schema';
 import { incidentsSection } from './incidents-schema';
+import { ticketsSection } from './tickets-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
 
@@ -212,6 +213,8 @@ export const configFile = z
     oncall: oncallSection.optional(),
     /** Incident rules per severity: response windows, escalation, cadence, postmortems (docs/incidents.md). */
     incidents: incidentsSection.optional(),
+    /** Where postmortems and action items are tracked: GitHub Issues, Jira (docs/incidents.md). */
+    tickets: ticketsSection.optional(),
     /** Slack as a place people decide (docs/slack.md): requests signed by Slack, users mapped to identities. */
     slack: z
       .object({
