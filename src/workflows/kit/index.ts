@@ -19,6 +19,7 @@ export { KillSwitch } from './freeze';
 export { installDecisionHandlers, type DecisionHandler } from './handlers';
 export { TargetLocks, type LockEntry, type LockOptions, type LockRecorder } from './locks';
 export { Notifier } from './notify';
+export { PageLadder, type LadderHooks } from './paging';
 export { derivePhase, PhaseOwner, type BasePhase, type WaitKind } from './phase';
 export type { Recorder } from './recorder';
 export { approvalClaims, noteUnverified, signedRun, stepDecisionClaims, verifiedAlert, verifiedStart } from './trust';
