@@ -10,6 +10,9 @@ import { notifySlackPost, notifySlackUpdate } from '../catalog/slack';
 import { notifyRedisPublish } from '../catalog/redis-event';
 import { notifyStatuspageIncident } from '../catalog/statuspage';
 import { notifyEmailSend } from '../catalog/email';
+import { ticketIssueClose, ticketIssueComment, ticketIssueCreate } from '../catalog/tickets';
+import { createTicketActivities } from './tickets';
+import type { TicketTarget } from '../config/tickets-schema';
 import type { RunbookLibrary } from '../runbooks/library';
 import { envelope, type StepMetrics } from './envelope';
 import { createHttpActivities } from './http';
@@ -31,6 +34,8 @@ export interface ActivityDeps {
   webhookTargets: Readonly<Record<string, WebhookTarget>>;
   /** Every notification target by name, of any kind; wins over a webhook target of the same name. @default none */
   notifyTargets?: Readonly<Record<string, NotifyTarget>>;
+  /** Ticket systems by name (GitHub Issues, Jira), for the ticket:* actions. @default none */
+  ticketTargets?: Readonly<Record<string, TicketTarget>>;
   /** Where the HTTP and notify actions may connect. @default any destination but link-local and metadata ones */
   egress?: EgressConfig;
   /** How the egress check resolves host names (tests pass a fake). @default node:dns lookup, every address */
@@ -78,7 +83,12 @@ export function createActionActivities(deps: ActivityDeps) {
       ...deps.notifyTargets,
     },
   });
+  const tickets = createTicketActivities({ ...deps, egress, targets: deps.ticketTargets ?? {} });
+  const wrap = deps.secrets.redactor;
   return {
+    [ticketIssueCreate.id]: envelope(ticketIssueCreate, tickets.ticketIssueCreate, deps.metrics, wrap),
+    [ticketIssueComment.id]: envelope(ticketIssueComment, tickets.ticketIssueComment, deps.metrics, wrap),
+    [ticketIssueClose.id]: envelope(ticketIssueClose, tickets.ticketIssueClose, deps.metrics, wrap),
     [httpRequest.id]: envelope(httpRequest, http.httpRequest, deps.metrics, deps.secrets.redactor),
     [httpCheck.id]: envelope(httpCheck, http.httpCheck, deps.metrics, deps.secrets.redactor),
     [notifyWebhook.id]: envelope(notifyWebhook, notify.notifyWebhook, deps.metrics, deps.secrets.redactor),

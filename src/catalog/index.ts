@@ -14,6 +14,7 @@ import { notifySlackPost, notifySlackUpdate } from './slack';
 import { notifyRedisPublish } from './redis-event';
 import { notifyStatuspageIncident } from './statuspage';
 import { notifyEmailSend } from './email';
+import { ticketIssueClose, ticketIssueComment, ticketIssueCreate } from './tickets';
 import type { CatalogEntry } from './types';
 
 export type { CatalogEntry, ExampleNeeds } from './types';
@@ -31,6 +32,7 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     notifyStatuspageIncident,
     notifyRedisPublish,
   ],
+  ticket: [ticketIssueCreate, ticketIssueComment, ticketIssueClose],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

@@ -39,6 +39,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     webhookTargets: o.config.webhookTargets,
     notifyTargets: o.config.notifyTargets,
     messageTemplates: o.config.messageTemplates,
+    ticketTargets: o.config.ticketTargets,
     egress: o.config.egress,
     runUrl: (id) => runUrl(o.config, id),
     ...(o.events ? { onNotificationSent: alertSent(o.events) } : {}),

@@ -48,6 +48,17 @@ beforeAll(async () => {
   target.on('/api/chat.update', () => ({ status: 200, body: { ok: true, channel: 'C0OPS', ts: '1503435956.000247' } }));
   target.on('/v1/pages/p/incidents/unresolved', () => ({ status: 200, body: [] }));
   target.on('/v1/pages/p/incidents', () => ({ status: 201, body: { id: 'inc1', status: 'investigating' } }));
+  // The ticket examples' GitHub (its wire format: tickets-github.test.ts).
+  target.on('/repos/acme/checkout/issues', (req) =>
+    req.method === 'GET'
+      ? { status: 200, body: [] }
+      : { status: 201, body: { number: 42, html_url: 'https://github.com/acme/checkout/issues/42' } },
+  );
+  target.on('/repos/acme/checkout/issues/42/comments', () => ({ status: 201, body: { id: 1001 } }));
+  target.on('/repos/acme/checkout/issues/42', (req) => ({
+    status: 200,
+    body: { number: 42, state: req.method === 'GET' ? 'open' : 'closed' },
+  }));
 });
 afterAll(() => target.close());
 
@@ -62,6 +73,7 @@ const acts = (extra: Partial<ActivityDeps> = {}) =>
         [envVarFor('pd-routing-key')]: 'R0UT1NGKEY0123456789abcdefABCDEF',
         [envVarFor('slack-bot')]: 'xoxb-example',
         [envVarFor('sp-key')]: 'statuspage-example-key',
+        [envVarFor('gh-token')]: 'ghp_example',
       },
       // Where the token may go: this test's receiver only.
       bindings: {
@@ -70,6 +82,7 @@ const acts = (extra: Partial<ActivityDeps> = {}) =>
         'pd-routing-key': [target.url],
         'slack-bot': [target.url],
         'sp-key': [target.url],
+        'gh-token': [target.url],
       },
     }),
     // The catalog's pagerduty example names this target (its wire format: notify-pagerduty.test.ts).
@@ -89,6 +102,15 @@ const acts = (extra: Partial<ActivityDeps> = {}) =>
       events: { kind: 'redis' },
     },
     publishEvent: () => undefined,
+    ticketTargets: {
+      postmortems: {
+        kind: 'github',
+        repo: 'acme/checkout',
+        tokenSecret: 'gh-token',
+        baseUrl: target.url,
+        labels: ['postmortem'],
+      },
+    },
     webhookTargets: {
       default: { url: `${target.url}/notify` },
       credentialed: { urlSecret: 'creds-url' },
