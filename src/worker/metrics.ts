@@ -20,6 +20,14 @@ export function createWorkerMetrics(registry = new Registry()): WorkerMetrics {
     labelNames: ['runbook', 'trigger'] as const,
     registers: [registry],
   });
+  // Seed 004's name for the same count ("runbook_executions_total{runbook=...} 15 # per month"),
+  // for dashboards written against it.
+  const executions = new Counter({
+    name: 'runbook_executions_total',
+    help: 'Runbook executions started, by runbook (seed 004 name; runbook_runs_started_total adds the trigger).',
+    labelNames: ['runbook'] as const,
+    registers: [registry],
+  });
   const finished = new Counter({
     name: 'runbook_runs_finished_total',
     help: 'Runbook runs finished, by runbook, trigger source and outcome (succeeded, failed, rejected, cancelled).',
@@ -45,7 +53,13 @@ export function createWorkerMetrics(registry = new Registry()): WorkerMetrics {
     observeStep: (labels, seconds) => steps.observe(labels, seconds),
     sinks: {
       runbookMetrics: {
-        runStarted: { fn: (_info, labels) => started.inc(labels), callDuringReplay: false },
+        runStarted: {
+          fn: (_info, labels) => {
+            started.inc(labels);
+            executions.inc({ runbook: labels.runbook });
+          },
+          callDuringReplay: false,
+        },
         runFinished: { fn: (_info, labels) => finished.inc(labels), callDuringReplay: false },
         approvalWaited: { fn: (_info, labels, seconds) => approvals.observe(labels, seconds), callDuringReplay: false },
       },

@@ -88,6 +88,7 @@ test('the worker /metrics holds product and SDK metrics and passes promtool', as
   const { port } = metricsServer.address() as AddressInfo;
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   expect(text).toMatch(/runbook_runs_started_total\{runbook="metrics-demo",trigger="api"\} 1/);
+  expect(text).toMatch(/runbook_executions_total\{runbook="metrics-demo"\} 1/);
   expect(text).toMatch(/runbook_runs_finished_total\{runbook="metrics-demo",trigger="api",outcome="succeeded"\} 1/);
   expect(text).toMatch(/runbook_step_duration_seconds_count\{action="http:endpoint:check",outcome="success"\} 1/);
   expect(text).toMatch(/^temporal_\w+/m); // the SDK's own
