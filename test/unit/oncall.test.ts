@@ -7,15 +7,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
 import { Registry } from 'prom-client';
 import { buildApp } from '../../src/api/app';
 import { registerOncallCommands } from '../../src/cli/commands/oncall';
-import { contextFactory } from '../../src/cli/context';
-import { CliError, EXIT } from '../../src/cli/errors';
 import { loadConfig, sha256 } from '../../src/config/load';
 import type { RunService } from '../../src/runs/service';
 import { onCallAt } from '../../src/shared/oncall';
+import { runCli } from '../support/cli-run';
 import { libraryOf } from '../support/runbook-worker';
 
 const dir = mkdtempSync(join(tmpdir(), 'cfg-oncall-'));
@@ -138,34 +136,12 @@ describe('GET /v1/oncall and runbook oncall', () => {
     expect((await app.inject({ url: '/v1/oncall' })).statusCode).toBe(401);
   });
 
-  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
-    const viaApp = (async (url: string) => {
-      const u = new URL(url);
-      const r = await app.inject({ url: `${u.pathname}${u.search}`, headers: auth });
-      return new Response(r.body, { status: r.statusCode, headers: { 'content-type': 'application/json' } });
-    }) as unknown as typeof fetch;
-    const program = new Command('runbook')
-      .addOption(new Option('--api <url>').default('http://api.test'))
-      .addOption(new Option('--token <token>').default('unit-viewer-token'))
-      .option('--json')
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-    registerOncallCommands(program, contextFactory(io, viaApp));
-    let code: number = EXIT.ok;
-    try {
-      await program.parseAsync(argv, { from: 'user' });
-    } catch (e) {
-      if (e instanceof CommanderError) code = e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-      else if (e instanceof CliError) {
-        err.push(e.message);
-        code = e.exitCode;
-      } else throw e;
-    }
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const viaApp = (async (url: string) => {
+    const u = new URL(url);
+    const r = await app.inject({ url: `${u.pathname}${u.search}`, headers: auth });
+    return new Response(r.body, { status: r.statusCode, headers: { 'content-type': 'application/json' } });
+  }) as unknown as typeof fetch;
+  const cli = (argv: string[]) => runCli(argv, registerOncallCommands, viaApp, { token: 'unit-viewer-token' });
 
   test('oncall at <time> prints the shift; bad input exits 2 with a message', async () => {
     const r = await cli(['oncall', 'at', '2026-12-02T10:30:00Z']);

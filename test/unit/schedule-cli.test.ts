@@ -2,11 +2,9 @@
  * `runbook schedules ...` against a fake API: the requests it sends, what it prints (text and
  * --json) and its exit codes (2 for bad input, 1 when a sync change failed).
  */
-import { Command, CommanderError, Option } from 'commander';
 import { registerScheduleCommands, renderDiff } from '../../src/cli/commands/schedules';
-import { contextFactory } from '../../src/cli/context';
-import { CliError, EXIT } from '../../src/cli/errors';
-import type { Io } from '../../src/cli/io';
+import { EXIT } from '../../src/cli/errors';
+import { runCli } from '../support/cli-run';
 
 interface Sent {
   method: string;
@@ -14,15 +12,12 @@ interface Sent {
   body?: unknown;
 }
 
-/** Runs one command line as program.ts would (same global options); returns exit code and output. */
+/** Runs one command line against a fake API that records what was sent. */
 async function run(
   argv: string[],
   answer: (s: Sent) => { status?: number; body: unknown },
 ): Promise<{ code: number; out: string; err: string; sent: Sent[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
   const sent: Sent[] = [];
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t) };
   const fakeFetch = (async (url: string, init: RequestInit) => {
     const s: Sent = {
       method: init.method ?? 'GET',
@@ -36,24 +31,7 @@ async function run(
       headers: { 'content-type': 'application/json' },
     });
   }) as unknown as typeof fetch;
-  const program = new Command('runbook')
-    .addOption(new Option('--api <url>').default('http://api.test'))
-    .addOption(new Option('--token <token>').default('t'))
-    .option('--json')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  registerScheduleCommands(program, contextFactory(io, fakeFetch));
-  let code: number = EXIT.ok;
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) code = e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-    else if (e instanceof CliError) {
-      io.err(e.message);
-      code = e.exitCode;
-    } else throw e;
-  }
-  return { code, out: out.join('\n'), err: err.join('\n'), sent };
+  return { ...(await runCli(argv, registerScheduleCommands, fakeFetch)), sent };
 }
 
 const diff = {

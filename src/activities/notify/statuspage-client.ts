@@ -11,6 +11,7 @@ import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
 import { retryLater } from './retry-after';
 import type { NotifyDeps } from './targets';
+import { record } from '../json-read';
 
 /** One incident's answer: its id and status are all that is read. */
 const MAX_INCIDENT_BYTES = 64 * 1024;
@@ -60,8 +61,6 @@ function refusalOf(text: string): string {
   return text.slice(0, 300) || 'no message';
 }
 
-const record = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The key an incident carries in its metadata, if it is one of ours. */

@@ -12,6 +12,7 @@ import { permanent } from '../errors';
 import { readCapped, safeFetch, type SafeFetchDeps } from '../safe-fetch';
 import type { SecretResolver } from '../secrets';
 import { MAX_RETRY_AFTER_MS, retryLater } from '../notify/retry-after';
+import { parsed, record } from '../json-read';
 
 export type GithubTicketTarget = Extract<TicketTarget, { kind: 'github' }>;
 
@@ -58,17 +59,6 @@ function refusalOf(text: string): string {
     // not JSON: the text itself, below
   }
   return text.slice(0, 300) || 'no message';
-}
-
-const record = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-
-function parsed(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

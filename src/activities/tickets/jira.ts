@@ -12,6 +12,7 @@ import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
 import { retryLater } from '../notify/retry-after';
 import type { TicketClientDeps } from './github';
+import { parsed, record } from '../json-read';
 
 export type JiraTicketTarget = Extract<TicketTarget, { kind: 'jira' }>;
 
@@ -73,17 +74,6 @@ function refusalOf(text: string): string {
     // not JSON: the text itself, below
   }
   return text.slice(0, 300) || 'no message';
-}
-
-const record = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-
-function parsed(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** An issue key as Jira names it, or a permanent failure. */
