@@ -82,8 +82,8 @@ function acts(): Record<string, (i: ActionInput) => Promise<ActionResult>> {
   } as unknown as Record<string, (i: ActionInput) => Promise<ActionResult>>;
 }
 
-const run = (activity: string, input: JsonObject): Promise<ActionResult> =>
-  new MockActivityEnvironment({ attempt: 1 }).run(acts()[activity]!, { step, input });
+const run = (activity: string, input: JsonObject, attempt = 1): Promise<ActionResult> =>
+  new MockActivityEnvironment({ attempt }).run(acts()[activity]!, { step, input });
 
 async function failure(activity: string, input: JsonObject): Promise<ApplicationFailure> {
   const err = await run(activity, input).then(
@@ -171,12 +171,37 @@ test('a search answer that cannot be read opens nothing and is retried', async (
   expect(calls(gh)).toEqual([`GET ${SEARCH}`]);
 });
 
-test('comment: POST .../issues/42/comments with the body; the comment id as a string', async () => {
+test('comment: POST .../issues/42/comments with the body and its marker; the comment id as a string', async () => {
   const r = await run('ticket:issue:comment', { target: 'postmortems', id: '42', body: 'Remediated.' });
   expect(calls(gh)).toEqual([`POST ${ISSUES}/42/comments`]);
   expect(gh.received[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-  expect(bodyOf(gh, 0)).toEqual({ body: 'Remediated.' });
+  expect(bodyOf(gh, 0)).toEqual({ body: 'Remediated.\n\n<!-- durable-runbooks:key=postmortem-inc-7/open-issue -->' });
   expect(r.output).toEqual({ target: 'postmortems', id: '42', commentId: '1001' });
+});
+
+test('a retried comment finds the one its first try posted (its marker) and posts nothing', async () => {
+  gh.on(`${ISSUES}/42/comments`, (req) =>
+    req.method === 'GET'
+      ? {
+          status: 200,
+          body: [
+            { id: 7, body: 'someone else' },
+            { id: 1001, body: 'Remediated.\n\n<!-- durable-runbooks:key=postmortem-inc-7/open-issue -->' },
+          ],
+        }
+      : { status: 201, body: { id: 2002 } },
+  );
+  const r = await run('ticket:issue:comment', { target: 'postmortems', id: '42', body: 'Remediated.' }, 2);
+  expect(calls(gh)).toEqual([`GET ${ISSUES}/42/comments?per_page=100`]);
+  expect(r.output).toEqual({ target: 'postmortems', id: '42', commentId: '1001' });
+  // Not there: the retry posts.
+  gh.received.length = 0;
+  gh.on(`${ISSUES}/42/comments`, (req) =>
+    req.method === 'GET' ? { status: 200, body: [] } : { status: 201, body: { id: 2002 } },
+  );
+  const again = await run('ticket:issue:comment', { target: 'postmortems', id: '42', body: 'Remediated.' }, 2);
+  expect(calls(gh)).toEqual([`GET ${ISSUES}/42/comments?per_page=100`, `POST ${ISSUES}/42/comments`]);
+  expect(again.output).toMatchObject({ commentId: '2002' });
 });
 
 test('close: reads the issue, then PATCHes state closed with the reason', async () => {

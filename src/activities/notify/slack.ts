@@ -3,7 +3,7 @@
  * `Authorization`, never in the body), HTTP 429 and `ratelimited` retried after Retry-After, and
  * about one message a second per channel from this worker (Slack's own limit for posting).
  */
-import { Context } from '@temporalio/activity';
+import { attempt } from '../attempt';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE } from '../../shared/failures';
 import type { SlackTarget } from '../../config/load';
@@ -161,13 +161,4 @@ function postedOf(answer: Answer, channel: string): SlackPosted {
   if (typeof answer.ts !== 'string')
     throw ApplicationFailure.retryable('slack answered ok without a message ts', FAILURE.HttpUnexpectedStatus);
   return { channel: typeof answer.channel === 'string' ? answer.channel : channel, ts: answer.ts };
-}
-
-/** This activity's attempt (1 outside an activity, as in unit tests). */
-function attempt(): number {
-  try {
-    return Context.current().info.attempt;
-  } catch {
-    return 1;
-  }
 }

@@ -13,6 +13,7 @@ import { readCapped, safeFetch, type SafeFetchDeps } from '../safe-fetch';
 import type { SecretResolver } from '../secrets';
 import { MAX_RETRY_AFTER_MS, retryLater } from '../notify/retry-after';
 import { parsed, record } from '../json-read';
+import { attempt } from '../attempt';
 
 export type GithubTicketTarget = Extract<TicketTarget, { kind: 'github' }>;
 
@@ -195,9 +196,37 @@ export function createGithubTickets(deps: TicketClientDeps) {
     return { id: String(issue.number), url: issue.html_url, created: true };
   }
 
-  async function comment(name: string, target: GithubTicketTarget, id: string, body: string): Promise<string> {
+  /**
+   * Comments once: the body carries the step's marker, and a retry first looks for it among the
+   * issue's comments (an earlier try's answer may have been lost after GitHub took it).
+   */
+  async function comment(
+    name: string,
+    target: GithubTicketTarget,
+    id: string,
+    body: string,
+    key: string,
+  ): Promise<string> {
     const n = issueNumber(name, id);
-    const got = await call(name, target, `a comment on #${n}`, 'POST', `/${n}/comments`, { body });
+    const marker = githubMarker(key);
+    if (attempt() > 1) {
+      const list = await call(
+        name,
+        target,
+        `the comments on #${n}`,
+        'GET',
+        `/${n}/comments?per_page=100`,
+        undefined,
+        MAX_LIST_BYTES,
+      );
+      const found = (Array.isArray(parsed(list.text)) ? (parsed(list.text) as unknown[]) : [])
+        .map(record)
+        .find((c) => typeof c?.body === 'string' && c.body.includes(marker));
+      if (found && (typeof found.id === 'number' || typeof found.id === 'string')) return String(found.id);
+    }
+    const got = await call(name, target, `a comment on #${n}`, 'POST', `/${n}/comments`, {
+      body: `${body}\n\n${marker}`,
+    });
     const c = record(parsed(got.text));
     if (typeof c?.id !== 'number' && typeof c?.id !== 'string')
       throw ApplicationFailure.retryable(

@@ -59,12 +59,12 @@ export function createTicketActivities(deps: TicketDeps) {
 
   async function ticketIssueComment(
     input: TicketIssueCommentInput,
-    _ctx: StepContext,
+    ctx: StepContext,
   ): Promise<TicketIssueCommentResult> {
     const target = ticketTargetNamed(deps.targets, input.target);
     const commentId =
       target.kind === 'github'
-        ? await github.comment(input.target, target, input.id, input.body)
+        ? await github.comment(input.target, target, input.id, input.body, ctx.idempotencyKey)
         : await jira.comment(input.target, target, input.id, input.body);
     return { target: input.target, id: input.id, commentId };
   }
