@@ -4,14 +4,11 @@
  * named secret bound to the target's host, resolved here and redacted from every answer.
  */
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
-import { FAILURE } from '../../shared/failures';
 import type { StepContext } from '../../shared/activity-types';
 import { PAGERDUTY_SEVERITY, type NotifyPagerDutyEventInput, type PagerDutySeverity } from '../../catalog/pagerduty';
 import type { PagerDutyTarget } from '../../config/load';
-import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryLater } from './retry-after';
+import { answerFailure } from './retry-after';
 import type { NotifyDeps } from './targets';
 
 /** PagerDuty's answers are short JSON; more than this is not read. */
@@ -122,10 +119,7 @@ export function createPagerDutySender(deps: Omit<NotifyDeps, 'targets'>) {
       return { status: res.status, dedupKey: applied };
     }
     const message = `pagerduty '${name}' answered ${res.status}`;
-    if (res.status === 429 || res.status >= 500) throw retryLater(message, res.status, res.headers);
-    if (res.status >= 400 && res.status < 500 && res.status !== 408)
-      throw permanent(`${message}: ${refusalOf(text)}`, FAILURE.HttpClientError);
-    throw ApplicationFailure.retryable(message, FAILURE.HttpUnexpectedStatus);
+    throw answerFailure(message, res, () => refusalOf(text));
   }
   return { send };
 }

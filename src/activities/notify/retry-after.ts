@@ -1,6 +1,7 @@
 /** Retry-After as the notify senders read it (PagerDuty, Statuspage, Slack, webhooks): the next attempt's delay. */
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE, type FailureType } from '../../shared/failures';
+import { permanent } from '../errors';
 
 /** A Retry-After beyond this is taken as this: the step's own timeout and retries still bound it. */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
@@ -24,4 +25,24 @@ export function retryLater(message: string, status: number, headers: Headers, ty
     nonRetryable: false,
     ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
   });
+}
+
+/**
+ * The failure for an answer that is not a success, as every sender reads one: 429 (and what
+ * `later` adds, e.g. Statuspage's 420) and 5xx are retried when Retry-After says; other 4xx but
+ * 408 are permanent, carrying the receiver's words; anything else (3xx, 408) is retried.
+ */
+export function answerFailure(
+  message: string,
+  res: Pick<Response, 'status' | 'headers'>,
+  words: () => string,
+  later: readonly number[] = [],
+): ApplicationFailure {
+  const s = res.status;
+  if (s === 429 || s >= 500 || later.includes(s)) return retryLater(message, s, res.headers);
+  if (s >= 400 && s < 500 && s !== 408) {
+    const said = words();
+    return permanent(said ? `${message}: ${said}` : message, FAILURE.HttpClientError);
+  }
+  return ApplicationFailure.retryable(message, FAILURE.HttpUnexpectedStatus);
 }

@@ -10,7 +10,7 @@ import type { NotifyWebhookInput } from '../../catalog/notify';
 import type { SlackWebhookTarget } from '../../config/load';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryLater } from './retry-after';
+import { answerFailure } from './retry-after';
 import type { NotifyDeps } from './targets';
 import { mrkdwnEscape } from '../../shared/slack-blocks';
 
@@ -154,9 +154,7 @@ export function createSlackWebhookSender(deps: Omit<NotifyDeps, 'targets'>) {
     // Slack's answer is a code (`invalid_payload`, `channel_not_found`); anything else is cut short.
     const said = /^[a-z0-9_]{1,100}$/.test(answer) ? answer : scrub(answer, url).slice(0, 200);
     const what = `slack webhook '${name}' answered ${res.status}${said ? `: ${said}` : ''}`;
-    if (res.status === 429 || res.status >= 500) throw retryLater(what, res.status, res.headers);
-    if (res.status >= 400 && res.status < 500 && res.status !== 408) throw permanent(what, FAILURE.HttpClientError);
-    throw ApplicationFailure.retryable(what, FAILURE.HttpUnexpectedStatus);
+    throw answerFailure(what, res, () => '');
   }
   return { send };
 }

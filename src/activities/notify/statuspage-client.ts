@@ -7,9 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE } from '../../shared/failures';
 import type { StatuspageComponentStatus, StatuspageStatus } from '../../catalog/statuspage';
 import type { StatuspageTarget } from '../../config/load';
-import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryLater } from './retry-after';
+import { answerFailure } from './retry-after';
 import type { NotifyDeps } from './targets';
 import { record } from '../json-read';
 
@@ -117,12 +116,7 @@ export function createStatuspageSender(deps: Omit<NotifyDeps, 'targets'>) {
     if (res.ok) return { status: res.status, ...read };
     const message = `statuspage '${name}' answered ${res.status} to ${what}`;
     // 420 is Statuspage's own "slow down" (1 request a second per key), as 429.
-    if (res.status === 420 || res.status === 429 || res.status >= 500) {
-      throw retryLater(message, res.status, res.headers);
-    }
-    if (res.status >= 400 && res.status < 500 && res.status !== 408)
-      throw permanent(`${message}: ${refusalOf(read.text)}`, FAILURE.HttpClientError);
-    throw ApplicationFailure.retryable(message, FAILURE.HttpUnexpectedStatus);
+    throw answerFailure(message, res, () => refusalOf(read.text), [420]);
   }
 
   async function list(name: string, target: StatuspageTarget, what: string, path: string) {

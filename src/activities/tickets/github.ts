@@ -11,7 +11,7 @@ import type { TicketTarget } from '../../config/tickets-schema';
 import { permanent } from '../errors';
 import { readCapped, safeFetch, type SafeFetchDeps } from '../safe-fetch';
 import type { SecretResolver } from '../secrets';
-import { MAX_RETRY_AFTER_MS, retryLater } from '../notify/retry-after';
+import { answerFailure, MAX_RETRY_AFTER_MS, retryLater } from '../notify/retry-after';
 import { parsed, record } from '../json-read';
 import { attempt } from '../attempt';
 
@@ -132,12 +132,9 @@ export function createGithubTickets(deps: TicketClientDeps) {
     const message = `github '${name}' answered ${res.status} to ${what}`;
     const limited = rateLimited(message, res, read.text);
     if (limited) throw limited;
-    if (res.status >= 500) throw retryLater(message, res.status, res.headers);
     // 404 (no such repository or issue, or a token that may not see it), 410 (issues disabled),
     // 422 (validation): asking again gets the same answer.
-    if (res.status >= 400 && res.status < 500 && res.status !== 408)
-      throw permanent(`${message}: ${refusalOf(read.text)}`, FAILURE.HttpClientError);
-    throw ApplicationFailure.retryable(message, FAILURE.HttpUnexpectedStatus);
+    throw answerFailure(message, res, () => refusalOf(read.text));
   }
 
   /** The issue carrying the key's marker among the most recent ones with the first label. */

@@ -10,7 +10,7 @@ import { FAILURE } from '../../shared/failures';
 import type { TicketTarget } from '../../config/tickets-schema';
 import { permanent } from '../errors';
 import { readCapped, safeFetch } from '../safe-fetch';
-import { retryLater } from '../notify/retry-after';
+import { answerFailure } from '../notify/retry-after';
 import type { TicketClientDeps } from './github';
 import { parsed, record } from '../json-read';
 
@@ -114,10 +114,7 @@ export function createJiraTickets(deps: TicketClientDeps) {
     const read = await readCapped(res, MAX_ANSWER_BYTES);
     if (res.ok) return { status: res.status, ...read };
     const message = `jira '${name}' answered ${res.status} to ${what}`;
-    if (res.status === 429 || res.status >= 500) throw retryLater(message, res.status, res.headers);
-    if (res.status >= 400 && res.status < 500 && res.status !== 408)
-      throw permanent(`${message}: ${refusalOf(read.text)}`, FAILURE.HttpClientError);
-    throw ApplicationFailure.retryable(message, FAILURE.HttpUnexpectedStatus);
+    throw answerFailure(message, res, () => refusalOf(read.text));
   }
 
   const browse = (target: JiraTicketTarget, key: string): string => `${target.baseUrl}/browse/${key}`;
