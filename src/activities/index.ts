@@ -21,6 +21,8 @@ import type { EgressConfig, NotifyTarget, WebhookTarget } from '../config/load';
 import { messageTemplatesOf, type MessageTemplates } from '../config/notify-templates';
 import { createEgressGuard, type ResolveHost } from './egress';
 import { createRunbookActivities } from './runbooks';
+import { createIncidentActivities } from './incidents';
+import type { OnCallConfig } from '../shared/oncall';
 import { createCoordinationActivities, type CoordinationClient } from './coordination';
 import { Context } from '@temporalio/activity';
 import type { SecretResolver } from './secrets';
@@ -57,6 +59,8 @@ export interface ActivityDeps {
   approverGroups?: Readonly<Record<string, string[]>>;
   /** Whether runs may start without the API's signature, by runbook id only (the Web UI). @default true */
   unsignedStarts?: boolean;
+  /** Who is on call (config `oncall:`), read at each page. @default nobody */
+  oncall?: () => OnCallConfig;
   /** Kubernetes clients, made on first use. @default from KUBECONFIG, ~/.kube/config or the pod's service account */
   kube?: () => Promise<KubeClients>;
 }
@@ -133,6 +137,7 @@ export function createActivities(deps: ActivityDeps) {
     ...actions,
     ...formerActivityTypes(actions),
     ...createRunbookActivities(deps),
+    ...createIncidentActivities(deps),
     ...createCoordinationActivities({
       workflows: deps.workflows ?? (() => Context.current().client.workflow),
       taskQueue: () => Context.current().info.taskQueue,

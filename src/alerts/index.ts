@@ -23,7 +23,8 @@ export interface AlertTrigger {
 
 export function createAlertTrigger(deps: {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts' | 'signingKeys'>;
+  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts' | 'signingKeys'> &
+    Partial<Pick<AppConfig, 'incidents' | 'incidentSetup' | 'notifyTargets'>>;
   library: () => RunbookLibrary;
   call: <T>(fn: () => Promise<T>) => Promise<T>;
   log?: (message: string) => void;

@@ -20,7 +20,12 @@
  *   retry could never succeed.
  */
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
@@ -66,7 +71,8 @@ export interface AlertResult {
 
 export interface AlertIngestDeps {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts' | 'signingKeys'>;
+  config: Pick<AppConfig, 'taskQueue' | 'approverGroups' | 'alerts' | 'signingKeys'> &
+    Partial<Pick<AppConfig, 'incidents' | 'incidentSetup' | 'notifyTargets'>>;
   library: () => RunbookLibrary;
   router: AlertRouter;
   journal: AlertJournal;
@@ -126,6 +132,9 @@ export function createAlertIngest(deps: AlertIngestDeps) {
   };
 
   async function signal(workflowId: string, notice: AlertNotice, p: KindStart): Promise<'accepted' | 'run-ended'> {
+    const entry = workflowKind(p.kind);
+    // A resolution alone starts no incident: it reaches the open one, or nothing.
+    if (notice.alert.status === 'resolved' && entry.resolvedStarts === false) return tellOpen(workflowId, notice);
     try {
       await slots.run(() =>
         deps.call(() =>
@@ -140,7 +149,10 @@ export function createAlertIngest(deps: AlertIngestDeps) {
             // Signed for this run, and when: a notice from anywhere else (a raw client), a copy of
             // one the run took, or an old one, changes nothing (src/workflows/kit/alert.ts).
             signalArgs: [sign(deps.config.signingKeys(), claims(workflowId, notice))],
-            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            // An entity's id (an incident per service) opens a new one once the last has closed.
+            workflowIdReusePolicy: entry.exactWorkflowId
+              ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+              : WorkflowIdReusePolicy.REJECT_DUPLICATE,
             typedSearchAttributes: p.typedSearchAttributes,
             staticSummary: p.staticSummary,
             staticDetails: p.staticDetails,
@@ -151,6 +163,25 @@ export function createAlertIngest(deps: AlertIngestDeps) {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return 'run-ended';
       if (tooLargeForTemporal(err)) throw new TooLarge((err as Error).message);
+      throw err;
+    }
+  }
+
+  /** A notice for the run open under this id, if one is: never starts one. */
+  async function tellOpen(workflowId: string, notice: AlertNotice): Promise<'accepted' | 'run-ended'> {
+    try {
+      await slots.run(() =>
+        deps.call(() =>
+          deps.client.workflow
+            .getHandle(workflowId)
+            .signal(alertSignal, sign(deps.config.signingKeys(), claims(workflowId, notice))),
+        ),
+      );
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || (err instanceof RunError && err.kind === 'not_found'))
+        return 'run-ended';
+      if (/already completed|not found/i.test((err as Error).message)) return 'run-ended';
       throw err;
     }
   }
@@ -175,7 +206,7 @@ export function createAlertIngest(deps: AlertIngestDeps) {
       await deps.journal.record({ kind: 'unrouted', source, reason, alert });
       return { ...base, outcome: 'unrouted', reason };
     }
-    const workflowId = route.workflowId(alert);
+    let workflowId = route.workflowId(alert);
     // Within what a run accepts of a notice (long annotations cut with a marker).
     const bounded = boundAlert(alert);
     const notice: AlertNotice = { route: route.id, alert: bounded, receivedAt };
@@ -201,6 +232,9 @@ export function createAlertIngest(deps: AlertIngestDeps) {
       await deps.journal.record({ kind: 'unstartable', source, reason, route: route.id, target, alert });
       return { ...base, outcome: 'unstartable', route: route.id, reason };
     }
+    // Kinds that name their runs (an incident per service): the alert joins the open one.
+    const exact = workflowKind(route.kind).exactWorkflowId?.(prepared);
+    if (exact) workflowId = exact;
     const hash = createHash('sha256')
       .update(JSON.stringify([alert.labels, alert.annotations, alert.links, alert.endsAt ?? '']))
       .digest('hex');

@@ -24,6 +24,10 @@ import type { ScheduleService } from '../schedules/service';
 import { scheduleRoutes } from './routes/schedules';
 import { slackRoutes, type SlackRouteDeps } from './routes/slack';
 import { oncallRoutes } from './routes/oncall';
+import { incidentRoutes } from './routes/incidents';
+import { postmortemRoutes } from './routes/postmortems';
+import type { IncidentService } from '../runs/incidents';
+import type { PostmortemService } from '../runs/postmortems';
 import type { OnCallConfig } from '../shared/oncall';
 import { formatProblem } from '../files/problems';
 import { installAudit, type AuditEntry } from './audit';
@@ -51,6 +55,12 @@ export interface AppDeps {
   oncall?: OnCallConfig;
   /** Slack requests (config `slack:`); without it the /v1/slack routes are not mounted. */
   slack?: Omit<SlackRouteDeps, 'runs'>;
+  /** Incidents; without it the /v1/incidents routes are not mounted. */
+  incidents?: IncidentService;
+  /** Postmortems and their action items; without it /v1/postmortems and the tracker webhooks are not mounted. */
+  postmortems?: PostmortemService;
+  /** The secrets trackers sign their webhooks with (config `tickets.webhooks`). */
+  ticketWebhooks?: { github?: Buffer; jira?: Buffer };
   /** The audit log of human actions; without it nothing is audited and /v1/audit is not mounted. */
   audit?: JsonLines<AuditEntry>;
 }
@@ -152,6 +162,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   runbookRoutes(app, { library: deps.library, role });
   runRoutes(app, { runs: deps.runs, metrics, role });
   oncallRoutes(app, { oncall: deps.oncall ?? { rotations: [], overrides: [] }, role });
+  if (deps.incidents) incidentRoutes(app, { incidents: deps.incidents, role });
+  if (deps.postmortems) {
+    const refusedTicket = new Counter({
+      name: 'ticket_webhooks_refused_total',
+      help: 'Tracker webhook deliveries refused: bad-signature, malformed',
+      labelNames: ['source', 'reason'],
+      registers: [deps.registry],
+    });
+    postmortemRoutes(app, {
+      postmortems: deps.postmortems,
+      role,
+      ...(deps.ticketWebhooks ? { ticketWebhooks: deps.ticketWebhooks } : {}),
+      refused: (source, reason) => refusedTicket.inc({ source, reason }),
+    });
+  }
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
   if (deps.schedules) scheduleRoutes(app, { schedules: deps.schedules, role });
   if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });
@@ -162,7 +187,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       labelNames: ['reason'],
       registers: [deps.registry],
     });
-    slackRoutes(app, { runs: deps.runs, refused: (reason) => refused.inc({ reason }), ...deps.slack });
+    slackRoutes(app, {
+      runs: deps.runs,
+      ...(deps.incidents ? { incidents: deps.incidents } : {}),
+      refused: (reason) => refused.inc({ reason }),
+      ...deps.slack,
+    });
   }
   if (deps.devInbox) devInboxRoutes(app, { role, ...(deps.signingKeys ? { signingKeys: deps.signingKeys } : {}) });
   return app;

@@ -25,7 +25,7 @@ export interface AuditEntry {
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Machine deliveries and development helpers: not audited here. */
-const NOT_HUMAN = /^\/v1\/(alerts\/(alertmanager|grafana|pagerduty|generic)|dev\/)/;
+const NOT_HUMAN = /^\/v1\/(alerts\/(alertmanager|grafana|pagerduty|generic)|dev\/|webhooks\/)/;
 
 export function installAudit(app: FastifyInstance, log: JsonLines<AuditEntry>): void {
   app.addHook('onResponse', async (req, reply) => {

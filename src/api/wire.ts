@@ -7,6 +7,8 @@ import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { createControlService } from '../runs/control';
 import { createRunService, type RunService } from '../runs/service';
+import { createIncidentService } from '../runs/incidents';
+import { createPostmortemService } from '../runs/postmortems';
 import { createScheduleService } from '../schedules/service';
 import { buildApp } from './app';
 import { createSlackVerifier } from './slack-signature';
@@ -24,10 +26,16 @@ export function buildProductApi(o: {
   const { client, config, library } = o;
   const runs = createRunService({ client, config, library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) });
   const alerts = createAlertTrigger({ client, config, library, call: runs.call });
+  const deadline = o.deadlineMs ? { deadlineMs: o.deadlineMs } : {};
+  const incidents = createIncidentService({ client, config, runs, ...deadline });
+  const postmortems = createPostmortemService({ client, config, ...deadline });
   const app = buildApp({
     runs,
     control: createControlService({ client, config }),
     alerts,
+    incidents,
+    postmortems,
+    ticketWebhooks: config.ticketWebhooks,
     schedules: createScheduleService({
       client,
       config,

@@ -8,6 +8,9 @@ import { registerFreezeCommands } from './commands/freezes';
 import { registerOncallCommands } from './commands/oncall';
 import { registerRunbookCommands } from './commands/runbooks';
 import { registerRunCommands } from './commands/runs';
+import { registerTaskCommands } from './commands/tasks';
+import { registerIncidentCommands } from './commands/incidents';
+import { registerPostmortemCommands } from './commands/postmortems';
 import { contextFactory } from './context';
 import type { Io } from './io';
 
@@ -32,8 +35,11 @@ export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
   registerRunCommands(program, context);
   registerApprovalCommands(program, context);
   registerStepDecisionCommands(program, context);
+  registerTaskCommands(program, context);
   registerFreezeCommands(program, context);
   registerOncallCommands(program, context);
+  registerIncidentCommands(program, context);
+  registerPostmortemCommands(program, context);
   registerScheduleCommands(program, context);
   registerAlertCommands(program, context);
   program.addHelpText(

@@ -68,6 +68,20 @@ export const incidentsSection = z
     ).optional(),
     postmortem: perSeverity(z.union([z.object({ due: duration }).strict(), z.literal('optional')])).optional(),
     reportWithin: duration.optional(),
+    /** Where an incident's messages go: notify targets, and a ticket target for postmortems. */
+    channels: z
+      .object({
+        page: z.array(z.string().min(1)).optional(),
+        stakeholders: z.string().min(1).optional(),
+        statusPage: z.string().min(1).optional(),
+        postmortem: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** After resolution, how long a new alert reopens the incident before it closes. @default 30m */
+    monitor: duration.optional(),
+    /** Roles still unassigned this long after opening: remind whoever was paged. @default 5m */
+    triageReminder: duration.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -142,5 +156,26 @@ export function incidentPolicyOf(s: IncidentsSection | undefined): IncidentPolic
       }),
     ),
     reportWithinMs: s?.reportWithin ? ms(s.reportWithin) : DEFAULT_POLICY.reportWithinMs,
+  };
+}
+
+/** Where incidents send what they send, and their windows (the rest of `incidents:`). */
+export interface IncidentSetup {
+  channels: { page: string[]; stakeholders?: string; statusPage?: string; postmortem?: string };
+  monitorMs: number;
+  triageReminderMs: number;
+}
+
+export function incidentSetupOf(s: IncidentsSection | undefined): IncidentSetup {
+  const c = s?.channels;
+  return {
+    channels: {
+      page: c?.page ?? [],
+      ...(c?.stakeholders ? { stakeholders: c.stakeholders } : {}),
+      ...(c?.statusPage ? { statusPage: c.statusPage } : {}),
+      ...(c?.postmortem ? { postmortem: c.postmortem } : {}),
+    },
+    monitorMs: s?.monitor ? ms(s.monitor) : 30 * 60_000,
+    triageReminderMs: s?.triageReminder ? ms(s.triageReminder) : 5 * 60_000,
   };
 }

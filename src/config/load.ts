@@ -11,7 +11,7 @@ import { locate } from '../files/locate';
 import { formatPath, formatProblem } from '../files/problems';
 import { configFile, type AlertRouteConfig, type Role } from './schema';
 import { onCallConfigOf } from './oncall-schema';
-import { incidentPolicyOf } from './incidents-schema';
+import { incidentPolicyOf, incidentSetupOf, type IncidentSetup } from './incidents-schema';
 import { ticketTargetsOf, type TicketTarget } from './tickets-schema';
 import type { IncidentPolicy } from '../shared/incident-policy';
 import type { OnCallConfig } from '../shared/oncall';
@@ -99,8 +99,12 @@ export interface AppConfig {
   oncall: OnCallConfig;
   /** Incident rules per severity, the seeds' numbers where none is written. */
   incidents: IncidentPolicy;
+  /** Where incidents page, update and file postmortems; their monitor and triage windows. */
+  incidentSetup: IncidentSetup;
   /** Ticket systems by name (GitHub Issues, Jira), secrets by name. */
   ticketTargets: Record<string, TicketTarget>;
+  /** The secrets trackers sign their webhooks with (`tickets.webhooks.<kind>.secretEnv`, resolved; the API only). */
+  ticketWebhooks: { github?: Buffer; jira?: Buffer };
   /** Message texts per event kind and status page status, the shipped defaults where none is written. */
   messageTemplates: MessageTemplates;
   /** Slack requests: the signing secret (absent: the Slack routes answer 404) and who each user is. */
@@ -282,7 +286,15 @@ export function loadConfig(
     messageTemplates: messageTemplatesOf(file.notify?.templates),
     oncall: onCallConfigOf(file.oncall),
     incidents: incidentPolicyOf(file.incidents),
+    incidentSetup: incidentSetupOf(file.incidents),
     ticketTargets: ticketTargetsOf(file.tickets),
+    ticketWebhooks: Object.fromEntries(
+      (['github', 'jira'] as const).flatMap((k) => {
+        const name = file.tickets?.webhooks?.[k]?.secretEnv;
+        const value = name ? env[name] : undefined;
+        return value ? [[k, Buffer.from(value, 'utf8')]] : [];
+      }),
+    ),
     slack: {
       ...(slackSecret ? { signingSecret: slackSecret } : {}),
       users: file.slack?.users ?? {},

@@ -6,98 +6,23 @@
  * names, so a new kind is one entry here (plus its name in `WORKFLOW_KINDS` and its workflow type
  * constant); the mapped type refuses a registry that misses a kind.
  */
-import type { SearchAttributePair } from '@temporalio/common';
-import type { AppConfig } from '../config/load';
-import type { RunbookLibrary } from '../runbooks/library';
-import type { AlertNotice } from '../shared/alert';
 import { RUNBOOK_WORKFLOW, SA } from '../shared/constants';
-import type { ParamValue, RunbookDefinition, TriggerInfo } from '../shared/model';
+import type { ParamValue, TriggerInfo } from '../shared/model';
 import { staticSummary } from '../shared/run-summary';
-import type { ScheduleDef } from '../shared/schedule';
 import { DEFAULT_WORKFLOW_KIND, WORKFLOW_KINDS, type WorkflowKind } from '../shared/workflow-kinds';
 import type { RunbookWorkflowInput } from '../shared/workflow-types';
-import type { SignedStart } from '../shared/signed';
-import type { StartIntent } from './sign';
 import { prepareStart } from './start-options';
+import { incidentKind } from './incident-kind';
 
-/** What preparing a start may read: the library and configuration loaded now. */
-export interface KindContext {
-  library: RunbookLibrary;
-  config: Pick<AppConfig, 'approverGroups'>;
-}
-
-/** A start as a trigger asks for it, whatever the kind. */
-export interface KindStartRequest {
-  /** The id of what the kind starts: a runbook id for `runbook`. */
-  target: string;
-  params: Record<string, unknown>;
-  trigger: TriggerInfo;
-  /** @default false */
-  dryRun?: boolean;
-  /** @default false */
-  emergency?: boolean;
-}
-
-/**
- * The fields every kind's input has that triggers fill in: who asked, and for alert routes the
- * notification that started the run (its workflow takes later ones as `alertSignal`).
- */
-export interface KindInput {
-  trigger?: TriggerInfo;
-  alert?: AlertNotice;
-  /** The API's signature over the start (every kind's workflow verifies it). */
-  signed?: SignedStart;
-}
-
-/** A start ready to send to Temporal. */
-export interface KindStart<I extends KindInput = KindInput> {
-  kind: WorkflowKind;
-  workflowType: string;
-  /** The target's id, as resolved (the runbook's id). */
-  target: string;
-  /** The params, validated and with defaults. */
-  params: Record<string, ParamValue>;
-  input: I;
-  typedSearchAttributes: SearchAttributePair[];
-  staticSummary: string;
-  staticDetails: string;
-  /** The first part of the workflow id: `<prefix>-<time>-<random>`, or `<prefix>-k<key hash>` with an idempotency key. */
-  workflowIdPrefix: string;
-  /** What makes two requests with one idempotency key the same request (hashed into the run's memo). */
-  request: unknown;
-  /** What the start claims, signed once its workflow id is known (src/runs/sign.ts). */
-  intent: StartIntent;
-}
-
-/** What a schedule's action starts (by target id: the worker resolves the current version). */
-export interface KindScheduledStart<I extends KindInput = KindInput> {
-  input: I;
-  /** What the schedule's runs claim, signed bound to the schedule's workflow id prefix. */
-  intent: StartIntent;
-  typedSearchAttributes: SearchAttributePair[];
-  staticSummary: string;
-  staticDetails: string;
-}
-
-export interface WorkflowKindEntry<I extends KindInput = KindInput> {
-  kind: WorkflowKind;
-  /** The Temporal workflow type it starts (a constant in src/shared/constants.ts). */
-  workflowType: string;
-  /** What its target is, in messages: `no runbook 'x'`. */
-  targetNoun: string;
-  /** Whether the target exists (routes are checked when the API starts, not per alert). */
-  targetExists(ctx: KindContext, id: string): boolean;
-  /** A start now; throws RunError (not_found, invalid) when the target or params do not fit. */
-  prepare(ctx: KindContext, req: KindStartRequest): KindStart<I>;
-  /**
-   * A schedule's start; `declaredBy` is the runbook whose file declares the schedule, when loaded;
-   * `onBehalfOf` the person its runs act for (who last created, changed or triggered it), if any.
-   */
-  scheduled(
-    def: ScheduleDef,
-    o: { scheduleId: string; declaredBy?: Pick<RunbookDefinition, 'id' | 'title'>; onBehalfOf?: string },
-  ): KindScheduledStart<I>;
-}
+export type {
+  KindContext,
+  KindInput,
+  KindScheduledStart,
+  KindStart,
+  KindStartRequest,
+  WorkflowKindEntry,
+} from './kind-types';
+import type { WorkflowKindEntry } from './kind-types';
 
 const sortedParams = <T>(p: Record<string, T>): Record<string, T> =>
   Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -181,6 +106,7 @@ const runbookKind: WorkflowKindEntry<RunbookWorkflowInput> & { kind: 'runbook' }
 /** Every kind's entry, keyed by kind. */
 export const WORKFLOW_KIND_REGISTRY: { readonly [K in WorkflowKind]: WorkflowKindEntry & { kind: K } } = {
   runbook: runbookKind,
+  incident: incidentKind as WorkflowKindEntry & { kind: 'incident' },
 };
 
 /** The entry of a kind (the default kind, `runbook`, when none is named). */

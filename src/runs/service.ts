@@ -16,14 +16,15 @@ import { runUrl, type AppConfig } from '../config/load';
 import { canonicalJson } from '../shared/canonical';
 import type { RunbookLibrary } from '../runbooks/library';
 import { SA } from '../shared/constants';
-import { decideApprovalUpdate, decideStepUpdate, statusQuery } from '../shared/messages';
+import { decideApprovalUpdate, decideStepUpdate, decideTaskUpdate, statusQuery } from '../shared/messages';
 import type { TriggerInfo } from '../shared/model';
 import type { ApprovalDecisionResult, DecisionChannel, RunStatus, StepDecision } from '../shared/status';
 import type { WorkflowKind } from '../shared/workflow-kinds';
 import { isUnavailable, RunError } from './errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { WORKFLOW_KIND_REGISTRY, workflowKind } from './kinds';
-import { signDecision, signStart, signStepDecision } from './sign';
+import { signDecision, signStart, signStepDecision, signTaskDecision } from './sign';
+import type { TaskDecisionResult } from '../shared/task-claims';
 
 /** A run of a runbook, as the API, the CLI and every caller before kinds ask for it. */
 export interface StartRunbookRequest extends StartCommon {
@@ -126,7 +127,8 @@ export function createRunService(deps: RunServiceDeps) {
 
   async function start(req: StartRunRequest): Promise<StartedRun> {
     const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
-    const p = workflowKind(req.kind).prepare(
+    const entry = workflowKind(req.kind);
+    const p = entry.prepare(
       { library: deps.library(), config },
       {
         target: 'target' in req ? req.target : req.runbookId,
@@ -137,9 +139,12 @@ export function createRunService(deps: RunServiceDeps) {
       },
     );
     const requestHash = createHash('sha256').update(canonicalJson(p.request)).digest('hex');
-    const workflowId = req.idempotencyKey
-      ? `${p.workflowIdPrefix}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
-      : `${p.workflowIdPrefix}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
+    const exact = entry.exactWorkflowId?.(p);
+    const workflowId = exact
+      ? exact
+      : req.idempotencyKey
+        ? `${p.workflowIdPrefix}-k${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 20)}`
+        : `${p.workflowIdPrefix}-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
     return call(async () => {
       try {
         const handle = await client.workflow.start(p.workflowType, {
@@ -147,9 +152,11 @@ export function createRunService(deps: RunServiceDeps) {
           workflowId,
           args: [{ ...p.input, signed: signStart(config.signingKeys(), p.intent, { workflowId }) }],
           // A key names one request for ever: a finished run is not started again by a retry.
-          workflowIdReusePolicy: req.idempotencyKey
-            ? WorkflowIdReusePolicy.REJECT_DUPLICATE
-            : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          // An entity's id (an incident per service) is used again once its run has closed.
+          workflowIdReusePolicy:
+            req.idempotencyKey && !exact
+              ? WorkflowIdReusePolicy.REJECT_DUPLICATE
+              : WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           memo: { requestHash },
           typedSearchAttributes: p.typedSearchAttributes,
@@ -158,8 +165,11 @@ export function createRunService(deps: RunServiceDeps) {
         });
         return { workflowId, runId: handle.firstExecutionRunId, url: runUrl(config, workflowId), created: true };
       } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError) || !req.idempotencyKey) throw err;
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         const existing = await client.workflow.getHandle(workflowId).describe();
+        if (exact && existing.memo?.requestHash !== requestHash)
+          throw new RunError('conflict', `${workflowId} is open: act on it, or wait until it closes`, 'service');
+        if (!req.idempotencyKey && !exact) throw err;
         if (existing.memo?.requestHash !== requestHash) {
           throw new RunError('conflict', 'idempotencyKey was already used for a different request', 'idempotencyKey');
         }
@@ -322,6 +332,30 @@ export function createRunService(deps: RunServiceDeps) {
     return decision(workflowId, (h) => h.executeUpdate(decideStepUpdate, { args: [signed] }));
   }
 
+  /**
+   * A manual task done, or not done (with a note). The approver groups the actor is in, as
+   * configured now, are signed with it: a member of a `group:<name>` assignee may settle it.
+   */
+  async function decideTask(
+    workflowId: string,
+    d: { stepId: string; done: boolean; note?: string; actor: string; via: DecisionChannel },
+  ): Promise<TaskDecisionResult> {
+    const groups = Object.entries(config.approverGroups)
+      .filter(([, members]) => members.includes(d.actor))
+      .map(([g]) => g)
+      .sort();
+    const signed = signTaskDecision(config.signingKeys(), {
+      workflowId,
+      stepId: d.stepId,
+      actor: d.actor,
+      done: d.done,
+      ...(d.note ? { note: d.note } : {}),
+      ...(groups.length ? { groups } : {}),
+      channel: channelOf(d.via),
+    });
+    return decision(workflowId, (h) => h.executeUpdate(decideTaskUpdate, { args: [signed] }));
+  }
+
   async function cancel(workflowId: string): Promise<void> {
     return call(async () => {
       const handle = client.workflow.getHandle(workflowId);
@@ -368,7 +402,7 @@ export function createRunService(deps: RunServiceDeps) {
     return out;
   }
 
-  return { start, list, get, decide, decideStep, cancel, ready, runningByRunbook, call };
+  return { start, list, get, decide, decideStep, decideTask, cancel, ready, runningByRunbook, call };
 }
 
 export type RunService = ReturnType<typeof createRunService>;

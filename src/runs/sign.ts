@@ -16,6 +16,7 @@ import {
   type StepDecisionClaims,
   verifySigned,
 } from '../shared/signed';
+import type { SignedTaskDecision, TaskDecisionClaims } from '../shared/task-claims';
 
 /** What a prepared start claims, before it is bound to a workflow id. */
 export type StartIntent = Omit<
@@ -60,6 +61,15 @@ export function signStepDecision(
   nowMs = Date.now(),
 ): SignedStepDecision {
   return sign(keys, { purpose: 'step-decision', ...d, expiresAt: new Date(nowMs + DECISION_TTL_MS).toISOString() });
+}
+
+/** A person's word on a manual task (done, or not done with a note), signed to expire in DECISION_TTL_MS. */
+export function signTaskDecision(
+  keys: SigningKeys,
+  d: Omit<TaskDecisionClaims, 'purpose' | 'expiresAt'>,
+  nowMs = Date.now(),
+): SignedTaskDecision {
+  return sign(keys, { purpose: 'task-decision', ...d, expiresAt: new Date(nowMs + DECISION_TTL_MS).toISOString() });
 }
 
 /**

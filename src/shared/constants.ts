@@ -5,6 +5,10 @@ export const RUNBOOK_TASK_QUEUE = 'runbooks';
 
 /** Workflow type names, as the Web UI and the HTTP API know them. */
 export const RUNBOOK_WORKFLOW = 'runbookWorkflow';
+/** One per incident (src/workflows/incident). */
+export const INCIDENT_WORKFLOW = 'incidentWorkflow';
+/** One per postmortem, started by its incident at resolution (src/workflows/postmortem). */
+export const POSTMORTEM_WORKFLOW = 'postmortemWorkflow';
 
 /**
  * Search attributes the product registers and sets, so runs are easy to find in the Web UI
@@ -17,6 +21,12 @@ export const SA = {
   triggerSource: defineSearchAttributeKey('TriggerSource', SearchAttributeType.KEYWORD),
   phase: defineSearchAttributeKey('Phase', SearchAttributeType.KEYWORD),
   requestedBy: defineSearchAttributeKey('RequestedBy', SearchAttributeType.KEYWORD),
+  /**
+   * Incidents and postmortems: the incident they are about. Their state is `Phase` and their
+   * severity and service the attributes above: SQL visibility allows 10 custom Keyword
+   * attributes per namespace, and these seven leave three for the workflow kinds to come.
+   */
+  incidentId: defineSearchAttributeKey('IncidentId', SearchAttributeType.KEYWORD),
 } as const;
 
 /** `--search-attribute` / operator registration form: name and Temporal type name. */

@@ -3,6 +3,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AlertNotice } from './alert';
 import type { SignedAlert, SignedDecision, SignedStepDecision } from './signed';
 import type { ApprovalDecision, ApprovalDecisionResult, RunStatus, StepDecision } from './status';
+import type { SignedTaskDecision, TaskDecision, TaskDecisionResult } from './task-claims';
 
 export const statusQuery = defineQuery<RunStatus>('status');
 
@@ -30,3 +31,9 @@ export const stepDecisionSignal = defineSignal<[unknown]>('stepDecision');
  * signed by the API's alert ingest. Runs from before signing took the plain notice.
  */
 export const alertSignal = defineSignal<[SignedAlert | AlertNotice]>('alert');
+
+/** The API: a manual task done, or not done (with a note), signed as decisions are. */
+export const decideTaskUpdate = defineUpdate<TaskDecisionResult, [SignedTaskDecision | TaskDecision]>('decideTask');
+
+/** Web UI's signal form: noted as unverified, as the approval signal. */
+export const taskDecisionSignal = defineSignal<[unknown]>('taskDecision');

@@ -127,7 +127,31 @@ export interface ParallelStep extends StepBase {
   steps: Step[];
 }
 
-export type Step = ActionStep | NotifyStep | VerifyStep | ApprovalStep | WaitStep | ParallelStep;
+/**
+ * A person does something outside the system (document the incident, phone the security team)
+ * and says so: done, or not done with a note. Reminded before the deadline, at it and after it.
+ */
+export interface ManualStep extends StepBase {
+  kind: 'manual';
+  /** What to do, shown to the assignee and in reminders; may use templates. */
+  title: string;
+  /** Longer instructions; may use templates. */
+  instructions?: string;
+  /** Who does it: an identity, `group:<name>` (any member, per configuration's approverGroups), or a template giving one. */
+  assignee: string;
+  /** How long they have, from when the step begins. */
+  deadlineMs: number;
+  /** Remind this often before the deadline and after it. Absent: once at half the time, at the deadline, then each deadline's length. */
+  remindMs?: number;
+  /** Notify target for reminders. @default default */
+  notify: string;
+  /** Anyone the API lets decide (the operator role) may settle it, not only the assignee. @default false */
+  anyone: boolean;
+  /** What "not done" does: fail the step (then onFailure applies), or record it and go on. @default fail */
+  onNotDone: 'fail' | 'continue';
+}
+
+export type Step = ActionStep | NotifyStep | VerifyStep | ApprovalStep | WaitStep | ParallelStep | ManualStep;
 export type StepKind = Step['kind'];
 
 export interface RunbookDefinition {
@@ -166,7 +190,8 @@ export interface RunbookDefinition {
   announce?: { target: string };
 }
 
-export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert' | 'slack';
+/** `incident`: a runbook an incident started (its requester the person who asked, or the route's owner). */
+export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert' | 'slack' | 'incident';
 
 export interface TriggerInfo {
   source: TriggerSource;

@@ -15,6 +15,20 @@ export interface RunbookMetricsSinks extends Sinks {
   };
 }
 
+/**
+ * Incidents by severity and service: opened, acknowledged (with the time it took), escalated,
+ * resolved (with the time to resolve), and updates that came due unsent.
+ */
+export interface IncidentMetricsSinks extends Sinks {
+  incidentMetrics: {
+    opened(labels: { severity: string; service: string }): void;
+    acknowledged(labels: { severity: string; service: string }, seconds: number): void;
+    escalated(labels: { severity: string; level: string }): void;
+    resolved(labels: { severity: string; service: string }, seconds: number): void;
+    updateOverdue(labels: { severity: string; channel: string }): void;
+  };
+}
+
 /** How a run ended, as `run_finished` says it (docs/events.md). */
 export type RunEventOutcome = 'succeeded' | 'failed' | 'rejected' | 'cancelled' | 'auto_resolved';
 

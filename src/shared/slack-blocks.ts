@@ -14,8 +14,11 @@ export interface SlackMessage {
 }
 export type SlackBlock = JsonObject;
 
-/** What a button click carries: the action and the run and step it is about. */
-export const SLACK_ACTIONS = ['approve', 'reject', 'retry', 'skip', 'abort'] as const;
+/**
+ * What a button click carries: the action and the run and step it is about. `ack` and
+ * `escalate` are an incident's page (its "step" is `incident`).
+ */
+export const SLACK_ACTIONS = ['approve', 'reject', 'retry', 'skip', 'abort', 'ack', 'escalate'] as const;
 export type SlackAction = (typeof SLACK_ACTIONS)[number];
 /** `action_id`s are `runbook.<action>`; the interactions route takes no other. */
 export const SLACK_ACTION_PREFIX = 'runbook.';
@@ -188,5 +191,24 @@ export function settled(request: SlackMessage, outcome: string): SlackMessage {
   return {
     text: `${request.text}: ${outcome}`,
     blocks: [...request.blocks.filter((b) => b.type !== 'actions'), context(mrkdwnEscape(outcome))],
+  };
+}
+
+/** The step an incident's buttons name: they are about the incident, not a step. */
+export const INCIDENT_BUTTON_STEP = 'incident';
+
+/** A page: who is paged and why, with Acknowledge and Escalate now. */
+export function incidentPage(workflowId: string, text: string): SlackMessage {
+  const value = buttonValue(workflowId, INCIDENT_BUTTON_STEP);
+  return {
+    text: cut(text, SECTION_MAX),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: cut(mrkdwnEscape(text), SECTION_MAX) } },
+      {
+        type: 'actions',
+        block_id: cut(`incident:${workflowId}`, BLOCK_ID_MAX),
+        elements: [button('ack', 'Acknowledge', value, 'primary'), button('escalate', 'Escalate now', value, 'danger')],
+      },
+    ],
   };
 }

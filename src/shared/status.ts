@@ -53,6 +53,26 @@ export interface StepStatus {
   error?: { message: string; type?: string };
   /** The undo of this step, once the run has rolled back. */
   undo?: { action: string; state: 'succeeded' | 'failed'; error?: string; at: string };
+  /** Manual steps: the task as it stands (who, by when, done or not, by whom). */
+  task?: StepTask;
+}
+
+/** A manual step's task, as the status shows it. */
+export interface StepTask {
+  title: string;
+  instructions?: string;
+  /** An identity or `group:<name>`. */
+  assignee: string;
+  /** ISO. */
+  dueAt: string;
+  state: 'open' | 'done' | 'not-done';
+  /** Reminders sent so far. */
+  reminders: number;
+  /** Who settled it, when, through what, and their note. */
+  by?: string;
+  at?: string;
+  via?: DecisionChannel;
+  note?: string;
 }
 
 export interface ApprovalDecisionRecord {

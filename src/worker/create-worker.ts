@@ -50,6 +50,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     library,
     metrics: o.metrics,
     approverGroups: o.config.approverGroups,
+    oncall: () => o.config.oncall,
     unsignedStarts: o.config.worker.unsignedStarts,
     kube: () => connectKube(o.config.kubernetes),
   });

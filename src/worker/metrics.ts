@@ -6,11 +6,12 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { InjectedSinks } from '@temporalio/worker';
 import type { StepMetrics } from '../activities/envelope';
-import type { RunbookMetricsSinks } from '../shared/sinks';
+import type { IncidentMetricsSinks, RunbookMetricsSinks } from '../shared/sinks';
+import { incidentMetricSinks } from './incident-metrics';
 
 export interface WorkerMetrics extends StepMetrics {
   registry: Registry;
-  sinks: InjectedSinks<RunbookMetricsSinks>;
+  sinks: InjectedSinks<RunbookMetricsSinks & IncidentMetricsSinks>;
 }
 
 export function createWorkerMetrics(registry = new Registry()): WorkerMetrics {
@@ -63,6 +64,7 @@ export function createWorkerMetrics(registry = new Registry()): WorkerMetrics {
         runFinished: { fn: (_info, labels) => finished.inc(labels), callDuringReplay: false },
         approvalWaited: { fn: (_info, labels, seconds) => approvals.observe(labels, seconds), callDuringReplay: false },
       },
+      ...incidentMetricSinks(registry),
     },
   };
 }

@@ -2,3 +2,5 @@
 export { runbookWorkflow } from './runbook/workflow';
 export { targetLockWorkflow } from './target-lock';
 export { controlWorkflow } from './control';
+export { incidentWorkflow } from './incident/workflow';
+export { postmortemWorkflow } from './postmortem/workflow';

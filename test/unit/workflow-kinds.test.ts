@@ -43,11 +43,16 @@ describe('the registry', () => {
     for (const k of WORKFLOW_KINDS) expect(WORKFLOW_KIND_REGISTRY[k].kind).toBe(k);
     expect(DEFAULT_WORKFLOW_KIND).toBe('runbook');
     expect(workflowKind()).toBe(WORKFLOW_KIND_REGISTRY.runbook);
-    expect([isWorkflowKind('runbook'), isWorkflowKind('incident'), isWorkflowKind(1)]).toEqual([true, false, false]);
+    expect([isWorkflowKind('runbook'), isWorkflowKind('incident'), isWorkflowKind('drill'), isWorkflowKind(1)]).toEqual(
+      [true, true, false, false],
+    );
+    expect(WORKFLOW_KIND_REGISTRY.incident.workflowType).toBe('incidentWorkflow');
   });
 
   it('refuses a kind it does not know (a route or def built in code)', () => {
-    expect(() => workflowKind('incident' as WorkflowKind)).toThrow("unknown workflow kind 'incident' (known: runbook)");
+    expect(() => workflowKind('drill' as WorkflowKind)).toThrow(
+      "unknown workflow kind 'drill' (known: runbook, incident)",
+    );
   });
 
   it('runbook: starts runbookWorkflow; its target is a runbook id in the library', () => {

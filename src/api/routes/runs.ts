@@ -46,6 +46,19 @@ const stepDecisionBody = z
     path: ['reason'],
   });
 
+const taskBody = z
+  .object({
+    stepId: z.string().min(1),
+    done: z.boolean(),
+    note: z.string().max(2000).optional(),
+    via: z.enum(['api', 'cli']).default('api'),
+  })
+  .strict()
+  .refine((b) => b.done || (b.note ?? '').trim() !== '', {
+    message: 'a task not done needs a note saying why',
+    path: ['note'],
+  });
+
 const decisionBody = z
   .object({
     stepId: z.string().min(1),
@@ -115,6 +128,24 @@ export function runRoutes(
         stepId: body.stepId,
         action: body.action,
         ...(body.reason ? { reason: body.reason } : {}),
+        actor: req.principal?.identity as string,
+        via: body.via,
+      });
+    },
+  );
+
+  // A manual step done or not done. The run checks who: its assignee (or a member of its group),
+  // or any operator where the step says `anyone: true`.
+  app.post<{ Params: { id: string } }>(
+    '/v1/runs/:id/tasks',
+    { preHandler: deps.role('operator') },
+    async (req, reply) => {
+      const body = await parseOr400(taskBody, req.body, reply);
+      if (!body) return reply;
+      return runs.decideTask(req.params.id, {
+        stepId: body.stepId,
+        done: body.done,
+        ...(body.note?.trim() ? { note: body.note.trim() } : {}),
         actor: req.principal?.identity as string,
         via: body.via,
       });

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasRole, type Principal } from '../auth';
 import type { Role } from '../../config/schema';
 import { RunError } from '../../runs/errors';
+import type { IncidentService } from '../../runs/incidents';
 import type { RunService } from '../../runs/service';
 import {
   parseButtonValue,
@@ -29,6 +30,8 @@ const ANSWER_WITHIN_MS = 2000;
 
 export interface SlackRouteDeps {
   runs: RunService;
+  /** Incidents (an incident page's Acknowledge / Escalate buttons); without it those clicks are refused. */
+  incidents?: Pick<IncidentService, 'act'>;
   verifier: SlackVerifier;
   users: Readonly<Record<string, { identity: string; roles: Role[] }>>;
   /** Where `response_url` may point. @default ['https://hooks.slack.com'] */
@@ -164,6 +167,14 @@ export function slackRoutes(app: FastifyInstance, deps: SlackRouteDeps): void {
               ? `${who.identity} approved; more approvals are needed`
               : `${r.outcome === 'approved' ? 'Approved' : 'Rejected'} by ${who.identity} (slack)`;
           await respond(payload.response_url, after(line, r.outcome === 'pending'), req);
+        } else if (click.action === 'ack' || click.action === 'escalate') {
+          if (!deps.incidents) throw new RunError('invalid', 'incidents are not served here');
+          const r = await deps.incidents.act(
+            click.workflowId,
+            click.action === 'ack' ? { kind: 'ack' } : { kind: 'escalate', reason: 'from Slack' },
+            { actor: who.identity, via: 'slack' },
+          );
+          await respond(payload.response_url, after(`${r.incidentId}: ${r.text}`, click.action === 'escalate'), req);
         } else {
           await deps.runs.decideStep(click.workflowId, {
             stepId: click.stepId,

@@ -7,6 +7,7 @@ import type { StepKind } from '../../shared/model';
 import { actionKind } from './action';
 import { approvalKind } from './approval';
 import type { StepKindModule } from './common';
+import { manualKind } from './manual';
 import { notifyKind } from './notify';
 import { parallelKind } from './parallel';
 import { verifyKind } from './verify';
@@ -19,6 +20,7 @@ export const STEP_KINDS: { readonly [K in StepKind]: StepKindModule<K> } = {
   approval: approvalKind,
   wait: waitKind,
   parallel: parallelKind,
+  manual: manualKind,
 };
 
 /** The keys that name a step's kind; exactly one must be present. */

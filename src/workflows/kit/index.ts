@@ -22,7 +22,25 @@ export { Notifier } from './notify';
 export { PageLadder, type LadderHooks } from './paging';
 export { derivePhase, PhaseOwner, type BasePhase, type WaitKind } from './phase';
 export type { Recorder } from './recorder';
-export { approvalClaims, noteUnverified, signedRun, stepDecisionClaims, verifiedAlert, verifiedStart } from './trust';
+export {
+  ManualTasks,
+  MAX_EARLY_REMINDERS,
+  reminderSlot,
+  type ManualTaskState,
+  type TaskHooks,
+  type TaskOptions,
+  type TaskSettlement,
+  type TaskSpec,
+} from './tasks';
+export {
+  approvalClaims,
+  noteUnverified,
+  signedRun,
+  stepDecisionClaims,
+  taskDecisionClaims,
+  verifiedAlert,
+  verifiedStart,
+} from './trust';
 export { untracked } from './untracked';
 export {
   ApprovalVoting,

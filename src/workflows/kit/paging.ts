@@ -23,7 +23,24 @@ export class PageLadder {
   private readonly levels = new Set<string>();
   private changed = false;
 
-  constructor(private readonly hooks: LadderHooks) {}
+  /** `carried`: what an earlier run of the same workflow took and paged (continue-as-new). */
+  constructor(
+    private readonly hooks: LadderHooks,
+    carried?: { paged: string[]; levels: string[] },
+  ) {
+    for (const k of carried?.paged ?? []) this.paged.add(k);
+    for (const l of carried?.levels ?? []) this.levels.add(l);
+  }
+
+  /** What a continued run needs to go on without paging anyone twice. */
+  state(): { paged: string[]; levels: string[] } {
+    return { paged: [...this.paged], levels: [...this.levels] };
+  }
+
+  /** A level paged now by a person's escalation: the ladder will not page it again. */
+  markPaged(level: string): void {
+    this.levels.add(level);
+  }
 
   /** The levels paged so far. */
   sent(): string[] {
@@ -35,16 +52,18 @@ export class PageLadder {
     this.changed = true;
   }
 
-  /** Runs until resolved or the plan is exhausted. */
-  async run(): Promise<void> {
+  /** Runs until resolved, the plan is exhausted, or `stop()` says so (it returns at its next wake). */
+  async run(stop: () => boolean = () => false): Promise<void> {
     for (;;) {
+      if (stop()) return;
       this.changed = false;
       const next = this.hooks.plan().find((s) => !this.paged.has(keyOf(s)) && !this.stopped(s));
       if (!next || this.hooks.resolved()) return;
       const wait = next.atMs - Date.now();
       if (wait > 0) {
         // Woken early by what stops it, by the resolution, or by a new plan.
-        await condition(() => this.changed || this.stopped(next) || this.hooks.resolved(), wait);
+        await condition(() => this.changed || stop() || this.stopped(next) || this.hooks.resolved(), wait);
+        if (stop()) return;
         if (this.changed || this.hooks.resolved() || this.stopped(next)) continue;
       }
       this.paged.add(keyOf(next));

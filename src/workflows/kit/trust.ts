@@ -23,6 +23,7 @@ import {
   type StepDecisionClaims,
 } from '../../shared/signed';
 import type { ApprovalDecision, DecisionChannel, StepDecision, UnverifiedNote } from '../../shared/status';
+import { TASK_NOTE_MAX, type TaskDecision, type TaskDecisionClaims } from '../../shared/task-claims';
 import { approvalFromClaims } from './voting';
 
 /** Where the worker leaves the keys in the sandbox (kid -> base64url); read-only. */
@@ -136,6 +137,19 @@ export const approvalClaims = claimsOf<DecisionClaims, ApprovalDecision>('decisi
 
 /** A signed decision on a paused step. */
 export const stepDecisionClaims = claimsOf<StepDecisionClaims, StepDecision>('step-decision', stepFromClaims);
+
+export function taskFromClaims(c: TaskDecisionClaims): TaskDecision {
+  return {
+    stepId: String(c.stepId),
+    done: c.done === true,
+    actor: String(c.actor),
+    ...(typeof c.note === 'string' && c.note.trim() !== '' ? { note: c.note.slice(0, TASK_NOTE_MAX) } : {}),
+    ...(Array.isArray(c.groups) ? { groups: c.groups.filter((g): g is string => typeof g === 'string') } : {}),
+  };
+}
+
+/** A signed word on a manual task (done, or not done with a note). */
+export const taskDecisionClaims = claimsOf<TaskDecisionClaims, TaskDecision>('task-decision', taskFromClaims);
 
 const CHANNELS: ReadonlySet<string> = new Set(['api', 'cli', 'slack', 'console']);
 const channelOf = (c: unknown): DecisionChannel =>

@@ -5,6 +5,7 @@
 import type { Step, StepKind } from '../../../shared/model';
 import { runAction, runNotify } from './action';
 import { runApproval } from './approval';
+import { runManual } from './manual';
 import { runParallel } from './parallel';
 import type { Done, StepRun, StepRunner } from './types';
 import { runVerify } from './verify';
@@ -17,6 +18,7 @@ export const STEP_RUNNERS: { readonly [K in StepKind]: StepRunner<K> } = {
   approval: runApproval,
   wait: runWait,
   parallel: runParallel,
+  manual: runManual,
 };
 
 /** Runs one step by its kind. Not async: one promise fewer per step (the SDK traces each). */
