@@ -40,6 +40,7 @@ import { RECORDING_KEYS } from '../test/support/signing';
 import { withSigningKeys } from '../src/worker/signing-bundle';
 import { signDecision, signStart, signStepDecision } from '../src/runs/sign';
 import { workerSinks } from '../src/worker/events';
+import { recordIncidentHistories } from './record-incident-histories';
 
 const TASK_QUEUE = 'record-histories';
 /** What the API signs with when these runs are recorded; the replay test verifies with the same. */
@@ -428,6 +429,13 @@ async function main(): Promise<void> {
       writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
       console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
     }
+    await recordIncidentHistories({
+      client,
+      taskQueue: TASK_QUEUE,
+      keys: KEYS,
+      force,
+      approveRun: (id) => decide(id, 'approve'),
+    });
   });
   await client.connection.close();
   await server.stop();

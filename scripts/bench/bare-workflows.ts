@@ -2,7 +2,15 @@
  * The baselines: the least a plain Temporal workflow does for the same job, bundled apart from
  * the product's workflows. No status, no details, no search attributes, no deadlines.
  */
-import { condition, defineUpdate, proxyActivities, proxySinks, setHandler, type Sinks } from '@temporalio/workflow';
+import {
+  condition,
+  defineUpdate,
+  proxyActivities,
+  proxySinks,
+  setHandler,
+  sleep,
+  type Sinks,
+} from '@temporalio/workflow';
 
 export interface BenchSinks extends Sinks {
   bench: { ready(): void };
@@ -43,4 +51,16 @@ export async function bareApprovalDeadlineWorkflow(): Promise<string> {
   await condition(() => approvedBy !== undefined, '1h');
   await benchNoop();
   return approvedBy as string;
+}
+
+const { benchReminder } = proxyActivities<{ benchReminder(dueAtMs: number): Promise<unknown> }>({
+  startToCloseTimeout: '10s',
+});
+
+/** Holds one timer (a cadence's next update), then tells who is due: the incident benchmark's baseline. */
+export async function bareTimerWorkflow(afterMs: number): Promise<void> {
+  const dueAtMs = Date.now() + afterMs;
+  bench.ready();
+  await sleep(afterMs);
+  await benchReminder(dueAtMs);
 }

@@ -11,6 +11,7 @@ import { alertIngestion } from './alerts';
 import { scheduleLateness } from './schedule-lateness';
 import { approvalRoundTrip } from './approval';
 import { channels } from './channels';
+import { openIncidents } from './incidents';
 import { coldStart } from './cold-start';
 import { cleanupAll, installSignalHandlers, setUp, wasInterrupted, type BenchEnv } from './harness';
 import { machineInfo, renderReport, renderSection, type Section } from './report';
@@ -30,6 +31,7 @@ const settings = {
   alertSamples: num('BENCH_ALERT_SAMPLES', 300),
   storm: num('BENCH_STORM', 10_000),
   schedules: num('BENCH_SCHEDULES', 50),
+  incidents: num('BENCH_INCIDENTS', 1000),
   only: process.env.BENCH_ONLY?.split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -67,6 +69,11 @@ const benchmarks: Array<{ key: string; title: string; run: (env: BenchEnv) => Pr
     title: '7. Channels',
     run: (env) => channels(env, { runs: settings.runs, warmup: settings.warmup }),
   },
+  {
+    key: 'incidents',
+    title: '8. Open incidents',
+    run: (env) => openIncidents(env, { count: settings.incidents, heapPass: process.env.BENCH_HEAP !== '0' }),
+  },
 ];
 
 async function main(): Promise<number> {
@@ -95,7 +102,7 @@ async function main(): Promise<number> {
   const report = renderReport({
     sections,
     machine: machineInfo(temporalCliPath()),
-    settings: `BENCH_RUNS=${settings.runs} BENCH_WARMUP=${settings.warmup} BENCH_WAITING=${settings.waiting} BENCH_COLD_REPS=${settings.coldReps} BENCH_ALERT_SAMPLES=${settings.alertSamples} BENCH_STORM=${settings.storm} BENCH_SCHEDULES=${settings.schedules}`,
+    settings: `BENCH_RUNS=${settings.runs} BENCH_WARMUP=${settings.warmup} BENCH_WAITING=${settings.waiting} BENCH_COLD_REPS=${settings.coldReps} BENCH_ALERT_SAMPLES=${settings.alertSamples} BENCH_STORM=${settings.storm} BENCH_SCHEDULES=${settings.schedules} BENCH_INCIDENTS=${settings.incidents}`,
     seconds: (performance.now() - started) / 1000,
   });
   if (settings.only) {

@@ -265,6 +265,30 @@ export const configFile = z
           path: ['notify', 'targets', name],
           message: 'also named in notify.webhooks (the older spelling): name each target once',
         });
+    // Where incidents send: targets that exist (a typo would page nobody, silently).
+    const notifyNames = new Set([...Object.keys(c.notify?.targets ?? {}), ...Object.keys(c.notify?.webhooks ?? {})]);
+    const known = (names: Set<string>) => [...names].join(', ') || 'none';
+    const ch = c.incidents?.channels;
+    const named: Array<[Array<string | number>, string]> = [
+      ...(ch?.page ?? []).map((t, i): [Array<string | number>, string] => [['page', i], t]),
+      ...(['stakeholders', 'statusPage'] as const).flatMap((k): Array<[Array<string | number>, string]> =>
+        ch?.[k] ? [[[k], ch[k] as string]] : [],
+      ),
+    ];
+    for (const [path, t] of named)
+      if (!notifyNames.has(t))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['incidents', 'channels', ...path],
+          message: `no notify target '${t}' (known: ${known(notifyNames)})`,
+        });
+    const tickets = new Set(Object.keys(c.tickets?.targets ?? {}));
+    if (ch?.postmortem && !tickets.has(ch.postmortem))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['incidents', 'channels', 'postmortem'],
+        message: `no ticket target '${ch.postmortem}' (known: ${known(tickets)})`,
+      });
     if (c.api?.devInbox) return;
     for (const section of ['webhooks', 'targets'] as const) {
       for (const [name, t] of Object.entries(c.notify?.[section] ?? {})) {

@@ -36,7 +36,8 @@ test.each(files)('%s replays without nondeterminism', async (file) => {
       sinks: workerSinks(createWorkerMetrics()),
     },
     history,
-    // The id it ran under (scripts/record-histories.ts): signed starts are bound to it.
+    // The id it ran under (scripts/record-histories.ts): signed starts are bound to it. Runbook
+    // runs ran as `replay-<name>`; incidents and postmortems under their file's name.
     file.replace(/^runbook-/, 'replay-').replace(/\.json$/, ''),
   );
 });
