@@ -199,7 +199,8 @@ export function registerIncidentCommands(program: Command, context: ContextFacto
     c.action(async (...all: unknown[]) => {
       const cmd = all[all.length - 1] as Command;
       const o = all[all.length - 2] as Record<string, unknown>;
-      const [id, ...rest] = all.slice(0, -2) as string[];
+      // A variadic argument arrives as one array: flattened, it reads as the rest of the words.
+      const [id, ...rest] = (all.slice(0, -2) as Array<string | string[]>).flat();
       const action = build(rest, o);
       const ctx = context(cmd);
       const r = await ctx.api.post<IncidentActionResult & { incidentId: string }>(
