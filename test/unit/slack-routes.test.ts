@@ -188,8 +188,19 @@ test('slash commands: status for any mapped user, start for operators, usage oth
     },
   ]);
   expect((await command('UOPS', 'start restart oops')).text).toBe('expected key=value, got "oops"');
+  expect((await command('UVIC', 'incident sev1 checkout down')).text).toBe('vic lacks the operator role.');
+  expect((await command('UOPS', 'incident sev1 checkout')).text).toBe(
+    'usage: /runbook incident <severity> <service> <title...>',
+  );
+  expect((await command('UOPS', 'incident sev1 checkout payments failing')).response_type).toBe('in_channel');
+  expect(started.at(-1)).toEqual({
+    kind: 'incident',
+    target: 'none',
+    params: { severity: 'sev1', service: 'checkout', title: 'payments failing' },
+    trigger: { source: 'slack', requestedBy: 'ops' },
+  });
   expect((await command('UOPS', 'dance')).text).toBe(
-    'usage: /runbook status <run id> | /runbook start <runbook> key=value ...',
+    'usage: /runbook status <run id> | /runbook start <runbook> key=value ... | /runbook incident <severity> <service> <title...>',
   );
   expect((await command('UNOBODY', 'status run-1')).text).toBe(
     'You are not mapped to anyone in durable-runbooks (slack.users).',

@@ -1,6 +1,7 @@
 /**
- * `/runbook` slash commands: `status <run>` for anyone mapped, `start <runbook> key=value ...` for
- * operators (params as strings; the run service coerces them as the API's start does).
+ * `/runbook` slash commands: `status <run>` for anyone mapped, `start <runbook> key=value ...` and
+ * `incident <severity> <service> <title...>` for operators (params as strings; the run service
+ * coerces them as the API's start does).
  */
 import { hasRole, type Principal } from '../auth';
 import { RunError } from '../../runs/errors';
@@ -43,9 +44,26 @@ export async function slackCommand(words: string[], who: Principal, runs: RunSer
       });
       return { response_type: 'in_channel', text: `${who.identity} started ${subject}: ${started.workflowId}` };
     }
+    if (verb === 'incident' && subject) {
+      if (!hasRole(who, 'operator')) return ephemeral(`${who.identity} lacks the operator role.`);
+      const [service, ...title] = rest;
+      if (!service || title.length === 0) return ephemeral('usage: /runbook incident <severity> <service> <title...>');
+      const started = await runs.start({
+        kind: 'incident',
+        target: 'none',
+        params: { severity: subject, service, title: title.join(' ') },
+        trigger: { source: 'slack', requestedBy: who.identity },
+      });
+      return {
+        response_type: 'in_channel',
+        text: `${who.identity} opened an incident on ${service}: ${started.workflowId} (runbook incidents show ${started.workflowId})`,
+      };
+    }
   } catch (err) {
     if (err instanceof RunError) return ephemeral(err.field ? `${err.message} (${err.field})` : err.message);
     return ephemeral('durable-runbooks could not answer; try again');
   }
-  return ephemeral('usage: /runbook status <run id> | /runbook start <runbook> key=value ...');
+  return ephemeral(
+    'usage: /runbook status <run id> | /runbook start <runbook> key=value ... | /runbook incident <severity> <service> <title...>',
+  );
 }
