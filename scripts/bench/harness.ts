@@ -3,7 +3,7 @@
  * the two workflow bundles (product and baseline) written to a temp folder, CPU readings, and
  * cleanup of the server, children and temp files however the run ends.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,3 +136,43 @@ export function ownCpuMs(): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface MemorySnapshot {
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** Memory now, after two full GCs (the process runs with --expose-gc). */
+export function memorySnapshot(): MemorySnapshot {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+}
+
+/**
+ * Runs one side of a benchmark in a fresh process (node --expose-gc `script` with `env`), so
+ * neither side inherits the other's heap; resolves with the JSON of its `RESULT {json}` line.
+ * Stopped after 15 minutes; its stdin closing (this process gone) makes it exit too.
+ */
+export function resultChild<T>(script: string, env: Record<string, string>, name: string): Promise<T> {
+  const child = track(
+    spawn(process.execPath, ['--expose-gc', script], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  const timer = setTimeout(() => void stopChild(child, 5000), 15 * 60_000);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(7)) as T);
+      else reject(new Error(`${name} exited with ${signal ?? code}${line ? '' : ', no result'}`));
+    });
+  });
+}

@@ -20,8 +20,7 @@ import { createNoopPublisher } from '../../src/events/publisher';
 import { eventSinks } from '../../src/worker/events';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
 import { BENCH_KEYS } from './definitions';
-import { sleep } from './harness';
-import type { MemorySnapshot } from './memory-child';
+import { memorySnapshot as snapshot, sleep, type MemorySnapshot } from './harness';
 import { pool, Readiness, type Variant } from './workers';
 
 export interface IncidentChildResult {
@@ -32,14 +31,6 @@ export interface IncidentChildResult {
   openSeconds: number;
   /** How late each reminder was, ms. */
   lateMs: number[];
-}
-
-function snapshot(): MemorySnapshot {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  gc?.();
-  const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }
 
 async function main(): Promise<void> {

@@ -6,10 +6,8 @@
  * fresh process; then how late each reminder was under that load (its activity's scheduled time
  * against its due time).
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { stopChild } from '../../src/platform/processes';
-import { track, type BenchEnv } from './harness';
+import { resultChild, type BenchEnv } from './harness';
 import type { IncidentChildResult } from './incident-child';
 import { fmt, percentile, type Row, type Section } from './report';
 import type { Variant } from './workers';
@@ -18,31 +16,18 @@ const DUE_MS = 120_000;
 const KiB = 1024;
 
 function runChild(env: BenchEnv, variant: Variant, count: number, debugMode: boolean): Promise<IncidentChildResult> {
-  const child = track(
-    spawn(process.execPath, ['--expose-gc', join(__dirname, 'incident-child.js')], {
-      env: {
-        ...process.env,
-        BENCH_ADDRESS: env.server.address,
-        BENCH_VARIANT: variant,
-        BENCH_COUNT: String(count),
-        BENCH_DUE_MS: String(DUE_MS),
-        BENCH_BUNDLE: env.bundles[variant],
-        BENCH_DEBUG_MODE: debugMode ? '1' : '0',
-      },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
+  return resultChild<IncidentChildResult>(
+    join(__dirname, 'incident-child.js'),
+    {
+      BENCH_ADDRESS: env.server.address,
+      BENCH_VARIANT: variant,
+      BENCH_COUNT: String(count),
+      BENCH_DUE_MS: String(DUE_MS),
+      BENCH_BUNDLE: env.bundles[variant],
+      BENCH_DEBUG_MODE: debugMode ? '1' : '0',
+    },
+    `incident child (${variant})`,
   );
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  const timer = setTimeout(() => void stopChild(child, 5000), 15 * 60_000);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line) resolve(JSON.parse(line.slice(7)) as IncidentChildResult);
-      else reject(new Error(`incident child (${variant}) exited with ${signal ?? code}${line ? '' : ', no result'}`));
-    });
-  });
 }
 
 const per = (r: IncidentChildResult, key: 'rss' | 'heapUsed'): number => (r.open[key] - r.idle[key]) / r.count / KiB;

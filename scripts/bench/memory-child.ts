@@ -6,14 +6,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { approve, startWaiting } from './approval';
-import { sleep } from './harness';
+import { memorySnapshot as snapshot, sleep, type MemorySnapshot } from './harness';
 import { createBenchWorker, pool, Readiness, type Variant } from './workers';
-
-export interface MemorySnapshot {
-  rss: number;
-  heapUsed: number;
-  external: number;
-}
 
 export interface MemoryChildResult {
   variant: Variant;
@@ -24,14 +18,6 @@ export interface MemoryChildResult {
   waitingSeconds: number;
   approveSeconds: number;
   finished: number;
-}
-
-function snapshot(): MemorySnapshot {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  gc?.();
-  const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }
 
 async function main(): Promise<void> {

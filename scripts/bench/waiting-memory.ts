@@ -3,10 +3,8 @@
  * approvals, against COUNT bare workflows waiting on a condition; then all approved and finished.
  * Each side runs in a fresh child process (memory-child.ts) so neither inherits the other's heap.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { stopChild } from '../../src/platform/processes';
-import { track, type BenchEnv } from './harness';
+import { resultChild, type BenchEnv } from './harness';
 import type { MemoryChildResult } from './memory-child';
 import { fmt, type Row, type Section } from './report';
 import type { Variant } from './workers';
@@ -18,30 +16,17 @@ export function runChild(
   debugMode: boolean,
   bundle = env.bundles[variant],
 ): Promise<MemoryChildResult> {
-  const child = track(
-    spawn(process.execPath, ['--expose-gc', join(__dirname, 'memory-child.js')], {
-      env: {
-        ...process.env,
-        BENCH_ADDRESS: env.server.address,
-        BENCH_VARIANT: variant,
-        BENCH_COUNT: String(count),
-        BENCH_BUNDLE: bundle,
-        BENCH_DEBUG_MODE: debugMode ? '1' : '0',
-      },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
+  return resultChild<MemoryChildResult>(
+    join(__dirname, 'memory-child.js'),
+    {
+      BENCH_ADDRESS: env.server.address,
+      BENCH_VARIANT: variant,
+      BENCH_COUNT: String(count),
+      BENCH_BUNDLE: bundle,
+      BENCH_DEBUG_MODE: debugMode ? '1' : '0',
+    },
+    `memory child (${variant})`,
   );
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  const timer = setTimeout(() => void stopChild(child, 5000), 15 * 60_000);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line) resolve(JSON.parse(line.slice(7)) as MemoryChildResult);
-      else reject(new Error(`memory child (${variant}) exited with ${signal ?? code}${line ? '' : ', no result'}`));
-    });
-  });
 }
 
 const KiB = 1024;
