@@ -24,6 +24,7 @@ import { isUnavailable, RunError } from './errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { WORKFLOW_KIND_REGISTRY, workflowKind } from './kinds';
 import { signDecision, signStart, signStepDecision, signTaskDecision } from './sign';
+import { listExecutions, visibilityQuery } from './visibility';
 import type { TaskDecisionResult } from '../shared/task-claims';
 
 /** A run of a runbook, as the API, the CLI and every caller before kinds ask for it. */
@@ -102,7 +103,6 @@ const channelOf = (via: DecisionChannel): 'api' | 'cli' | 'slack' | 'console' =>
 function finished(status: string): RunError {
   return new RunError('conflict', `the run has already finished (${status})`);
 }
-const SAFE_VALUE = /^[A-Za-z0-9_.:@\-/]+$/;
 
 export interface RunServiceDeps {
   client: Client;
@@ -186,44 +186,21 @@ export function createRunService(deps: RunServiceDeps) {
     service?: string;
     limit?: number;
   }): Promise<RunSummary[]> {
-    const clauses = [`WorkflowType = '${workflowKind(filter.kind).workflowType}'`];
-    for (const [field, key] of [
-      ['runbook', SA.runbookId.name],
-      ['phase', SA.phase.name],
-      ['service', SA.service.name],
-    ] as const) {
-      const v = filter[field];
-      if (v === undefined) continue;
-      if (!SAFE_VALUE.test(v))
-        throw new RunError('invalid', `${field} may hold letters, digits and _.:@-/ only`, field);
-      clauses.push(`${key} = '${v}'`);
-    }
-    const limit = filter.limit ?? 50;
-    return call(async () => {
-      const out: RunSummary[] = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 100) })) {
-        const sa = wf.typedSearchAttributes;
-        const get = (k: typeof SA.phase): string | undefined => sa.get(k) ?? undefined;
-        out.push({
-          workflowId: wf.workflowId,
-          runId: wf.runId,
-          ...defined({
-            runbookId: get(SA.runbookId),
-            phase: get(SA.phase),
-            service: get(SA.service),
-            severity: get(SA.severity),
-            triggerSource: get(SA.triggerSource),
-            requestedBy: get(SA.requestedBy),
-          }),
-          status: wf.status.name,
-          startTime: wf.startTime.toISOString(),
-          ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
-          url: runUrl(config, wf.workflowId),
-        });
-        if (out.length >= limit) break;
-      }
-      return out;
-    });
+    const query = visibilityQuery(workflowKind(filter.kind).workflowType, [
+      ['runbook', SA.runbookId, filter.runbook],
+      ['phase', SA.phase, filter.phase],
+      ['service', SA.service, filter.service],
+    ]);
+    return call(() =>
+      listExecutions(client, config, query, filter.limit ?? 50, {
+        runbookId: SA.runbookId,
+        phase: SA.phase,
+        service: SA.service,
+        severity: SA.severity,
+        triggerSource: SA.triggerSource,
+        requestedBy: SA.requestedBy,
+      }),
+    );
   }
 
   async function get(workflowId: string): Promise<RunDetail> {
@@ -406,7 +383,3 @@ export function createRunService(deps: RunServiceDeps) {
 }
 
 export type RunService = ReturnType<typeof createRunService>;
-
-function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
