@@ -41,12 +41,36 @@ export async function startApiStack(
     /** Slack requests, as `AppConfig.slack`. @default none (the routes are not mounted) */
     slack?: AppConfig['slack'];
     alerts?: Partial<AppConfig['alerts']>;
+    /**
+     * Sections of the configuration as a file would give them (incidents, notify and ticket
+     * targets, on-call, ticket webhooks, secret bindings), set over the stack's defaults. The
+     * worker gets the same notify and ticket targets, on-call and secret bindings unless
+     * `worker` says otherwise. @default none
+     */
+    config?: Partial<
+      Pick<
+        AppConfig,
+        | 'incidents'
+        | 'incidentSetup'
+        | 'notifyTargets'
+        | 'ticketTargets'
+        | 'ticketWebhooks'
+        | 'oncall'
+        | 'secretBindings'
+      >
+    >;
     deadlineMs?: number;
   } = {},
 ): Promise<ApiStack> {
+  const c = o.config ?? {};
   const worker = await createTestWorker(env, {
     library,
     ...(o.webhookTargets ? { webhookTargets: o.webhookTargets } : {}),
+    // What the API signs into an incident's start and what the worker sends through agree.
+    ...(c.notifyTargets ? { notifyTargets: c.notifyTargets } : {}),
+    ...(c.ticketTargets ? { ticketTargets: c.ticketTargets } : {}),
+    ...(c.oncall ? { oncall: c.oncall } : {}),
+    ...(c.secretBindings ? { secretBindings: c.secretBindings } : {}),
     ...o.worker,
   });
   const config: AppConfig = {
@@ -64,6 +88,7 @@ export async function startApiStack(
       { identity: 'admin', roles: ['admin'], sha256: sha256(TOKENS.admin) },
       { identity: 'alertmanager', roles: ['alerts'], sha256: sha256(TOKENS.alertmanager) },
     ],
+    ...c,
   };
   // Routes of config/dev.yaml name the shipped runbooks, which test libraries lack: none unless given.
   config.alerts = { ...config.alerts, routes: [], ...o.alerts };

@@ -5,6 +5,8 @@ import { createActivities } from '../../src/activities';
 import { createSecretResolver } from '../../src/activities/secrets';
 import type { KubeClients } from '../../src/activities/kubernetes/client';
 import type { NotifyTarget, WebhookTarget } from '../../src/config/load';
+import type { TicketTarget } from '../../src/config/tickets-schema';
+import type { OnCallConfig } from '../../src/shared/oncall';
 import type { RunbookLibrary } from '../../src/runbooks/library';
 import { loadRunbookText } from '../../src/runbooks/load';
 import type { RunbookDefinition } from '../../src/shared/model';
@@ -63,6 +65,10 @@ export async function createTestWorker(
     webhookTargets?: Record<string, WebhookTarget>;
     /** Targets of any kind, as `AppConfig.notifyTargets`. @default none */
     notifyTargets?: Record<string, NotifyTarget>;
+    /** Ticket systems, as `AppConfig.ticketTargets`. @default none */
+    ticketTargets?: Record<string, TicketTarget>;
+    /** Who is on call, as `AppConfig.oncall` (what an incident's page asks). @default nobody */
+    oncall?: OnCallConfig;
     env?: NodeJS.ProcessEnv;
     taskQueue?: string;
     kube?: () => Promise<KubeClients>;
@@ -76,6 +82,7 @@ export async function createTestWorker(
   } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
+  const oncall = o.oncall;
   const metrics = createWorkerMetrics();
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -91,6 +98,8 @@ export async function createTestWorker(
       }),
       webhookTargets: o.webhookTargets ?? {},
       ...(o.notifyTargets ? { notifyTargets: o.notifyTargets } : {}),
+      ...(o.ticketTargets ? { ticketTargets: o.ticketTargets } : {}),
+      ...(oncall ? { oncall: () => oncall } : {}),
       runUrl: (id) => `http://ui.test/workflows/${id}`,
       ...(o.events ? { onNotificationSent: alertSent(o.events), publishEvent: runbookEvent(o.events) } : {}),
       library: () => o.library ?? libraryOf(),

@@ -14,6 +14,9 @@ export const SUITE_SECRETS = {
   'argocd-token': 'suite-secret-argocd-e83b02d6',
   // A webhook URL that is itself the credential (Slack style), with user:password too.
   'hook-url': `http://hookuser:suite-secret-hookpass-91c4@127.0.0.1:9/services/T0/suite-secret-hookpath-0b7e`,
+  // Tokens the incident tests send to their Slack and GitHub stand-ins (test/integration/incident-e2e.test.ts).
+  'slack-bot-token': 'xoxb-suite-secret-slack-bot-c5a80f44',
+  'github-issues-token': 'suite-secret-github-issues-7d3e19a2',
 } as const;
 
 /** The environment a test worker resolves secrets from. */

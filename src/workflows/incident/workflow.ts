@@ -18,6 +18,7 @@ import {
   type IncidentParams,
   type IncidentWorkflowInput,
 } from '../../shared/incident-messages';
+import { formatDuration } from '../../shared/duration';
 import { postmortemMarkdown } from '../../shared/incident';
 import type { PostmortemDefinition } from '../../shared/postmortem';
 import { pagingPlan } from '../../shared/paging-plan';
@@ -136,7 +137,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         await sender.notify(
           'update',
           def.channels.stakeholders,
-          `${r.title} (${r.id}) is resolved; monitoring for ${Math.round(def.monitorMs / 60_000)} minutes.`,
+          `${r.title} (${r.id}) is resolved; monitoring for ${formatDuration(def.monitorMs)}.`,
           'info',
         );
       if (!book.postmortem) await openPostmortem(by);
@@ -157,10 +158,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   function close(by: string, note?: string): void {
     book.record.closedAt = new Date().toISOString();
+    // The window as configured (`2m`, `30s`): in whole minutes a window under one read "0 minutes".
     book.add(
       'closed',
       by,
-      `closed${by === 'system' ? ` after ${Math.round(def.monitorMs / 60_000)} minutes of monitoring` : ` by ${by}`}${note ? `: ${note}` : ''}`,
+      `closed${by === 'system' ? ` after ${formatDuration(def.monitorMs)} of monitoring` : ` by ${by}`}${note ? `: ${note}` : ''}`,
       by !== 'system',
     );
     book.setState('closed');
@@ -284,7 +286,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     book.add(
       'note',
       'system',
-      `triage past ${Math.round(def.triageReminderMs / 60_000)} minutes with no commander: reminded`,
+      `triage past ${formatDuration(def.triageReminderMs)} with no commander: reminded`,
       false,
     );
     for (const { target } of def.channels.page)
