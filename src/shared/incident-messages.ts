@@ -71,8 +71,10 @@ export interface IncidentCarry {
   /** Cadence: the last update of each kind (ISO) and how many reminders were sent for the current one. */
   cadence: CadenceState;
   postmortem?: string;
-  /** Alert notices taken (the replay guard's memory). */
+  /** Fingerprints of the alerts still firing. */
   alertsSeen: string[];
+  /** Request ids of the latest actions applied (a retried request is one action). */
+  requests?: string[];
   events: number;
   /** Claims of the start: who opened it, the trigger. */
   openedBy: string;

@@ -76,7 +76,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     void p.finally(() => running.delete(p));
   };
   let loops: Array<Promise<void>> = [];
-  const requests: string[] = [];
+  // Carried across continued runs: an API retry that reaches the next run is still one action.
+  const requests: string[] = [...(carried.requests ?? [])];
   let stopping = false;
   const stop = (): boolean => stopping;
   const resolved = (): boolean => !book.open();
@@ -322,7 +323,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     const s = ladder.state();
     return continueAsNew<typeof incidentWorkflow>({
       definition: def,
-      carry: book.carry(s.paged, s.levels, alerts.state()),
+      carry: { ...book.carry(s.paged, s.levels, alerts.state()), requests },
     });
   }
   stopping = true;
