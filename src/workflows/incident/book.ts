@@ -4,9 +4,16 @@
  * Severity, Service, and the state as Phase), written only when they change. Everything a
  * continued run needs is in `carry()`, all of it bounded.
  */
-import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SA } from '../../shared/constants';
-import { accounting, record, type IncidentRecord, type IncidentState, type TimelineKind } from '../../shared/incident';
+import {
+  accounting,
+  record,
+  timelineMarkdown,
+  type IncidentRecord,
+  type IncidentState,
+  type TimelineKind,
+} from '../../shared/incident';
 import type {
   CadenceState,
   ChildRunbook,
@@ -21,6 +28,8 @@ import type { UnverifiedNote } from '../../shared/status';
 /** Runbooks an incident keeps a record of (the oldest finished ones go first). */
 const CHILDREN_MAX = 50;
 const TASKS_MAX = 100;
+/** Timeline entries shown in the Web UI's current details (the query and `show` have them all). */
+const DETAILS_ENTRIES = 40;
 
 /** `INC-20261201-174312-ab12`: the opening time and the first run's id, readable and unique. */
 export function incidentIdOf(openedAtMs: number, firstRunId: string): string {
@@ -38,8 +47,6 @@ export class IncidentBook {
   /** Messages sent so far: each its own idempotency key (`<workflow>/<kind>-<n>`), across continued runs. */
   events: number;
   openedBy: string;
-  /** Set whenever something the loops wait on changed. */
-  version = 0;
   private written = '';
 
   constructor(c: IncidentCarry) {
@@ -90,8 +97,21 @@ export class IncidentBook {
   }
 
   touch(): void {
-    this.version++;
     this.writeAttributes();
+    this.details();
+  }
+
+  /** The Web UI's current details: the incident's facts and its latest timeline, in Markdown (a few µs). */
+  private details(): void {
+    const r = this.record;
+    const shown = {
+      ...r,
+      timeline: r.timeline.slice(-DETAILS_ENTRIES),
+      dropped: r.dropped + Math.max(0, r.timeline.length - DETAILS_ENTRIES),
+    };
+    setCurrentDetails(
+      `${timelineMarkdown(shown)}\nState: **${r.state}**. Act on it with \`runbook incidents\` (\`show ${r.id}\` for everything).`,
+    );
   }
 
   setState(state: IncidentState): void {

@@ -82,15 +82,24 @@ export class Cadence {
         continue;
       }
       const at = Math.min(...times);
-      const seen = this.book.version;
+      // Woken only by what moves a due time (not by every timeline entry: each wake would cancel
+      // and start a timer again, in history).
+      const seen = this.key();
       if (at > Date.now()) {
-        await condition(() => stop() || !this.book.open() || this.book.version !== seen, at - Date.now());
+        await condition(() => stop() || !this.book.open() || this.key() !== seen, at - Date.now());
         continue;
       }
       if (first !== undefined && first <= Date.now()) await this.statusUpdate('investigating', 'system');
       else if ((this.due('stakeholders') ?? Infinity) <= Date.now()) await this.overdue('stakeholders');
       else await this.overdue('statusPage');
     }
+  }
+
+  /** What the due times depend on. */
+  private key(): string {
+    const r = this.book.record;
+    const c = this.book.cadence;
+    return `${r.severity}|${r.state}|${c.lastStakeholdersAt}|${c.lastStatusPageAt}|${c.reminded}|${c.statusPageReminded}`;
   }
 
   private times(): number {

@@ -25,6 +25,10 @@ export class TaskReminders {
     return Date.parse(t.dueAt) + t.reminders * AFTER_MS;
   }
 
+  private key(): string {
+    return this.book.tasks.map((t) => `${t.id}:${t.state}:${t.reminders}`).join(',');
+  }
+
   async run(stop: () => boolean): Promise<void> {
     for (;;) {
       if (stop() || this.book.record.state === 'closed') return;
@@ -32,8 +36,9 @@ export class TaskReminders {
         .map((t) => [t, TaskReminders.nextAt(t)] as const)
         .filter((x): x is readonly [ManualTaskState, number] => x[1] !== undefined)
         .sort((a, b) => a[1] - b[1])[0];
-      const seen = this.book.version;
-      const wake = () => stop() || this.book.version !== seen || this.book.record.state === 'closed';
+      // Woken by a task added or settled, not by every timeline entry (each wake is a timer again).
+      const seen = this.key();
+      const wake = () => stop() || this.key() !== seen || this.book.record.state === 'closed';
       if (!due) {
         await condition(wake);
         continue;

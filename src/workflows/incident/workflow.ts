@@ -327,7 +327,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     });
   }
   stopping = true;
-  await Promise.all([work, ...running]);
+  // Its runbooks live on (ParentClosePolicy ABANDON): one still waiting for an approval does not
+  // hold a closed incident open.
+  await work;
   await condition(allHandlersFinished);
   return book.record;
 }
