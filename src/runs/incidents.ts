@@ -23,6 +23,7 @@ import type { DecisionChannel } from '../shared/status';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { RunError } from './errors';
 import { NO_RUNBOOK } from './incident-kind';
+import { listExecutions, visibilityQuery } from './visibility';
 import type { RunService, StartedRun } from './service';
 
 const SAFE = /^[A-Za-z0-9_.:@\-/]+$/;
@@ -108,39 +109,23 @@ export function createIncidentService(deps: {
   }
 
   async function list(f: { state?: string; severity?: string; service?: string; limit?: number; since?: string }) {
-    const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW}'`];
-    for (const [field, key] of [
-      ['state', SA.phase.name],
-      ['severity', SA.severity.name],
-      ['service', SA.service.name],
-    ] as const) {
-      const v = f[field];
-      if (v === undefined) continue;
-      if (!SAFE.test(v)) throw new RunError('invalid', `${field} may hold letters, digits and _.:@-/ only`, field);
-      clauses.push(`${key} = '${v}'`);
-    }
-    if (f.since) clauses.push(`StartTime >= '${new Date(f.since).toISOString()}'`);
-    const limit = f.limit ?? 50;
-    return call(async () => {
-      const out: IncidentSummary[] = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 100) })) {
-        const sa = wf.typedSearchAttributes;
-        const get = (k: typeof SA.phase) => sa.get(k) ?? undefined;
-        const id = get(SA.incidentId);
-        out.push({
-          ...(id ? { incidentId: id } : {}),
-          workflowId: wf.workflowId,
-          runId: wf.runId,
-          ...defined({ state: get(SA.phase), severity: get(SA.severity), service: get(SA.service) }),
-          status: wf.status.name,
-          startTime: wf.startTime.toISOString(),
-          ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
-          url: runUrl(config, wf.workflowId),
-        });
-        if (out.length >= limit) break;
-      }
-      return out;
-    });
+    const query = visibilityQuery(
+      INCIDENT_WORKFLOW,
+      [
+        ['state', SA.phase, f.state],
+        ['severity', SA.severity, f.severity],
+        ['service', SA.service, f.service],
+      ],
+      f.since ? [`StartTime >= '${new Date(f.since).toISOString()}'`] : [],
+    );
+    return call((): Promise<IncidentSummary[]> =>
+      listExecutions(client, config, query, f.limit ?? 50, {
+        incidentId: SA.incidentId,
+        state: SA.phase,
+        severity: SA.severity,
+        service: SA.service,
+      }),
+    );
   }
 
   /** The run an incident reference names: an incident id, or an incident workflow id (its latest run). */

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { runUrl, type AppConfig } from '../config/load';
+import { listExecutions, visibilityQuery } from './visibility';
 import { sign } from '../platform/signing';
 import { POSTMORTEM_WORKFLOW, SA } from '../shared/constants';
 import {
@@ -76,7 +77,6 @@ export interface PostmortemServiceDeps {
 }
 
 const QUERY_DEADLINE_MS = 5000;
-const SAFE_VALUE = /^[A-Za-z0-9_.:@\-/]+$/;
 
 export function createPostmortemService(deps: PostmortemServiceDeps) {
   const { client, config } = deps;
@@ -86,43 +86,19 @@ export function createPostmortemService(deps: PostmortemServiceDeps) {
   async function list(
     filter: { phase?: string; service?: string; incident?: string; limit?: number } = {},
   ): Promise<PostmortemSummary[]> {
-    const clauses = [`WorkflowType = '${POSTMORTEM_WORKFLOW}'`];
-    for (const [field, key] of [
-      ['phase', SA.phase.name],
-      ['service', SA.service.name],
-      ['incident', SA.incidentId.name],
-    ] as const) {
-      const v = filter[field];
-      if (v === undefined) continue;
-      if (!SAFE_VALUE.test(v))
-        throw new RunError('invalid', `${field} may hold letters, digits and _.:@-/ only`, field);
-      clauses.push(`${key} = '${v}'`);
-    }
-    const limit = filter.limit ?? 50;
-    return temporal(async () => {
-      const out: PostmortemSummary[] = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(limit, 100) })) {
-        const sa = wf.typedSearchAttributes;
-        const get = (k: typeof SA.phase): string | undefined => sa.get(k) ?? undefined;
-        const facts = {
-          incidentId: get(SA.incidentId),
-          severity: get(SA.severity),
-          service: get(SA.service),
-          phase: get(SA.phase),
-        };
-        out.push({
-          workflowId: wf.workflowId,
-          runId: wf.runId,
-          ...Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)),
-          status: wf.status.name,
-          startTime: wf.startTime.toISOString(),
-          ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
-          url: runUrl(config, wf.workflowId),
-        });
-        if (out.length >= limit) break;
-      }
-      return out;
-    });
+    const query = visibilityQuery(POSTMORTEM_WORKFLOW, [
+      ['phase', SA.phase, filter.phase],
+      ['service', SA.service, filter.service],
+      ['incident', SA.incidentId, filter.incident],
+    ]);
+    return temporal((): Promise<PostmortemSummary[]> =>
+      listExecutions(client, config, query, filter.limit ?? 50, {
+        incidentId: SA.incidentId,
+        severity: SA.severity,
+        service: SA.service,
+        phase: SA.phase,
+      }),
+    );
   }
 
   /** The postmortem's description, or not found for anything else by that id (a run, a lock). */
