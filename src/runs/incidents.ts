@@ -23,23 +23,17 @@ import type { DecisionChannel } from '../shared/status';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { RunError } from './errors';
 import { NO_RUNBOOK } from './incident-kind';
-import { listExecutions, visibilityQuery } from './visibility';
+import { listExecutions, visibilityQuery, type ListedExecution } from './visibility';
 import type { RunService, StartedRun } from './service';
 
 const SAFE = /^[A-Za-z0-9_.:@\-/]+$/;
 const QUERY_DEADLINE_MS = 5000;
 
-export interface IncidentSummary {
+export interface IncidentSummary extends ListedExecution {
   incidentId?: string;
-  workflowId: string;
-  runId: string;
   state?: string;
   severity?: string;
   service?: string;
-  status: string;
-  startTime: string;
-  closeTime?: string;
-  url: string;
 }
 
 export interface OpenIncidentRequest {

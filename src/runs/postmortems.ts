@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { runUrl, type AppConfig } from '../config/load';
-import { listExecutions, visibilityQuery } from './visibility';
+import { listExecutions, visibilityQuery, type ListedExecution } from './visibility';
 import { sign } from '../platform/signing';
 import { POSTMORTEM_WORKFLOW, SA } from '../shared/constants';
 import {
@@ -26,27 +26,15 @@ import { DECISION_TTL_MS } from '../shared/signed';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { isUnavailable, RunError } from './errors';
 
-export interface PostmortemSummary {
-  workflowId: string;
-  runId: string;
+export interface PostmortemSummary extends ListedExecution {
   incidentId?: string;
   severity?: string;
   service?: string;
   /** `open`, `overdue` or `done`. */
   phase?: string;
-  status: string;
-  startTime: string;
-  closeTime?: string;
-  url: string;
 }
 
-export interface PostmortemDetail {
-  workflowId: string;
-  runId: string;
-  status: string;
-  startTime: string;
-  closeTime?: string;
-  url: string;
+export interface PostmortemDetail extends ListedExecution {
   /** The run's own state, or null when no worker answered the query in time. */
   postmortem: PostmortemState | null;
 }

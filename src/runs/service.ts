@@ -24,7 +24,7 @@ import { isUnavailable, RunError } from './errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from './call';
 import { WORKFLOW_KIND_REGISTRY, workflowKind } from './kinds';
 import { signDecision, signStart, signStepDecision, signTaskDecision } from './sign';
-import { listExecutions, visibilityQuery } from './visibility';
+import { listExecutions, visibilityQuery, type ListedExecution } from './visibility';
 import type { TaskDecisionResult } from '../shared/task-claims';
 
 /** A run of a runbook, as the API, the CLI and every caller before kinds ask for it. */
@@ -63,28 +63,16 @@ export interface StartedRun {
   created: boolean;
 }
 
-export interface RunSummary {
-  workflowId: string;
-  runId: string;
+export interface RunSummary extends ListedExecution {
   runbookId?: string;
   phase?: string;
   service?: string;
   severity?: string;
   triggerSource?: string;
   requestedBy?: string;
-  status: string;
-  startTime: string;
-  closeTime?: string;
-  url: string;
 }
 
-export interface RunDetail {
-  workflowId: string;
-  runId: string;
-  status: string;
-  startTime: string;
-  closeTime?: string;
-  url: string;
+export interface RunDetail extends ListedExecution {
   /** The run's own status, or null when no worker could answer the query. */
   run: RunStatus | null;
 }
