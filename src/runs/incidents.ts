@@ -66,6 +66,20 @@ export interface IncidentReport {
   byService: IncidentReportRow[];
 }
 
+export interface IncidentDetail {
+  workflowId: string;
+  runId: string;
+  status: string;
+  url: string;
+  /** The incident's own status, or null when no worker answered in time. */
+  incident: IncidentStatus | null;
+  /** Its runbooks still running: phase, and the approval steps they wait for (approve them as any run's). */
+  runbooks: Array<{ workflowId: string; runbookId: string; phase?: string; pendingApprovals?: string[] }>;
+}
+
+/** Running runbooks of an incident asked for their phase when it is shown. */
+const RUNBOOKS_SHOWN = 10;
+
 /** Seed 004's MTTR targets, by rung: P0 < 4 h, P1 < 2 h, P2 < 4 h, P3 < 8 h. */
 export const MTTR_TARGETS_MS: Record<Severity, number> = {
   sev1: 4 * 3_600_000,
@@ -80,7 +94,7 @@ const channel = (via: DecisionChannel | 'console'): IncidentActionClaims['channe
 export function createIncidentService(deps: {
   client: Client;
   config: AppConfig;
-  runs: Pick<RunService, 'start'>;
+  runs: Pick<RunService, 'start' | 'get'>;
   deadlineMs?: number;
 }) {
   const { client, config } = deps;
@@ -132,17 +146,16 @@ export function createIncidentService(deps: {
       return undefined;
     });
     if (!found) throw new RunError('not_found', `no incident '${ref}'`, 'id');
-    // The id names the incident, whichever of its continued runs is the latest.
-    return { workflowId: found.workflowId };
+    // A continued incident has several runs with its id: the latest is the one that answers.
+    return { workflowId: found.workflowId, runId: found.runId };
   }
 
-  async function get(
-    ref: string,
-  ): Promise<{ workflowId: string; status: string; url: string; incident: IncidentStatus | null }> {
-    const { workflowId } = await locate(ref);
+  async function get(ref: string): Promise<IncidentDetail> {
+    const { workflowId, runId } = await locate(ref);
     return call(
       async () => {
-        const h = client.workflow.getHandle(workflowId);
+        // An incident id names its own run: the service's later incidents share the workflow id.
+        const h = client.workflow.getHandle(workflowId, runId);
         const d = await h.describe();
         if (d.type !== INCIDENT_WORKFLOW) throw new RunError('not_found', `no incident '${ref}'`, 'id');
         let incident: IncidentStatus | null = null;
@@ -151,15 +164,31 @@ export function createIncidentService(deps: {
         } catch {
           incident = null;
         }
-        if (ref.startsWith('INC-') && incident && incident.record.id !== ref)
-          throw new RunError(
-            'not_found',
-            `incident '${ref}' has closed; its service has another now (${incident.record.id})`,
-            'id',
-          );
-        return { workflowId, status: d.status.name, url: runUrl(config, workflowId), incident };
+        return {
+          workflowId,
+          runId: d.runId,
+          status: d.status.name,
+          url: runUrl(config, workflowId),
+          incident,
+          runbooks: incident ? await runbooks(incident) : [],
+        };
       },
       { notFound: `no incident '${ref}'`, field: 'id' },
+    );
+  }
+
+  /** The incident's runbooks still running, as their runs say now: phase and the approvals they wait for. */
+  async function runbooks(i: IncidentStatus): Promise<IncidentDetail['runbooks']> {
+    const running = i.children.filter((c) => c.state === 'running').slice(-RUNBOOKS_SHOWN);
+    return Promise.all(
+      running.map(async (c) => {
+        const r = await deps.runs.get(c.workflowId).catch(() => undefined);
+        return {
+          workflowId: c.workflowId,
+          runbookId: c.runbookId,
+          ...(r?.run ? { phase: r.run.phase, pendingApprovals: r.run.pendingApprovals.map((a) => a.stepId) } : {}),
+        };
+      }),
     );
   }
 

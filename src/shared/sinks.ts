@@ -29,6 +29,13 @@ export interface IncidentMetricsSinks extends Sinks {
   };
 }
 
+/** Postmortems: a document, incident report or action item past its due time, once each. */
+export interface PostmortemMetricsSinks extends Sinks {
+  postmortemMetrics: {
+    overdue(labels: { kind: 'document' | 'report' | 'item'; severity: string }): void;
+  };
+}
+
 /** How a run ended, as `run_finished` says it (docs/events.md). */
 export type RunEventOutcome = 'succeeded' | 'failed' | 'rejected' | 'cancelled' | 'auto_resolved';
 

@@ -6,12 +6,12 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { InjectedSinks } from '@temporalio/worker';
 import type { StepMetrics } from '../activities/envelope';
-import type { IncidentMetricsSinks, RunbookMetricsSinks } from '../shared/sinks';
+import type { IncidentMetricsSinks, PostmortemMetricsSinks, RunbookMetricsSinks } from '../shared/sinks';
 import { incidentMetricSinks } from './incident-metrics';
 
 export interface WorkerMetrics extends StepMetrics {
   registry: Registry;
-  sinks: InjectedSinks<RunbookMetricsSinks & IncidentMetricsSinks>;
+  sinks: InjectedSinks<RunbookMetricsSinks & IncidentMetricsSinks & PostmortemMetricsSinks>;
 }
 
 export function createWorkerMetrics(registry = new Registry()): WorkerMetrics {

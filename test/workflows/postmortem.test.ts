@@ -22,6 +22,7 @@ import {
   type SignedPostmortemAction,
 } from '../../src/shared/postmortem';
 import type { SigningKeys } from '../../src/shared/signed';
+import { createWorkerMetrics } from '../../src/worker/metrics';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
 import { OTHER_KEYS, TEST_KEYS } from '../support/signing';
 import { uniqueQueue } from '../support/temporal';
@@ -163,6 +164,7 @@ async function run<T>(
     taskQueue,
     workflowBundle: { code: withSigningKeys(bundle.code, TEST_KEYS) },
     activities,
+    sinks: createWorkerMetrics().sinks,
   });
   return worker.runUntil(async () => {
     const t0 = await env.currentTimeMs();
@@ -454,6 +456,7 @@ test('a start the incident did not sign does nothing', async () => {
     taskQueue,
     workflowBundle: { code: withSigningKeys(bundle.code, TEST_KEYS) },
     activities,
+    sinks: createWorkerMetrics().sinks,
   });
   await worker.runUntil(async () => {
     const t0 = await env.currentTimeMs();

@@ -5,15 +5,10 @@
  * (`incident-<service>`, the service's open incident).
  */
 import { Argument, type Command } from 'commander';
-import type { IncidentReport, IncidentSummary } from '../../runs/incidents';
+import type { IncidentDetail, IncidentReport, IncidentSummary } from '../../runs/incidents';
 import type { StartedRun } from '../../runs/service';
 import { parseDuration } from '../../shared/duration';
-import {
-  INCIDENT_ROLES,
-  type IncidentAction,
-  type IncidentActionResult,
-  type IncidentStatus,
-} from '../../shared/incident-messages';
+import { INCIDENT_ROLES, type IncidentAction, type IncidentActionResult } from '../../shared/incident-messages';
 import { SEVERITIES } from '../../shared/severity';
 import type { ContextFactory } from '../context';
 import { CliError } from '../errors';
@@ -24,7 +19,7 @@ import { positiveInt } from '../options';
 const mins = (ms?: number): string =>
   ms === undefined ? '-' : ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.round(ms / 60_000)}m`;
 
-function renderShow(d: { workflowId: string; status: string; url: string; incident: IncidentStatus | null }): string {
+function renderShow(d: IncidentDetail): string {
   const i = d.incident;
   if (!i)
     return keyValues([
@@ -52,10 +47,17 @@ function renderShow(d: { workflowId: string; status: string; url: string; incide
     ['workflow', d.workflowId],
     ['url', d.url],
   ]);
+  const now = new Map((d.runbooks ?? []).map((r) => [r.workflowId, r]));
   const runbooks = i.children.length
     ? `\n\n${table(
-        ['runbook', 'state', 'workflow'],
-        i.children.map((c) => [c.runbookId, c.state, c.workflowId]),
+        ['runbook', 'state', 'phase', 'waiting for', 'workflow'],
+        i.children.map((c) => [
+          c.runbookId,
+          c.state,
+          now.get(c.workflowId)?.phase,
+          now.get(c.workflowId)?.pendingApprovals?.join(', '),
+          c.workflowId,
+        ]),
       )}`
     : '';
   const tasks = i.tasks.length

@@ -18,6 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { postmortemMetrics } from './metrics';
 import { SA } from '../../shared/constants';
 import {
   postmortemActionSignal,
@@ -32,6 +33,7 @@ import {
 import { noteUnverified } from '../kit/trust';
 import { untracked } from '../kit/untracked';
 import { PostmortemBook, type DueReminder } from './book';
+import { openSubjects } from './ladder';
 import { recipients, reminderText, sendReminder } from './reminders';
 import { closeIssue, openDocument, openItem } from './tickets';
 import { checkStart, UNSIGNED, verifiedAction } from './trust';
@@ -158,6 +160,13 @@ async function reminders(book: PostmortemBook, d: PostmortemDefinition): Promise
   for (const r of book.pending()) if (r.atMs <= now) due.set(r.subject, r);
   for (const r of due.values()) {
     const to = recipients(book.state, r.subject, r.rung);
+    // Counted once, the first time a subject's reminder says it is past due.
+    const was = openSubjects(book.state).find(([subject]) => subject === r.subject)?.[1].sent ?? [];
+    if (r.rung !== 'before' && was.every((x) => x === 'before'))
+      postmortemMetrics.overdue({
+        kind: r.subject === 'document' || r.subject === 'report' ? r.subject : 'item',
+        severity: book.state.severity,
+      });
     book.sent(r.subject, r.rung, to);
     await sendReminder(d.notifyTarget, r.subject, r.rung, reminderText(book.state, r.subject, r.rung, to));
   }
