@@ -23,7 +23,7 @@ import { postmortemMarkdown } from '../../shared/incident';
 import type { PostmortemDefinition } from '../../shared/postmortem';
 import { pagingPlan } from '../../shared/paging-plan';
 import { isSigned, verifySigned } from '../../shared/signed';
-import { noteUnverified, PageLadder, verifiedStart } from '../kit';
+import { noteUnverified, PageLadder, untracked, verifiedStart } from '../kit';
 import { AlertReplayGuard } from '../kit/alert';
 import { trustedKeys } from '../kit/trust';
 import { apply, check, type ActionHooks } from './actions';
@@ -257,7 +257,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
 
   const tasks = new TaskReminders(book, sender, () => def.channels.page[0]?.target ?? def.channels.stakeholders);
-  loops = [ladder.run(stop), cadence.run(stop), tasks.run(stop), triage()];
+  // Untracked: the SDK would keep stack traces of every pending wait of every open incident.
+  loops = [untracked(ladder.run(stop)), untracked(cadence.run(stop)), untracked(tasks.run(stop)), untracked(triage())];
   if (params) {
     for (const rb of def.runbooks) spawn(children.runbook(rb.id, rb.params, book.openedBy, false));
     // Event triggers of seed 002: straight to their level.
@@ -265,22 +266,23 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (params.dataLoss) jobs.push(() => hooks.flag('data-loss', 'system'));
   }
   // What takes time, in order (pages, messages); runbooks are spawned alongside.
-  const work = (async () => {
-    for (;;) {
-      await condition(() => jobs.length > 0 || stopping);
-      const job = jobs.shift();
-      if (!job) return;
-      await job();
-    }
-  })();
+  const work = untracked(
+    (async () => {
+      for (;;) {
+        await untracked(condition(() => jobs.length > 0 || stopping));
+        const job = jobs.shift();
+        if (!job) return;
+        await job();
+      }
+    })(),
+  );
 
   /** Roles unassigned when triage has run this long: remind whoever was paged. */
   async function triage(): Promise<void> {
     const at = Date.parse(book.record.openedAt) + def.triageReminderMs;
     if (book.record.roles.commander || !fresh) return;
-    const assigned = await condition(
-      () => !!book.record.roles.commander || resolved() || stopping,
-      Math.max(0, at - Date.now()),
+    const assigned = await untracked(
+      condition(() => !!book.record.roles.commander || resolved() || stopping, Math.max(0, at - Date.now())),
     );
     if (assigned) return;
     const r = book.record;
@@ -303,15 +305,19 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   for (;;) {
     const big = () =>
       workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (def.continueAfterEvents ?? HISTORY_MAX);
-    await condition(
-      () =>
-        book.record.state === 'closed' ||
-        book.record.state === 'monitoring' ||
-        (big() && running.size === 0 && jobs.length === 0),
+    await untracked(
+      condition(
+        () =>
+          book.record.state === 'closed' ||
+          book.record.state === 'monitoring' ||
+          (big() && running.size === 0 && jobs.length === 0),
+      ),
     );
     if (book.record.state === 'monitoring') {
       const until = Date.parse(book.record.resolvedAt ?? new Date().toISOString()) + def.monitorMs;
-      const changed = await condition(() => book.record.state !== 'monitoring', Math.max(0, until - Date.now()));
+      const changed = await untracked(
+        condition(() => book.record.state !== 'monitoring', Math.max(0, until - Date.now())),
+      );
       if (!changed) close('system');
       continue;
     }
