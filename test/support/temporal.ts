@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { statusQuery } from '../../src/shared/messages';
 import { workflowBundleOptions } from '../../src/worker/bundle-options';
 import type { RunStatus } from '../../src/shared/status';
+import { closedChannelGuardPlugin } from './closed-channel-guard';
 import { waitFor } from './wait';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
@@ -26,7 +27,11 @@ export function installQuietRuntime(): void {
 
 export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
-  return TestWorkflowEnvironment.createFromExistingServer({ address: testAddress(), namespace: 'default' });
+  return TestWorkflowEnvironment.createFromExistingServer({
+    address: testAddress(),
+    namespace: 'default',
+    plugins: [closedChannelGuardPlugin],
+  });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

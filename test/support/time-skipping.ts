@@ -10,6 +10,7 @@ import { projectRoot } from '../../src/platform/project-root';
 import { installQuietRuntime } from './temporal';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../src/shared/constants';
+import { closedChannelGuardPlugin } from './closed-channel-guard';
 
 export function testServerPath(): string {
   const path = join(projectRoot(), '.tools/venv/bin/temporal-test-server');
@@ -24,13 +25,14 @@ export function testServerPath(): string {
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const server = { executable: { type: 'existing-path' as const, path: testServerPath() } };
+  const plugins = [closedChannelGuardPlugin];
   let env: TestWorkflowEnvironment;
   try {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server });
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server, plugins });
   } catch (err) {
     // The SDK waits a fixed 5 s for the server to listen; a loaded two-core machine can miss it once.
     if (!/did not start within/.test((err as Error).message)) throw err;
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server });
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server, plugins });
   }
   // Runs set the product's search attributes; this server knows only those registered with it
   // (it has no list call, so they are added without looking first).
