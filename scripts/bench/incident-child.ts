@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { Context } from '@temporalio/activity';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -138,6 +139,8 @@ async function main(): Promise<void> {
   const openSeconds = (performance.now() - t0) / 1000;
   await sleep(3000);
   const open = snapshot();
+  // Where the memory goes (a diagnostic, not part of the report): BENCH_HEAP_SNAPSHOT=<file>.
+  if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
   // Every reminder, then how late (product: against the opening the incident reports plus DUE_MS).
   const deadline = Date.now() + dueMs + 300_000;
   const done = () =>

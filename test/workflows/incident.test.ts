@@ -230,6 +230,22 @@ test('nobody answers a sev1: primary, backup at 15m, manager at 2h, executive at
   expect(Date.parse(closed!.at) - Date.parse(record.resolvedAt!)).toBeLessThan(30 * M + 1000);
 });
 
+test("an open incident's stack trace names each of its waits once (the ladder, the cadence, triage), not the SDK's insides", async () => {
+  const trace = await withIncident({}, async (h) => {
+    await waitFor('the first page', async () =>
+      (await h.query(incidentQuery)).record.timeline.some((e) => e.kind === 'page'),
+    );
+    return h.query<string>('__stack_trace');
+  });
+  // What the Web UI's Stack Trace tab shows: one trace per wait, each under its caller.
+  expect(trace).toMatch(/kit\/paging\.ts:\d+/);
+  expect(trace).toMatch(/incident\/cadence\.ts:\d+/);
+  expect(trace).toMatch(/at triage \(.*incident\/workflow\.ts:\d+/);
+  const traces = trace.split(/\n\s*\n/).filter((t) => t.trim() !== '');
+  expect(traces.length).toBeLessThanOrEqual(7);
+  expect(trace).not.toMatch(/^\s+at Promise\.then \(<anonymous>\)\s*$/m);
+});
+
 test('a signed ack at 5m stops the backup page; refusals are noted, not applied; severity, tasks and updates go on the timeline', async () => {
   await withIncident({ severity: 'sev2' }, async (h, sent) => {
     await env.sleep(5 * M);

@@ -7,8 +7,7 @@
  * manager level hear it is overdue. The next is due an interval after the last sent (or after
  * the one missed). It stops at resolution. One timer at a time.
  */
-import { untracked } from '../kit/untracked';
-import { condition } from '@temporalio/workflow';
+import { quietCondition } from '../kit/untracked';
 import type { IncidentDefinition } from '../../shared/incident-messages';
 import type { IncidentBook } from './book';
 import type { IncidentSender } from './send';
@@ -79,7 +78,7 @@ export class Cadence {
         (t): t is number => t !== undefined,
       );
       if (times.length === 0) {
-        await untracked(condition(() => stop() || !this.book.open() || this.times() !== times.length));
+        await quietCondition(() => stop() || !this.book.open() || this.times() !== times.length);
         continue;
       }
       const at = Math.min(...times);
@@ -87,7 +86,7 @@ export class Cadence {
       // and start a timer again, in history).
       const seen = this.key();
       if (at > Date.now()) {
-        await untracked(condition(() => stop() || !this.book.open() || this.key() !== seen, at - Date.now()));
+        await quietCondition(() => stop() || !this.book.open() || this.key() !== seen, at - Date.now());
         continue;
       }
       if (first !== undefined && first <= Date.now()) await this.statusUpdate('investigating', 'system');

@@ -4,8 +4,7 @@
  * apart, the last time with the commander told. Done or not-done is an action (with who and a
  * note), on the timeline. One timer at a time, whatever the number of tasks.
  */
-import { untracked } from '../kit/untracked';
-import { condition } from '@temporalio/workflow';
+import { quietCondition } from '../kit/untracked';
 import type { ManualTaskState } from '../../shared/incident-messages';
 import type { IncidentBook } from './book';
 import type { IncidentSender } from './send';
@@ -41,12 +40,12 @@ export class TaskReminders {
       const seen = this.key();
       const wake = () => stop() || this.key() !== seen || this.book.record.state === 'closed';
       if (!due) {
-        await untracked(condition(wake));
+        await quietCondition(wake);
         continue;
       }
       const [task, at] = due;
       if (at > Date.now()) {
-        await untracked(condition(wake, at - Date.now()));
+        await quietCondition(wake, at - Date.now());
         continue;
       }
       task.reminders++;

@@ -23,7 +23,7 @@ import { postmortemMarkdown } from '../../shared/incident';
 import type { PostmortemDefinition } from '../../shared/postmortem';
 import { pagingPlan } from '../../shared/paging-plan';
 import { isSigned, verifySigned } from '../../shared/signed';
-import { noteUnverified, PageLadder, untracked, verifiedStart } from '../kit';
+import { noteUnverified, PageLadder, quietCondition, untracked, verifiedStart } from '../kit';
 import { AlertReplayGuard } from '../kit/alert';
 import { trustedKeys } from '../kit/trust';
 import { apply, check, type ActionHooks } from './actions';
@@ -269,7 +269,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const work = untracked(
     (async () => {
       for (;;) {
-        await untracked(condition(() => jobs.length > 0 || stopping));
+        await quietCondition(() => jobs.length > 0 || stopping);
         const job = jobs.shift();
         if (!job) return;
         await job();
@@ -281,8 +281,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   async function triage(): Promise<void> {
     const at = Date.parse(book.record.openedAt) + def.triageReminderMs;
     if (book.record.roles.commander || !fresh) return;
-    const assigned = await untracked(
-      condition(() => !!book.record.roles.commander || resolved() || stopping, Math.max(0, at - Date.now())),
+    const assigned = await quietCondition(
+      () => !!book.record.roles.commander || resolved() || stopping,
+      Math.max(0, at - Date.now()),
     );
     if (assigned) return;
     const r = book.record;
@@ -305,19 +306,15 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   for (;;) {
     const big = () =>
       workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (def.continueAfterEvents ?? HISTORY_MAX);
-    await untracked(
-      condition(
-        () =>
-          book.record.state === 'closed' ||
-          book.record.state === 'monitoring' ||
-          (big() && running.size === 0 && jobs.length === 0),
-      ),
+    await quietCondition(
+      () =>
+        book.record.state === 'closed' ||
+        book.record.state === 'monitoring' ||
+        (big() && running.size === 0 && jobs.length === 0),
     );
     if (book.record.state === 'monitoring') {
       const until = Date.parse(book.record.resolvedAt ?? new Date().toISOString()) + def.monitorMs;
-      const changed = await untracked(
-        condition(() => book.record.state !== 'monitoring', Math.max(0, until - Date.now())),
-      );
+      const changed = await quietCondition(() => book.record.state !== 'monitoring', Math.max(0, until - Date.now()));
       if (!changed) close('system');
       continue;
     }

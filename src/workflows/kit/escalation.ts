@@ -3,8 +3,7 @@
  * on-call paging. Each rung waits its time; a rung after the first is entered only when the one
  * before ran out, and entering it may tell someone and widen who may decide.
  */
-import { condition } from '@temporalio/workflow';
-import { untracked } from './untracked';
+import { quietCondition } from './untracked';
 
 export interface Rung {
   /** How long this rung waits for the decision. */
@@ -34,7 +33,7 @@ export async function climb(
   for (let i = 0; i < rungs.length; i++) {
     const rung = rungs[i] as Rung;
     if (i > 0) await enter(rung, i);
-    if (await untracked(condition(done, rung.waitMs))) return { done: true, rung: i };
+    if (await quietCondition(done, rung.waitMs)) return { done: true, rung: i };
   }
   return { done: false, rung: rungs.length - 1 };
 }

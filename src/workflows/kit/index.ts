@@ -41,7 +41,7 @@ export {
   verifiedAlert,
   verifiedStart,
 } from './trust';
-export { untracked } from './untracked';
+export { quietCondition, untracked } from './untracked';
 export {
   ApprovalVoting,
   approvalFromClaims,

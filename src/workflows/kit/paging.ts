@@ -5,8 +5,7 @@
  * `replan()` (a severity change) makes the ladder read its plan again, from the same opening
  * time, without paging a level twice. One timer at a time: a waiting ladder costs one timer.
  */
-import { untracked } from './untracked';
-import { condition } from '@temporalio/workflow';
+import { quietCondition } from './untracked';
 import type { PageStep } from '../../shared/paging-plan';
 
 export interface LadderHooks {
@@ -63,7 +62,7 @@ export class PageLadder {
       const wait = next.atMs - Date.now();
       if (wait > 0) {
         // Woken early by what stops it, by the resolution, or by a new plan.
-        await untracked(condition(() => this.changed || stop() || this.stopped(next) || this.hooks.resolved(), wait));
+        await quietCondition(() => this.changed || stop() || this.stopped(next) || this.hooks.resolved(), wait);
         if (stop()) return;
         if (this.changed || this.hooks.resolved() || this.stopped(next)) continue;
       }

@@ -7,9 +7,8 @@
  * continues as new carries `list()` and goes on with `restore()` where it left off. No runbook
  * state: the runbook's `manual` step and the incident workflow both use it.
  */
-import { condition } from '@temporalio/workflow';
 import type { ManualTaskState } from '../../shared/incident-messages';
-import { untracked } from './untracked';
+import { quietCondition, untracked } from './untracked';
 
 export type { ManualTaskState };
 
@@ -211,11 +210,11 @@ export class ManualTasks {
       if (settled()) return task;
       const next = reminderSlot(task, task.reminders + 1, o);
       if (!next) {
-        await untracked(condition(settled));
+        await quietCondition(settled);
         continue;
       }
       const delay = next.at - Date.now();
-      if (delay > 0 && (await untracked(condition(settled, delay)))) continue;
+      if (delay > 0 && (await quietCondition(settled, delay))) continue;
       // Late past several (a worker was down, or a continued run): one reminder, for the latest.
       let n = task.reminders + 1;
       let slot = next;

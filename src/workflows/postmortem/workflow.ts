@@ -31,7 +31,7 @@ import {
   type PostmortemWorkflowInput,
 } from '../../shared/postmortem';
 import { noteUnverified } from '../kit/trust';
-import { untracked } from '../kit/untracked';
+import { quietCondition } from '../kit/untracked';
 import { PostmortemBook, type DueReminder } from './book';
 import { openSubjects } from './ladder';
 import { recipients, reminderText, sendReminder } from './reminders';
@@ -79,8 +79,8 @@ export async function postmortemWorkflow(input: PostmortemWorkflowInput): Promis
     }
     const next = book.pending()[0];
     const changed = (): boolean => book.version !== seen || tooLong();
-    if (next) await untracked(condition(changed, Math.max(next.atMs - Date.now(), 1)));
-    else await untracked(condition(changed));
+    if (next) await quietCondition(changed, Math.max(next.atMs - Date.now(), 1));
+    else await quietCondition(changed);
   }
   await condition(allHandlersFinished);
   return book.state;
