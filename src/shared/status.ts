@@ -146,6 +146,8 @@ export interface RunStatus {
   pendingStepDecisions: PendingStepDecision[];
   stepDecisions: Array<StepDecisionRecord>;
   gates: GateOutcome[];
+  /** Workflow time spent waiting on approval gates (set once a gate has waited). */
+  approvalWaitMs?: number;
   emergency: boolean;
   /** Target locks and concurrency slots this run asked for. */
   locks: Array<{ target: string; state: 'waiting' | 'held' | 'released' | 'denied' | 'timed-out'; heldBy: string[] }>;
@@ -214,4 +216,6 @@ export interface RunResult {
   error?: RunStatus['error'];
   /** Emergency runs: how each gate was passed, with its retroactive outcome. */
   gates?: GateOutcome[];
+  /** Workflow time the run spent waiting on approval gates (an incident adds up its runbooks'). */
+  approvalWaitMs?: number;
 }

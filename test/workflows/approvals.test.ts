@@ -99,6 +99,10 @@ test('two of the sre group or carol; the requester, outsiders and second votes a
   expect(status.phase).toBe('succeeded');
   expect(status.steps.find((s) => s.id === 'gate')?.note).toBe('approved by bob via api; carol via api');
   expect(status.gates).toEqual([{ stepId: 'gate', mode: 'normal' }]);
+  // The wait is counted in workflow time (an incident adds up its runbooks' waits).
+  const gate = status.steps.find((s) => s.id === 'gate');
+  expect(status.approvalWaitMs).toBeGreaterThan(0);
+  expect(status.approvalWaitMs).toBeLessThanOrEqual(Date.parse(gate!.finishedAt!) - Date.parse(gate!.startedAt!));
 });
 
 test('one rejection by an allowed approver ends the gate', async () => {

@@ -101,6 +101,7 @@ export class IncidentChildren {
       const result = (await handle.result()) as RunResult;
       child.state = result.phase === 'succeeded' ? 'succeeded' : 'failed';
       this.steps(runbookId, result);
+      r.approvalWaitMs += result.approvalWaitMs ?? 0;
       if (result.error) child.error = result.error.message.slice(0, 500);
     } catch (err) {
       child.state = /cancel/i.test(describeFailure(err).message) ? 'cancelled' : 'failed';

@@ -109,6 +109,7 @@ export class GateSteps {
     if (this.state.step(step.id).state === 'running') {
       this.state.updateStep(step.id, { state: 'waiting', note: `waiting for approval: ${message}` });
     }
+    const waitFrom = Date.now();
     const r = await untracked(
       this.decide(step, {
         message,
@@ -117,6 +118,8 @@ export class GateSteps {
         ...(onEscalate ? { onEscalate } : {}),
       }),
     );
+    const st = this.state.status;
+    st.approvalWaitMs = (st.approvalWaitMs ?? 0) + (Date.now() - waitFrom);
     if (r.outcome === 'timeout' && step.onTimeout === 'continue') {
       this.state.status.gates.push({ stepId: step.id, mode: 'continued-without-decision' });
       return {

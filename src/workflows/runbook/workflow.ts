@@ -269,6 +269,7 @@ function finish(state: RunState, trigger: TriggerInfo, outcome: RunEventOutcome)
     ...(state.status.error ? { error: state.status.error } : {}),
     // An emergency run's result says how its gates were passed and what the retroactive review found.
     ...(state.status.gates.some((g) => g.mode === 'emergency') ? { gates: state.status.gates } : {}),
+    ...(state.status.approvalWaitMs ? { approvalWaitMs: state.status.approvalWaitMs } : {}),
   };
 }
 
