@@ -25,7 +25,9 @@ import {
   type IncidentDefinition,
   type IncidentWorkflowInput,
 } from '../../src/shared/incident-messages';
+import type { AlertNoticeClaims } from '../../src/shared/alert';
 import type { IncidentRecord } from '../../src/shared/incident';
+import { alertSignal } from '../../src/shared/messages';
 import { createWorkerMetrics } from '../../src/worker/metrics';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
 import { OTHER_KEYS, TEST_KEYS } from '../support/signing';
@@ -244,6 +246,64 @@ test("an open incident's stack trace names each of its waits once (the ladder, t
   const traces = trace.split(/\n\s*\n/).filter((t) => t.trim() !== '');
   expect(traces.length).toBeLessThanOrEqual(7);
   expect(trace).not.toMatch(/^\s+at Promise\.then \(<anonymous>\)\s*$/m);
+});
+
+test('an alert firing again while the incident is monitored reopens it and pages again; resolved again, it closes after the window', async () => {
+  const record = await withIncident({}, async (h, sent) => {
+    const id = (await h.query(incidentQuery)).record.id;
+    await h.executeUpdate(incidentActionUpdate, {
+      args: [signedAction(h.workflowId, id, { kind: 'resolve', note: 'rolled back' })],
+    });
+    await waitFor('monitoring', async () => (await h.query(incidentQuery)).record.state === 'monitoring');
+    await env.sleep(10 * M);
+    const pagesBefore = sent.filter((s) => s.kind === 'page').length;
+    // The API's notice of the alert firing again, signed at the server's (skipped) time.
+    const now = await env.currentTimeMs();
+    await h.signal(
+      alertSignal,
+      sign<AlertNoticeClaims>(TEST_KEYS, {
+        purpose: 'alert',
+        workflowId: h.workflowId,
+        notice: {
+          route: 'checkout-down',
+          receivedAt: new Date(now).toISOString(),
+          alert: {
+            source: 'alertmanager',
+            status: 'firing',
+            fingerprint: 'checkout-5xx',
+            startsAt: new Date(now).toISOString(),
+            labels: { alertname: 'CheckoutDown', service: 'checkout' },
+            annotations: {},
+            links: [],
+          },
+        },
+        issuedAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 60 * M).toISOString(),
+      }),
+    );
+    const reopened = await waitFor('reopened', async () => {
+      const r = (await h.query(incidentQuery)).record;
+      return r.state === 'triage' && r;
+    });
+    expect(reopened.resolvedAt).toBeUndefined();
+    expect(reopened.timeline.filter((e) => e.kind === 'reopened')).toEqual([
+      expect.objectContaining({ by: 'system', text: 'CheckoutDown firing again', human: false }),
+    ]);
+    await waitFor('the page on reopening', () => sent.filter((s) => s.kind === 'page').length > pagesBefore);
+    expect(sent.filter((s) => s.kind === 'page').at(-1)?.text).toMatch(/reopened: CheckoutDown firing again/);
+    await h.executeUpdate(incidentActionUpdate, {
+      args: [signedAction(h.workflowId, id, { kind: 'resolve', note: 'fixed for good' })],
+    });
+    await env.sleep(31 * M);
+    return (await h.result()) as IncidentRecord;
+  });
+  expect(record.state).toBe('closed');
+  expect(record.timeline.map((e) => e.kind).filter((k) => ['resolved', 'reopened', 'closed'].includes(k))).toEqual([
+    'resolved',
+    'reopened',
+    'resolved',
+    'closed',
+  ]);
 });
 
 test('a signed ack at 5m stops the backup page; refusals are noted, not applied; severity, tasks and updates go on the timeline', async () => {
