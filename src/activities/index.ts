@@ -28,6 +28,9 @@ import { Context } from '@temporalio/activity';
 import type { SecretResolver } from './secrets';
 import { createKubernetesActivities } from './kubernetes';
 import { connectKube, type KubeClients } from './kubernetes/client';
+import { createPostgresActivities } from './postgres';
+import { createPgConnect, type PgConnect } from './postgres/client';
+import type { DatabaseConfig } from '../config/databases-schema';
 
 export interface ActivityDeps {
   fetch: typeof globalThis.fetch;
@@ -63,6 +66,10 @@ export interface ActivityDeps {
   oncall?: () => OnCallConfig;
   /** Kubernetes clients, made on first use. @default from KUBECONFIG, ~/.kube/config or the pod's service account */
   kube?: () => Promise<KubeClients>;
+  /** PostgreSQL databases by name (`AppConfig.databases`), for the pg:* actions. @default none */
+  databases?: Readonly<Record<string, DatabaseConfig>>;
+  /** How the pg:* actions connect (tests pass a fake). @default node-postgres, one connection per call */
+  pgConnect?: PgConnect;
 }
 
 /**
@@ -118,6 +125,11 @@ export function createActionActivities(deps: ActivityDeps) {
       deps.secrets.redactor,
     ),
     ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
+    ...createPostgresActivities({
+      connect: deps.pgConnect ?? createPgConnect({ databases: deps.databases ?? {}, secrets: deps.secrets }),
+      metrics: deps.metrics,
+      redact: deps.secrets.redactor,
+    }),
   };
 }
 

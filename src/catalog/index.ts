@@ -8,6 +8,8 @@ import { CLUSTER_ENTRIES } from './kubernetes/cluster';
 import { DEPLOYMENT_ENTRIES } from './kubernetes/deployment';
 import { POD_ENTRIES } from './kubernetes/pods';
 import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
+import { pgHealthRead } from './postgres/health';
+import { pgQuerySmoke } from './postgres/query';
 import { notifyWebhook } from './notify';
 import { notifyPagerDutyEvent } from './pagerduty';
 import { notifySlackPost, notifySlackUpdate } from './slack';
@@ -33,6 +35,7 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     notifyRedisPublish,
   ],
   ticket: [ticketIssueCreate, ticketIssueComment, ticketIssueClose],
+  pg: [pgHealthRead, pgQuerySmoke],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

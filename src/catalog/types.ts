@@ -3,7 +3,7 @@ import type { FailureType } from '../shared/failures';
 import type { JsonObject } from '../shared/model';
 
 /** What an example needs to run, beyond a loopback HTTP receiver (which test tier runs it). */
-export type ExampleNeeds = 'kubernetes';
+export type ExampleNeeds = 'kubernetes' | 'postgres';
 
 /**
  * One entry of the action catalog: what a runbook step may name in `action:`. One name per

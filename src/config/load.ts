@@ -23,6 +23,7 @@ import type { SigningKeys } from '../shared/signed';
 import { loadSigningKeys } from './signing-keys';
 import { ConfigError } from './errors';
 import { readEventsConfig, type EventsConfig } from './events';
+import type { DatabaseConfig } from './databases-schema';
 
 export interface TokenEntry {
   identity: string;
@@ -116,6 +117,8 @@ export interface AppConfig {
   alerts: AlertsConfig;
   /** Where the worker's Kubernetes actions connect (KUBECONFIG and RUNBOOKS_KUBE_CONTEXT win). */
   kubernetes: { kubeconfig?: string; context?: string };
+  /** PostgreSQL databases by name, for the `pg:*` actions (passwords as secret names). */
+  databases: Record<string, DatabaseConfig>;
 }
 
 export interface SlackConfig {
@@ -320,6 +323,7 @@ export function loadConfig(
         ? { context: (env.RUNBOOKS_KUBE_CONTEXT || file.kubernetes?.context) as string }
         : {}),
     },
+    databases: file.databases ?? {},
     alerts: {
       routes: file.alerts?.routes ?? [],
       ...(pagerdutySecret ? { pagerdutySecret } : {}),

@@ -9,6 +9,7 @@ import { notifySection } from './notify-schema';
 import { oncallSection } from './oncall-schema';
 import { incidentsSection } from './incidents-schema';
 import { ticketsSection } from './tickets-schema';
+import { databasesSection } from './databases-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
 
@@ -234,6 +235,8 @@ export const configFile = z
       .optional(),
     /** Kubernetes actions (worker): a kubeconfig file and context; without them, the pod's service account. */
     kubernetes: z.object({ kubeconfig: z.string().optional(), context: z.string().optional() }).strict().optional(),
+    /** PostgreSQL databases the `pg:*` actions reach, by name (docs/postgres.md). */
+    databases: databasesSection.optional(),
     alerts: z
       .object({
         /** PagerDuty webhooks v3: the subscription's signing secret. */

@@ -53,6 +53,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     oncall: () => o.config.oncall,
     unsignedStarts: o.config.worker.unsignedStarts,
     kube: () => connectKube(o.config.kubernetes),
+    databases: o.config.databases,
   });
   return Worker.create({
     connection: o.connection,
