@@ -6,8 +6,12 @@
 #   - with --test, Debian's `prometheus` (promtool, and Prometheus itself) and
 #     `prometheus-alertmanager` (with amtool) for the end-to-end alert tests;
 #   - with --test, Debian's `redis-server` (with redis-cli) for the operational events tests;
+#   - with --test, Debian's `postgresql` and `postgresql-client` (initdb, pg_ctl, pg_basebackup,
+#     psql) for the PostgreSQL action tests, which start their own throwaway clusters;
 #   - with --test, mailpit (an SMTP receiver with a REST API) for the email notification tests,
-#     built from the Go module proxy by scripts/mailpit/build.sh into .cache/mailpit/bin.
+#     built from the Go module proxy by scripts/mailpit/build.sh into .cache/mailpit/bin;
+#   - with --test, SeaweedFS's `weed` (an S3-compatible store) for the object storage tests,
+#     built from the Go module proxy by scripts/seaweedfs/build.sh into .cache/seaweedfs/bin.
 # Quick when everything is already in place: it checks versions and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,8 +73,16 @@ if [ "$want_test" = 1 ] && ! { command -v redis-server && command -v redis-cli; 
   command -v redis-server >/dev/null || { echo "setup: redis-server is missing after the install" >&2; exit 1; }
 fi
 
+# initdb and pg_ctl live in /usr/lib/postgresql/<major>/bin, not on PATH.
+if [ "$want_test" = 1 ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  apt_install postgresql postgresql-client
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "setup: initdb is missing after the postgresql install" >&2; exit 1; }
+fi
+
 # Returns at once when its stamp matches (toolchain, tools/mailpit/go.mod and go.sum, the script).
 if [ "$want_test" = 1 ]; then
   bash scripts/mailpit/build.sh
+  # SeaweedFS's S3 gateway, the object store of the backup tests (~5 min cold, seconds warm).
+  bash scripts/seaweedfs/build.sh
 fi
 exit 0
