@@ -84,11 +84,13 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = {
   'https:': '443',
   'smtp:': '25',
   'smtps:': '465',
+  'postgres:': '5432',
 };
 
 /**
- * `scheme://host:port` of a URL (default ports written out), or undefined if it is not http(s)
- * or smtp(s) (an SMTP server, as `smtp://host:port` or, TLS from connect, `smtps://host:port`).
+ * `scheme://host:port` of a URL (default ports written out), or undefined if it is not http(s),
+ * smtp(s) (an SMTP server, as `smtp://host:port` or, TLS from connect, `smtps://host:port`) or
+ * postgres (a database server, `postgres://host:port`: where a database password may go).
  */
 export function originOf(url: string): string | undefined {
   let u: URL;

@@ -180,8 +180,8 @@ export const configFile = z
                 z
                   .string()
                   .regex(
-                    /^(https?|smtps?):\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
-                    'an origin: http(s)://host[:port], https://*.domain or smtp(s)://host[:port] (no path)',
+                    /^(https?|smtps?|postgres):\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+                    'an origin: http(s)://host[:port], https://*.domain, smtp(s)://host[:port] or postgres://host[:port] (no path)',
                   ),
               )
               .min(1),

@@ -310,27 +310,47 @@ test('errors map to the vocabulary by SQLSTATE; network errors keep their code a
   }
 });
 
-test('the connector: an unknown name is a permanent config failure; a missing password secret too', async () => {
-  const connect = createPgConnect({
-    databases: {
-      orders: {
-        host: '127.0.0.1',
-        port: 1,
-        database: 'orders',
-        user: 'app',
-        passwordSecret: 'orders-db',
-        application_name: 'x',
-      },
+test('the connector: an unknown name is a permanent config failure; the password goes only where its secret is bound', async () => {
+  const databases = {
+    orders: {
+      host: '127.0.0.1',
+      port: 1,
+      database: 'orders',
+      user: 'app',
+      passwordSecret: 'orders-db',
+      application_name: 'x',
     },
-    secrets: createSecretResolver({ env: {} }),
-  });
+  };
+  const connector = (bindings?: Record<string, string[]>, env: Record<string, string> = {}) =>
+    createPgConnect({ databases, secrets: createSecretResolver({ env, ...(bindings ? { bindings } : {}) }) });
+  const connect = connector();
   await expect(failure(connect('billing'))).resolves.toEqual({
     type: FAILURE.UnknownTarget,
     nonRetryable: true,
     message: "no database 'billing' in configuration (databases.<name>; known: orders)",
   });
   await expect(failure(connect('toString'))).resolves.toMatchObject({ type: FAILURE.UnknownTarget });
-  await expect(failure(connect('orders'))).resolves.toMatchObject({ type: FAILURE.MissingSecret, nonRetryable: true });
+  // Bound nowhere, or to another server: refused before any connection is tried.
+  const env = { RUNBOOK_SECRET_ORDERS_DB: 'hunter2-orders' };
+  await expect(failure(connector(undefined, env)('orders'))).resolves.toMatchObject({
+    type: FAILURE.SecretNotAllowed,
+    nonRetryable: true,
+  });
+  await expect(
+    failure(connector({ 'orders-db': ['postgres://db.example.com:5432'] }, env)('orders')),
+  ).resolves.toMatchObject({
+    type: FAILURE.SecretNotAllowed,
+    message: expect.stringContaining('may not be sent to postgres://127.0.0.1:1'),
+  });
+  // Bound to this server but not set: missing.
+  await expect(failure(connector({ 'orders-db': ['postgres://127.0.0.1:1'] })('orders'))).resolves.toMatchObject({
+    type: FAILURE.MissingSecret,
+    nonRetryable: true,
+  });
+  // Bound and set: it goes on to connect (nothing listens on port 1: refused, retried).
+  await expect(failure(connector({ 'orders-db': ['postgres://127.0.0.1:1'] }, env)('orders'))).resolves.toMatchObject({
+    nonRetryable: false,
+  });
 });
 
 test('a step cannot name a connection string', async () => {

@@ -38,7 +38,7 @@ const STATEMENT_TIMEOUT_MS = 30_000;
 /** Real connections from `databases.<name>`; the password resolved by the worker's secret resolver. */
 export function createPgConnect(deps: {
   databases: Readonly<Record<string, DatabaseConfig>>;
-  secrets: Pick<SecretResolver, 'resolve'>;
+  secrets: Pick<SecretResolver, 'resolveFor'>;
 }): PgConnect {
   return async (name) => {
     const db = Object.prototype.hasOwnProperty.call(deps.databases, name) ? deps.databases[name] : undefined;
@@ -47,10 +47,11 @@ export function createPgConnect(deps: {
         `no database '${name}' in configuration (databases.<name>; known: ${Object.keys(deps.databases).join(', ') || 'none'})`,
         FAILURE.UnknownTarget,
       );
-    // The destination is fixed by configuration, not by the step, so the password can only go to
-    // the server configured for it. secrets.<name>.sendTo has no postgres:// origin yet (see
-    // src/activities/secrets.ts originOf), so the secret is resolved without a binding check.
-    const password = db.passwordSecret ? await deps.secrets.resolve(db.passwordSecret) : undefined;
+    // Bound like every secret: the password goes only to a server its secrets.<name>.sendTo lists
+    // (postgres://host:port), even though the host comes from configuration, not from the step.
+    const password = db.passwordSecret
+      ? await deps.secrets.resolveFor(db.passwordSecret, `postgres://${hostForUrl(db.host)}:${db.port}`)
+      : undefined;
     const client = new Client({
       host: db.host,
       port: db.port,
@@ -84,6 +85,11 @@ export function createPgConnect(deps: {
       end: () => client.end(),
     };
   };
+}
+
+/** A host as a URL writes it (an IPv6 address in brackets). */
+function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** Runs `fn` on a fresh connection to the database, closing it however `fn` ends; errors mapped once. */
