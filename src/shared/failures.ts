@@ -29,9 +29,9 @@ export const FAILURE = {
   SmtpRejected: 'SmtpRejected',
   /** Retried. A request got no answer within its timeout. */
   Timeout: 'Timeout',
-  /** Retried. `http:endpoint:check` with `require: true` found the endpoint not as expected. */
+  /** Retried. A check found things not as expected: `http:endpoint:check` with `require: true`, or `pg:query:smoke` with a row count outside `expectRows`. */
   CheckFailed: 'CheckFailed',
-  /** Not retried. A notification names a target that configuration lacks. */
+  /** Not retried. A step names a target that configuration lacks: a notification or ticket target, or a database (`databases.<name>`). */
   UnknownTarget: 'UnknownTarget',
   /** Not retried. A channel action names a target of another kind (notify:slack:post to an email target), or a redis target while operational events are off in the worker. */
   TargetKindUnsupported: 'TargetKindUnsupported',
