@@ -13,7 +13,7 @@
 #   scripts/mailpit/build.sh --force    rebuild even when the stamp matches
 #   scripts/mailpit/build.sh --print-bin-dir
 #
-# GOCACHE and GOMODCACHE are left at the caller's values, so warm CI caches are reused.
+# GOCACHE and GOMODCACHE are left at the caller's values (scripts/lib/go-tool-build.sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,40 +22,14 @@ stamp="$bin_dir/.stamp"
 tool_module=tools/mailpit
 
 log() { printf '[mailpit-build] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-now() { date +%s; }
-
-export GOTOOLCHAIN=local CGO_ENABLED=0
-command -v go >/dev/null || die "go is not on PATH (Go >= 1.26 is needed)"
-# The Go proxy is the only source reachable here: never fall back to VCS (`direct`) over the
-# network, and never change the pinned module graph. GOFLAGS keeps what `go env` already has.
-GOPROXY="$(go env GOPROXY | tr ',|' '\n\n' | grep -vx -e direct -e off -e '' | paste -sd, -)" \
-  || die "GOPROXY ($(go env GOPROXY)) names no module proxy"
-export GOPROXY
-GOFLAGS="$(go env GOFLAGS) -mod=readonly"
-export GOFLAGS
-
-# Everything that decides the binary's content: the toolchain, the pinned module graph, and
-# this script (it holds the flags).
-stamp_text() {
-  go env GOVERSION GOOS GOARCH | tr '\n' ' '
-  echo
-  (cd "$root" && sha256sum scripts/mailpit/build.sh "$tool_module/go.mod" "$tool_module/go.sum")
-}
-
-up_to_date() {
-  [[ -f $stamp && -x $bin_dir/mailpit ]] || return 1
-  [[ "$(cat "$stamp")" == "$(stamp_text)" ]]
-}
+binary=mailpit
+script=scripts/mailpit/build.sh
+# shellcheck source=../lib/go-tool-build.sh
+source "$root/scripts/lib/go-tool-build.sh"
 
 build() {
   local force="$1" t0 version out
-  mkdir -p "$bin_dir"
-  # Two jest runs (or CI plus a developer shell) must not build into the same folder at once.
-  exec 9>"$bin_dir/.lock"
-  if command -v flock >/dev/null; then
-    flock -w 900 9 || die "timed out waiting for another build ($bin_dir/.lock)"
-  fi
+  lock_bin_dir
 
   if [[ $force != yes ]] && up_to_date; then
     log "up to date in $bin_dir ($(cat "$bin_dir/.versions" 2>/dev/null || true))"
