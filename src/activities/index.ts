@@ -29,7 +29,12 @@ import type { SecretResolver } from './secrets';
 import { createKubernetesActivities } from './kubernetes';
 import { connectKube, type KubeClients } from './kubernetes/client';
 import { createPostgresActivities } from './postgres';
-import { createPgConnect, type PgConnect } from './postgres/client';
+import { createPgConnect, createPgResolve, type PgConnect } from './postgres/client';
+import { createRunPgTool, type RunPgTool } from './postgres/tools';
+import { contextProgress } from './progress';
+import type { OpenStore } from './storage/store';
+import { permanent } from './errors';
+import { FAILURE } from '../shared/failures';
 import type { DatabaseConfig } from '../config/databases-schema';
 
 export interface ActivityDeps {
@@ -70,7 +75,19 @@ export interface ActivityDeps {
   databases?: Readonly<Record<string, DatabaseConfig>>;
   /** How the pg:* actions connect (tests pass a fake). @default node-postgres, one connection per call */
   pgConnect?: PgConnect;
+  /** How pg_dump and pg_restore run (tests pass a fake). @default the tools on the PATH */
+  pgTool?: RunPgTool;
+  /** Backup stores by name (`backupStores.<name>`), for backups and restores. @default none */
+  openStore?: OpenStore;
+  /** Where backups are staged on the worker's disk. @default os.tmpdir() */
+  workDir?: string;
 }
+
+/** Until backup stores are configured: every store name is unknown. */
+const noStores: OpenStore = (name) =>
+  Promise.reject(
+    permanent(`no backup store '${name}' in configuration (backupStores.<name>; known: none)`, FAILURE.UnknownTarget),
+  );
 
 /**
  * Every catalog action's activity, by system: one line per action in its system's factory, named
@@ -82,6 +99,7 @@ export function createActionActivities(deps: ActivityDeps) {
     ...(deps.resolveHost ? { resolve: deps.resolveHost } : {}),
   });
   const http = createHttpActivities({ ...deps, egress });
+  const pgResolve = createPgResolve({ databases: deps.databases ?? {}, secrets: deps.secrets });
   const notify = createNotifyActivities({
     ...deps,
     ...(deps.onNotificationSent ? { onSent: deps.onNotificationSent } : {}),
@@ -126,7 +144,12 @@ export function createActionActivities(deps: ActivityDeps) {
     ),
     ...createKubernetesActivities({ kube: deps.kube ?? (() => connectKube({})), metrics: deps.metrics }),
     ...createPostgresActivities({
-      connect: deps.pgConnect ?? createPgConnect({ databases: deps.databases ?? {}, secrets: deps.secrets }),
+      connect: deps.pgConnect ?? createPgConnect({ resolve: pgResolve }),
+      resolve: pgResolve,
+      runTool: deps.pgTool ?? createRunPgTool(),
+      openStore: deps.openStore ?? noStores,
+      progress: contextProgress,
+      ...(deps.workDir ? { workDir: deps.workDir } : {}),
       metrics: deps.metrics,
       redact: deps.secrets.redactor,
     }),

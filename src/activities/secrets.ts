@@ -85,12 +85,15 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = {
   'smtp:': '25',
   'smtps:': '465',
   'postgres:': '5432',
+  'redis:': '6379',
+  'rediss:': '6379',
 };
 
 /**
  * `scheme://host:port` of a URL (default ports written out), or undefined if it is not http(s),
  * smtp(s) (an SMTP server, as `smtp://host:port` or, TLS from connect, `smtps://host:port`) or
- * postgres (a database server, `postgres://host:port`: where a database password may go).
+ * postgres (a database server, `postgres://host:port`: where a database password may go) or redis(s)
+ * (a Redis server, `redis://host:port`, `rediss://` with TLS).
  */
 export function originOf(url: string): string | undefined {
   let u: URL;

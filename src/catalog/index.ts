@@ -8,6 +8,8 @@ import { CLUSTER_ENTRIES } from './kubernetes/cluster';
 import { DEPLOYMENT_ENTRIES } from './kubernetes/deployment';
 import { POD_ENTRIES } from './kubernetes/pods';
 import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
+import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from './postgres/backup';
+import { pgDatabaseDrop } from './postgres/database';
 import { pgHealthRead } from './postgres/health';
 import { pgQuerySmoke } from './postgres/query';
 import { notifyWebhook } from './notify';
@@ -20,7 +22,7 @@ import { ticketIssueClose, ticketIssueComment, ticketIssueCreate } from './ticke
 import type { CatalogEntry } from './types';
 
 export type { CatalogEntry, ExampleNeeds } from './types';
-export { isMutating } from './types';
+export { isMutating, requiresApproval } from './types';
 
 /** Every system and its actions; an id's first part names its system. */
 export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> = {
@@ -35,7 +37,7 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     notifyRedisPublish,
   ],
   ticket: [ticketIssueCreate, ticketIssueComment, ticketIssueClose],
-  pg: [pgHealthRead, pgQuerySmoke],
+  pg: [pgHealthRead, pgQuerySmoke, pgBackupCreate, pgBackupList, pgBackupRestore, pgBackupPrune, pgDatabaseDrop],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

@@ -3,7 +3,7 @@ import type { FailureType } from '../shared/failures';
 import type { JsonObject } from '../shared/model';
 
 /** What an example needs to run, beyond a loopback HTTP receiver (which test tier runs it). */
-export type ExampleNeeds = 'kubernetes' | 'postgres';
+export type ExampleNeeds = 'kubernetes' | 'postgres' | 'redis';
 
 /**
  * One entry of the action catalog: what a runbook step may name in `action:`. One name per
@@ -29,6 +29,19 @@ export interface CatalogEntry<
    * on them (an HTTP GET does not mutate; a POST may). Templated inputs count as mutating.
    */
   mutating: boolean | ((input: JsonObject) => boolean);
+  /**
+   * Whether a step naming it must be covered by an approval step (`covers:` lists it): a runbook
+   * whose step lacks one does not load. For what cannot be taken back (`FLUSHDB`, a restore that
+   * replaces a database). A function of the literal inputs where it depends on them; templated
+   * inputs count as requiring it.
+   */
+  requiresApproval?: boolean | ((input: JsonObject) => boolean);
+  /**
+   * A long action (a backup, a restore) heartbeats with its progress: calls set this heartbeat
+   * timeout, so a worker that died is noticed in this time rather than after the whole step
+   * timeout, and a cancellation reaches the activity (it is delivered on a heartbeat).
+   */
+  heartbeatTimeoutMs?: number;
   /** Not called in dry runs even though it changes nothing we manage (e.g. paging people). */
   skipInDryRun?: boolean;
   /** Failure types this action throws that are never worth retrying. */
@@ -37,6 +50,11 @@ export interface CatalogEntry<
   describe: (input: z.infer<I>) => string;
   /** A runnable example: the docs show it and a test runs it. */
   example: { with: JsonObject; note?: string; needs?: ExampleNeeds };
+}
+
+export function requiresApproval(entry: CatalogEntry, input: JsonObject): boolean {
+  const r = entry.requiresApproval;
+  return typeof r === 'function' ? r(input) : r === true;
 }
 
 export function isMutating(entry: CatalogEntry, input: JsonObject): boolean {

@@ -24,6 +24,7 @@ import { loadSigningKeys } from './signing-keys';
 import { ConfigError } from './errors';
 import { readEventsConfig, type EventsConfig } from './events';
 import type { DatabaseConfig } from './databases-schema';
+import type { BackupStoreConfig } from './stores-schema';
 
 export interface TokenEntry {
   identity: string;
@@ -119,6 +120,10 @@ export interface AppConfig {
   kubernetes: { kubeconfig?: string; context?: string };
   /** PostgreSQL databases by name, for the `pg:*` actions (passwords as secret names). */
   databases: Record<string, DatabaseConfig>;
+  /** The PostgreSQL client tools and their scratch space (paths absolute). */
+  postgres: { binDir?: string; workDir?: string };
+  /** Backup stores by name (local paths absolute). */
+  backupStores: Record<string, BackupStoreConfig>;
 }
 
 export interface SlackConfig {
@@ -324,6 +329,16 @@ export function loadConfig(
         : {}),
     },
     databases: file.databases ?? {},
+    postgres: {
+      ...(file.postgres?.binDir ? { binDir: resolve(root, file.postgres.binDir) } : {}),
+      ...(file.postgres?.workDir ? { workDir: resolve(root, file.postgres.workDir) } : {}),
+    },
+    backupStores: Object.fromEntries(
+      Object.entries(file.backupStores ?? {}).map(([name, s]) => [
+        name,
+        s.kind === 'local' ? { ...s, path: resolve(root, s.path) } : s,
+      ]),
+    ),
     alerts: {
       routes: file.alerts?.routes ?? [],
       ...(pagerdutySecret ? { pagerdutySecret } : {}),

@@ -10,6 +10,7 @@ import { oncallSection } from './oncall-schema';
 import { incidentsSection } from './incidents-schema';
 import { ticketsSection } from './tickets-schema';
 import { databasesSection } from './databases-schema';
+import { backupStoresSection } from './stores-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
 
@@ -180,8 +181,8 @@ export const configFile = z
                 z
                   .string()
                   .regex(
-                    /^(https?|smtps?|postgres):\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
-                    'an origin: http(s)://host[:port], https://*.domain, smtp(s)://host[:port] or postgres://host[:port] (no path)',
+                    /^(https?|smtps?|postgres|rediss?):\/\/(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+                    'an origin: http(s)://host[:port], https://*.domain, smtp(s)://host[:port], postgres://host[:port] or redis(s)://host[:port] (no path)',
                   ),
               )
               .min(1),
@@ -237,6 +238,18 @@ export const configFile = z
     kubernetes: z.object({ kubeconfig: z.string().optional(), context: z.string().optional() }).strict().optional(),
     /** PostgreSQL databases the `pg:*` actions reach, by name (docs/postgres.md). */
     databases: databasesSection.optional(),
+    /** The PostgreSQL client tools the backup actions run (worker). */
+    postgres: z
+      .object({
+        /** Where pg_dump and pg_restore are (e.g. /usr/lib/postgresql/16/bin): at least the servers' major version. @default the PATH */
+        binDir: z.string().min(1).optional(),
+        /** Where dumps are staged on the worker's disk before upload and after download. @default the system temp dir */
+        workDir: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Where backups are kept, by name: a local directory or an S3 bucket (docs/backups.md). */
+    backupStores: backupStoresSection.optional(),
     alerts: z
       .object({
         /** PagerDuty webhooks v3: the subscription's signing secret. */

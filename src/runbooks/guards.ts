@@ -25,4 +25,14 @@ export function assignGuards(steps: Step[], report: (path: PropertyKey[], messag
       }
     }
   });
+  // What cannot be taken back goes ahead only once someone approved it (FLUSHDB, a restore that
+  // replaces a database): checked here, at load, so such a runbook never starts without one.
+  const guarded = new Set(flat.flatMap((s) => (s.kind === 'approval' ? s.guards : [])));
+  for (const s of flat) {
+    if ('requiresApproval' in s && s.requiresApproval && !guarded.has(s.id))
+      report(
+        ['steps'],
+        `step '${s.id}' (${s.action}) cannot be undone and needs an approval: put an approval step before it (or list it in one's guards)`,
+      );
+  }
 }

@@ -51,6 +51,8 @@ export const FAILURE = {
   JobFailed: 'JobFailed',
   /** Not retried. A Job did not complete within the timeout. */
   JobTimeout: 'JobTimeout',
+  /** Not retried. Stored bytes do not match their recorded size or sha256 (a corrupted or truncated backup), or a restored database differs from its backup's manifest: nothing is restored from them. */
+  IntegrityFailed: 'IntegrityFailed',
 
   // ---- a run's failures (workflows) ---------------------------------------------------------
   /** Not retried. A step failed after its retries and the runbook says to fail: the run rolls back. */

@@ -70,6 +70,10 @@ export interface ActionRef {
   skipInDryRun?: boolean;
   /** Failure types the action declares permanent (from the catalog): never retried. */
   nonRetryable?: string[];
+  /** The catalog's heartbeat timeout for a long action (a restore): a dead worker is noticed in this time. */
+  heartbeatTimeoutMs?: number;
+  /** What cannot be taken back (the catalog's `requiresApproval`): an approval must guard the step. */
+  requiresApproval?: true;
   /** Inputs: JSON with `${{ }}` templates in strings. */
   with: JsonObject;
 }

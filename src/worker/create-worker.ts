@@ -2,6 +2,8 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createSecretResolver } from '../activities/secrets';
+import { createRunPgTool } from '../activities/postgres/tools';
+import { createOpenStore } from '../activities/storage/open';
 import { connectKube } from '../activities/kubernetes/client';
 import { runUrl, type AppConfig } from '../config/load';
 import { loadLibrary, type RunbookLibrary } from '../runbooks/library';
@@ -29,13 +31,14 @@ export interface CreateWorkerOptions {
 export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
   let lib: RunbookLibrary | undefined;
   const library = o.library ?? (() => (lib ??= loadLibrary(o.config.runbooksDir)));
+  const secrets = createSecretResolver({
+    env: process.env,
+    ...(o.config.secretsDir ? { dir: o.config.secretsDir } : {}),
+    bindings: o.config.secretBindings,
+  });
   const activities = createActivities({
     fetch: o.fetch ?? globalThis.fetch,
-    secrets: createSecretResolver({
-      env: process.env,
-      ...(o.config.secretsDir ? { dir: o.config.secretsDir } : {}),
-      bindings: o.config.secretBindings,
-    }),
+    secrets,
     webhookTargets: o.config.webhookTargets,
     notifyTargets: o.config.notifyTargets,
     messageTemplates: o.config.messageTemplates,
@@ -54,6 +57,9 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     unsignedStarts: o.config.worker.unsignedStarts,
     kube: () => connectKube(o.config.kubernetes),
     databases: o.config.databases,
+    pgTool: createRunPgTool(o.config.postgres.binDir ? { binDir: o.config.postgres.binDir } : {}),
+    ...(o.config.postgres.workDir ? { workDir: o.config.postgres.workDir } : {}),
+    openStore: createOpenStore({ stores: o.config.backupStores, secrets }),
   });
   return Worker.create({
     connection: o.connection,

@@ -3,7 +3,8 @@
  * through the activity envelope: each documented example runs; health on the primary shows the
  * standby and its lag, on the standby its recovery; a transaction held open and a query waiting on
  * its lock are reported with their pids; the smoke query passes, fails on expectRows and refuses
- * writes. Needs only PostgreSQL (the suite's Temporal server is not used).
+ * writes. The backup examples run in catalog order (create, list, restore a scratch copy, drop it)
+ * against a local store. Needs only PostgreSQL (the suite's Temporal server is not used).
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,16 +13,22 @@ import { CATALOG } from '../../src/catalog';
 import type { PgHealthResult } from '../../src/catalog/postgres/health';
 import type { PgSmokeResult } from '../../src/catalog/postgres/query';
 import { createPostgresActivities } from '../../src/activities/postgres';
-import { createPgConnect } from '../../src/activities/postgres/client';
+import { createPgConnect, createPgResolve } from '../../src/activities/postgres/client';
+import { createRunPgTool } from '../../src/activities/postgres/tools';
+import { createLocalStore } from '../../src/activities/storage/local';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSecretResolver } from '../../src/activities/secrets';
 import type { DatabaseConfig } from '../../src/config/databases-schema';
 import { freePort } from '../../src/platform/ports';
 import { FAILURE } from '../../src/shared/failures';
 import type { ActionInput, ActionResult } from '../../src/shared/activity-types';
-import { startPostgres, type PgCluster } from '../support/postgres';
+import { pgBin, startPostgres, type PgCluster } from '../support/postgres';
 import { waitFor } from '../support/wait';
 
 let cluster: PgCluster;
+let storeDir: string | undefined;
 let activities: Record<string, (i: ActionInput) => Promise<ActionResult>>;
 const clients: Client[] = [];
 
@@ -37,14 +44,20 @@ beforeAll(async () => {
   cluster = await startPostgres({ standby: true });
   const standby = cluster.standby;
   if (!standby) throw new Error('no standby');
-  const connect = createPgConnect({
+  const resolve = createPgResolve({
     databases: { orders: db(cluster.primary.port), 'orders-standby': db(standby.port), nobody: db(await freePort()) },
     secrets: createSecretResolver({ env: {} }),
   });
-  activities = createPostgresActivities({ connect, metrics: { observeStep: () => undefined } }) as unknown as Record<
-    string,
-    (i: ActionInput) => Promise<ActionResult>
-  >;
+  storeDir = mkdtempSync(join(tmpdir(), 'pg-store-'));
+  const store = createLocalStore('backups', storeDir);
+  activities = createPostgresActivities({
+    connect: createPgConnect({ resolve }),
+    resolve,
+    runTool: createRunPgTool({ binDir: pgBin() }),
+    openStore: async () => store,
+    progress: () => ({ heartbeat: () => undefined, signal: undefined }),
+    metrics: { observeStep: () => undefined },
+  }) as unknown as Record<string, (i: ActionInput) => Promise<ActionResult>>;
   const c = await client('setup');
   await c.query('CREATE TABLE orders (id int PRIMARY KEY, item text)');
   await c.query(`INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 3) g`);
@@ -55,6 +68,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await cluster?.stop();
+  if (storeDir) rmSync(storeDir, { recursive: true, force: true });
 });
 
 async function client(applicationName: string): Promise<Client> {
@@ -109,7 +123,15 @@ test('the postgres examples are the pg system', () => {
       .filter((e) => e.example.needs === 'postgres')
       .map((e) => e.id)
       .sort(),
-  ).toEqual(['pg:health:read', 'pg:query:smoke']);
+  ).toEqual([
+    'pg:backup:create',
+    'pg:backup:list',
+    'pg:backup:prune',
+    'pg:backup:restore',
+    'pg:database:drop',
+    'pg:health:read',
+    'pg:query:smoke',
+  ]);
 });
 
 test('health on the primary: version, connections and the streaming standby with its lag', async () => {

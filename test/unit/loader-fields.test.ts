@@ -72,3 +72,49 @@ steps:
     expect.stringMatching(/^9:\d+ steps\[1\]\.with\.grep: not a linear-time regular expression: look/),
   ]);
 });
+
+describe('what cannot be undone needs an approval guarding it', () => {
+  const restore = (replace: string, before = '') => `id: x
+title: X
+params:
+  replace: { type: bool, default: false }
+steps:
+${before}  - id: restore
+    action: pg:backup:restore
+    with: { database: orders, store: backups, into: orders, replace: ${replace} }
+`;
+  const approval = `  - id: ok
+    approval: { message: replace orders? }
+`;
+
+  test('replace: true without an approval is refused at load; with one it loads', () => {
+    expect(problems(restore('true'))).toEqual([
+      "6:3 steps: step 'restore' (pg:backup:restore) cannot be undone and needs an approval: put an approval step before it (or list it in one's guards)",
+    ]);
+    expect(problems(restore('true', approval))).toEqual([]);
+    const rb = loadRunbookText(restore('true', approval), 'rb.yaml');
+    expect(rb.steps[1]).toMatchObject({ id: 'restore', requiresApproval: true, heartbeatTimeoutMs: 60_000 });
+  });
+
+  test('replace: false needs none; a templated replace counts as replacing', () => {
+    expect(problems(restore('false'))).toEqual([]);
+    expect(loadRunbookText(restore('false'), 'rb.yaml').steps[0]).not.toHaveProperty('requiresApproval');
+    expect(problems(restore('"${{ params.replace }}"'))).toHaveLength(1);
+  });
+
+  test('an approval guarding other steps only does not cover it', () => {
+    const guarded = `id: x
+title: X
+steps:
+  - id: ok
+    approval: { message: go?, guards: [other] }
+  - id: other
+    action: pg:backup:create
+    with: { database: orders, store: backups }
+  - id: restore
+    action: pg:backup:restore
+    with: { database: orders, store: backups, into: orders, replace: true }
+`;
+    expect(problems(guarded)).toEqual([expect.stringContaining("step 'restore' (pg:backup:restore) cannot be undone")]);
+  });
+});

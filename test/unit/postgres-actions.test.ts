@@ -37,8 +37,8 @@ function fake(answers: Array<[RegExp, Answer]>): Fake {
       f.ended++;
     },
   };
-  f.connect = async (name) => {
-    f.opened.push(name);
+  f.connect = async (name, o) => {
+    f.opened.push(o?.dbname ? `${name}/${o.dbname}` : name);
     return client;
   };
   return f;
@@ -49,6 +49,10 @@ const sqlError = (code: string, message: string): Error => Object.assign(new Err
 async function run<T>(f: Fake, id: string, input: Record<string, unknown>): Promise<T> {
   const acts = createPostgresActivities({
     connect: f.connect,
+    resolve: () => Promise.reject(new Error('not used here')),
+    openStore: () => Promise.reject(new Error('not used here')),
+    runTool: () => Promise.reject(new Error('not used here')),
+    progress: () => ({ heartbeat: () => undefined, signal: undefined }),
     metrics: { observeStep: () => undefined },
   }) as unknown as Record<string, (i: ActionInput) => Promise<ActionResult>>;
   const fn = acts[id];
@@ -247,6 +251,15 @@ test('smoke query: read-only transaction with its timeout, rolled back; rows bou
   await expect(
     failure(run(f, 'pg:query:smoke', { database: 'orders', sql: 'SELECT 1 FROM orders', maxRows: 21 })),
   ).resolves.toMatchObject({ type: FAILURE.InvalidInput, nonRetryable: true });
+});
+
+test('smoke query on another database of the server (a restored copy): connects to it by name', async () => {
+  const f = fake([...SMOKE_TX, [/SELECT 1/, result(['ok'], [[1]])]]);
+  await run(f, 'pg:query:smoke', { database: 'orders', dbname: 'orders_verify', sql: 'SELECT 1 AS ok' });
+  expect(f.opened).toEqual(['orders/orders_verify']);
+  await expect(
+    run(f, 'pg:query:smoke', { database: 'orders', dbname: 'host=evil', sql: 'SELECT 1' }),
+  ).rejects.toMatchObject({ type: FAILURE.InvalidInput });
 });
 
 test('smoke query: expectRows outside min..max is CheckFailed (retried); inside passes', async () => {

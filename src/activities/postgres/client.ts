@@ -28,18 +28,37 @@ export interface PgClient {
   end(): Promise<void>;
 }
 
-/** Opens a connection to a configured database by its name. */
-export type PgConnect = (database: string) => Promise<PgClient>;
+/**
+ * Opens a connection to a configured database by its name; `dbname` connects to another database
+ * on the same server as the same user (a restore's staging copy, the maintenance database).
+ */
+export type PgConnect = (database: string, o?: { dbname?: string }) => Promise<PgClient>;
+
+/** Where a configured database is and how to log in: for the client tools (pg_dump, pg_restore). */
+export interface PgTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  application_name: string;
+  /** Resolved in the worker for this server only; passed to tools in their environment, never argv. */
+  password?: string;
+}
+
+/** Resolves a configured database by name: UnknownTarget, MissingSecret or SecretNotAllowed when it cannot. */
+export type PgResolve = (database: string) => Promise<PgTarget>;
 
 /** How long connecting may take, and any statement of ours (not a smoke query's own timeout). */
 const CONNECT_TIMEOUT_MS = 10_000;
 const STATEMENT_TIMEOUT_MS = 30_000;
 
-/** Real connections from `databases.<name>`; the password resolved by the worker's secret resolver. */
-export function createPgConnect(deps: {
+export interface PgDeps {
   databases: Readonly<Record<string, DatabaseConfig>>;
   secrets: Pick<SecretResolver, 'resolveFor'>;
-}): PgConnect {
+}
+
+/** `databases.<name>` with its password resolved by the worker's secret resolver. */
+export function createPgResolve(deps: PgDeps): PgResolve {
   return async (name) => {
     const db = Object.prototype.hasOwnProperty.call(deps.databases, name) ? deps.databases[name] : undefined;
     if (!db)
@@ -52,12 +71,28 @@ export function createPgConnect(deps: {
     const password = db.passwordSecret
       ? await deps.secrets.resolveFor(db.passwordSecret, `postgres://${hostForUrl(db.host)}:${db.port}`)
       : undefined;
-    const client = new Client({
+    return {
       host: db.host,
       port: db.port,
       database: db.database,
       user: db.user,
+      application_name: db.application_name,
       ...(password !== undefined ? { password } : {}),
+    };
+  };
+}
+
+/** Real connections from `databases.<name>`, one per call. */
+export function createPgConnect(deps: PgDeps | { resolve: PgResolve }): PgConnect {
+  const resolve = 'resolve' in deps ? deps.resolve : createPgResolve(deps);
+  return async (name, o = {}) => {
+    const db = await resolve(name);
+    const client = new Client({
+      host: db.host,
+      port: db.port,
+      database: o.dbname ?? db.database,
+      user: db.user,
+      ...(db.password !== undefined ? { password: db.password } : {}),
       application_name: db.application_name,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS,
@@ -68,7 +103,9 @@ export function createPgConnect(deps: {
       await client.connect();
     } catch (err) {
       await client.end().catch(() => undefined);
-      return pgFailure(err, `connect to database ${name} (${db.host}:${db.port})`);
+      const which =
+        o.dbname && o.dbname !== db.database ? `${name}'s server, database ${o.dbname}` : `database ${name}`;
+      return pgFailure(err, `connect to ${which} (${db.host}:${db.port})`);
     }
     return {
       async query(sql, params = []) {
@@ -97,8 +134,9 @@ export async function withDatabase<T>(
   connect: PgConnect,
   database: string,
   fn: (c: PgClient) => Promise<T>,
+  o: { dbname?: string } = {},
 ): Promise<T> {
-  const c = await connect(database);
+  const c = await connect(database, o);
   try {
     return await fn(c);
   } catch (err) {

@@ -1,21 +1,36 @@
 /**
  * The PostgreSQL activities: catalog entries bound to their implementations, over a connector
- * that opens one connection per call to a database named in configuration (client.ts says why).
+ * that opens one connection per call to a database named in configuration (client.ts says why),
+ * the client tools (pg_dump, pg_restore) and the backup stores.
  */
+import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from '../../catalog/postgres/backup';
+import { pgDatabaseDrop } from '../../catalog/postgres/database';
 import { pgHealthRead } from '../../catalog/postgres/health';
 import { pgQuerySmoke } from '../../catalog/postgres/query';
 import { envelope, type StepMetrics } from '../envelope';
 import type { Redactor } from '../redact';
-import type { PgConnect } from './client';
+import { createBackupAction, createListAction, type BackupDeps } from './backup';
 import { createHealthAction } from './health';
+import { createDropAction, createRestoreAction } from './restore';
+import { createPruneAction } from './retention';
 import { createSmokeAction } from './smoke';
 
-export function createPostgresActivities(deps: { connect: PgConnect; metrics: StepMetrics; redact?: Redactor }) {
+export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetrics; redact?: Redactor }) {
   const m = deps.metrics;
   const health = createHealthAction(deps.connect);
   const smoke = createSmokeAction(deps.connect);
+  const backup = createBackupAction(deps);
+  const list = createListAction(deps);
+  const restore = createRestoreAction(deps);
+  const drop = createDropAction(deps);
+  const prune = createPruneAction(deps);
   return {
     [pgHealthRead.id]: envelope(pgHealthRead, (i) => health(i), m, deps.redact),
     [pgQuerySmoke.id]: envelope(pgQuerySmoke, (i) => smoke(i), m, deps.redact),
+    [pgBackupCreate.id]: envelope(pgBackupCreate, (i, ctx) => backup(i, ctx), m, deps.redact),
+    [pgBackupList.id]: envelope(pgBackupList, (i) => list(i), m, deps.redact),
+    [pgBackupRestore.id]: envelope(pgBackupRestore, (i) => restore(i), m, deps.redact),
+    [pgBackupPrune.id]: envelope(pgBackupPrune, (i) => prune(i), m, deps.redact),
+    [pgDatabaseDrop.id]: envelope(pgDatabaseDrop, (i) => drop(i), m, deps.redact),
   };
 }

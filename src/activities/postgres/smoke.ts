@@ -26,37 +26,42 @@ export function cellText(v: unknown): string | null {
 
 export function createSmokeAction(connect: PgConnect, now: () => number = () => performance.now()) {
   return (i: PgSmokeInput): Promise<PgSmokeResult> =>
-    withDatabase(connect, i.database, async (c) => {
-      await c.query('BEGIN TRANSACTION READ ONLY');
-      const started = now();
-      // Read only, so nothing to keep: rolled back however the query ends.
-      const result = await c
-        .query(`SELECT set_config('statement_timeout', $1, true)`, [String(i.statementTimeoutMs)])
-        .then(() => c.query(i.sql, i.params))
-        .finally(() => c.query('ROLLBACK').catch(() => undefined));
-      const durationMs = Math.round(now() - started);
-      const out: PgSmokeResult = {
-        rowCount: result.rows.length,
-        columns: result.columns,
-        rows: result.rows
-          .slice(0, i.maxRows)
-          .map((row) => Object.fromEntries(result.columns.map((col, n) => [col, cellText(row[n])]))),
-        durationMs,
-      };
-      const e = i.expectRows;
-      if (e && ((e.min !== undefined && out.rowCount < e.min) || (e.max !== undefined && out.rowCount > e.max))) {
-        const want =
-          e.min !== undefined && e.max !== undefined
-            ? `${e.min}..${e.max}`
-            : e.min !== undefined
-              ? `at least ${e.min}`
-              : `at most ${e.max}`;
-        throw ApplicationFailure.create({
-          message: `smoke query on ${i.database} returned ${out.rowCount} rows, expected ${want}`,
-          type: FAILURE.CheckFailed,
-          details: [out],
-        });
-      }
-      return out;
-    });
+    withDatabase(
+      connect,
+      i.database,
+      async (c) => {
+        await c.query('BEGIN TRANSACTION READ ONLY');
+        const started = now();
+        // Read only, so nothing to keep: rolled back however the query ends.
+        const result = await c
+          .query(`SELECT set_config('statement_timeout', $1, true)`, [String(i.statementTimeoutMs)])
+          .then(() => c.query(i.sql, i.params))
+          .finally(() => c.query('ROLLBACK').catch(() => undefined));
+        const durationMs = Math.round(now() - started);
+        const out: PgSmokeResult = {
+          rowCount: result.rows.length,
+          columns: result.columns,
+          rows: result.rows
+            .slice(0, i.maxRows)
+            .map((row) => Object.fromEntries(result.columns.map((col, n) => [col, cellText(row[n])]))),
+          durationMs,
+        };
+        const e = i.expectRows;
+        if (e && ((e.min !== undefined && out.rowCount < e.min) || (e.max !== undefined && out.rowCount > e.max))) {
+          const want =
+            e.min !== undefined && e.max !== undefined
+              ? `${e.min}..${e.max}`
+              : e.min !== undefined
+                ? `at least ${e.min}`
+                : `at most ${e.max}`;
+          throw ApplicationFailure.create({
+            message: `smoke query on ${i.database} returned ${out.rowCount} rows, expected ${want}`,
+            type: FAILURE.CheckFailed,
+            details: [out],
+          });
+        }
+        return out;
+      },
+      i.dbname ? { dbname: i.dbname } : {},
+    );
 }

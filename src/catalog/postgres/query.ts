@@ -6,6 +6,13 @@ import { database, NON_RETRYABLE } from './common';
 const smokeInput = z
   .object({
     database,
+    dbname: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a plain PostgreSQL database name')
+      .optional()
+      .describe(
+        'Another database on the same server, as the same user: a restored copy (pg:backup:restore `into`) to check.',
+      ),
     sql: z.string().min(1).max(10_000).describe('One read-only query; it runs in a READ ONLY transaction.'),
     params: z
       .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))

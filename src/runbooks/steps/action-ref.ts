@@ -1,6 +1,6 @@
 /** A step's catalog action, checked at load: known action, known and required inputs, literal values. */
 import type { z } from 'zod';
-import { catalogEntry, isMutating } from '../../catalog';
+import { catalogEntry, isMutating, requiresApproval } from '../../catalog';
 import type { ActionRef, JsonObject } from '../../shared/model';
 import { hasTemplate } from '../../shared/template';
 import type { Report } from '../compile-util';
@@ -45,6 +45,8 @@ export function compileActionRef(
     activity: entry.id,
     mutating,
     ...(entry.skipInDryRun ? { skipInDryRun: true } : {}),
+    ...(entry.heartbeatTimeoutMs ? { heartbeatTimeoutMs: entry.heartbeatTimeoutMs } : {}),
+    ...(requiresApproval(entry, inputs) ? { requiresApproval: true as const } : {}),
     ...(entry.nonRetryable.length ? { nonRetryable: entry.nonRetryable } : {}),
     with: inputs,
   };

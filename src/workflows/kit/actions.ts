@@ -28,6 +28,8 @@ export interface CallOptions {
   action: string;
   retry: RetrySpec;
   timeoutMs: number;
+  /** For actions that heartbeat (the catalog's `heartbeatTimeoutMs`): a dead worker is noticed in this time. */
+  heartbeatTimeoutMs?: number;
   /** Failure types never retried, beyond InvalidInput and the retry spec's own. */
   nonRetryable?: string[];
   /** What the action's context names the run as (the runbook; for hand-written workflows, their kind). */
@@ -56,6 +58,7 @@ export function callActivity(activity: string, input: JsonObject, o: CallOptions
   const info = workflowInfo();
   const acts = proxyActivities<Record<string, UntypedAction>>({
     startToCloseTimeout: o.timeoutMs,
+    ...(o.heartbeatTimeoutMs ? { heartbeatTimeout: o.heartbeatTimeoutMs } : {}),
     retry: retryPolicy(o.retry, [FAILURE.InvalidInput, ...(o.nonRetryable ?? [])]),
     summary: `${o.id}: ${o.action}`,
   });

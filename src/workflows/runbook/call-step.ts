@@ -14,6 +14,7 @@ export function callStep(
     action: step.action,
     retry: step.retry,
     timeoutMs: step.timeoutMs,
+    ...(step.heartbeatTimeoutMs ? { heartbeatTimeoutMs: step.heartbeatTimeoutMs } : {}),
     ...(step.nonRetryable ? { nonRetryable: step.nonRetryable } : {}),
     runbookId: run.runbookId,
     dryRun: run.dryRun,
