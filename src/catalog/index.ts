@@ -11,6 +11,7 @@ import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
 import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from './postgres/backup';
 import { pgDatabaseDrop } from './postgres/database';
 import { pgHealthRead } from './postgres/health';
+import { pgConnectionTerminate, pgIndexReindex, pgServerPromote, pgTableVacuum } from './postgres/maintenance';
 import { pgQuerySmoke } from './postgres/query';
 import { notifyWebhook } from './notify';
 import { notifyPagerDutyEvent } from './pagerduty';
@@ -37,7 +38,19 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     notifyRedisPublish,
   ],
   ticket: [ticketIssueCreate, ticketIssueComment, ticketIssueClose],
-  pg: [pgHealthRead, pgQuerySmoke, pgBackupCreate, pgBackupList, pgBackupRestore, pgBackupPrune, pgDatabaseDrop],
+  pg: [
+    pgHealthRead,
+    pgQuerySmoke,
+    pgBackupCreate,
+    pgBackupList,
+    pgBackupRestore,
+    pgBackupPrune,
+    pgDatabaseDrop,
+    pgTableVacuum,
+    pgIndexReindex,
+    pgConnectionTerminate,
+    pgServerPromote,
+  ],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

@@ -4,7 +4,8 @@
  * standby and its lag, on the standby its recovery; a transaction held open and a query waiting on
  * its lock are reported with their pids; the smoke query passes, fails on expectRows and refuses
  * writes. The backup examples run in catalog order (create, list, restore a scratch copy, drop it)
- * against a local store. Needs only PostgreSQL (the suite's Temporal server is not used).
+ * against a local store; vacuum, reindex and terminate act on the primary, and at the end the
+ * primary is crashed and the standby promoted, taking writes. Needs only PostgreSQL (the suite's Temporal server is not used).
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
@@ -107,15 +108,17 @@ async function failureOf(id: string, input: Record<string, unknown>): Promise<Ap
 const health = (input: Record<string, unknown>) => call<PgHealthResult>('pg:health:read', input);
 const smoke = (input: Record<string, unknown>) => call<PgSmokeResult>('pg:query:smoke', input);
 
-test.each([...CATALOG.values()].filter((e) => e.example.needs === 'postgres').map((e) => [e.id]))(
-  'the documented example of %s runs',
-  async (id) => {
-    const entry = CATALOG.get(id);
-    if (!entry) throw new Error(`no catalog entry ${id}`);
-    const output = await call(id, entry.example.with);
-    expect(entry.output.safeParse(output).success).toBe(true);
-  },
-);
+// Every example but the promotion, which the failover test at the end makes for real.
+test.each(
+  [...CATALOG.values()]
+    .filter((e) => e.example.needs === 'postgres' && e.id !== 'pg:server:promote')
+    .map((e) => [e.id]),
+)('the documented example of %s runs', async (id) => {
+  const entry = CATALOG.get(id);
+  if (!entry) throw new Error(`no catalog entry ${id}`);
+  const output = await call(id, entry.example.with);
+  expect(entry.output.safeParse(output).success).toBe(true);
+});
 
 test('the postgres examples are the pg system', () => {
   expect(
@@ -128,9 +131,13 @@ test('the postgres examples are the pg system', () => {
     'pg:backup:list',
     'pg:backup:prune',
     'pg:backup:restore',
+    'pg:connection:terminate',
     'pg:database:drop',
     'pg:health:read',
+    'pg:index:reindex',
     'pg:query:smoke',
+    'pg:server:promote',
+    'pg:table:vacuum',
   ]);
 });
 
@@ -284,7 +291,74 @@ test('an unknown database is permanent; a refused connection is retried', async 
   });
 });
 
-// Last: it crashes the primary. The standby stays in recovery until someone promotes it (a later slice).
+test('vacuum: dead tuples reclaimed and counted; an unknown table is NotFound', async () => {
+  const c = await client('vacuum-setup');
+  await c.query('CREATE TABLE churn (id int PRIMARY KEY, v text)');
+  await c.query(`INSERT INTO churn SELECT g, 'v' FROM generate_series(1, 2000) g`);
+  await c.query('DELETE FROM churn WHERE id % 2 = 0');
+  await waitFor('the statistics to count the dead tuples', async () => {
+    const [r] = (await c.query(`SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'churn'`)).rows;
+    return Number(r?.n_dead_tup) >= 1000;
+  });
+  const v = await call<{ changed: boolean; tables: Array<{ table: string; deadTuplesBefore: number | null }> }>(
+    'pg:table:vacuum',
+    { database: 'orders', tables: ['churn'] },
+  );
+  expect(v.changed).toBe(true);
+  expect(v.tables).toEqual([expect.objectContaining({ table: 'public.churn', deadTuplesBefore: 1000 })]);
+  await waitFor('the dead tuples gone from the statistics', async () => {
+    const [r] = (await c.query(`SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'churn'`)).rows;
+    return Number(r?.n_dead_tup) === 0;
+  });
+  expect(await failureOf('pg:table:vacuum', { database: 'orders', tables: ['nope'] })).toMatchObject({
+    type: FAILURE.NotFound,
+  });
+});
+
+test('reindex: a table concurrently, the whole database; an unknown table is NotFound', async () => {
+  expect(await call('pg:index:reindex', { database: 'orders', table: 'orders' })).toMatchObject({
+    changed: true,
+    target: 'public.orders',
+    concurrently: true,
+    indexes: 1,
+  });
+  expect(await call('pg:index:reindex', { database: 'orders', concurrently: false })).toMatchObject({
+    target: 'database postgres',
+    concurrently: false,
+  });
+  expect(await failureOf('pg:index:reindex', { database: 'orders', table: 'nope' })).toMatchObject({
+    type: FAILURE.NotFound,
+  });
+});
+
+test('terminate: the sessions of an application idle in a transaction end; the next run finds none', async () => {
+  const stuck = await client('stuck-app');
+  const other = await client('other-app');
+  await stuck.query('BEGIN');
+  await stuck.query('SELECT 1');
+  await other.query('BEGIN');
+  await other.query('SELECT 1');
+  const pid = (await stuck.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+  const input = { database: 'orders', application: 'stuck-app', state: 'idle in transaction' };
+  const r = await call<{ changed: boolean; terminated: Array<{ pid: number }>; matched: number }>(
+    'pg:connection:terminate',
+    input,
+  );
+  expect(r).toMatchObject({
+    changed: true,
+    matched: 1,
+    terminated: [expect.objectContaining({ pid, application: 'stuck-app' })],
+  });
+  await expect(stuck.query('SELECT 1')).rejects.toThrow();
+  expect((await other.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
+  expect(await call('pg:connection:terminate', input)).toEqual({ changed: false, terminated: [], matched: 0 });
+  // Ending every session is not a step.
+  expect(await failureOf('pg:connection:terminate', { database: 'orders' })).toMatchObject({
+    type: FAILURE.InvalidInput,
+  });
+});
+
+// Last: it crashes the primary, then fails over to the standby.
 test('after kill() of the primary its connections are refused (retried); the standby still answers', async () => {
   await cluster.kill();
   const refused = await failureOf('pg:health:read', { database: 'orders' });
@@ -298,4 +372,28 @@ test('after kill() of the primary its connections are refused (retried); the sta
     (await smoke({ database: 'orders-standby', sql: 'SELECT id FROM orders', expectRows: { min: 3, max: 3 } }))
       .rowCount,
   ).toBe(3);
+});
+
+test('failover: the standby promoted accepts writes on a new timeline; promoting again changes nothing', async () => {
+  const p = await call<{ changed: boolean; timeline: number; lsn: string }>('pg:server:promote', {
+    database: 'orders-standby',
+  });
+  expect(p.changed).toBe(true);
+  expect(p.timeline).toBeGreaterThan(1);
+  expect(p.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+  expect((await health({ database: 'orders-standby' })).inRecovery).toBe(false);
+  const standby = cluster.standby;
+  if (!standby) throw new Error('no standby');
+  const c = new Client({ ...db(standby.port), application_name: 'after-failover' });
+  await c.connect();
+  clients.push(c);
+  await c.query(`INSERT INTO orders VALUES (4, 'after failover')`);
+  expect(
+    (await smoke({ database: 'orders-standby', sql: 'SELECT id FROM orders', expectRows: { min: 4, max: 4 } }))
+      .rowCount,
+  ).toBe(4);
+  expect(await call('pg:server:promote', { database: 'orders-standby' })).toMatchObject({
+    changed: false,
+    timeline: p.timeline,
+  });
 });

@@ -6,11 +6,18 @@
 import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from '../../catalog/postgres/backup';
 import { pgDatabaseDrop } from '../../catalog/postgres/database';
 import { pgHealthRead } from '../../catalog/postgres/health';
+import {
+  pgConnectionTerminate,
+  pgIndexReindex,
+  pgServerPromote,
+  pgTableVacuum,
+} from '../../catalog/postgres/maintenance';
 import { pgQuerySmoke } from '../../catalog/postgres/query';
 import { envelope, type StepMetrics } from '../envelope';
 import type { Redactor } from '../redact';
 import { createBackupAction, createListAction, type BackupDeps } from './backup';
 import { createHealthAction } from './health';
+import { createPromoteAction, createReindexAction, createTerminateAction, createVacuumAction } from './maintenance';
 import { createDropAction, createRestoreAction } from './restore';
 import { createPruneAction } from './retention';
 import { createSmokeAction } from './smoke';
@@ -24,6 +31,10 @@ export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetri
   const restore = createRestoreAction(deps);
   const drop = createDropAction(deps);
   const prune = createPruneAction(deps);
+  const vacuum = createVacuumAction(deps.connect, deps.progress);
+  const reindex = createReindexAction(deps.connect, deps.progress);
+  const terminate = createTerminateAction(deps.connect);
+  const promote = createPromoteAction(deps.connect);
   return {
     [pgHealthRead.id]: envelope(pgHealthRead, (i) => health(i), m, deps.redact),
     [pgQuerySmoke.id]: envelope(pgQuerySmoke, (i) => smoke(i), m, deps.redact),
@@ -32,5 +43,9 @@ export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetri
     [pgBackupRestore.id]: envelope(pgBackupRestore, (i) => restore(i), m, deps.redact),
     [pgBackupPrune.id]: envelope(pgBackupPrune, (i) => prune(i), m, deps.redact),
     [pgDatabaseDrop.id]: envelope(pgDatabaseDrop, (i) => drop(i), m, deps.redact),
+    [pgTableVacuum.id]: envelope(pgTableVacuum, (i) => vacuum(i), m, deps.redact),
+    [pgIndexReindex.id]: envelope(pgIndexReindex, (i) => reindex(i), m, deps.redact),
+    [pgConnectionTerminate.id]: envelope(pgConnectionTerminate, (i) => terminate(i), m, deps.redact),
+    [pgServerPromote.id]: envelope(pgServerPromote, (i) => promote(i), m, deps.redact),
   };
 }
