@@ -11,7 +11,13 @@ import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
 import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from './postgres/backup';
 import { pgDatabaseDrop } from './postgres/database';
 import { pgHealthRead } from './postgres/health';
-import { pgConnectionTerminate, pgIndexReindex, pgServerPromote, pgTableVacuum } from './postgres/maintenance';
+import {
+  pgArchiveRead,
+  pgConnectionTerminate,
+  pgIndexReindex,
+  pgServerPromote,
+  pgTableVacuum,
+} from './postgres/maintenance';
 import { pgQuerySmoke } from './postgres/query';
 import { notifyWebhook } from './notify';
 import { notifyPagerDutyEvent } from './pagerduty';
@@ -50,6 +56,7 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     pgIndexReindex,
     pgConnectionTerminate,
     pgServerPromote,
+    pgArchiveRead,
   ],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };

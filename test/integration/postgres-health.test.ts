@@ -13,11 +13,12 @@ import { Client } from 'pg';
 import { CATALOG } from '../../src/catalog';
 import type { PgHealthResult } from '../../src/catalog/postgres/health';
 import type { PgSmokeResult } from '../../src/catalog/postgres/query';
+import type { PgArchiveResult } from '../../src/catalog/postgres/maintenance';
 import { createPostgresActivities } from '../../src/activities/postgres';
 import { createPgConnect, createPgResolve } from '../../src/activities/postgres/client';
 import { createRunPgTool } from '../../src/activities/postgres/tools';
 import { createLocalStore } from '../../src/activities/storage/local';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecretResolver } from '../../src/activities/secrets';
@@ -127,6 +128,7 @@ test('the postgres examples are the pg system', () => {
       .map((e) => e.id)
       .sort(),
   ).toEqual([
+    'pg:archive:read',
     'pg:backup:create',
     'pg:backup:list',
     'pg:backup:prune',
@@ -356,6 +358,24 @@ test('terminate: the sessions of an application idle in a transaction end; the n
   expect(await failureOf('pg:connection:terminate', { database: 'orders' })).toMatchObject({
     type: FAILURE.InvalidInput,
   });
+});
+
+test('the WAL archive: segments archived by the test cluster, none failing; a switch archives one more', async () => {
+  const before = await call<PgArchiveResult>('pg:archive:read', { database: 'orders' });
+  expect(before).toMatchObject({ archiving: true, archiveMode: 'on', failedCount: 0, failing: false });
+  const c = await client('archive-switch');
+  await c.query(`INSERT INTO orders VALUES (100, 'wal') ON CONFLICT DO NOTHING`);
+  await c.query('SELECT pg_switch_wal()');
+  const after = await waitFor('one more segment archived', async () => {
+    const r = await call<PgArchiveResult>('pg:archive:read', { database: 'orders' });
+    return r.archivedCount > before.archivedCount ? r : undefined;
+  });
+  expect(after.lastArchivedWal).toMatch(/^[0-9A-F]{24}$/);
+  expect(after.secondsSinceLastArchived).toBeLessThan(60);
+  expect(readdirSync(cluster.archiveDir)).toContain(after.lastArchivedWal);
+  await c.query('DELETE FROM orders WHERE id = 100');
+  const standby = await call<PgArchiveResult>('pg:archive:read', { database: 'orders-standby' });
+  expect(standby).toMatchObject({ archiving: false, currentWal: null });
 });
 
 // Last: it crashes the primary, then fails over to the standby.

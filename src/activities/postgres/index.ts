@@ -7,6 +7,7 @@ import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from '..
 import { pgDatabaseDrop } from '../../catalog/postgres/database';
 import { pgHealthRead } from '../../catalog/postgres/health';
 import {
+  pgArchiveRead,
   pgConnectionTerminate,
   pgIndexReindex,
   pgServerPromote,
@@ -17,7 +18,13 @@ import { envelope, type StepMetrics } from '../envelope';
 import type { Redactor } from '../redact';
 import { createBackupAction, createListAction, type BackupDeps } from './backup';
 import { createHealthAction } from './health';
-import { createPromoteAction, createReindexAction, createTerminateAction, createVacuumAction } from './maintenance';
+import {
+  createArchiveAction,
+  createPromoteAction,
+  createReindexAction,
+  createTerminateAction,
+  createVacuumAction,
+} from './maintenance';
 import { createDropAction, createRestoreAction } from './restore';
 import { createPruneAction } from './retention';
 import { createSmokeAction } from './smoke';
@@ -35,6 +42,7 @@ export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetri
   const reindex = createReindexAction(deps.connect, deps.progress);
   const terminate = createTerminateAction(deps.connect);
   const promote = createPromoteAction(deps.connect);
+  const archive = createArchiveAction(deps.connect);
   return {
     [pgHealthRead.id]: envelope(pgHealthRead, (i) => health(i), m, deps.redact),
     [pgQuerySmoke.id]: envelope(pgQuerySmoke, (i) => smoke(i), m, deps.redact),
@@ -47,5 +55,6 @@ export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetri
     [pgIndexReindex.id]: envelope(pgIndexReindex, (i) => reindex(i), m, deps.redact),
     [pgConnectionTerminate.id]: envelope(pgConnectionTerminate, (i) => terminate(i), m, deps.redact),
     [pgServerPromote.id]: envelope(pgServerPromote, (i) => promote(i), m, deps.redact),
+    [pgArchiveRead.id]: envelope(pgArchiveRead, (i) => archive(i), m, deps.redact),
   };
 }

@@ -5,6 +5,8 @@
  * heartbeat while they do.
  */
 import type {
+  PgArchiveInput,
+  PgArchiveResult,
   PgPromoteInput,
   PgPromoteResult,
   PgReindexInput,
@@ -172,6 +174,40 @@ export function createPromoteAction(connect: PgConnect) {
         durationMs: Math.round(performance.now() - started),
         lsn: String(s?.lsn),
         timeline: Number(s?.tli),
+      };
+    });
+}
+
+const ARCHIVER = `SELECT current_setting('archive_mode') AS mode, pg_is_in_recovery() AS standby,
+  archived_count::int AS archived, last_archived_wal, last_archived_time, failed_count::int AS failed,
+  last_failed_wal, last_failed_time,
+  extract(epoch FROM now() - last_archived_time)::float8 AS since,
+  CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END AS current_wal
+  FROM pg_stat_archiver`;
+
+const iso = (v: unknown): string | null =>
+  v === null || v === undefined ? null : new Date(v as string | Date).toISOString();
+const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function createArchiveAction(connect: PgConnect) {
+  return (i: PgArchiveInput): Promise<PgArchiveResult> =>
+    withDatabase(connect, i.database, async (c) => {
+      const [r] = records(await c.query(ARCHIVER));
+      const mode = String(r?.mode ?? 'off');
+      const lastOk = r?.last_archived_time ? Date.parse(String(iso(r.last_archived_time))) : 0;
+      const lastFail = r?.last_failed_time ? Date.parse(String(iso(r.last_failed_time))) : 0;
+      return {
+        archiving: mode === 'always' || (mode === 'on' && r?.standby !== true),
+        archiveMode: mode,
+        archivedCount: Number(r?.archived ?? 0),
+        lastArchivedWal: textOrNull(r?.last_archived_wal),
+        lastArchivedAt: iso(r?.last_archived_time),
+        failedCount: Number(r?.failed ?? 0),
+        lastFailedWal: textOrNull(r?.last_failed_wal),
+        lastFailedAt: iso(r?.last_failed_time),
+        failing: lastFail > lastOk,
+        secondsSinceLastArchived: r?.since === null || r?.since === undefined ? null : Math.round(Number(r.since)),
+        currentWal: textOrNull(r?.current_wal),
       };
     });
 }

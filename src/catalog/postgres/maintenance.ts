@@ -179,3 +179,37 @@ export const pgServerPromote: CatalogEntry<typeof promoteInput, typeof promoteOu
   describe: (i) => `promote ${i.database} to primary`,
   example: { needs: 'postgres', with: { database: 'orders-standby' } },
 };
+
+const archiveInput = z.object({ database }).strict();
+const archiveOutput = z.object({
+  archiving: z.boolean().describe('archive_mode is on (and the server is a primary, or archive_mode is always).'),
+  archiveMode: z.string(),
+  archivedCount: z.number(),
+  lastArchivedWal: z.string().nullable(),
+  lastArchivedAt: z.string().nullable(),
+  failedCount: z.number(),
+  lastFailedWal: z.string().nullable(),
+  lastFailedAt: z.string().nullable(),
+  failing: z.boolean().describe('The last attempt failed (a failure newer than the last success).'),
+  secondsSinceLastArchived: z
+    .number()
+    .nullable()
+    .describe('How long since a WAL segment was last archived: what point-in-time recovery could lose now.'),
+  currentWal: z.string().nullable().describe('The WAL segment being written (null on a standby).'),
+});
+export type PgArchiveInput = z.infer<typeof archiveInput>;
+export type PgArchiveResult = z.infer<typeof archiveOutput>;
+
+export const pgArchiveRead: CatalogEntry<typeof archiveInput, typeof archiveOutput, 'pg:archive:read'> = {
+  id: 'pg:archive:read',
+  description:
+    'Read the WAL archive’s status (pg_stat_archiver): whether archiving is on, the last segment archived and ' +
+    'when, failures and whether the last attempt failed, the segment being written, and the seconds since the ' +
+    'last archived one (the data point-in-time recovery would lose now).',
+  input: archiveInput,
+  output: archiveOutput,
+  mutating: false,
+  nonRetryable: NON_RETRYABLE,
+  describe: (i) => `read the WAL archive status of ${i.database}`,
+  example: { needs: 'postgres', with: { database: 'orders' } },
+};
