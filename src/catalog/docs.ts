@@ -1,6 +1,6 @@
 /** The action catalog as Markdown (docs/actions.md), generated so it cannot drift from the code. */
 import { z } from 'zod';
-import { CATALOG } from '.';
+import { CATALOG, requiresApproval } from '.';
 
 export function catalogMarkdown(): string {
   const parts = [
@@ -22,6 +22,11 @@ export function catalogMarkdown(): string {
       `- Activity type: the id${e.formerly?.activity ? ` (runs started before it was renamed: \`${e.formerly.activity}\`)` : ''}`,
       ...(e.formerly?.ids ? [`- Formerly: ${e.formerly.ids.map((i) => `\`${i}\``).join(', ')} (still accepted)`] : []),
       `- Mutating: ${mut}${e.skipInDryRun ? ' (not sent in dry runs)' : ''}`,
+      ...(e.requiresApproval
+        ? [
+            `- Needs an approval guarding the step${typeof e.requiresApproval === 'function' ? ' (for some inputs: see their descriptions)' : ''}: it cannot be undone`,
+          ]
+        : []),
       `- Fails without retry on: ${e.nonRetryable.map((t) => `\`${t}\``).join(', ')}`,
       '',
       '### Inputs',
@@ -39,6 +44,9 @@ export function catalogMarkdown(): string {
       '### Example',
       '',
       '```yaml',
+      ...(requiresApproval(e, e.example.with)
+        ? ['- id: approve', `  approval: { message: ${JSON.stringify(`${e.id}: go ahead?`)} }`]
+        : []),
       `- id: example`,
       `  action: ${e.id}`,
       `  with: ${JSON.stringify(e.example.with)}`,
