@@ -29,6 +29,9 @@ import type { SecretResolver } from './secrets';
 import { createKubernetesActivities } from './kubernetes';
 import { connectKube, type KubeClients } from './kubernetes/client';
 import { createPostgresActivities } from './postgres';
+import { createRedisActivities } from './redis';
+import { createRedisConnect, type RedisConnect } from './redis/client';
+import type { RedisServerConfig } from '../config/redis-schema';
 import { createPgConnect, createPgResolve, type PgConnect } from './postgres/client';
 import { createRunPgTool, type RunPgTool } from './postgres/tools';
 import { contextProgress } from './progress';
@@ -75,6 +78,10 @@ export interface ActivityDeps {
   databases?: Readonly<Record<string, DatabaseConfig>>;
   /** How the pg:* actions connect (tests pass a fake). @default node-postgres, one connection per call */
   pgConnect?: PgConnect;
+  /** Redis servers by name (`AppConfig.redisServers`), for the redis:* actions. @default none */
+  redisServers?: Readonly<Record<string, RedisServerConfig>>;
+  /** How the redis:* actions connect (tests pass a fake). @default ioredis, one connection per call */
+  redisConnect?: RedisConnect;
   /** How pg_dump and pg_restore run (tests pass a fake). @default the tools on the PATH */
   pgTool?: RunPgTool;
   /** Backup stores by name (`backupStores.<name>`), for backups and restores. @default none */
@@ -150,6 +157,12 @@ export function createActionActivities(deps: ActivityDeps) {
       openStore: deps.openStore ?? noStores,
       progress: contextProgress,
       ...(deps.workDir ? { workDir: deps.workDir } : {}),
+      metrics: deps.metrics,
+      redact: deps.secrets.redactor,
+    }),
+    ...createRedisActivities({
+      connect: deps.redisConnect ?? createRedisConnect({ servers: deps.redisServers ?? {}, secrets: deps.secrets }),
+      openStore: deps.openStore ?? noStores,
       metrics: deps.metrics,
       redact: deps.secrets.redactor,
     }),

@@ -23,6 +23,7 @@ import { notifyWebhook } from './notify';
 import { notifyPagerDutyEvent } from './pagerduty';
 import { notifySlackPost, notifySlackUpdate } from './slack';
 import { notifyRedisPublish } from './redis-event';
+import { REDIS_ENTRIES } from './redis';
 import { notifyStatuspageIncident } from './statuspage';
 import { notifyEmailSend } from './email';
 import { ticketIssueClose, ticketIssueComment, ticketIssueCreate } from './tickets';
@@ -58,6 +59,7 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     pgServerPromote,
     pgArchiveRead,
   ],
+  redis: REDIS_ENTRIES,
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

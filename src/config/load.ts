@@ -25,6 +25,7 @@ import { ConfigError } from './errors';
 import { readEventsConfig, type EventsConfig } from './events';
 import type { DatabaseConfig } from './databases-schema';
 import type { BackupStoreConfig } from './stores-schema';
+import type { RedisServerConfig } from './redis-schema';
 
 export interface TokenEntry {
   identity: string;
@@ -120,6 +121,8 @@ export interface AppConfig {
   kubernetes: { kubeconfig?: string; context?: string };
   /** PostgreSQL databases by name, for the `pg:*` actions (passwords as secret names). */
   databases: Record<string, DatabaseConfig>;
+  /** Redis servers by name, for the `redis:*` actions (passwords as secret names). */
+  redisServers: Record<string, RedisServerConfig>;
   /** The PostgreSQL client tools and their scratch space (paths absolute). */
   postgres: { binDir?: string; workDir?: string };
   /** Backup stores by name (local paths absolute). */
@@ -329,6 +332,7 @@ export function loadConfig(
         : {}),
     },
     databases: file.databases ?? {},
+    redisServers: file.redisServers ?? {},
     postgres: {
       ...(file.postgres?.binDir ? { binDir: resolve(root, file.postgres.binDir) } : {}),
       ...(file.postgres?.workDir ? { workDir: resolve(root, file.postgres.workDir) } : {}),

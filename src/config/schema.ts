@@ -11,6 +11,7 @@ import { incidentsSection } from './incidents-schema';
 import { ticketsSection } from './tickets-schema';
 import { databasesSection } from './databases-schema';
 import { backupStoresSection } from './stores-schema';
+import { redisServersSection } from './redis-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
 
@@ -238,6 +239,8 @@ export const configFile = z
     kubernetes: z.object({ kubeconfig: z.string().optional(), context: z.string().optional() }).strict().optional(),
     /** PostgreSQL databases the `pg:*` actions reach, by name (docs/postgres.md). */
     databases: databasesSection.optional(),
+    /** Redis servers the `redis:*` actions reach, by name (docs/redis.md). */
+    redisServers: redisServersSection.optional(),
     /** The PostgreSQL client tools the backup actions run (worker). */
     postgres: z
       .object({

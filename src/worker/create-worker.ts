@@ -57,6 +57,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     unsignedStarts: o.config.worker.unsignedStarts,
     kube: () => connectKube(o.config.kubernetes),
     databases: o.config.databases,
+    redisServers: o.config.redisServers,
     pgTool: createRunPgTool(o.config.postgres.binDir ? { binDir: o.config.postgres.binDir } : {}),
     ...(o.config.postgres.workDir ? { workDir: o.config.postgres.workDir } : {}),
     openStore: createOpenStore({ stores: o.config.backupStores, secrets }),

@@ -6,12 +6,17 @@
  * restarted production Redis would.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/platform/ports';
 import { stopChild } from '../../src/platform/processes';
+import { permanent } from '../../src/activities/errors';
+import type { BackupStore, StoredObject } from '../../src/activities/storage/store';
+import { FAILURE } from '../../src/shared/failures';
 import { waitFor } from './wait';
 
 const INSTALL =
@@ -52,14 +57,27 @@ function command(port: number, text: string): Promise<string> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export interface StartRedisOptions {
+  /** `requirepass`: PING then answers NOAUTH, which counts as up (SHUTDOWN SAVE is not available). */
+  password?: string;
+  /** A replica of this server (`--replicaof 127.0.0.1 <port>`). */
+  replicaOf?: number;
+  /** More server options, after ours (`['--repl-diskless-sync-delay', '0']`). */
+  args?: string[];
+}
+
+export async function startRedis(o: StartRedisOptions = {}): Promise<RedisServer> {
   const bin = redisBinary();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-'));
   const args = [
     ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'dump.rdb'],
     ...['--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+    ...(o.password !== undefined ? ['--requirepass', o.password] : []),
+    ...(o.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(o.replicaOf)] : []),
+    ...(o.args ?? []),
   ];
+  const up = (reply: string): boolean => reply === '+PONG' || (o.password !== undefined && reply.startsWith('-NOAUTH'));
   let child: ChildProcess | undefined;
   let out = '';
 
@@ -72,7 +90,7 @@ export async function startRedis(): Promise<RedisServer> {
       `redis-server answering PING on 127.0.0.1:${port}`,
       async () => {
         if (c.exitCode !== null) throw new Error(`redis-server exited (${c.exitCode}):\n${out}`);
-        return (await command(port, 'PING')) === '+PONG';
+        return up(await command(port, 'PING'));
       },
       { detail: () => out },
     );
@@ -108,5 +126,55 @@ export async function startRedis(): Promise<RedisServer> {
       rmSync(dir, { recursive: true, force: true });
     },
     output: () => out,
+  };
+}
+
+/** A BackupStore in memory whose stored bytes a test can damage (`bytes`), checked on read like the real ones. */
+export interface MemoryStore extends BackupStore {
+  /** The stored bytes by key: change them to simulate corruption behind the store's back. */
+  bytes: Map<string, Buffer>;
+}
+
+export function memoryBackupStore(name = 'backups'): MemoryStore {
+  const bytes = new Map<string, Buffer>();
+  const records = new Map<string, StoredObject>();
+  const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+  const put = (key: string, body: Buffer): StoredObject => {
+    const o = { key, size: body.length, sha256: sha(body), modified: new Date().toISOString() };
+    bytes.set(key, Buffer.from(body));
+    records.set(key, o);
+    return o;
+  };
+  const get = (key: string): { object: StoredObject; body: Buffer } => {
+    const object = records.get(key);
+    const body = bytes.get(key);
+    if (!object || !body) throw permanent(`no object '${key}' in backup store '${name}'`, FAILURE.NotFound);
+    if (body.length !== object.size || sha(body) !== object.sha256)
+      throw permanent(`object '${key}' in backup store '${name}' failed its integrity check`, FAILURE.IntegrityFailed);
+    return { object, body };
+  };
+  return {
+    name,
+    kind: 'local',
+    bytes,
+    putFile: async (key, path) => put(key, await readFile(path)),
+    putBytes: async (key, body) => put(key, body),
+    getFile: async (key, path) => {
+      const { object, body } = get(key);
+      await writeFile(path, body);
+      return object;
+    },
+    getBytes: async (key, maxBytes) => {
+      const r = get(key);
+      if (r.object.size > maxBytes) throw permanent(`${key} is over ${maxBytes} bytes`, FAILURE.InvalidInput);
+      return r;
+    },
+    head: async (key) => records.get(key),
+    list: async (prefix, o = {}) =>
+      [...records.values()]
+        .filter((r) => r.key.startsWith(prefix))
+        .sort((a, b) => (a.key < b.key ? -1 : 1))
+        .slice(0, o.limit ?? 10_000),
+    delete: async (key) => ({ deleted: records.delete(key) && bytes.delete(key) }),
   };
 }
