@@ -27,12 +27,19 @@ export function assignGuards(steps: Step[], report: (path: PropertyKey[], messag
   });
   // What cannot be taken back goes ahead only once someone approved it (FLUSHDB, a restore that
   // replaces a database): checked here, at load, so such a runbook never starts without one.
-  const guarded = new Set(flat.flatMap((s) => (s.kind === 'approval' ? s.guards : [])));
+  // An approval whose deadline lets the run go on without a decision guards nothing of this kind.
+  const guarded = new Set(flat.flatMap((s) => (s.kind === 'approval' && s.onTimeout !== 'continue' ? s.guards : [])));
   for (const s of flat) {
     if ('requiresApproval' in s && s.requiresApproval && !guarded.has(s.id))
       report(
         ['steps'],
-        `step '${s.id}' (${s.action}) cannot be undone and needs an approval: put an approval step before it (or list it in one's guards)`,
+        `step '${s.id}' (${s.action}) cannot be undone and needs an approval: put an approval step before it (or list it in one's guards; not one with onTimeout: continue)`,
+      );
+    // Undos run in a rollback, where nobody is asked.
+    if (s.kind === 'action' && s.undo?.requiresApproval)
+      report(
+        ['steps'],
+        `step '${s.id}': its undo (${s.undo.action}) cannot be undone and cannot run without an approval`,
       );
   }
 }

@@ -49,9 +49,11 @@ const ctx = (key: string): StepContext => ({
 
 const backup = (input: Record<string, unknown>, key = 'backup') =>
   createBackupAction(deps)(pgBackupCreate.input.parse({ database: 'orders', store: 'backups', ...input }), ctx(key));
-const restore = (input: Record<string, unknown>, o: Partial<BackupDeps> = {}) =>
+// One step per target unless told: its retries are the same step (the same idempotency key).
+const restore = (input: Record<string, unknown>, o: Partial<BackupDeps> = {}, step = `restore-${String(input.into)}`) =>
   createRestoreAction({ ...deps, ...o })(
     pgBackupRestore.input.parse({ database: 'orders', store: 'backups', ...input }),
+    ctx(step),
   );
 const list = () => createListAction(deps)(pgBackupList.input.parse({ database: 'orders', store: 'backups' }));
 const drop = (input: Record<string, unknown>) =>
@@ -158,6 +160,10 @@ test('a backup taken under writes restores exactly to its manifest, and a retry 
 
   expect(await backup({ id: 'b1' })).toMatchObject({ id: 'b1', changed: false, sha256: b.sha256 });
   expect(await restore({ backup: 'b1', into: 'copy_one', scratch: true })).toMatchObject({ changed: false });
+  // Another step finds a database that has lived on since: it is not taken as restored.
+  expect(await failure(restore({ backup: 'b1', into: 'copy_one', scratch: true }, {}, 'later'))).toMatchObject({
+    type: FAILURE.InvalidInput,
+  });
 }, 120_000);
 
 test('list: complete backups newest first, a dump without its manifest as incomplete', async () => {
@@ -215,6 +221,24 @@ describe('a bad backup is never restored', () => {
     120_000,
   );
 
+  test('a manifest naming a dump outside its folder fails IntegrityFailed; one that does not parse is reported, not restored', async () => {
+    const b = await backup({ id: 'elsewhere' });
+    const store = await deps.openStore('backups');
+    const m = JSON.parse((await store.getBytes(b.manifestKey, 1 << 24)).body.toString()) as { dump: { key: string } };
+    m.dump.key = 'postgres/orders/b1/dump.pgdump';
+    await store.putBytes(b.manifestKey, Buffer.from(JSON.stringify(m)));
+    const f = await failure(restore({ backup: 'elsewhere', into: 'copy_elsewhere' }));
+    expect(f).toMatchObject({ type: FAILURE.IntegrityFailed });
+    expect(f.message).toMatch(/names a dump outside its folder/);
+    await store.putBytes(b.manifestKey, Buffer.from('{"not": "a manifest"}'));
+    const l = await list();
+    expect(l.unreadable).toEqual([b.manifestKey]);
+    expect(l.backups.map((x) => x.id)).not.toContain('elsewhere');
+    expect(l.incomplete.map((x) => x.key)).not.toContain(b.dumpKey);
+    await store.delete(b.manifestKey);
+    await store.delete(b.dumpKey);
+  }, 120_000);
+
   test('a restore that differs from its manifest fails IntegrityFailed and leaves neither copy', async () => {
     const b = await backup({ id: 'lying' });
     const store = await deps.openStore('backups');
@@ -230,6 +254,41 @@ describe('a bad backup is never restored', () => {
     expect(await databases()).toEqual(before);
   }, 120_000);
 });
+
+test('awkward tables restore equal: an inheritance child whose columns moved, money, floats, json, arrays, bytea; temp and unlogged tables left out', async () => {
+  await sql(`CREATE TABLE parent (id int, a text)`);
+  await sql(`CREATE TABLE child (b text) INHERITS (parent)`);
+  // Added to the parent after the child exists: the child's column order differs after a restore.
+  await sql(`ALTER TABLE parent ADD COLUMN c int`);
+  await sql(`INSERT INTO child (id, a, b, c) VALUES (1, 'a', 'b', 3), (2, NULL, 'bb', NULL)`);
+  await sql(`CREATE TABLE odd (m money, f float8, r real, j jsonb, arr int[], raw bytea, t timestamptz, n numeric)`);
+  await sql(
+    `INSERT INTO odd VALUES ('12.34', 0.1 + 0.2, 1.1, '{"b": 1, "a": [1, 2]}', '{1,2,3}', '\\xdeadbeef', now(), 1.50)`,
+  );
+  await sql(`CREATE UNLOGGED TABLE scratchpad (x int)`);
+  await sql(`INSERT INTO scratchpad VALUES (1)`);
+  // Another session's temporary table, open through the backup.
+  const other = new Client({ host: '127.0.0.1', port: cluster.primary.port, user: 'postgres', database: 'postgres' });
+  await other.connect();
+  try {
+    await other.query('CREATE TEMP TABLE mine (x int)');
+    await other.query('INSERT INTO mine VALUES (1)');
+    const b = await backup({ id: 'awkward' });
+    const m = parseManifest(readFileSync(join(storeDir, 'objects', b.manifestKey)), b.manifestKey);
+    const names = m.tables.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['parent', 'child', 'odd']));
+    expect(names).not.toContain('scratchpad');
+    expect(names).not.toContain('mine');
+    expect(m.encoding).toBe('UTF8');
+    expect(await restore({ backup: 'awkward', into: 'copy_awkward', scratch: true })).toMatchObject({
+      verified: true,
+    });
+    await drop({ name: 'copy_awkward' });
+  } finally {
+    await other.end();
+    await sql('DROP TABLE child, parent, odd, scratchpad');
+  }
+}, 120_000);
 
 test('a restore cancelled in the middle leaves neither the database nor its staging copy', async () => {
   const abort = new AbortController();

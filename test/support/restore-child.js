@@ -23,7 +23,8 @@ const restore = createRestoreAction({
   openStore: async () => store,
   progress: () => ({ heartbeat: (d) => process.stdout.write(`${JSON.stringify(d)}\n`), signal: undefined }),
 });
-restore(pgBackupRestore.input.parse(a.input)).then(
+const step = { workflowId: 'wf', runId: 'r', stepId: 's', runbookId: 'pg', dryRun: false };
+restore(pgBackupRestore.input.parse(a.input), { ...step, idempotencyKey: `wf/restore-${a.input.into}` }).then(
   (r) => process.stdout.write(`done ${JSON.stringify(r)}\n`),
   (e) => {
     process.stdout.write(`failed ${e.message}\n`);

@@ -89,7 +89,7 @@ ${before}  - id: restore
 
   test('replace: true without an approval is refused at load; with one it loads', () => {
     expect(problems(restore('true'))).toEqual([
-      "6:3 steps: step 'restore' (pg:backup:restore) cannot be undone and needs an approval: put an approval step before it (or list it in one's guards)",
+      "6:3 steps: step 'restore' (pg:backup:restore) cannot be undone and needs an approval: put an approval step before it (or list it in one's guards; not one with onTimeout: continue)",
     ]);
     expect(problems(restore('true', approval))).toEqual([]);
     const rb = loadRunbookText(restore('true', approval), 'rb.yaml');
@@ -116,5 +116,36 @@ steps:
     with: { database: orders, store: backups, into: orders, replace: true }
 `;
     expect(problems(guarded)).toEqual([expect.stringContaining("step 'restore' (pg:backup:restore) cannot be undone")]);
+  });
+
+  test('an approval that goes on without a decision does not cover it; an undo can never need one', () => {
+    const continuing = `id: x
+title: X
+steps:
+  - id: ok
+    approval: { message: go?, onTimeout: continue }
+    timeout: 1h
+  - id: promote
+    action: pg:server:promote
+    with: { database: orders-standby }
+`;
+    expect(problems(continuing)).toEqual([
+      expect.stringContaining("step 'promote' (pg:server:promote) cannot be undone"),
+    ]);
+    const undoing = `id: x
+title: X
+steps:
+  - id: ok
+    approval: { message: go? }
+  - id: restore
+    action: pg:backup:restore
+    with: { database: orders, store: backups, into: orders_copy }
+    undo:
+      action: redis:db:flush
+      with: { server: cache }
+`;
+    expect(problems(undoing)).toEqual([
+      "4:3 steps: step 'restore': its undo (redis:db:flush) cannot be undone and cannot run without an approval",
+    ]);
   });
 });

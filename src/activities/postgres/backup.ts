@@ -25,7 +25,7 @@ import type { ActivityProgress } from '../progress';
 import { throttled } from '../progress';
 import type { BackupStore, OpenStore } from '../storage/store';
 import { records, withDatabase, type PgConnect, type PgResolve } from './client';
-import { MANIFEST_FORMAT, parseManifest, sumTables, type BackupManifest } from './manifest';
+import { listTables, MANIFEST_FORMAT, parseManifest, relName, sumTables, type BackupManifest } from './manifest';
 import type { RunPgTool } from './tools';
 
 export interface BackupDeps {
@@ -74,6 +74,7 @@ export async function readManifest(store: BackupStore, key: string): Promise<Bac
 const SNAPSHOT = `SELECT pg_export_snapshot() AS snapshot, clock_timestamp() AS at,
   current_setting('server_version') AS version, current_setting('server_version_num')::int AS version_num,
   current_database() AS dbname,
+  (SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()) AS encoding,
   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS lsn`;
 
 export function createBackupAction(deps: BackupDeps) {
@@ -103,6 +104,16 @@ export function createBackupAction(deps: BackupDeps) {
         await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const [s] = records(await c.query(SNAPSHOT));
         if (!s) throw new Error('no snapshot');
+        // Held to the end: pg_dump's own locks go when it exits, and a TRUNCATE or rewrite after that
+        // would empty the tables for our repeatable-read sums (which still read them).
+        const list = await listTables(c);
+        for (let n = 0; n < list.length; n += 100)
+          await c.query(
+            `LOCK TABLE ${list
+              .slice(n, n + 100)
+              .map(relName)
+              .join(', ')} IN ACCESS SHARE MODE`,
+          );
         let dumped = 0;
         let summed = 0;
         const timer = setInterval(() => {
@@ -115,21 +126,36 @@ export function createBackupAction(deps: BackupDeps) {
           );
         }, 1_000);
         try {
+          // One failing stops the other: no pg_dump left holding its snapshot, no sums read for nothing.
+          const stop = new AbortController();
+          p.signal?.addEventListener('abort', () => stop.abort(p.signal?.reason), { once: true });
           const [, sums] = await Promise.all([
-            deps.runTool({
-              tool: 'pg_dump',
-              target,
-              args: [
-                '--format=custom',
-                `--snapshot=${String(s.snapshot)}`,
-                `--file=${file}`,
-                '--no-password',
-                ...(i.compress !== undefined ? [`--compress=${i.compress}`] : []),
-              ],
-              ...(p.signal ? { signal: p.signal } : {}),
-            }),
-            sumTables(c, (done) => {
-              summed = done;
+            deps
+              .runTool({
+                tool: 'pg_dump',
+                target,
+                args: [
+                  '--format=custom',
+                  `--snapshot=${String(s.snapshot)}`,
+                  `--file=${file}`,
+                  '--no-password',
+                  ...(i.compress !== undefined ? [`--compress=${i.compress}`] : []),
+                ],
+                signal: stop.signal,
+              })
+              .catch((err: unknown) => {
+                void c.end().catch(() => undefined);
+                throw err;
+              }),
+            sumTables(
+              c,
+              (done) => {
+                summed = done;
+              },
+              list,
+            ).catch((err: unknown) => {
+              stop.abort(err);
+              throw err;
             }),
           ]);
           return { snap: s, tables: sums };
@@ -152,6 +178,7 @@ export function createBackupAction(deps: BackupDeps) {
         dbname: String(snap.dbname),
         serverVersion: String(snap.version),
         serverVersionNum: Number(snap.version_num),
+        ...(snap.encoding ? { encoding: String(snap.encoding) } : {}),
         snapshotAt: new Date(snap.at as string | Date).toISOString(),
         walLsn: snap.lsn === null || snap.lsn === undefined ? null : String(snap.lsn),
         startedAt,
@@ -181,7 +208,7 @@ export async function listBackups(
   store: BackupStore,
   database: string,
   prefix: string | undefined,
-): Promise<{ backups: PgBackupSummary[]; incomplete: PgBackupListResult['incomplete'] }> {
+): Promise<{ backups: PgBackupSummary[]; incomplete: PgBackupListResult['incomplete']; unreadable: string[] }> {
   const root = prefixOf(database, prefix);
   const objects = await store.list(root);
   const folders = new Map<string, { dump?: (typeof objects)[number]; manifest?: string }>();
@@ -196,23 +223,37 @@ export async function listBackups(
   }
   const backups: PgBackupSummary[] = [];
   const incomplete: PgBackupListResult['incomplete'] = [];
+  const unreadable: string[] = [];
   for (const f of folders.values()) {
-    if (f.manifest) backups.push(summaryOf(await readManifest(store, f.manifest), f.manifest));
-    else if (f.dump) incomplete.push({ key: f.dump.key, size: f.dump.size, modified: f.dump.modified });
+    if (!f.manifest) {
+      if (f.dump) incomplete.push({ key: f.dump.key, size: f.dump.size, modified: f.dump.modified });
+      continue;
+    }
+    // A manifest that does not check (damaged or tampered with) is reported, never restored and
+    // never deleted by retention: one bad file does not hide the rest, nor is the evidence removed.
+    // Anything else (the store unreachable) fails the listing, so a blip never reads as "none".
+    const m = await readManifest(store, f.manifest).catch((err: unknown) => {
+      if ((err as { type?: unknown }).type === FAILURE.IntegrityFailed) return undefined;
+      throw err;
+    });
+    if (!m) unreadable.push(f.manifest);
+    // Another database's under a shared prefix: not ours to list or prune.
+    else if (m.database === database) backups.push(summaryOf(m, f.manifest));
   }
   backups.sort((a, b) => b.snapshotAt.localeCompare(a.snapshotAt) || b.id.localeCompare(a.id));
-  return { backups, incomplete };
+  return { backups, incomplete, unreadable };
 }
 
 export function createListAction(deps: Pick<BackupDeps, 'openStore' | 'now'>) {
   const now = deps.now ?? (() => new Date());
   return async (i: PgBackupListInput): Promise<PgBackupListResult> => {
     const store = await deps.openStore(i.store);
-    const { backups, incomplete } = await listBackups(store, i.database, i.prefix);
+    const { backups, incomplete, unreadable } = await listBackups(store, i.database, i.prefix);
     const newest = backups[0];
     return {
       backups: backups.slice(0, i.limit),
       incomplete: incomplete.slice(0, i.limit),
+      unreadable: unreadable.slice(0, i.limit),
       newestAgeSeconds: newest ? Math.round((now().getTime() - Date.parse(newest.snapshotAt)) / 1000) : null,
     };
   };

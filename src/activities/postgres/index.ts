@@ -48,7 +48,7 @@ export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetri
     [pgQuerySmoke.id]: envelope(pgQuerySmoke, (i) => smoke(i), m, deps.redact),
     [pgBackupCreate.id]: envelope(pgBackupCreate, (i, ctx) => backup(i, ctx), m, deps.redact),
     [pgBackupList.id]: envelope(pgBackupList, (i) => list(i), m, deps.redact),
-    [pgBackupRestore.id]: envelope(pgBackupRestore, (i) => restore(i), m, deps.redact),
+    [pgBackupRestore.id]: envelope(pgBackupRestore, (i, ctx) => restore(i, ctx), m, deps.redact),
     [pgBackupPrune.id]: envelope(pgBackupPrune, (i) => prune(i), m, deps.redact),
     [pgDatabaseDrop.id]: envelope(pgDatabaseDrop, (i) => drop(i), m, deps.redact),
     [pgTableVacuum.id]: envelope(pgTableVacuum, (i) => vacuum(i), m, deps.redact),

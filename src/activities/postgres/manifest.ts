@@ -3,10 +3,12 @@
  * Per table a row count and a checksum, taken in the very snapshot pg_dump dumps (the backup
  * exports it, pg_dump imports it with --snapshot), so a restored copy must match exactly.
  *
- * The checksum is the sum over rows of the first 60 bits of md5(row as text), as numeric: it does
- * not depend on row order (a restore need not keep physical order), it is one streaming aggregate
- * (no sort, no memory per row), and it changes when any row's text does. Row text depends on
- * output settings, so both sides set them (CHECKSUM_SETTINGS) before reading.
+ * The checksum is the sum over rows of the first 60 bits of sha256(row as UTF-8 text), as numeric:
+ * it does not depend on row order (a restore need not keep physical order), it is one streaming
+ * aggregate (no sort, no memory per row), and it changes when any row's text does. The row is its
+ * columns by name, not `r.*` (an inheritance child's column order differs after a restore), as
+ * UTF-8 whatever the database's encoding, and row text depends on output settings, so both sides
+ * set them (CHECKSUM_SETTINGS) before reading. sha256, not md5: md5 is refused on FIPS servers.
  */
 import { z } from 'zod';
 import { FAILURE } from '../../shared/failures';
@@ -26,12 +28,17 @@ export type TableSum = z.infer<typeof tableSum>;
 
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
-  id: z.string(),
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/),
   /** The database's configuration name, and its name on the server. */
-  database: z.string(),
+  database: z.string().regex(/^[a-z][a-z0-9-]*$/),
   dbname: z.string(),
   serverVersion: z.string(),
   serverVersionNum: z.number(),
+  /** The source database's encoding: the restore creates its copy with the same. */
+  encoding: z
+    .string()
+    .regex(/^[A-Z0-9_]{1,20}$/)
+    .optional(),
   /** When the snapshot was taken: the data is as of this instant (the RPO a restore gives). */
   snapshotAt: z.string(),
   /** The WAL position at the snapshot (null on a standby, which has no current insert position). */
@@ -53,34 +60,62 @@ export const CHECKSUM_SETTINGS = [
   "SET TimeZone = 'UTC'",
   'SET extra_float_digits = 3',
   "SET bytea_output = 'hex'",
+  "SET lc_monetary = 'C'",
+  // regclass and other names print schema-qualified, the same on both sides.
+  "SET search_path = 'pg_catalog'",
+  // Row security would hide rows silently: fail loudly instead (42501) when a policy applies.
+  'SET row_security = off',
 ];
 
 // Ordinary tables users made: not the catalogs, not TOAST, not tables an extension owns (pg_dump
-// leaves those to CREATE EXTENSION), not partitioned parents (their rows are their partitions').
+// leaves those to CREATE EXTENSION), not partitioned parents (their rows are their partitions'),
+// not temporary tables (other sessions', unreadable) nor unlogged ones (not durable, unreadable
+// on a standby, and pg_dump leaves their data out there).
 const TABLES = `SELECT n.nspname AS schema, c.relname AS name
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+  WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
   ORDER BY 1, 2`;
 
 export const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
+export interface TableRef {
+  schema: string;
+  name: string;
+}
+
+/** The user tables to sum, in order. */
+export async function listTables(c: PgClient): Promise<TableRef[]> {
+  return records(await c.query(TABLES)).map((r) => ({ schema: String(r.schema), name: String(r.name) }));
+}
+
+export const relName = (t: TableRef): string => `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
+
+const COLUMNS = `SELECT attname FROM pg_attribute
+  WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attname`;
+
 /** Every user table's rows and checksum, on a connection already in the snapshot to read. */
-export async function sumTables(c: PgClient, onTable?: (done: number, of: number) => void): Promise<TableSum[]> {
+export async function sumTables(
+  c: PgClient,
+  onTable?: (done: number, of: number) => void,
+  tables?: TableRef[],
+): Promise<TableSum[]> {
   for (const s of CHECKSUM_SETTINGS) await c.query(s);
-  const tables = records(await c.query(TABLES)).map((r) => ({ schema: String(r.schema), name: String(r.name) }));
+  const list = tables ?? (await listTables(c));
   const out: TableSum[] = [];
-  for (const t of tables) {
-    const rel = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
+  for (const t of list) {
+    const rel = relName(t);
+    const cols = records(await c.query(COLUMNS, [rel])).map((r) => `r.${quoteIdent(String(r.attname))}`);
+    const row = cols.length ? `ROW(${cols.join(', ')})::text` : `''`;
     const [r] = records(
       await c.query(
         `SELECT count(*)::bigint::text AS rows,
-          coalesce(sum(('x' || substr(md5(ROW(r.*)::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS checksum
+          coalesce(sum(('x' || substr(encode(sha256(convert_to(${row}, 'UTF8')), 'hex'), 1, 15))::bit(60)::bigint::numeric), 0)::text AS checksum
          FROM ${rel} AS r`,
       ),
     );
     out.push({ ...t, rows: Number(r?.rows ?? 0), checksum: String(r?.checksum ?? '0') });
-    onTable?.(out.length, tables.length);
+    onTable?.(out.length, list.length);
   }
   return out;
 }

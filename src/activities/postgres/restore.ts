@@ -5,11 +5,13 @@
  * comment naming the backup, and only then renamed to `into`. A worker killed at any point leaves
  * `into` absent (or as it was) and a staging copy the retry drops, or, past the mark, renames.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PgBackupRestoreInput, PgBackupRestoreResult } from '../../catalog/postgres/backup';
 import type { PgDatabaseDropInput, PgDatabaseDropResult } from '../../catalog/postgres/database';
+import type { StepContext } from '../../shared/activity-types';
 import { FAILURE } from '../../shared/failures';
 import { permanent } from '../errors';
 import { throttled } from '../progress';
@@ -20,9 +22,14 @@ import { compareTables, quoteIdent, sumTables, type BackupManifest } from './man
 const STAGING_SUFFIX = '__restoring';
 const MARK = 'durable-runbooks';
 
-/** The comment a restored database carries: which backup, and whether it is a scratch copy. */
-export function restoreMark(m: Pick<BackupManifest, 'id' | 'database'>, scratch: boolean): string {
-  return `${MARK} ${scratch ? 'scratch ' : ''}restore of backup ${m.id} (${m.database}), verified`;
+/**
+ * The comment a restored database carries: which backup, whether it is a scratch copy, and which
+ * step made it (so only that step's retry takes it as done; a later restore of the same backup
+ * into a database that has lived on since restores again).
+ */
+export function restoreMark(m: Pick<BackupManifest, 'id' | 'database'>, scratch: boolean, step: string): string {
+  const by = createHash('sha256').update(step).digest('hex').slice(0, 12);
+  return `${MARK} ${scratch ? 'scratch ' : ''}restore of backup ${m.id} (${m.database}), verified, step ${by}`;
 }
 const isScratchMark = (comment: string | null): boolean => !!comment?.startsWith(`${MARK} scratch restore of backup `);
 
@@ -53,17 +60,22 @@ async function dropDb(m: PgClient, name: string): Promise<number> {
 
 export function createRestoreAction(deps: BackupDeps) {
   const now = deps.now ?? (() => new Date());
-  return async (i: PgBackupRestoreInput): Promise<PgBackupRestoreResult> => {
+  return async (i: PgBackupRestoreInput, ctx: StepContext): Promise<PgBackupRestoreResult> => {
     const started = performance.now();
     const store = await deps.openStore(i.store);
     const { manifest, key } = await findBackup(store, i.from ?? i.database, i.prefix, i.backup);
+    // The manifest is read from a store: its dump must be the one in its own folder.
+    const dumpKey = `${key.slice(0, key.lastIndexOf('/') + 1)}${DUMP_FILE}`;
+    if (manifest.dump.key !== dumpKey)
+      throw permanent(
+        `backup manifest ${key} names a dump outside its folder (${manifest.dump.key})`,
+        FAILURE.IntegrityFailed,
+      );
     const backup = summaryOf(manifest, key);
-    const mark = restoreMark(manifest, i.scratch);
+    const mark = restoreMark(manifest, i.scratch, ctx.idempotencyKey);
     const staging = `${i.into}${STAGING_SUFFIX}`;
-    const maintenance = { dbname: i.maintenanceDatabase };
     if (i.into === i.maintenanceDatabase)
       throw permanent(`cannot restore into the maintenance database ${i.into}`, FAILURE.InvalidInput);
-    const ageSeconds = (): number => Math.round((now().getTime() - Date.parse(manifest.snapshotAt)) / 1000);
     const result = (o: Partial<PgBackupRestoreResult> & { changed: boolean; replaced: boolean }) => ({
       into: i.into,
       backup,
@@ -75,55 +87,69 @@ export function createRestoreAction(deps: BackupDeps) {
       downloadMs: 0,
       restoreMs: 0,
       verifyMs: 0,
-      backupAgeSeconds: ageSeconds(),
+      backupAgeSeconds: Math.round((now().getTime() - Date.parse(manifest.snapshotAt)) / 1000),
       ...o,
     });
 
-    // Read first: the target already holding this backup (a retry after the rename) is done;
-    // a staging copy already marked (the worker died just before the rename) only needs renaming.
-    const before = await withDatabase(
-      deps.connect,
-      i.database,
-      async (m) => ({ into: await describeDb(m, i.into), staging: await describeDb(m, staging) }),
-      maintenance,
-    );
-    if (before.into.exists && before.into.comment === mark) return result({ changed: false, replaced: false });
-    if (before.into.exists && !i.replace)
-      throw permanent(
-        `database ${i.into} already exists on ${i.database}'s server; restore into another name, or set replace: true (guarded by an approval)`,
-        FAILURE.InvalidInput,
-      );
-    if (before.staging.exists && before.staging.comment === mark)
-      return withDatabase(
-        deps.connect,
-        i.database,
-        async (m) => result({ changed: true, replaced: await swapIn(m, staging, i.into) }),
-        maintenance,
-      );
-
+    // One restore into a name at a time, held on a connection kept for the whole restore: a second
+    // attempt (its heartbeat was late) waits for this one rather than dropping its staging copy,
+    // and a dead worker's connection closes, which frees the lock.
+    const m = await deps.connect(i.database, { dbname: i.maintenanceDatabase });
     const p = deps.progress();
     const beat = throttled(p);
+    let last: Record<string, unknown> = { phase: 'start' };
+    const tell = (d: Record<string, unknown>): void => {
+      last = d;
+      beat(d);
+    };
+    // A single long COPY or CREATE INDEX says nothing for minutes: the last progress again.
+    const keepAlive = setInterval(() => p.heartbeat(last), 10_000);
     const work = await mkdtemp(join(deps.workDir ?? tmpdir(), 'pg-restore-'));
     const file = join(work, DUMP_FILE);
-    let done = false;
+    let marked = false;
+    let locked = false;
     try {
+      await m.query('SET statement_timeout = 0');
+      const [l] = records(
+        await m.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`${MARK} restore ${i.into}`]),
+      );
+      if (l?.ok !== true)
+        throw new Error(`another restore into ${i.into} is running on ${i.database}'s server; retried`);
+      locked = true;
+
+      // Read first: the target already holding this step's restore (a retry after the rename) is
+      // done; a staging copy already marked (the worker died before the rename) only needs renaming.
+      const into = await describeDb(m, i.into);
+      if (into.exists && into.comment === mark) {
+        marked = true;
+        return result({ changed: false, replaced: false });
+      }
+      if (into.exists && !i.replace)
+        throw permanent(
+          `database ${i.into} already exists on ${i.database}'s server; restore into another name, or set replace: true (guarded by an approval)`,
+          FAILURE.InvalidInput,
+        );
+      if ((await describeDb(m, staging)).comment === mark) {
+        marked = true;
+        return result({ changed: true, replaced: await swapIn(m, staging, i.into) });
+      }
+
       // Checked before anything is created: a corrupted dump never reaches the server.
       const downloadStarted = performance.now();
-      await store.getFile(manifest.dump.key, file, {
-        onProgress: (bytes) => beat({ phase: 'download', bytes, of: manifest.dump.size }),
+      const got = await store.getFile(manifest.dump.key, file, {
+        onProgress: (bytes) => tell({ phase: 'download', bytes, of: manifest.dump.size }),
         ...(p.signal ? { signal: p.signal } : {}),
       });
-      if (manifest.dump.size === 0) throw permanent(`backup ${manifest.id} has an empty dump`, FAILURE.IntegrityFailed);
+      if (got.sha256 !== manifest.dump.sha256 || got.size !== manifest.dump.size || got.size === 0)
+        throw permanent(
+          `the dump of backup ${manifest.id} is not the one its manifest names (sha256 ${got.sha256}, ${got.size} bytes; manifest ${manifest.dump.sha256}, ${manifest.dump.size} bytes)`,
+          FAILURE.IntegrityFailed,
+        );
       const downloadMs = Math.round(performance.now() - downloadStarted);
 
-      await withDatabase(
-        deps.connect,
-        i.database,
-        async (m) => {
-          await dropDb(m, staging);
-          await m.query(`CREATE DATABASE ${quoteIdent(staging)} TEMPLATE template0`);
-        },
-        maintenance,
+      await dropDb(m, staging);
+      await m.query(
+        `CREATE DATABASE ${quoteIdent(staging)} TEMPLATE template0${manifest.encoding ? ` ENCODING '${manifest.encoding}'` : ''}`,
       );
       const restoreStarted = performance.now();
       const target = await deps.resolve(i.database);
@@ -144,7 +170,7 @@ export function createRestoreAction(deps: BackupDeps) {
         onLine: (line) => {
           if (!/processing data for table/.test(line)) return;
           loaded += 1;
-          beat({ phase: 'restore', tablesLoaded: loaded, of: manifest.totals.tables });
+          tell({ phase: 'restore', tablesLoaded: loaded, of: manifest.totals.tables });
         },
         ...(p.signal ? { signal: p.signal } : {}),
       });
@@ -154,7 +180,7 @@ export function createRestoreAction(deps: BackupDeps) {
       const actual = await withDatabase(
         deps.connect,
         i.database,
-        (c) => sumTables(c, (n, of) => beat({ phase: 'verify', tablesChecked: n, of })),
+        (c) => sumTables(c, (n, of) => tell({ phase: 'verify', tablesChecked: n, of })),
         { dbname: staging },
       );
       const differences = compareTables(manifest.tables, actual);
@@ -162,41 +188,49 @@ export function createRestoreAction(deps: BackupDeps) {
         throw permanent(
           `restore of backup ${manifest.id} into ${i.into} differs from its manifest in ${differences.length} table(s): ${differences
             .slice(0, 5)
-            .map(
-              (d) =>
-                `${d.table} (expected ${d.expected ? `${d.expected.rows} rows` : 'absent'}, got ${d.actual ? `${d.actual.rows} rows` : 'absent'}${d.expected && d.actual && d.expected.rows === d.actual.rows ? ', checksum differs' : ''})`,
-            )
+            .map(describeDifference)
             .join('; ')}`,
           FAILURE.IntegrityFailed,
         );
       const verifyMs = Math.round(performance.now() - verifyStarted);
 
-      const replaced = await withDatabase(
-        deps.connect,
-        i.database,
-        async (m) => {
-          await m.query(`COMMENT ON DATABASE ${quoteIdent(staging)} IS '${mark.replace(/'/g, "''")}'`);
-          return swapIn(m, staging, i.into);
-        },
-        maintenance,
-      );
-      done = true;
+      await m.query(`COMMENT ON DATABASE ${quoteIdent(staging)} IS '${mark.replace(/'/g, "''")}'`);
+      // From here the copy is whole and proved: a failure below leaves it for the retry to rename.
+      marked = true;
+      const replaced = await swapIn(m, staging, i.into);
       beat({ phase: 'done', tables: actual.length }, true);
       return result({ changed: true, replaced, downloadMs, restoreMs, verifyMs });
     } finally {
+      clearInterval(keepAlive);
       await rm(work, { recursive: true, force: true });
-      // Failed or cancelled: no half-restored copy stays behind (the retry would drop it anyway).
-      if (!done)
-        await withDatabase(deps.connect, i.database, (m) => dropDb(m, staging), maintenance).catch(() => undefined);
+      // Failed or cancelled before it was proved: no half-restored copy stays behind.
+      if (locked && !marked) await dropDb(m, staging).catch(() => undefined);
+      await m.end().catch(() => undefined);
     }
   };
 }
 
-/** Drops `into` if it exists, then renames the staging copy to it: `into` is absent only in between. */
+function describeDifference(d: ReturnType<typeof compareTables>[number]): string {
+  const rows = (x: { rows: number } | null): string => (x ? `${x.rows} rows` : 'absent');
+  const same = d.expected && d.actual && d.expected.rows === d.actual.rows;
+  return `${d.table} (expected ${rows(d.expected)}, got ${rows(d.actual)}${same ? ', checksum differs' : ''})`;
+}
+
+/**
+ * Puts the proved staging copy in place: its sessions ended, the old `into` renamed aside, the
+ * copy renamed, the old one dropped. `into` is missing only between two renames, never for a
+ * drop, and a crash there leaves both databases for the retry (which renames the marked copy).
+ */
 async function swapIn(m: PgClient, staging: string, into: string): Promise<boolean> {
+  const aside = `${into}__replaced`;
+  await m.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [staging]);
   const replaced = (await describeDb(m, into)).exists;
-  if (replaced) await dropDb(m, into);
+  if (replaced) {
+    await dropDb(m, aside);
+    await m.query(`ALTER DATABASE ${quoteIdent(into)} RENAME TO ${quoteIdent(aside)}`);
+  }
   await m.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(into)}`);
+  if (replaced) await dropDb(m, aside);
   return replaced;
 }
 

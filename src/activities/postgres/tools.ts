@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE } from '../../shared/failures';
-import { stopChild } from '../../platform/processes';
 import type { PgTarget } from './client';
 
 export type PgTool = 'pg_dump' | 'pg_restore';
@@ -35,7 +34,9 @@ export function createRunPgTool(o: { binDir?: string } = {}): RunPgTool {
     new Promise<void>((resolve, reject) => {
       if (run.signal?.aborted) return reject(cancelled(run.tool, run.signal));
       const t = run.target;
+      // Its own process group: pg_restore -j forks workers, and a cancel must stop them all.
       const child = spawn(o.binDir ? `${o.binDir}/${run.tool}` : run.tool, run.args, {
+        detached: true,
         stdio: ['ignore', 'ignore', 'pipe'],
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -57,9 +58,27 @@ export function createRunPgTool(o: { binDir?: string } = {}): RunPgTool {
         if (!run.onLine) return;
         const lines = (partial + d).split('\n');
         partial = lines.pop() ?? '';
-        for (const line of lines) run.onLine(line);
+        for (const line of lines) tellLine(line);
       });
-      const onAbort = (): void => void stopChild(child, 2_000);
+      // A listener that throws must not take the worker down with it.
+      const tellLine = (line: string): void => {
+        try {
+          run.onLine?.(line);
+        } catch {
+          // progress only
+        }
+      };
+      const killGroup = (signal: NodeJS.Signals): void => {
+        try {
+          if (child.pid) process.kill(-child.pid, signal);
+        } catch {
+          // already gone
+        }
+      };
+      const onAbort = (): void => {
+        killGroup('SIGTERM');
+        setTimeout(() => killGroup('SIGKILL'), 2_000).unref();
+      };
       run.signal?.addEventListener('abort', onAbort, { once: true });
       child.once('error', (err) => {
         run.signal?.removeEventListener('abort', onAbort);
@@ -73,8 +92,11 @@ export function createRunPgTool(o: { binDir?: string } = {}): RunPgTool {
             : err,
         );
       });
-      child.once('close', (status, signal) => {
+      // 'exit', not 'close': a worker of the group still holding stderr must not hold us up.
+      child.once('exit', (status, signal) => {
         run.signal?.removeEventListener('abort', onAbort);
+        if (partial) tellLine(partial);
+        killGroup('SIGKILL');
         if (run.signal?.aborted) return reject(cancelled(run.tool, run.signal));
         if (status === 0) return resolve();
         // Retried: most tool failures are the server's (gone, restarting, out of connections);

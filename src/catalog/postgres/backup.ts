@@ -87,6 +87,9 @@ const listOutput = z.object({
   incomplete: z
     .array(z.object({ key: z.string(), size: z.number(), modified: z.string() }))
     .describe('Dumps without a manifest: a backup that never finished (retention removes them).'),
+  unreadable: z
+    .array(z.string())
+    .describe('Manifests that do not check (damaged or tampered with): never restored, never pruned; look at them.'),
   newestAgeSeconds: z.number().nullable().describe('Age of the newest complete backup: the RPO a restore gives now.'),
 });
 export type PgBackupListInput = z.infer<typeof listInput>;
