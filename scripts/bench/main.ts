@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { temporalCliPath } from '../../src/devserver/cli';
 import { projectRoot } from '../../src/platform/project-root';
 import { alertIngestion } from './alerts';
+import { backups } from './backups';
 import { scheduleLateness } from './schedule-lateness';
 import { approvalRoundTrip } from './approval';
 import { channels } from './channels';
@@ -32,6 +33,8 @@ const settings = {
   storm: num('BENCH_STORM', 10_000),
   schedules: num('BENCH_SCHEDULES', 50),
   incidents: num('BENCH_INCIDENTS', 1000),
+  pgScale: num('BENCH_PG_SCALE', 20),
+  pgReps: num('BENCH_PG_REPS', 3),
   only: process.env.BENCH_ONLY?.split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -73,6 +76,11 @@ const benchmarks: Array<{ key: string; title: string; run: (env: BenchEnv) => Pr
     key: 'incidents',
     title: '8. Open incidents',
     run: (env) => openIncidents(env, { count: settings.incidents, heapPass: process.env.BENCH_HEAP !== '0' }),
+  },
+  {
+    key: 'backups',
+    title: '9. Backups and restores',
+    run: () => backups({ scale: settings.pgScale, reps: settings.pgReps }),
   },
 ];
 

@@ -3,12 +3,16 @@
  * Per table a row count and a checksum, taken in the very snapshot pg_dump dumps (the backup
  * exports it, pg_dump imports it with --snapshot), so a restored copy must match exactly.
  *
- * The checksum is the sum over rows of the first 60 bits of sha256(row as UTF-8 text), as numeric:
- * it does not depend on row order (a restore need not keep physical order), it is one streaming
- * aggregate (no sort, no memory per row), and it changes when any row's text does. The row is its
- * columns by name, not `r.*` (an inheritance child's column order differs after a restore), as
- * UTF-8 whatever the database's encoding, and row text depends on output settings, so both sides
- * set them (CHECKSUM_SETTINGS) before reading. sha256, not md5: md5 is refused on FIPS servers.
+ * The checksum is the sum over rows of hashtextextended(row as text, 0), as numeric: it does not
+ * depend on row order (a restore need not keep physical order), it is one streaming aggregate
+ * (no sort, no memory per row), and it changes when any row's text does. hashtextextended is
+ * PostgreSQL's own 64-bit hash (11 and later), the one hash partitioning stores rows by, so it
+ * stays the same across versions and platforms; it is a third of sha256's cost per row (0.6 s
+ * against 2.0 s for 2 million pgbench rows) and needs no crypto (md5 is refused on FIPS servers).
+ * It is not a defence against someone forging rows, only a proof that a copy is whole: the
+ * dump's own sha256 guards the file. The row is its columns by name, not `r.*` (an inheritance
+ * child's column order differs after a restore); the copy has the source's encoding, and row text
+ * depends on output settings, so both sides set them (CHECKSUM_SETTINGS) before reading.
  */
 import { z } from 'zod';
 import { FAILURE } from '../../shared/failures';
@@ -110,7 +114,7 @@ export async function sumTables(
     const [r] = records(
       await c.query(
         `SELECT count(*)::bigint::text AS rows,
-          coalesce(sum(('x' || substr(encode(sha256(convert_to(${row}, 'UTF8')), 'hex'), 1, 15))::bit(60)::bigint::numeric), 0)::text AS checksum
+          coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text AS checksum
          FROM ${rel} AS r`,
       ),
     );
