@@ -7,7 +7,8 @@
  *     every table compared with the manifest, rename) against `createdb` plus `pg_restore -j 2`
  *     alone, from the same dump.
  * Data from `pgbench -i -s BENCH_PG_SCALE` on a throwaway local server (test/support/postgres.ts).
- * Target: at least 0.9x the tools' throughput each.
+ * Target: at least 0.9x the tools' throughput each. The same with `checksums: false` (row counts
+ * only) is shown beside, without a target: what the proof costs.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -87,6 +88,8 @@ export async function backups(o: { scale: number; reps: number }): Promise<Secti
     const bareDump = join(work, 'bare.pgdump');
     const dumpBare: number[] = [];
     const dumpProduct: number[] = [];
+    const dumpCounts: number[] = [];
+    const restoreCounts: number[] = [];
     const restoreBare: number[] = [];
     const restoreProduct: number[] = [];
     // Alternating, so drift of the machine falls on both sides alike.
@@ -97,6 +100,14 @@ export async function backups(o: { scale: number; reps: number }): Promise<Secti
       dumpProduct.push(
         await timed(() =>
           backup(pgBackupCreate.input.parse({ database: 'orders', store: 'bench', id: `rep${n}` }), ctx(n)),
+        ),
+      );
+      dumpCounts.push(
+        await timed(() =>
+          backup(
+            pgBackupCreate.input.parse({ database: 'orders', store: 'bench', id: `counts${n}`, checksums: false }),
+            ctx(50 + n),
+          ),
         ),
       );
     }
@@ -122,10 +133,26 @@ export async function backups(o: { scale: number; reps: number }): Promise<Secti
           ),
         ),
       );
+      restoreCounts.push(
+        await timed(() =>
+          restore(
+            pgBackupRestore.input.parse({
+              database: 'orders',
+              store: 'bench',
+              backup: `counts${n}`,
+              into: `counts_${n}`,
+              jobs: 2,
+              scratch: true,
+            }),
+            ctx(150 + n),
+          ),
+        ),
+      );
       await sql(`DROP DATABASE bare_${n}`);
       await sql(`DROP DATABASE copy_${n}`);
+      await sql(`DROP DATABASE counts_${n}`);
     }
-    const row = (metric: string, bare: number[], product: number[]): Row => {
+    const row = (metric: string, bare: number[], product: number[], target = true): Row => {
       const b = mb / median(bare);
       const p = mb / median(product);
       return {
@@ -133,8 +160,7 @@ export async function backups(o: { scale: number; reps: number }): Promise<Secti
         baseline: `${fmt(b)} MB/s`,
         product: `${fmt(p)} MB/s`,
         ratio: p / b,
-        target: 0.9,
-        atLeast: true,
+        ...(target ? { target: 0.9, atLeast: true } : {}),
       };
     };
     return {
@@ -147,7 +173,11 @@ export async function backups(o: { scale: number; reps: number }): Promise<Secti
       rows: [row('backup throughput', dumpBare, dumpProduct), row('restore throughput', restoreBare, restoreProduct)],
       notes: [
         `seconds: pg_dump ${fmt(median(dumpBare), 2)}, pg:backup:create ${fmt(median(dumpProduct), 2)}, ` +
-          `pg_restore ${fmt(median(restoreBare), 2)}, pg:backup:restore ${fmt(median(restoreProduct), 2)}`,
+          `pg_restore ${fmt(median(restoreBare), 2)}, pg:backup:restore ${fmt(median(restoreProduct), 2)}; ` +
+          `rows only: ${fmt(median(dumpCounts), 2)} and ${fmt(median(restoreCounts), 2)}`,
+        'Where the time goes (2 cores): the row sums add about 0.6 s of CPU per 2 million rows beside ' +
+          'pg_dump’s own two processes, and the restore reads every table once more to prove it; ' +
+          'rows only shows the cost of the rest (snapshot, locks, sha256, the copy into the store).',
       ],
     };
   } finally {

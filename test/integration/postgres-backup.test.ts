@@ -290,6 +290,17 @@ test('awkward tables restore equal: an inheritance child whose columns moved, mo
   }
 }, 120_000);
 
+test('a rows-only backup (checksums: false) records counts, and its restore is checked on them', async () => {
+  const b = await backup({ id: 'counts-only', checksums: false });
+  const m = parseManifest(readFileSync(join(storeDir, 'objects', b.manifestKey)), b.manifestKey);
+  expect(m.tables.every((t) => t.checksum === null && t.rows >= 0)).toBe(true);
+  expect(m.tables.find((t) => t.name === 'pgbench_accounts')?.rows).toBe(100_000 * SCALE);
+  expect(await restore({ backup: 'counts-only', into: 'copy_counts', scratch: true })).toMatchObject({
+    verified: true,
+  });
+  await drop({ name: 'copy_counts' });
+}, 120_000);
+
 test('a restore cancelled in the middle leaves neither the database nor its staging copy', async () => {
   const abort = new AbortController();
   const phases: string[] = [];

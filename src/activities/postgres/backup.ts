@@ -153,6 +153,7 @@ export function createBackupAction(deps: BackupDeps) {
                 summed = done;
               },
               list,
+              { checksums: i.checksums },
             ).catch((err: unknown) => {
               stop.abort(err);
               throw err;

@@ -171,6 +171,13 @@ export function createS3Store(name: string, opts: S3StoreOptions): BackupStore {
       file.on('error', (err) => tap.destroy(err));
       try {
         await put(key, file.pipe(tap), digest, o);
+        // The server can answer once it has ContentLength bytes, before the file's end reaches
+        // the tap (whose flush makes the digest): wait for it, it is a moment at most.
+        if (!tap.writableFinished)
+          await new Promise<void>((resolve, reject) => {
+            tap.once('finish', resolve);
+            tap.once('error', reject);
+          });
       } finally {
         // An abort or a refused PUT leaves the read half done.
         file.destroy();

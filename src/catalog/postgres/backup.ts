@@ -46,6 +46,13 @@ const createInput = z
       .optional()
       .describe('The backup’s id (default: derived from the run and step, so a retry finds its own backup).'),
     compress: z.number().int().min(0).max(9).optional().describe('pg_dump’s compression level (default its own).'),
+    checksums: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Sum every row of every table into the manifest (default), so a restore is proved equal row for row; ' +
+          'false records row counts only, for databases too large to read twice (a restore then checks the counts).',
+      ),
   })
   .strict();
 const createOutput = backupSummary.extend({
@@ -146,7 +153,11 @@ const restoreOutput = z.object({
   backup: backupSummary,
   changed: z.boolean().describe('false when `into` already held this backup, restored and verified.'),
   replaced: z.boolean(),
-  verified: z.literal(true).describe('Every table’s rows and checksum equal the manifest’s (else IntegrityFailed).'),
+  verified: z
+    .literal(true)
+    .describe(
+      'Every table’s rows (and checksum, where the backup took them) equal the manifest’s, else IntegrityFailed.',
+    ),
   tables: z.number(),
   rows: z.number(),
   bytes: z.number(),
