@@ -170,7 +170,12 @@ export async function backups(o: { scale: number; reps: number }): Promise<Secti
         'sums in the same snapshot, sha256, copy into a local store) against pg_dump -Fc alone; pg:backup:restore ' +
         '(sha256 check, pg_restore -j 2 into a staging copy, every table compared with the manifest, rename) against ' +
         'createdb plus pg_restore -j 2 alone. Throughput in MB of database per second; higher is better.',
-      rows: [row('backup throughput', dumpBare, dumpProduct), row('restore throughput', restoreBare, restoreProduct)],
+      rows: [
+        row('backup throughput', dumpBare, dumpProduct),
+        row('restore throughput', restoreBare, restoreProduct),
+        row('backup throughput, rows only (checksums: false)', dumpBare, dumpCounts, false),
+        row('restore throughput, rows only', restoreBare, restoreCounts, false),
+      ],
       notes: [
         `seconds: pg_dump ${fmt(median(dumpBare), 2)}, pg:backup:create ${fmt(median(dumpProduct), 2)}, ` +
           `pg_restore ${fmt(median(restoreBare), 2)}, pg:backup:restore ${fmt(median(restoreProduct), 2)}; ` +
