@@ -8,7 +8,7 @@ import { runUrl, type AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { RunError } from '../runs/errors';
 import { DEFAULT_DEADLINE_MS, temporalCall } from '../runs/call';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../platform/map-limit';
 import { onBehalfOfIn } from './desired';
 import { isManaged, readSyncMemo, runbookOf } from './memo';
 import { actFor } from './on-behalf';

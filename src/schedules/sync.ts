@@ -13,7 +13,7 @@ import {
 import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import { DEFAULT_DEADLINE_MS, temporalCall, type TemporalCall } from '../runs/call';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../platform/map-limit';
 import { actionWithMemo, desiredSchedule, type DesiredSchedule } from './desired';
 import { describeChanges, nextState } from './diff';
 import { isManaged, readSyncMemo, runbookOf, scheduleMemo } from './memo';

@@ -7,6 +7,7 @@
  *
  * Over a narrow client (`S3Api`) so tests can fake it; `connectS3` builds the real one.
  */
+import { mapLimit } from '../../platform/map-limit';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -245,7 +246,7 @@ export function createS3Store(name: string, opts: S3StoreOptions): BackupStore {
           .map((c) => c.Key?.slice(prefix.length))
           .filter((k): k is string => k !== undefined && isSafeKey(k));
         // Listed objects deleted before their HEAD, or not ours, drop out; the next page makes up for them.
-        for (const r of await mapBounded(keys, HEAD_CONCURRENCY, head)) if (r) out.push(r);
+        for (const r of await mapLimit(keys, HEAD_CONCURRENCY, head)) if (r) out.push(r);
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token && out.length < limit);
       return out.slice(0, limit);
@@ -342,18 +343,4 @@ export function s3Failure(err: unknown, what: string, signal?: AbortSignal): nev
   const wrapped = new Error(`${what}: ${detail}`, { cause: err });
   wrapped.name = code;
   throw wrapped;
-}
-
-/** `fn` over each item, at most `n` at once, results in the items' order. */
-async function mapBounded<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return out;
 }

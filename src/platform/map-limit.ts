@@ -1,4 +1,4 @@
-/** Maps items with at most `limit` calls in flight, keeping order (sync describes many schedules). */
+/** Maps items with at most `limit` calls in flight, keeping order (schedule sync describes many schedules; an S3 listing heads many objects). */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
