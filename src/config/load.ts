@@ -24,6 +24,8 @@ import { loadSigningKeys } from './signing-keys';
 import { ConfigError } from './errors';
 import { readEventsConfig, type EventsConfig } from './events';
 import type { DatabaseConfig } from './databases-schema';
+import type { BackupPlanConfig } from './backup-plans-schema';
+import { checkBackupPlans, recoveryObjectivesOf, type RecoveryObjectives } from './backup-plans';
 import type { BackupStoreConfig } from './stores-schema';
 import type { RedisServerConfig } from './redis-schema';
 
@@ -127,6 +129,10 @@ export interface AppConfig {
   postgres: { binDir?: string; workDir?: string };
   /** Backup stores by name (local paths absolute). */
   backupStores: Record<string, BackupStoreConfig>;
+  /** Backup plans by name: the targets of the backup and restore-verification workflows. */
+  backupPlans: Record<string, BackupPlanConfig>;
+  /** RTO and RPO per tier in ms, the seeds' numbers where none is written. */
+  recoveryObjectives: RecoveryObjectives;
 }
 
 export interface SlackConfig {
@@ -259,7 +265,7 @@ export function loadConfig(
     `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     signingKeys,
   );
-  return {
+  const config: AppConfig = {
     ...(address ? { temporalAddress: address } : {}),
     namespace: env.TEMPORAL_NAMESPACE || file.temporal?.namespace || 'default',
     taskQueue: env.RUNBOOKS_TASK_QUEUE || file.temporal?.taskQueue || RUNBOOK_TASK_QUEUE,
@@ -343,6 +349,8 @@ export function loadConfig(
         s.kind === 'local' ? { ...s, path: resolve(root, s.path) } : s,
       ]),
     ),
+    backupPlans: file.backupPlans ?? {},
+    recoveryObjectives: recoveryObjectivesOf(file.recoveryObjectives),
     alerts: {
       routes: file.alerts?.routes ?? [],
       ...(pagerdutySecret ? { pagerdutySecret } : {}),
@@ -352,6 +360,10 @@ export function loadConfig(
       journalDir: file.alerts?.journalDir ? resolve(root, file.alerts.journalDir) : resolve(dataDir, 'alerts'),
     },
   };
+  const planProblems = checkBackupPlans(config);
+  if (planProblems.length)
+    throw new ConfigError(planProblems.map((m) => `${path ?? 'configuration'}: ${m}`).join('\n'));
+  return config;
 }
 
 /** Link to a run in the Temporal Web UI. */

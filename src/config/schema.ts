@@ -11,6 +11,7 @@ import { incidentsSection } from './incidents-schema';
 import { ticketsSection } from './tickets-schema';
 import { databasesSection } from './databases-schema';
 import { backupStoresSection } from './stores-schema';
+import { backupPlansSection, recoveryObjectivesSection } from './backup-plans-schema';
 import { redisServersSection } from './redis-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
@@ -253,6 +254,10 @@ export const configFile = z
       .optional(),
     /** Where backups are kept, by name: a local directory or an S3 bucket (docs/backups.md). */
     backupStores: backupStoresSection.optional(),
+    /** What is backed up, where and how often, and how its restores are proved (docs/backups.md). */
+    backupPlans: backupPlansSection.optional(),
+    /** RTO and RPO per tier; the seeds' numbers for a tier not written (docs/backups.md). */
+    recoveryObjectives: recoveryObjectivesSection.optional(),
     alerts: z
       .object({
         /** PagerDuty webhooks v3: the subscription's signing secret. */

@@ -15,8 +15,9 @@ import type { StartIntent } from './sign';
 /** What preparing a start may read: the library and configuration loaded now. */
 export interface KindContext {
   library: RunbookLibrary;
-  /** Incident starts also read the incident rules, channels and targets when given (defaults otherwise). */
-  config: Pick<AppConfig, 'approverGroups'> & Partial<Pick<AppConfig, 'incidents' | 'incidentSetup' | 'notifyTargets'>>;
+  /** Incident starts also read the incident rules, channels and targets when given (defaults otherwise); backup starts the plans. */
+  config: Pick<AppConfig, 'approverGroups'> &
+    Partial<Pick<AppConfig, 'incidents' | 'incidentSetup' | 'notifyTargets' | 'backupPlans' | 'recoveryObjectives'>>;
 }
 
 /** A start as a trigger asks for it, whatever the kind. */

@@ -13,6 +13,7 @@ import { DEFAULT_WORKFLOW_KIND, WORKFLOW_KINDS, type WorkflowKind } from '../sha
 import type { RunbookWorkflowInput } from '../shared/workflow-types';
 import { prepareStart } from './start-options';
 import { incidentKind } from './incident-kind';
+import { backupKind, restoreVerificationKind } from './backup-kind';
 
 export type {
   KindContext,
@@ -107,6 +108,8 @@ const runbookKind: WorkflowKindEntry<RunbookWorkflowInput> & { kind: 'runbook' }
 export const WORKFLOW_KIND_REGISTRY: { readonly [K in WorkflowKind]: WorkflowKindEntry & { kind: K } } = {
   runbook: runbookKind,
   incident: incidentKind as WorkflowKindEntry & { kind: 'incident' },
+  backup: backupKind,
+  'restore-verification': restoreVerificationKind,
 };
 
 /** The entry of a kind (the default kind, `runbook`, when none is named). */

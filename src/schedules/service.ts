@@ -15,6 +15,7 @@ import { actFor } from './on-behalf';
 import { overlapName } from './spec';
 import { applyScheduleSync, planScheduleSync, type ScheduleSyncDiff } from './sync';
 import { scheduleId } from '../shared/schedule';
+import { planSchedules, type PlanScheduleConfig } from './plan-schedules';
 
 export interface ScheduleAction {
   scheduledAt: string;
@@ -53,7 +54,7 @@ export interface ScheduleStateChange {
 
 export interface ScheduleServiceDeps {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue' | 'namespace' | 'uiUrl' | 'signingKeys'>;
+  config: Pick<AppConfig, 'taskQueue' | 'namespace' | 'uiUrl' | 'signingKeys'> & PlanScheduleConfig;
   library: () => Pick<RunbookLibrary, 'schedules' | 'runbooks' | 'problems'>;
   /** Deadline of each Temporal call. @default 8000 */
   deadlineMs?: number;
@@ -117,7 +118,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
 
   /** This deployment's schedules: declared ones, and managed ones on its task queue (to be deleted if undeclared). */
   async function list(): Promise<ScheduleView[]> {
-    const declaredIds = new Set(deps.library().schedules.map(scheduleId));
+    const declaredIds = new Set([...deps.library().schedules, ...planSchedules(config)].map(scheduleId));
     const listed = await call(async () => {
       const ids: string[] = [];
       for await (const s of client.schedule.list({ pageSize: 1000 })) if (isManaged(s)) ids.push(s.scheduleId);

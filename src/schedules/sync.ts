@@ -1,5 +1,6 @@
 /**
- * Sync: make Temporal's schedules match the `schedules:` the runbook library declares.
+ * Sync: make Temporal's schedules match the `schedules:` the runbook library declares and the
+ * backup plans' schedules in configuration (src/schedules/plan-schedules.ts).
  * Declared and missing: created. Declared and different (by hash): updated. Ours, on our task
  * queue, and no longer declared: deleted. Schedules without the managed memo are never touched,
  * and managed ones starting runs on another task queue belong to another deployment.
@@ -17,6 +18,7 @@ import { mapLimit } from '../platform/map-limit';
 import { actionWithMemo, desiredSchedule, type DesiredSchedule } from './desired';
 import { describeChanges, nextState } from './diff';
 import { isManaged, readSyncMemo, runbookOf, scheduleMemo } from './memo';
+import { planSchedules, type PlanScheduleConfig } from './plan-schedules';
 
 export interface ScheduleSyncDiff {
   create: Array<{ id: string; runbookId: string; when: string; paused: boolean }>;
@@ -31,7 +33,7 @@ export interface ScheduleSyncDiff {
 
 export interface ScheduleSyncOptions {
   client: Client;
-  config: Pick<AppConfig, 'taskQueue' | 'signingKeys'>;
+  config: Pick<AppConfig, 'taskQueue' | 'signingKeys'> & PlanScheduleConfig;
   library: Pick<RunbookLibrary, 'schedules' | 'runbooks' | 'problems'>;
   /** Deadline of each Temporal call. @default 8000 */
   deadlineMs?: number;
@@ -63,7 +65,7 @@ async function describeOrUndefined(
 async function plan(o: ScheduleSyncOptions, call: TemporalCall): Promise<Plan> {
   const diff: ScheduleSyncDiff = { create: [], update: [], delete: [], unchanged: [], conflicts: [] };
   const desired = new Map<string, DesiredSchedule>();
-  for (const def of o.library.schedules) {
+  for (const def of [...o.library.schedules, ...planSchedules(o.config)]) {
     const d = desiredSchedule(def, {
       taskQueue: o.config.taskQueue,
       runbook: o.library.runbooks.get(def.runbookId),

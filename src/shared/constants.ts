@@ -9,6 +9,10 @@ export const RUNBOOK_WORKFLOW = 'runbookWorkflow';
 export const INCIDENT_WORKFLOW = 'incidentWorkflow';
 /** One per postmortem, started by its incident at resolution (src/workflows/postmortem). */
 export const POSTMORTEM_WORKFLOW = 'postmortemWorkflow';
+/** A backup plan's backup and its retention (src/workflows/backup). */
+export const BACKUP_WORKFLOW = 'backupWorkflow';
+/** A backup plan's restore verification: scratch restores of the newest and a sample of older backups. */
+export const RESTORE_VERIFICATION_WORKFLOW = 'restoreVerificationWorkflow';
 
 /**
  * Search attributes the product registers and sets, so runs are easy to find in the Web UI

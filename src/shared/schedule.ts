@@ -9,7 +9,7 @@ export type Weekday = (typeof WEEKDAYS)[number];
 export interface ScheduleDef {
   /** Unique within its runbook. */
   id: string;
-  /** The runbook whose file declares it. */
+  /** The runbook whose file declares it; for kinds declared in configuration, the target (a backup plan's name). */
   runbookId: string;
   /**
    * What it starts: a workflow kind (its action's workflow type, input and search attributes
@@ -28,9 +28,19 @@ export interface ScheduleDef {
   paused: boolean;
   note?: string;
   params: Record<string, ParamValue>;
+  /**
+   * For kinds whose target lives in configuration (a backup plan): the target compiled, carried
+   * inline in the schedule's action and signed into its runs, so a configuration change is a
+   * schedule change (sync updates it) and the runs never read configuration the API did not sign.
+   */
+  definition?: unknown;
 }
 
-/** The Temporal Schedule id of a runbook's schedule. */
-export function scheduleId(def: Pick<ScheduleDef, 'runbookId' | 'id'>): string {
+/**
+ * The Temporal Schedule id: `runbook-<runbook>-<schedule>` for a runbook's schedules; for another
+ * kind's, declared in configuration with one schedule per target, `<kind>-<target>`.
+ */
+export function scheduleId(def: Pick<ScheduleDef, 'runbookId' | 'id' | 'kind'>): string {
+  if (def.kind !== undefined && def.kind !== 'runbook') return `${def.kind}-${def.runbookId}`;
   return `runbook-${def.runbookId}-${def.id}`;
 }

@@ -4,3 +4,5 @@ export { targetLockWorkflow } from './target-lock';
 export { controlWorkflow } from './control';
 export { incidentWorkflow } from './incident/workflow';
 export { postmortemWorkflow } from './postmortem/workflow';
+export { backupWorkflow } from './backup/workflow';
+export { restoreVerificationWorkflow } from './backup/verify';

@@ -17,6 +17,9 @@ import { uniqueQueue, workflowBundle } from './temporal';
 import { withSigningKeys } from '../../src/worker/signing-bundle';
 import { alertSent, runbookEvent, workerSinks } from '../../src/worker/events';
 import type { EventPublisher } from '../../src/events/publisher';
+import type { DatabaseConfig } from '../../src/config/databases-schema';
+import { createRunPgTool } from '../../src/activities/postgres/tools';
+import { createOpenStore } from '../../src/activities/storage/open';
 
 export function runbookFromYaml(text: string): RunbookDefinition {
   return loadRunbookText(text, 'inline.yaml');
@@ -79,6 +82,8 @@ export async function createTestWorker(
     secretBindings?: Record<string, string[]>;
     /** Where operational events go, as the worker wires them. @default none are published */
     events?: EventPublisher;
+    /** PostgreSQL databases (`AppConfig.databases`) and local backup stores by name (their directories). @default none */
+    postgres?: { databases: Record<string, DatabaseConfig>; stores: Record<string, string>; binDir: string };
   } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
@@ -108,6 +113,18 @@ export async function createTestWorker(
       ...(o.unsignedStarts !== undefined ? { unsignedStarts: o.unsignedStarts } : {}),
       ...(o.kube ? { kube: o.kube } : {}),
       ...(o.approverGroups ? { approverGroups: o.approverGroups } : {}),
+      ...(o.postgres
+        ? {
+            databases: o.postgres.databases,
+            pgTool: createRunPgTool({ binDir: o.postgres.binDir }),
+            openStore: createOpenStore({
+              stores: Object.fromEntries(
+                Object.entries(o.postgres.stores).map(([n, path]) => [n, { kind: 'local' as const, path }]),
+              ),
+              secrets: createSecretResolver({ env: {} }),
+            }),
+          }
+        : {}),
     }),
     sinks: workerSinks(metrics, o.events),
   });
