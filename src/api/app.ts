@@ -17,6 +17,8 @@ import { runbookRoutes } from './routes/runbooks';
 import { runRoutes } from './routes/runs';
 import { devInboxRoutes } from './routes/dev-inbox';
 import { freezeRoutes } from './routes/freezes';
+import { recoveryRoutes } from './routes/recovery';
+import type { RecoveryService } from '../runs/recovery';
 import type { ControlService } from '../runs/control';
 import type { AlertTrigger } from '../alerts';
 import { alertRoutes } from './routes/alerts';
@@ -57,6 +59,8 @@ export interface AppDeps {
   slack?: Omit<SlackRouteDeps, 'runs'>;
   /** Incidents; without it the /v1/incidents routes are not mounted. */
   incidents?: IncidentService;
+  /** Backups, restore verifications and failovers (absent: their routes answer 404). */
+  recovery?: RecoveryService;
   /** Postmortems and their action items; without it /v1/postmortems and the tracker webhooks are not mounted. */
   postmortems?: PostmortemService;
   /** The secrets trackers sign their webhooks with (config `tickets.webhooks`). */
@@ -178,6 +182,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
   }
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
+  if (deps.recovery) recoveryRoutes(app, { recovery: deps.recovery, role });
   if (deps.schedules) scheduleRoutes(app, { schedules: deps.schedules, role });
   if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });
   if (deps.slack) {

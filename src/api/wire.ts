@@ -8,6 +8,7 @@ import type { RunbookLibrary } from '../runbooks/library';
 import { createControlService } from '../runs/control';
 import { createRunService, type RunService } from '../runs/service';
 import { createIncidentService } from '../runs/incidents';
+import { createRecoveryService } from '../runs/recovery';
 import { createPostmortemService } from '../runs/postmortems';
 import { createScheduleService } from '../schedules/service';
 import { buildApp } from './app';
@@ -28,12 +29,14 @@ export function buildProductApi(o: {
   const alerts = createAlertTrigger({ client, config, library, call: runs.call });
   const deadline = o.deadlineMs ? { deadlineMs: o.deadlineMs } : {};
   const incidents = createIncidentService({ client, config, runs, ...deadline });
+  const recovery = createRecoveryService({ runs, client, config });
   const postmortems = createPostmortemService({ client, config, ...deadline });
   const app = buildApp({
     runs,
     control: createControlService({ client, config }),
     alerts,
     incidents,
+    recovery,
     postmortems,
     ticketWebhooks: config.ticketWebhooks,
     schedules: createScheduleService({

@@ -5,6 +5,7 @@ import { registerAuditCommands } from './commands/audit';
 import { registerScheduleCommands } from './commands/schedules';
 import { registerApprovalCommands, registerStepDecisionCommands } from './commands/approvals';
 import { registerFreezeCommands } from './commands/freezes';
+import { registerRecoveryCommands } from './commands/recovery';
 import { registerOncallCommands } from './commands/oncall';
 import { registerRunbookCommands } from './commands/runbooks';
 import { registerRunCommands } from './commands/runs';
@@ -37,6 +38,7 @@ export function buildProgram(io: Io, fetchImpl?: typeof fetch): Command {
   registerStepDecisionCommands(program, context);
   registerTaskCommands(program, context);
   registerFreezeCommands(program, context);
+  registerRecoveryCommands(program, context);
   registerOncallCommands(program, context);
   registerIncidentCommands(program, context);
   registerPostmortemCommands(program, context);

@@ -25,6 +25,8 @@ import { ConfigError } from './errors';
 import { readEventsConfig, type EventsConfig } from './events';
 import type { DatabaseConfig } from './databases-schema';
 import type { BackupPlanConfig } from './backup-plans-schema';
+import type { FailoverPlanConfig } from './failover-plans-schema';
+import { checkFailoverPlans } from './failover-plans';
 import { checkBackupPlans, recoveryObjectivesOf, type RecoveryObjectives } from './backup-plans';
 import type { BackupStoreConfig } from './stores-schema';
 import type { RedisServerConfig } from './redis-schema';
@@ -133,6 +135,8 @@ export interface AppConfig {
   backupPlans: Record<string, BackupPlanConfig>;
   /** RTO and RPO per tier in ms, the seeds' numbers where none is written. */
   recoveryObjectives: RecoveryObjectives;
+  /** Failover plans by name: the targets of the dr-failover workflow. */
+  failoverPlans: Record<string, FailoverPlanConfig>;
 }
 
 export interface SlackConfig {
@@ -351,6 +355,7 @@ export function loadConfig(
     ),
     backupPlans: file.backupPlans ?? {},
     recoveryObjectives: recoveryObjectivesOf(file.recoveryObjectives),
+    failoverPlans: file.failoverPlans ?? {},
     alerts: {
       routes: file.alerts?.routes ?? [],
       ...(pagerdutySecret ? { pagerdutySecret } : {}),
@@ -360,7 +365,7 @@ export function loadConfig(
       journalDir: file.alerts?.journalDir ? resolve(root, file.alerts.journalDir) : resolve(dataDir, 'alerts'),
     },
   };
-  const planProblems = checkBackupPlans(config);
+  const planProblems = [...checkBackupPlans(config), ...checkFailoverPlans(config)];
   if (planProblems.length)
     throw new ConfigError(planProblems.map((m) => `${path ?? 'configuration'}: ${m}`).join('\n'));
   return config;

@@ -12,6 +12,7 @@ import { ticketsSection } from './tickets-schema';
 import { databasesSection } from './databases-schema';
 import { backupStoresSection } from './stores-schema';
 import { backupPlansSection, recoveryObjectivesSection } from './backup-plans-schema';
+import { failoverPlansSection } from './failover-plans-schema';
 import { redisServersSection } from './redis-schema';
 
 export { NOTIFY_KINDS, type NotifyKind, type NotifyTargetConfig } from './notify-schema';
@@ -258,6 +259,8 @@ export const configFile = z
     backupPlans: backupPlansSection.optional(),
     /** RTO and RPO per tier; the seeds' numbers for a tier not written (docs/backups.md). */
     recoveryObjectives: recoveryObjectivesSection.optional(),
+    /** How a database fails over to its standby, in the seeds' four phases (docs/dr-failover.md). */
+    failoverPlans: failoverPlansSection.optional(),
     alerts: z
       .object({
         /** PagerDuty webhooks v3: the subscription's signing secret. */

@@ -14,6 +14,7 @@ import type { RunbookWorkflowInput } from '../shared/workflow-types';
 import { prepareStart } from './start-options';
 import { incidentKind } from './incident-kind';
 import { backupKind, restoreVerificationKind } from './backup-kind';
+import { failoverKind } from './failover-kind';
 
 export type {
   KindContext,
@@ -110,6 +111,7 @@ export const WORKFLOW_KIND_REGISTRY: { readonly [K in WorkflowKind]: WorkflowKin
   incident: incidentKind as WorkflowKindEntry & { kind: 'incident' },
   backup: backupKind,
   'restore-verification': restoreVerificationKind,
+  'dr-failover': failoverKind as WorkflowKindEntry & { kind: 'dr-failover' },
 };
 
 /** The entry of a kind (the default kind, `runbook`, when none is named). */

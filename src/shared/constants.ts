@@ -13,6 +13,8 @@ export const POSTMORTEM_WORKFLOW = 'postmortemWorkflow';
 export const BACKUP_WORKFLOW = 'backupWorkflow';
 /** A backup plan's restore verification: scratch restores of the newest and a sample of older backups. */
 export const RESTORE_VERIFICATION_WORKFLOW = 'restoreVerificationWorkflow';
+/** A database's failover to its standby, in the seeds' phases, with its RTO/RPO report. */
+export const FAILOVER_WORKFLOW = 'failoverWorkflow';
 
 /**
  * Search attributes the product registers and sets, so runs are easy to find in the Web UI

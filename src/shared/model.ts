@@ -195,7 +195,7 @@ export interface RunbookDefinition {
 }
 
 /** `incident`: a runbook an incident started (its requester the person who asked, or the route's owner). */
-export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert' | 'slack' | 'incident';
+export type TriggerSource = 'api' | 'cli' | 'web-ui' | 'schedule' | 'alert' | 'slack' | 'incident' | 'failover';
 
 export interface TriggerInfo {
   source: TriggerSource;

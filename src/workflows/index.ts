@@ -6,3 +6,4 @@ export { incidentWorkflow } from './incident/workflow';
 export { postmortemWorkflow } from './postmortem/workflow';
 export { backupWorkflow } from './backup/workflow';
 export { restoreVerificationWorkflow } from './backup/verify';
+export { failoverWorkflow } from './failover/workflow';

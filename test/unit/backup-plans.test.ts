@@ -14,6 +14,7 @@ import { desiredSchedule } from '../../src/schedules/desired';
 import { planSchedules } from '../../src/schedules/plan-schedules';
 import { BACKUP_WORKFLOW, RESTORE_VERIFICATION_WORKFLOW } from '../../src/shared/constants';
 import { definitionDigest } from '../../src/shared/signed';
+import type { BackupWorkflowInput } from '../../src/shared/backup';
 import { TEST_KEYS } from '../support/signing';
 
 const dir = mkdtempSync(join(tmpdir(), 'plans-'));
@@ -133,6 +134,6 @@ test('a start names an existing plan and takes no params', () => {
   expect(p).toMatchObject({
     workflowType: RESTORE_VERIFICATION_WORKFLOW,
     workflowIdPrefix: 'restore-verification-orders',
-    intent: { runbookId: 'orders', definition: p.input.plan },
+    intent: { runbookId: 'orders', definition: (p.input as BackupWorkflowInput).plan },
   });
 });

@@ -28,6 +28,8 @@ function cruise(paths: string[], cwd = root): Violation[] {
       cwd,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
+      // The JSON report of the whole tree passed 1 MiB (the default) at about 400 modules.
+      maxBuffer: 64 * 1024 * 1024,
     });
   } catch (err) {
     // Violations make it exit non-zero; the report is still on stdout.

@@ -7,7 +7,7 @@
  * a start the API did not sign.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -192,11 +192,9 @@ test('verification restores the newest and a random older backup into scratch co
 
 test('a corrupted backup fails verification: never restored, the copy gone, the plan’s target told', async () => {
   await withWorker(async () => {
-    await (await start('backup')).result();
+    const b: BackupStatus = await (await start('backup')).result();
     // Damage the newest dump in the store (its record still holds the true sha256).
-    const objects = join(storeDir, 'objects', 'postgres', 'orders');
-    const newest = readdirSync(objects).sort().at(-1) as string;
-    writeFileSync(join(objects, newest, 'dump.pgdump'), 'not a dump');
+    writeFileSync(join(storeDir, 'objects', 'postgres', 'orders', b.backup?.id ?? '', 'dump.pgdump'), 'not a dump');
     const before = hooks.received.length;
     const h = await start('restore-verification');
     const f = await failureOf(h.result());
@@ -209,7 +207,8 @@ test('a corrupted backup fails verification: never restored, the copy gone, the 
       dropped: true,
       error: { type: FAILURE.IntegrityFailed },
     });
-    expect(v.problems[0]).toContain(`backup ${v.samples[0]?.backupId} (newest)`);
+    expect(v.samples[0]?.backupId).toBe(b.backup?.id);
+    expect(v.problems[0]).toContain(`backup ${b.backup?.id} (newest)`);
     expect(await scratchDatabases()).toEqual([]);
     const told = hooks.received.slice(before).filter((r) => r.path === '/dba');
     expect(told).toHaveLength(1);

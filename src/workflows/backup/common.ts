@@ -46,8 +46,8 @@ export interface PlanCaller {
   ): Promise<OutputOf<K>>;
 }
 
-/** Calls actions as `<kind>:<plan>` (their context's runbook), with the read defaults. */
-export function planCaller(kind: string, plan: BackupPlanDefinition): PlanCaller {
+/** Calls actions as `<kind>:<plan>` (their context's runbook), with the read defaults (the failover's too). */
+export function planCaller(kind: string, plan: { name: string }): PlanCaller {
   return async (activity, id, input, o = {}) => {
     const r = await callAction(activity, input, {
       id,

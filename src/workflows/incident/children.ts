@@ -10,37 +10,14 @@ import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflo
 import { POSTMORTEM_WORKFLOW, RUNBOOK_WORKFLOW } from '../../shared/constants';
 import type { ChildRunbook } from '../../shared/incident-messages';
 import type { ParamValue, TriggerInfo } from '../../shared/model';
-import { definitionDigest, signInSandbox, START_TTL_MS, type StartClaims } from '../../shared/signed';
 import type { RunResult } from '../../shared/status';
 import type { PostmortemDefinition } from '../../shared/postmortem';
 import { describeFailure } from '../kit';
-import { trustedKeys } from '../kit/trust';
+import { signChildStart } from '../kit/child-start';
 import type { IncidentBook } from './book';
 
 /** Steps of a finished runbook put on the timeline (the rest are counted). */
 const STEPS_SHOWN = 30;
-
-function startClaims(
-  workflowType: string,
-  workflowId: string,
-  runbookId: string,
-  params: Record<string, ParamValue>,
-  trigger: TriggerInfo,
-  definition?: unknown,
-): StartClaims {
-  return {
-    purpose: 'start',
-    workflowType,
-    workflowId,
-    runbookId,
-    params,
-    trigger,
-    emergency: false,
-    dryRun: false,
-    expiresAt: new Date(Date.now() + START_TTL_MS).toISOString(),
-    ...(definition !== undefined ? { definitionDigest: definitionDigest(definition) } : {}),
-  };
-}
 
 export class IncidentChildren {
   private running = 0;
@@ -83,7 +60,7 @@ export class IncidentChildren {
             runbookId,
             params: p,
             trigger,
-            signed: signInSandbox(trustedKeys(), startClaims(RUNBOOK_WORKFLOW, workflowId, runbookId, p, trigger)),
+            signed: signChildStart(RUNBOOK_WORKFLOW, workflowId, runbookId, p, trigger),
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -137,10 +114,7 @@ export class IncidentChildren {
         args: [
           {
             definition,
-            signed: signInSandbox(
-              trustedKeys(),
-              startClaims(POSTMORTEM_WORKFLOW, workflowId, 'postmortem', {}, trigger, definition),
-            ),
+            signed: signChildStart(POSTMORTEM_WORKFLOW, workflowId, 'postmortem', {}, trigger, definition),
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -1,0 +1,55 @@
+/** Failover plans compiled for the workflow, and checked against the rest of configuration when it loads. */
+import { parseDuration } from '../shared/duration';
+import type { FailoverPlanDefinition } from '../shared/failover';
+import { recoveryObjectivesOf, type RecoveryObjectives } from './backup-plans';
+import type { FailoverPlanConfig } from './failover-plans-schema';
+
+const msOf = (d: string): number => parseDuration(d) ?? 0;
+
+export function failoverDefinition(
+  name: string,
+  p: FailoverPlanConfig,
+  objectives: RecoveryObjectives = recoveryObjectivesOf(undefined),
+): FailoverPlanDefinition {
+  return {
+    name,
+    primary: p.primary,
+    standby: p.standby,
+    tier: p.tier,
+    objectives: objectives[p.tier],
+    ...(p.approvers ? { approvers: [...p.approvers] } : {}),
+    approvalTimeoutMs: msOf(p.approvalTimeout),
+    promoteWaitSeconds: Math.max(1, Math.round(msOf(p.promoteWait) / 1000)),
+    ...(p.traffic ? { traffic: structuredClone(p.traffic) } : {}),
+    deploy: structuredClone(p.deploy),
+    smoke: structuredClone(p.smoke),
+    integrity: structuredClone(p.integrity),
+    ...(p.notify !== undefined ? { notify: p.notify } : {}),
+  };
+}
+
+/** The runbooks a plan starts (checked against the library when a failover is started). */
+export function failoverRunbooks(p: Pick<FailoverPlanDefinition, 'traffic' | 'deploy'>): string[] {
+  return [p.traffic?.runbook, p.traffic?.undo?.runbook, ...p.deploy.map((d) => d.runbook)].filter(
+    (r): r is string => r !== undefined,
+  );
+}
+
+export function checkFailoverPlans(c: {
+  failoverPlans: Record<string, FailoverPlanConfig>;
+  databases: Record<string, unknown>;
+  notifyTargets: Record<string, unknown>;
+}): string[] {
+  const out: string[] = [];
+  const known = (m: Record<string, unknown>) => Object.keys(m).join(', ') || 'none';
+  for (const [name, p] of Object.entries(c.failoverPlans)) {
+    const at = `failoverPlans.${name}`;
+    for (const field of ['primary', 'standby'] as const)
+      if (!(p[field] in c.databases))
+        out.push(`${at}.${field}: no database '${p[field]}' under databases: (known: ${known(c.databases)})`);
+    if (p.primary === p.standby) out.push(`${at}.standby: the standby must be another database than the primary`);
+    if (p.notify !== undefined && !(p.notify in c.notifyTargets))
+      out.push(`${at}.notify: no notify target '${p.notify}' (known: ${known(c.notifyTargets)})`);
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * The `dr-failover` workflow kind, client side: its target is a failover plan from configuration
+ * (`failoverPlans.<name>`), compiled and signed inline with the approver groups as configured
+ * now. The runbooks it will start (traffic, deploy) must exist in the library when it starts.
+ * One failover per plan at a time: its workflow id is the plan's (`dr-failover-<plan>`).
+ */
+import { recoveryObjectivesOf } from '../config/backup-plans';
+import { failoverDefinition, failoverRunbooks } from '../config/failover-plans';
+import { FAILOVER_WORKFLOW, SA } from '../shared/constants';
+import type { FailoverWorkflowInput } from '../shared/failover';
+import { RunError } from './errors';
+import type { KindContext, KindStart, KindStartRequest, WorkflowKindEntry } from './kind-types';
+
+export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'dr-failover' } = {
+  kind: 'dr-failover',
+  workflowType: FAILOVER_WORKFLOW,
+  targetNoun: 'failover plan',
+  targetExists: ({ config }, id) => id in (config.failoverPlans ?? {}),
+  exactWorkflowId: (start) => start.workflowIdPrefix,
+  resolvedStarts: false,
+  prepare(ctx: KindContext, req: KindStartRequest): KindStart<FailoverWorkflowInput> {
+    const raw = ctx.config.failoverPlans?.[req.target];
+    if (!raw) {
+      const known = Object.keys(ctx.config.failoverPlans ?? {}).join(', ') || 'none configured';
+      throw new RunError(
+        'not_found',
+        `no failover plan '${req.target}' (failoverPlans.<name>; known: ${known})`,
+        'runbook',
+      );
+    }
+    for (const k of Object.keys(req.params))
+      throw new RunError(
+        'invalid',
+        `unknown param '${k}' (a failover takes none: it does what its plan says)`,
+        `params.${k}`,
+      );
+    if (req.dryRun) throw new RunError('invalid', 'a failover has no dry run', 'dryRun');
+    const plan = failoverDefinition(req.target, raw, ctx.config.recoveryObjectives ?? recoveryObjectivesOf(undefined));
+    for (const id of failoverRunbooks(plan))
+      if (!ctx.library.runbooks.has(id))
+        throw new RunError(
+          'invalid',
+          `failover plan '${plan.name}' names runbook '${id}', which is not in the library`,
+          'runbook',
+        );
+    const approverGroups = ctx.config.approverGroups;
+    return {
+      kind: 'dr-failover',
+      workflowType: FAILOVER_WORKFLOW,
+      target: plan.name,
+      params: {},
+      input: { plan, trigger: req.trigger, approverGroups },
+      typedSearchAttributes: [
+        { key: SA.runbookId, value: plan.name },
+        { key: SA.service, value: plan.primary },
+        { key: SA.triggerSource, value: req.trigger.source },
+        { key: SA.requestedBy, value: req.trigger.requestedBy },
+        { key: SA.phase, value: 'assessment' },
+      ],
+      staticSummary: `DR failover: ${plan.name} (${plan.primary} → ${plan.standby})`,
+      staticDetails:
+        `Failover of \`${plan.primary}\` to its standby \`${plan.standby}\` (plan \`${plan.name}\`, ${plan.tier}), ` +
+        `started by ${req.trigger.requestedBy} (${req.trigger.source}). It waits for an approval before the ` +
+        'irreversible part; its phases, RTO and RPO are in the `failoverReport` query.',
+      workflowIdPrefix: `dr-failover-${plan.name}`,
+      request: { plan },
+      intent: {
+        workflowType: FAILOVER_WORKFLOW,
+        runbookId: plan.name,
+        definition: plan,
+        params: {},
+        trigger: req.trigger,
+        approverGroups,
+        emergency: false,
+        dryRun: false,
+      },
+    };
+  },
+  scheduled() {
+    // A failover is decided by people; the quarterly drill on a schedule is drill mode's to come.
+    throw new RunError('invalid', 'failovers are not started by schedules', 'kind');
+  },
+};

@@ -1,0 +1,91 @@
+/**
+ * A failover report as Markdown (for the ticket, the postmortem, the drill archive) and its
+ * RTO and RPO worked out from what the run measured. Pure: the workflow, the API and the CLI
+ * render the same text.
+ */
+import type { FailoverPlanDefinition, FailoverReport } from './failover';
+
+const secs = (s: number | null | undefined): string =>
+  s === null || s === undefined
+    ? 'unknown'
+    : s >= 3600
+      ? `${(s / 3600).toFixed(2)} h`
+      : s >= 60
+        ? `${(s / 60).toFixed(1)} min`
+        : `${s.toFixed(1)} s`;
+
+/** RTO: start to a validated standby, the approval wait excluded. */
+export function rtoOf(
+  r: FailoverReport,
+  plan: FailoverPlanDefinition,
+  validatedAt: number,
+): NonNullable<FailoverReport['rto']> {
+  const seconds = Math.max(0, (validatedAt - Date.parse(r.startedAt) - (r.approval?.waitMs ?? 0)) / 1000);
+  const objectiveSeconds = plan.objectives.rtoMs / 1000;
+  return { seconds: Math.round(seconds * 10) / 10, objectiveSeconds, met: seconds <= objectiveSeconds };
+}
+
+/**
+ * RPO: the rows the integrity probes lost (where the primary answered before), and the seconds:
+ * none lost for a caught-up standby of a live primary, else at most the standby's replay delay.
+ */
+export function rpoOf(r: FailoverReport, plan: FailoverPlanDefinition): NonNullable<FailoverReport['rpo']> {
+  const objectiveSeconds = plan.objectives.rpoMs / 1000;
+  const known = r.integrity.filter((i) => i.lost !== null);
+  const rows =
+    r.integrity.length && known.length === r.integrity.length ? known.reduce((n, i) => n + (i.lost ?? 0), 0) : null;
+  const a = r.assessment;
+  const seconds = !a ? null : a.primaryReachable ? (a.lagBytes === 0 ? 0 : null) : a.replayDelaySeconds;
+  const met = rows === 0 ? true : seconds !== null ? seconds <= objectiveSeconds : null;
+  return { rows, seconds, objectiveSeconds, met };
+}
+
+export function failoverMarkdown(r: FailoverReport): string {
+  const lines = [
+    `# DR failover ${r.plan}: ${r.outcome}`,
+    '',
+    `Tier ${r.tier}. Started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}.`,
+    '',
+    '| objective | achieved | target | met |',
+    '|---|---|---|---|',
+    `| RTO | ${secs(r.rto?.seconds)} | ${secs(r.rto?.objectiveSeconds ?? null)} | ${r.rto ? (r.rto.met ? 'yes' : 'NO') : '-'} |`,
+    `| RPO | ${r.rpo?.rows !== null && r.rpo?.rows !== undefined ? `${r.rpo.rows} rows lost` : `at most ${secs(r.rpo?.seconds)} of writes`} | ${secs(r.rpo?.objectiveSeconds ?? null)} | ${r.rpo?.met === true ? 'yes' : r.rpo?.met === false ? 'NO' : 'not measurable'} |`,
+    '',
+    '## Phases',
+    '',
+    '| phase | started | took |',
+    '|---|---|---|',
+    ...r.phases.map(
+      (p) => `| ${p.name} | ${p.startedAt} | ${p.durationMs === undefined ? '-' : secs(p.durationMs / 1000)} |`,
+    ),
+  ];
+  if (r.assessment)
+    lines.push(
+      '',
+      '## Assessment',
+      '',
+      `- primary: ${r.assessment.primaryReachable ? 'answered' : `unreachable (${r.assessment.primaryError ?? 'no answer'})`}`,
+      `- standby: ${r.assessment.standbyInRecovery ? 'in recovery' : 'NOT in recovery'}; lag ${r.assessment.lagBytes ?? 'unknown'} bytes; last replayed commit ${secs(r.assessment.replayDelaySeconds)} before`,
+    );
+  if (r.promoted)
+    lines.push(
+      `- promoted: timeline ${r.promoted.timeline} at ${r.promoted.lsn} in ${secs(r.promoted.durationMs / 1000)}`,
+    );
+  if (r.smoke.length || r.integrity.length) {
+    lines.push('', '## Validation', '');
+    for (const s of r.smoke) lines.push(`- smoke ${s.name}: ${s.ok ? `ok (${s.rows} rows)` : `FAILED: ${s.error}`}`);
+    for (const i of r.integrity)
+      lines.push(
+        `- integrity ${i.name}: before ${i.before ?? 'unknown'}, after ${i.after ?? 'unknown'}${i.lost !== null ? `, ${i.lost} lost` : ''}${i.error ? ` (${i.error})` : ''}`,
+      );
+  }
+  if (r.compensations.length) lines.push('', '## Undone', '', ...r.compensations.map((c) => `- ${c}`));
+  if (r.error) lines.push('', '## Error', '', `${r.error.phase ?? ''}: ${r.error.message}`);
+  lines.push(
+    '',
+    '## Timeline',
+    '',
+    ...r.events.map((e) => `- ${e.at} [${e.phase}] ${e.ok ? '' : 'FAILED: '}${e.what}`),
+  );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,96 @@
+/**
+ * The DR failover workflow's shapes (issue 13): the plan as the API signs it into a start, and
+ * the report it keeps (phases timed, the RTO and RPO achieved against the tier's objectives),
+ * rendered as Markdown by src/shared/failover-report.ts.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import type { RecoveryTier, SmokeQuery } from './backup';
+import type { ParamValue, TriggerInfo } from './model';
+import type { SignedStart } from './signed';
+
+export interface RunbookRef {
+  runbook: string;
+  params: Record<string, ParamValue>;
+}
+
+export interface FailoverPlanDefinition {
+  name: string;
+  primary: string;
+  standby: string;
+  tier: RecoveryTier;
+  objectives: { rtoMs: number; rpoMs: number };
+  approvers?: string[];
+  approvalTimeoutMs: number;
+  promoteWaitSeconds: number;
+  traffic?: RunbookRef & { undo?: RunbookRef };
+  deploy: RunbookRef[];
+  smoke: SmokeQuery[];
+  integrity: Array<{ name: string; sql: string }>;
+  notify?: string;
+}
+
+export interface FailoverWorkflowInput {
+  plan: FailoverPlanDefinition;
+  trigger?: TriggerInfo;
+  signed?: SignedStart;
+  /** Who may decide: the approver groups as configured when it started (signed with the start). */
+  approverGroups?: Record<string, string[]>;
+}
+
+export const FAILOVER_PHASES = ['assessment', 'approval', 'failover', 'validation', 'communication'] as const;
+export type FailoverPhaseName = (typeof FAILOVER_PHASES)[number];
+
+export interface PhaseTiming {
+  name: FailoverPhaseName;
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+}
+
+/** One thing the failover did, in order: what the timeline shows. */
+export interface FailoverEvent {
+  at: string;
+  phase: FailoverPhaseName;
+  what: string;
+  ok: boolean;
+}
+
+export interface FailoverReport {
+  plan: string;
+  tier: RecoveryTier;
+  outcome: 'running' | 'succeeded' | 'failed' | 'rejected' | 'timed-out';
+  startedAt: string;
+  finishedAt?: string;
+  phases: PhaseTiming[];
+  events: FailoverEvent[];
+  assessment?: {
+    primaryReachable: boolean;
+    primaryError?: string;
+    standbyInRecovery: boolean;
+    /** The standby's replay lag as the primary saw it (bytes), when the primary answered. */
+    lagBytes: number | null;
+    /** now() minus the last commit the standby replayed: how much time of writes may be missing. */
+    replayDelaySeconds: number | null;
+  };
+  approval?: { waitMs: number; by: string[] };
+  promoted?: { lsn: string; timeline: number; durationMs: number; changed: boolean };
+  smoke: Array<{ name: string; ok: boolean; rows?: number; error?: string }>;
+  integrity: Array<{ name: string; before: number | null; after: number | null; lost: number | null; error?: string }>;
+  /** Time from the start to a validated standby, the approval wait excluded. */
+  rto?: { seconds: number; objectiveSeconds: number; met: boolean };
+  /**
+   * Data lost: rows (the integrity probes, when the primary answered before) and seconds (at
+   * most the standby's replay delay when the primary was gone).
+   */
+  rpo?: {
+    rows: number | null;
+    seconds: number | null;
+    objectiveSeconds: number;
+    /** null: not measurable (the primary was gone and no probe could compare). */
+    met: boolean | null;
+  };
+  compensations: string[];
+  error?: { message: string; type?: string; phase?: FailoverPhaseName };
+}
+
+export const failoverReportQuery = defineQuery<FailoverReport>('failoverReport');

@@ -1,0 +1,204 @@
+/**
+ * `failoverWorkflow`: a database's failover to its standby, in the seeds' phases. Assessment
+ * (the primary reached or not, the standby's lag, the integrity probes read where they can be),
+ * then an approval before anything changes (its wait is not counted in the RTO), then failover
+ * (traffic moved by a runbook, the standby promoted, deploy runbooks), validation (smoke queries
+ * and integrity against the new primary), and communication (the plan's target told at each
+ * turn, and the report at the end). Traffic moved before a failed promotion is moved back (its
+ * undo runbook); a promotion cannot be undone, and the report says what was left. The report
+ * (the `failoverReport` query and the result) holds each phase's timing and the RTO and RPO
+ * achieved against the tier's objectives.
+ */
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
+import { FAILURE } from '../../shared/failures';
+import { failoverReportQuery, type FailoverReport, type FailoverWorkflowInput } from '../../shared/failover';
+import { failoverMarkdown, rpoOf, rtoOf } from '../../shared/failover-report';
+import { approvalDecisionSignal, decideApprovalUpdate, statusQuery } from '../../shared/messages';
+import { ApprovalVoting, installDecisionHandlers, Notifier } from '../kit';
+import { approvalClaims, verifiedStart } from '../kit/trust';
+import { errorOf, planCaller } from '../backup/common';
+import { assess, probe, smoke } from './checks';
+import { childError, runChild } from './children';
+import { FailoverRecorder } from './recorder';
+
+const PROMOTE_RETRY = { maxAttempts: 3, initialIntervalMs: 2000, backoff: 2 };
+
+export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<FailoverReport> {
+  const plan = input.plan;
+  const claims = verifiedStart(input.signed, plan);
+  if (claims.runbookId !== plan?.name)
+    throw ApplicationFailure.create({
+      message: `the start is not the API's: signed for plan '${String(claims.runbookId)}'; nothing was done`,
+      type: FAILURE.Unverified,
+      nonRetryable: true,
+    });
+  const rec = new FailoverRecorder(plan, claims.trigger);
+  const r = rec.report;
+  const gates = new ApprovalVoting(rec, claims.approverGroups ?? {});
+  setHandler(statusQuery, () => rec.status, {
+    description: 'The failover as a run: its phase and the approval it waits for.',
+  });
+  setHandler(failoverReportQuery, () => r, { description: 'The failover: phases timed, what it did, RTO and RPO.' });
+  installDecisionHandlers(
+    decideApprovalUpdate,
+    approvalDecisionSignal,
+    {
+      validate: (d) => gates.validate(d),
+      apply: (d, via) => gates.apply(d, via),
+      describe: {
+        update: 'Approve or reject the failover: signed by the API (CLI, HTTP API, Slack).',
+        signal: 'Approve or reject the failover: {stepId: failover, decision, actor, comment}.',
+      },
+      claims: approvalClaims,
+      unverified: () => undefined,
+    },
+    true,
+  );
+  const call = planCaller('dr-failover', plan);
+  const notifier = new Notifier({ runbookId: `dr-failover:${plan.name}`, dryRun: false });
+  const tell = async (text: string, severity = 'critical'): Promise<void> => {
+    if (plan.notify) await notifier.notify(plan.notify, `DR failover ${plan.name}: ${text}`, severity);
+  };
+  const stop = async (outcome: FailoverReport['outcome'], message: string, type: string): Promise<never> => {
+    r.error = { message, type, ...(rec.report.phases.at(-1) ? { phase: rec.report.phases.at(-1)?.name } : {}) };
+    rec.event(message, false);
+    rec.finish(outcome);
+    await CancellationScope.nonCancellable(() => tell(`${outcome}: ${message}\n\n${failoverMarkdown(r)}`));
+    throw ApplicationFailure.create({ message, type, nonRetryable: true, details: [r] });
+  };
+
+  // 1. Assessment: nothing changes yet.
+  rec.phase('assessment');
+  try {
+    r.assessment = await assess(call, plan);
+  } catch (err) {
+    return stop('failed', `the standby ${plan.standby} cannot be read: ${errorOf(err).message}`, FAILURE.CheckFailed);
+  }
+  const a = r.assessment;
+  rec.event(
+    a.primaryReachable
+      ? `primary ${plan.primary} answers`
+      : `primary ${plan.primary} unreachable: ${a.primaryError ?? ''}`,
+    true,
+  );
+  if (!a.standbyInRecovery)
+    return stop(
+      'failed',
+      `${plan.standby} is not a standby (not in recovery): nothing to promote`,
+      FAILURE.CheckFailed,
+    );
+  const before = a.primaryReachable ? await probe(call, plan, plan.primary, 'before') : [];
+  await tell(
+    `started by ${claims.trigger.requestedBy}. Primary ${a.primaryReachable ? 'answers' : 'is unreachable'}; the standby's last replayed commit was ${a.replayDelaySeconds ?? '?'} s ago. Waiting for approval to promote ${plan.standby}.`,
+  );
+
+  // 2. Approval before the irreversible part.
+  rec.phase('approval');
+  const asked = Date.now();
+  const gate = await gates.decide(
+    {
+      id: 'failover',
+      ...(plan.approvers ? { approvers: plan.approvers } : {}),
+      timeoutMs: plan.approvalTimeoutMs,
+      onTimeout: 'abort',
+    },
+    {
+      message: `Promote ${plan.standby} to primary in place of ${plan.primary} (cannot be undone)`,
+      needed: 1,
+      guards: [
+        ...(plan.traffic
+          ? [{ stepId: 'traffic', action: `runbook:${plan.traffic.runbook}`, inputs: plan.traffic.params }]
+          : []),
+        { stepId: 'promote', action: 'pg:server:promote', inputs: { database: plan.standby } },
+        ...plan.deploy.map((d, i) => ({ stepId: `deploy-${i}`, action: `runbook:${d.runbook}`, inputs: d.params })),
+      ],
+    },
+  );
+  r.approval = { waitMs: Date.now() - asked, by: gate.outcome === 'approved' ? gate.votes.map((v) => v.actor) : [] };
+  if (gate.outcome === 'rejected')
+    return stop('rejected', `${gate.by.actor} rejected the failover`, FAILURE.ApprovalRejected);
+  if (gate.outcome !== 'approved')
+    return stop('timed-out', 'nobody approved the failover in time: nothing was changed', FAILURE.ApprovalTimeout);
+
+  // 3. Failover: traffic, promotion, deploy.
+  rec.phase('failover');
+  if (plan.traffic) {
+    try {
+      await runChild(plan.traffic, 'traffic', claims.trigger.requestedBy);
+      rec.event(`traffic moved (${plan.traffic.runbook})`);
+    } catch (err) {
+      return stop('failed', `moving traffic failed: ${childError(err)}; nothing was promoted`, FAILURE.StepFailed);
+    }
+  }
+  try {
+    const p = await call(
+      'pg:server:promote',
+      'promote',
+      { database: plan.standby, waitSeconds: plan.promoteWaitSeconds },
+      {
+        retry: PROMOTE_RETRY,
+        timeoutMs: (plan.promoteWaitSeconds + 30) * 1000,
+      },
+    );
+    r.promoted = { lsn: p.lsn, timeline: p.timeline, durationMs: p.durationMs, changed: p.changed };
+    rec.event(`${plan.standby} promoted: timeline ${p.timeline} at ${p.lsn}`);
+  } catch (err) {
+    const why = errorOf(err).message;
+    await CancellationScope.nonCancellable(async () => {
+      if (!plan.traffic?.undo) return;
+      try {
+        await runChild(plan.traffic.undo, 'traffic-undo', claims.trigger.requestedBy);
+        r.compensations.push(`traffic moved back (${plan.traffic.undo.runbook})`);
+      } catch (e) {
+        r.compensations.push(`moving traffic back FAILED: ${childError(e)}`);
+      }
+    });
+    return stop('failed', `promoting ${plan.standby} failed: ${why}`, FAILURE.StepFailed);
+  }
+  for (const [i, d] of plan.deploy.entries()) {
+    try {
+      await runChild(d, `deploy-${i}`, claims.trigger.requestedBy);
+      rec.event(`deployed (${d.runbook})`);
+    } catch (err) {
+      return stop(
+        'failed',
+        `deploy ${d.runbook} failed: ${childError(err)} (the standby is promoted: finish by hand)`,
+        FAILURE.StepFailed,
+      );
+    }
+  }
+
+  // 4. Validation: the application's queries and the data's integrity on the new primary.
+  rec.phase('validation');
+  r.smoke = await smoke(call, plan);
+  const after = await probe(call, plan, plan.standby, 'after');
+  r.integrity = plan.integrity.map((q, i) => {
+    const b = before[i]?.value ?? null;
+    const v = after[i]?.value ?? null;
+    const error =
+      after[i]?.error ?? before[i]?.error ?? (a.primaryReachable ? undefined : 'the primary was unreachable before');
+    return {
+      name: q.name,
+      before: b,
+      after: v,
+      lost: b !== null && v !== null ? Math.max(0, b - v) : null,
+      ...(error ? { error } : {}),
+    };
+  });
+  r.rto = rtoOf(r, plan, Date.now());
+  r.rpo = rpoOf(r, plan);
+  const failed = r.smoke.filter((s) => !s.ok);
+  for (const s of r.smoke) rec.event(`smoke ${s.name}: ${s.ok ? 'ok' : (s.error ?? 'failed')}`, s.ok);
+
+  // 5. Communication: the outcome and the report.
+  rec.phase('communication');
+  if (failed.length)
+    return stop(
+      'failed',
+      `smoke queries failed on the new primary: ${failed.map((s) => s.name).join(', ')}`,
+      FAILURE.CheckFailed,
+    );
+  await tell(`succeeded: ${plan.standby} is the primary.\n\n${failoverMarkdown({ ...r, outcome: 'succeeded' })}`, 'warning');
+  rec.finish('succeeded');
+  return r;
+}

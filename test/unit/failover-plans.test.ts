@@ -1,0 +1,54 @@
+/** Failover plans: compiled with the tier's objectives, checked at load, and a start that names runbooks the library has. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { failoverDefinition } from '../../src/config/failover-plans';
+import { failoverPlanConfig } from '../../src/config/failover-plans-schema';
+import { loadConfig } from '../../src/config/load';
+import { failoverKind } from '../../src/runs/failover-kind';
+import { libraryOf, runbookFromYaml } from '../support/runbook-worker';
+
+const plan = failoverPlanConfig.parse({
+  primary: 'orders',
+  standby: 'orders-standby',
+  approvers: ['group:dba'],
+  traffic: { runbook: 'switch-traffic', params: { site: 'b' } },
+});
+
+test('a plan gets its tier’s objectives and the defaults', () => {
+  expect(failoverDefinition('orders', plan)).toMatchObject({
+    tier: 'tier1',
+    objectives: { rtoMs: 3_600_000, rpoMs: 300_000 },
+    approvalTimeoutMs: 1_800_000,
+    promoteWaitSeconds: 60,
+    deploy: [],
+    traffic: { runbook: 'switch-traffic', params: { site: 'b' } },
+  });
+});
+
+test('a start needs the plan’s runbooks in the library, takes no params, and signs the approver groups', () => {
+  const trigger = { source: 'api' as const, requestedBy: 'alice' };
+  const config = { approverGroups: { dba: ['bob'] }, failoverPlans: { orders: plan } };
+  expect(() =>
+    failoverKind.prepare({ library: libraryOf(), config }, { target: 'orders', params: {}, trigger }),
+  ).toThrow("failover plan 'orders' names runbook 'switch-traffic', which is not in the library");
+  const library = libraryOf(runbookFromYaml('id: switch-traffic\ntitle: t\nsteps:\n  - id: w\n    wait: 1s\n'));
+  expect(() => failoverKind.prepare({ library, config }, { target: 'orders', params: { x: 1 }, trigger })).toThrow(
+    "unknown param 'x'",
+  );
+  const p = failoverKind.prepare({ library, config }, { target: 'orders', params: {}, trigger });
+  expect(failoverKind.exactWorkflowId?.(p)).toBe('dr-failover-orders');
+  expect(p.intent).toMatchObject({ runbookId: 'orders', approverGroups: { dba: ['bob'] }, definition: p.input.plan });
+});
+
+test('a plan naming databases or a target that are not configured is refused at load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'failover-'));
+  const path = join(dir, 'c.yaml');
+  writeFileSync(
+    path,
+    'databases:\n  orders: { host: 127.0.0.1, database: orders, user: u }\nfailoverPlans:\n  orders: { primary: orders, standby: orders, notify: ops }\n  other: { primary: orders, standby: replica }\n',
+  );
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: path }, dir)).toThrow(
+    /failoverPlans\.orders\.standby: the standby must be another database than the primary[\s\S]*failoverPlans\.orders\.notify: no notify target 'ops'[\s\S]*failoverPlans\.other\.standby: no database 'replica'/,
+  );
+});

@@ -1,0 +1,205 @@
+/**
+ * DR failover on real PostgreSQL: a primary and its asynchronous streaming standby, a writer
+ * committing rows one at a time, the primary killed (-9) under that load. The failover workflow,
+ * started as the API starts it, assesses (primary unreachable, the standby's replay delay),
+ * waits for an approval (its requester cannot give it), moves traffic through a runbook (an HTTP
+ * call to a loopback "DNS API"), promotes the standby, runs the application's smoke query on it
+ * and reports the phases, the RTO and the RPO bound; the rows lost are measured here against the
+ * writer's acknowledged commits.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client as PgClient } from 'pg';
+import { failoverPlanConfig } from '../../src/config/failover-plans-schema';
+import { workflowKind } from '../../src/runs/kinds';
+import { signStart } from '../../src/runs/sign';
+import { failoverReportQuery, type FailoverReport, type FailoverWorkflowInput } from '../../src/shared/failover';
+import { failoverMarkdown } from '../../src/shared/failover-report';
+import { decideApprovalUpdate, statusQuery } from '../../src/shared/messages';
+import { createTestWorker, libraryOf, runbookFromYaml } from '../support/runbook-worker';
+import { signedDecision, TEST_KEYS } from '../support/signing';
+import { startReceiver, type Receiver } from '../support/http-receiver';
+import { pgBin, startPostgres, type PgCluster } from '../support/postgres';
+import { connectTestEnv } from '../support/temporal';
+import { waitFor } from '../support/wait';
+
+let env: TestWorkflowEnvironment;
+let cluster: PgCluster;
+let dns: Receiver;
+
+const client = (port: number) => new PgClient({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+async function sql<T = Record<string, unknown>>(port: number, text: string): Promise<T[]> {
+  const c = client(port);
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+const switchRunbook = (dnsUrl: string) =>
+  runbookFromYaml(`
+id: switch-traffic
+title: Point the orders DNS name at a site
+params:
+  site: { type: string }
+steps:
+  - id: point
+    action: http:request:send
+    with: { method: POST, url: "${dnsUrl}/records/orders", body: { target: "\${{ params.site }}" } }
+`);
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  cluster = await startPostgres({ standby: true });
+  dns = await startReceiver();
+  dns.on('/records/orders', () => ({ status: 200, body: { ok: true } }));
+  await sql(
+    cluster.primary.port,
+    'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())',
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await dns?.close();
+  await cluster?.stop();
+});
+
+test('the primary killed under writes: approved, traffic moved, standby promoted, smoke-tested and reported', async () => {
+  const standby = cluster.standby!;
+  const databases = {
+    orders: {
+      host: '127.0.0.1',
+      port: cluster.primary.port,
+      database: 'postgres',
+      user: 'postgres',
+      application_name: 'dr',
+    },
+    'orders-standby': {
+      host: '127.0.0.1',
+      port: standby.port,
+      database: 'postgres',
+      user: 'postgres',
+      application_name: 'dr',
+    },
+  };
+  const plan = failoverPlanConfig.parse({
+    primary: 'orders',
+    standby: 'orders-standby',
+    tier: 'tier1',
+    approvers: ['bob'],
+    traffic: {
+      runbook: 'switch-traffic',
+      params: { site: 'standby' },
+      undo: { runbook: 'switch-traffic', params: { site: 'primary' } },
+    },
+    smoke: [{ name: 'events', sql: 'SELECT id FROM events ORDER BY id DESC LIMIT 1', expectRows: { min: 1 } }],
+    integrity: [{ name: 'events', sql: 'SELECT count(*) FROM events' }],
+    notify: 'oncall',
+  });
+  const switchRb = switchRunbook(dns.url);
+  dns.on('/oncall', () => ({ status: 200, body: { ok: true } }));
+  const library = libraryOf(switchRb);
+  const tw = await createTestWorker(env, {
+    library,
+    webhookTargets: { oncall: { url: `${dns.url}/oncall` } },
+    postgres: { databases, stores: {}, binDir: pgBin() },
+  });
+
+  // The writer: one row per commit, each acknowledged id kept.
+  const writer = client(cluster.primary.port);
+  writer.on('error', () => undefined);
+  await writer.connect();
+  const acked: number[] = [];
+  let stopWriting = false;
+  const load = (async () => {
+    for (let id = 1; !stopWriting; id++) {
+      try {
+        await writer.query('INSERT INTO events (id) VALUES ($1)', [id]);
+        acked.push(id);
+      } catch {
+        return;
+      }
+    }
+  })();
+  await waitFor(
+    'rows committed and streamed',
+    async () =>
+      acked.length > 500 &&
+      Number((await sql<{ n: string }>(standby.port, 'SELECT count(*) AS n FROM events'))[0]?.n) > 0,
+  );
+  // kill -9 the postmaster, mid-write: no shutdown checkpoint, nothing more streamed.
+  const pid = Number(readFileSync(join(cluster.primary.data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  process.kill(pid, 'SIGKILL');
+  await load;
+  stopWriting = true;
+  await writer.end().catch(() => undefined);
+
+  await tw.worker.runUntil(async () => {
+    const p = workflowKind('dr-failover').prepare(
+      { library, config: { approverGroups: {}, failoverPlans: { orders: plan } } },
+      { target: 'orders', params: {}, trigger: { source: 'api', requestedBy: 'alice' } },
+    );
+    const workflowId = `${p.workflowIdPrefix}-${Date.now()}`;
+    const h = await env.client.workflow.start(p.workflowType, {
+      taskQueue: tw.taskQueue,
+      workflowId,
+      args: [{ ...(p.input as FailoverWorkflowInput), signed: signStart(TEST_KEYS, p.intent, { workflowId }) }],
+      typedSearchAttributes: p.typedSearchAttributes,
+    });
+    await waitFor('the approval gate', async () => (await h.query(statusQuery)).pendingApprovals.length > 0);
+    const waiting = await h.query(failoverReportQuery);
+    expect(waiting.assessment).toMatchObject({ primaryReachable: false, standbyInRecovery: true });
+    expect(waiting.promoted).toBeUndefined();
+    // The person who started it cannot approve it; the plan's approver can.
+    await expect(
+      h.executeUpdate(decideApprovalUpdate, {
+        args: [await signedDecision(h, { stepId: 'failover', decision: 'approve', actor: 'alice' })],
+      }),
+    ).rejects.toMatchObject({ cause: { message: 'alice started this run and cannot approve it' } });
+    await h.executeUpdate(decideApprovalUpdate, {
+      args: [await signedDecision(h, { stepId: 'failover', decision: 'approve', actor: 'bob' })],
+    });
+    const r: FailoverReport = await h.result();
+
+    expect(r.outcome).toBe('succeeded');
+    expect(r.phases.map((x) => x.name)).toEqual(['assessment', 'approval', 'failover', 'validation', 'communication']);
+    for (const x of r.phases) expect(x.durationMs).toBeGreaterThanOrEqual(0);
+    expect(r.approval?.by).toEqual(['bob']);
+    expect(r.promoted).toMatchObject({ changed: true, timeline: 2 });
+    expect(r.smoke).toEqual([{ name: 'events', ok: true, rows: 1 }]);
+    // The primary was gone: its count unknown, so the rows lost are measured below, and the
+    // report bounds the loss by the standby's replay delay.
+    expect(r.integrity[0]).toMatchObject({ name: 'events', before: null, lost: null });
+    expect(r.rpo?.rows).toBeNull();
+    expect(r.rpo?.seconds).toBeGreaterThanOrEqual(0);
+    expect(r.rto?.objectiveSeconds).toBe(3600);
+    expect(r.rto?.met).toBe(true);
+    // The RTO leaves the approval wait out.
+    const total = (Date.parse(r.finishedAt!) - Date.parse(r.startedAt)) / 1000;
+    expect(r.rto!.seconds).toBeLessThanOrEqual(total - r.approval!.waitMs / 1000 + 0.1);
+
+    // The new primary takes writes; what it holds is a prefix of what the old one acknowledged.
+    await sql(standby.port, 'INSERT INTO events (id) VALUES (1000000)');
+    const present = (
+      await sql<{ id: string }>(standby.port, 'SELECT id FROM events WHERE id < 1000000 ORDER BY id')
+    ).map((x) => Number(x.id));
+    expect(present).toEqual(acked.slice(0, present.length));
+    const lost = acked.length - present.length;
+    expect(lost).toBeGreaterThanOrEqual(0);
+    expect(r.integrity[0]?.after).toBe(present.length);
+
+    // Traffic moved once, to the standby; nobody moved it back.
+    const moves = dns.received.filter((x) => x.path === '/records/orders').map((x) => JSON.parse(x.body));
+    expect(moves).toEqual([{ target: 'standby' }]);
+    const told = dns.received.filter((x) => x.path === '/oncall');
+    expect(told.length).toBe(2);
+    expect(told[1]?.body).toContain('succeeded');
+    const md = failoverMarkdown(r);
+    expect(md).toContain('| RTO |');
+    expect(md).toContain('| failover |');
+    expect((await h.describe()).searchAttributes.Phase).toEqual(['done']);
+  });
+}, 180_000);
