@@ -88,6 +88,8 @@ export interface ActivityDeps {
   openStore?: OpenStore;
   /** Where backups are staged on the worker's disk. @default os.tmpdir() */
   workDir?: string;
+  /** PostgreSQL's server binaries for point-in-time restores (`postgres.binDir`). @default by the backup's major version */
+  pgBinDir?: string;
 }
 
 /** Until backup stores are configured: every store name is unknown. */
@@ -157,6 +159,7 @@ export function createActionActivities(deps: ActivityDeps) {
       openStore: deps.openStore ?? noStores,
       progress: contextProgress,
       ...(deps.workDir ? { workDir: deps.workDir } : {}),
+      ...(deps.pgBinDir ? { pitr: { binDir: deps.pgBinDir } } : {}),
       metrics: deps.metrics,
       redact: deps.secrets.redactor,
     }),

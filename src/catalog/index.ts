@@ -18,6 +18,7 @@ import {
   pgServerPromote,
   pgTableVacuum,
 } from './postgres/maintenance';
+import { PITR_ENTRIES } from './postgres/pitr';
 import { pgQuerySmoke } from './postgres/query';
 import { notifyWebhook } from './notify';
 import { notifyPagerDutyEvent } from './pagerduty';
@@ -58,6 +59,7 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     pgConnectionTerminate,
     pgServerPromote,
     pgArchiveRead,
+    ...PITR_ENTRIES,
   ],
   redis: REDIS_ENTRIES,
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],

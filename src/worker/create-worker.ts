@@ -60,6 +60,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     redisServers: o.config.redisServers,
     pgTool: createRunPgTool(o.config.postgres.binDir ? { binDir: o.config.postgres.binDir } : {}),
     ...(o.config.postgres.workDir ? { workDir: o.config.postgres.workDir } : {}),
+    ...(o.config.postgres.binDir ? { pgBinDir: o.config.postgres.binDir } : {}),
     openStore: createOpenStore({ stores: o.config.backupStores, secrets }),
   });
   return Worker.create({

@@ -73,7 +73,16 @@ async function stopServer(bin: string, data: string): Promise<void> {
   }
 }
 
-export async function startPostgres(o: { standby?: boolean } = {}): Promise<PgCluster> {
+export interface StartOptions {
+  standby?: boolean;
+  /**
+   * The primary's archive_command (with PostgreSQL's %p and %f), instead of copying into
+   * `archiveDir`: e.g. the product's wal-archive.js into a backup store.
+   */
+  archiveCommand?: string;
+}
+
+export async function startPostgres(o: StartOptions = {}): Promise<PgCluster> {
   const bin = pgBin();
   const dir = mkdtempSync(join(tmpdir(), 'pg-'));
   chmodSync(dir, 0o755);
@@ -104,7 +113,7 @@ export async function startPostgres(o: { standby?: boolean } = {}): Promise<PgCl
       `max_wal_senders = 10`,
       `wal_keep_size = '128MB'`,
       `archive_mode = on`,
-      `archive_command = 'test ! -f ${archiveDir}/%f && cp %p ${archiveDir}/%f'`,
+      `archive_command = '${(o.archiveCommand ?? `test ! -f ${archiveDir}/%f && cp %p ${archiveDir}/%f`).replace(/'/g, "''")}'`,
       `fsync = off`, // a throwaway cluster: speed over durability across an OS crash
     ].join('\n');
     await asPostgres('sh', ['-c', `printf '%s\\n' "$0" >> ${join(primaryData, 'postgresql.conf')}`, conf]);

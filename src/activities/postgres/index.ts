@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL activities: catalog entries bound to their implementations, over a connector
  * that opens one connection per call to a database named in configuration (client.ts says why),
- * the client tools (pg_dump, pg_restore) and the backup stores.
+ * the client tools (pg_dump, pg_restore) and the backup stores; point-in-time recovery (pitr-*.ts)
+ * adds base backups and scratch clusters on the worker.
  */
 import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from '../../catalog/postgres/backup';
 import { pgDatabaseDrop } from '../../catalog/postgres/database';
@@ -13,6 +14,7 @@ import {
   pgServerPromote,
   pgTableVacuum,
 } from '../../catalog/postgres/maintenance';
+import { pgBasebackupCreate, pgPitrRestore, pgScratchQuery, pgScratchRemove } from '../../catalog/postgres/pitr';
 import { pgQuerySmoke } from '../../catalog/postgres/query';
 import { envelope, type StepMetrics } from '../envelope';
 import type { Redactor } from '../redact';
@@ -25,11 +27,21 @@ import {
   createTerminateAction,
   createVacuumAction,
 } from './maintenance';
+import { createScratchQueryAction, createScratchRemoveAction } from './pitr-actions';
+import { createBaseBackupAction } from './pitr-basebackup';
+import { createPitrRestoreAction, type PitrRestoreDeps } from './pitr-restore';
 import { createDropAction, createRestoreAction } from './restore';
 import { createPruneAction } from './retention';
 import { createSmokeAction } from './smoke';
 
-export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetrics; redact?: Redactor }) {
+export function createPostgresActivities(
+  deps: BackupDeps & {
+    metrics: StepMetrics;
+    redact?: Redactor;
+    /** Point-in-time recovery's own settings (the server binaries' folder, the restore helper). */
+    pitr?: Partial<Pick<PitrRestoreDeps, 'binDir' | 'restoreCommandScript' | 'pollMs'>>;
+  },
+) {
   const m = deps.metrics;
   const health = createHealthAction(deps.connect);
   const smoke = createSmokeAction(deps.connect);
@@ -43,6 +55,11 @@ export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetri
   const terminate = createTerminateAction(deps.connect);
   const promote = createPromoteAction(deps.connect);
   const archive = createArchiveAction(deps.connect);
+  const pitrDeps: PitrRestoreDeps = { ...deps, ...deps.pitr };
+  const basebackup = createBaseBackupAction(pitrDeps);
+  const pitrRestore = createPitrRestoreAction(pitrDeps);
+  const scratchQuery = createScratchQueryAction(pitrDeps);
+  const scratchRemove = createScratchRemoveAction(pitrDeps);
   return {
     [pgHealthRead.id]: envelope(pgHealthRead, (i) => health(i), m, deps.redact),
     [pgQuerySmoke.id]: envelope(pgQuerySmoke, (i) => smoke(i), m, deps.redact),
@@ -56,5 +73,9 @@ export function createPostgresActivities(deps: BackupDeps & { metrics: StepMetri
     [pgConnectionTerminate.id]: envelope(pgConnectionTerminate, (i) => terminate(i), m, deps.redact),
     [pgServerPromote.id]: envelope(pgServerPromote, (i) => promote(i), m, deps.redact),
     [pgArchiveRead.id]: envelope(pgArchiveRead, (i) => archive(i), m, deps.redact),
+    [pgBasebackupCreate.id]: envelope(pgBasebackupCreate, (i, ctx) => basebackup(i, ctx), m, deps.redact),
+    [pgPitrRestore.id]: envelope(pgPitrRestore, (i, ctx) => pitrRestore(i, ctx), m, deps.redact),
+    [pgScratchQuery.id]: envelope(pgScratchQuery, (i) => scratchQuery(i), m, deps.redact),
+    [pgScratchRemove.id]: envelope(pgScratchRemove, (i) => scratchRemove(i), m, deps.redact),
   };
 }
