@@ -9,6 +9,7 @@ import { temporalCliPath } from '../../src/devserver/cli';
 import { projectRoot } from '../../src/platform/project-root';
 import { alertIngestion } from './alerts';
 import { backups } from './backups';
+import { failover } from './failover';
 import { scheduleLateness } from './schedule-lateness';
 import { approvalRoundTrip } from './approval';
 import { channels } from './channels';
@@ -35,6 +36,7 @@ const settings = {
   incidents: num('BENCH_INCIDENTS', 1000),
   pgScale: num('BENCH_PG_SCALE', 20),
   pgReps: num('BENCH_PG_REPS', 3),
+  failoverReps: num('BENCH_FAILOVER_REPS', 3),
   only: process.env.BENCH_ONLY?.split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -81,6 +83,11 @@ const benchmarks: Array<{ key: string; title: string; run: (env: BenchEnv) => Pr
     key: 'backups',
     title: '9. Backups and restores',
     run: () => backups({ scale: settings.pgScale, reps: settings.pgReps }),
+  },
+  {
+    key: 'failover',
+    title: '10. DR failover',
+    run: (env) => failover(env, { reps: settings.failoverReps }),
   },
 ];
 

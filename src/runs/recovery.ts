@@ -10,6 +10,7 @@ import { backupStatusQuery, verificationStatusQuery } from '../shared/backup';
 import { BACKUP_WORKFLOW, FAILOVER_WORKFLOW, RESTORE_VERIFICATION_WORKFLOW } from '../shared/constants';
 import { failoverReportQuery, type FailoverReport } from '../shared/failover';
 import { failoverMarkdown } from '../shared/failover-report';
+import { failoverSvg } from '../shared/failover-svg';
 import { scheduleId } from '../shared/schedule';
 import { RunError } from './errors';
 import type { RunService, StartedRun } from './service';
@@ -22,8 +23,9 @@ export interface RecoveryReport {
   status: string;
   /** The run's own status (null when no worker answered). */
   report: unknown;
-  /** Failovers: the report as Markdown. */
+  /** Failovers: the report as Markdown, and its phase timeline as an SVG picture. */
   markdown?: string;
+  svg?: string;
 }
 
 export function createRecoveryService(deps: {
@@ -95,7 +97,9 @@ export function createRecoveryService(deps: {
         workflowType: d.type,
         status: d.status.name,
         report: r,
-        ...(d.type === FAILOVER_WORKFLOW && r ? { markdown: failoverMarkdown(r as FailoverReport) } : {}),
+        ...(d.type === FAILOVER_WORKFLOW && r
+          ? { markdown: failoverMarkdown(r as FailoverReport), svg: failoverSvg(r as FailoverReport) }
+          : {}),
       };
     }, `no run '${workflowId}'`);
   }

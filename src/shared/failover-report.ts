@@ -22,7 +22,7 @@ export function rtoOf(
 ): NonNullable<FailoverReport['rto']> {
   const seconds = Math.max(0, (validatedAt - Date.parse(r.startedAt) - (r.approval?.waitMs ?? 0)) / 1000);
   const objectiveSeconds = plan.objectives.rtoMs / 1000;
-  return { seconds: Math.round(seconds * 10) / 10, objectiveSeconds, met: seconds <= objectiveSeconds };
+  return { seconds: Math.round(seconds * 1000) / 1000, objectiveSeconds, met: seconds <= objectiveSeconds };
 }
 
 /**

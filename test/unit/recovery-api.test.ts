@@ -140,6 +140,12 @@ test('the plans, and a failover’s report as JSON and Markdown', async () => {
   expect(md.body).toContain('# DR failover orders: succeeded');
   expect(md.body).toContain('| RTO | 42.0 s | 1.00 h | yes |');
   expect(md.body).toContain('| RPO | at most 0.4 s of writes | 5.0 min | yes |');
+  const svg = await app.inject({ url: '/v1/recovery/runs/dr-failover-orders?format=svg', headers: viewer });
+  expect(svg.headers['content-type']).toContain('image/svg+xml');
+  expect(svg.body).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  expect(svg.body).toContain('>assessment</text>');
+  expect(svg.body).toContain('RTO 42.0 s of 60.0 min');
+  expect(svg.body).toContain('primary orders unreachable');
 });
 
 test('the CLI sends those requests', async () => {

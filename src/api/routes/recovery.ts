@@ -14,7 +14,7 @@ const startBody = z
   .object({ reason: z.string().max(500).optional(), via: z.enum(['api', 'cli']).default('api') })
   .strict()
   .default({ via: 'api' });
-const reportQuery = z.object({ format: z.enum(['json', 'markdown']).default('json') }).strict();
+const reportQuery = z.object({ format: z.enum(['json', 'markdown', 'svg']).default('json') }).strict();
 
 export function recoveryRoutes(
   app: FastifyInstance,
@@ -45,6 +45,13 @@ export function recoveryRoutes(
       const q = await parseOr400(reportQuery, req.query, reply, 'query');
       if (!q) return reply;
       const r = await recovery.report(req.params.id);
+      if (q.format === 'svg') {
+        if (!r.svg)
+          return reply
+            .code(404)
+            .send({ error: 'only a failover with a report has a timeline picture', field: 'format' });
+        return reply.type('image/svg+xml').send(r.svg);
+      }
       if (q.format === 'markdown') {
         if (!r.markdown)
           return reply.code(404).send({ error: 'only a failover with a report has a Markdown form', field: 'format' });

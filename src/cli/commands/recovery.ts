@@ -89,10 +89,12 @@ export function registerRecoveryCommands(program: Command, context: ContextFacto
     .description('a backup’s, a restore verification’s or a failover’s report')
     .argument('<workflowId>', 'the run’s workflow id')
     .option('--markdown', 'a failover’s report as Markdown')
-    .action(async (id: string, opts: { markdown?: boolean }, cmd: Command) => {
+    .option('--svg', 'a failover’s phase timeline as an SVG picture')
+    .action(async (id: string, opts: { markdown?: boolean; svg?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
       const r = await ctx.api.get<RecoveryReport>(pathOf('/v1/recovery/runs', id));
       if (opts.markdown && r.markdown) return ctx.io.out(r.markdown);
+      if (opts.svg && r.svg) return ctx.io.out(r.svg);
       ctx.print(r, () => `${r.workflowType} ${r.status}\n${JSON.stringify(r.report, null, 2)}`);
     });
 }

@@ -42,7 +42,7 @@ export interface PlanCaller {
     activity: K,
     id: string,
     input: InputOf<K>,
-    o?: Partial<Pick<CallOptions, 'retry' | 'timeoutMs' | 'heartbeatTimeoutMs' | 'nonRetryable'>>,
+    o?: Partial<Pick<CallOptions, 'retry' | 'timeoutMs' | 'heartbeatTimeoutMs' | 'nonRetryable' | 'local'>>,
   ): Promise<OutputOf<K>>;
 }
 
@@ -56,6 +56,7 @@ export function planCaller(kind: string, plan: { name: string }): PlanCaller {
       timeoutMs: o.timeoutMs ?? 120_000,
       ...(o.heartbeatTimeoutMs ? { heartbeatTimeoutMs: o.heartbeatTimeoutMs } : {}),
       nonRetryable: [FAILURE.IntegrityFailed, FAILURE.UnknownTarget, ...(o.nonRetryable ?? [])],
+      ...(o.local ? { local: true } : {}),
       runbookId: `${kind}:${plan.name}`,
       dryRun: false,
     });

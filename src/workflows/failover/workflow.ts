@@ -170,8 +170,8 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
 
   // 4. Validation: the application's queries and the data's integrity on the new primary.
   rec.phase('validation');
-  r.smoke = await smoke(call, plan);
-  const after = await probe(call, plan, plan.standby, 'after');
+  const [smoked, after] = await Promise.all([smoke(call, plan), probe(call, plan, plan.standby, 'after')]);
+  r.smoke = smoked;
   r.integrity = plan.integrity.map((q, i) => {
     const b = before[i]?.value ?? null;
     const v = after[i]?.value ?? null;
@@ -198,7 +198,10 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
       `smoke queries failed on the new primary: ${failed.map((s) => s.name).join(', ')}`,
       FAILURE.CheckFailed,
     );
-  await tell(`succeeded: ${plan.standby} is the primary.\n\n${failoverMarkdown({ ...r, outcome: 'succeeded' })}`, 'warning');
+  await tell(
+    `succeeded: ${plan.standby} is the primary.\n\n${failoverMarkdown({ ...r, outcome: 'succeeded' })}`,
+    'warning',
+  );
   rec.finish('succeeded');
   return r;
 }

@@ -4,7 +4,13 @@
  * Hand-written workflows call an action by its activity name, typed by the exported activities
  * (its catalog schemas); the runbook interpreter calls by the name its compiled step carries.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { ActionFailureDetails, ActionInput, ActionResult } from '../../shared/activity-types';
 import { FAILURE } from '../../shared/failures';
@@ -35,6 +41,13 @@ export interface CallOptions {
   /** What the action's context names the run as (the runbook; for hand-written workflows, their kind). */
   runbookId: string;
   dryRun: boolean;
+  /**
+   * Run it as a local activity: in the worker that runs the workflow, with no server round trip
+   * to schedule it (its result is recorded as a marker). For quick reads on a path where every
+   * round trip counts (a failover's assessment and validation); never for a mutation, a long
+   * operation or one that heartbeats. @default false
+   */
+  local?: boolean;
 }
 
 export interface StepFailure {
@@ -56,12 +69,16 @@ function retryPolicy(r: RetrySpec, nonRetryable: string[] = []) {
 /** Calls an action by the activity name a compiled runbook carries. Not async: one promise fewer per step. */
 export function callActivity(activity: string, input: JsonObject, o: CallOptions): Promise<ActionResult> {
   const info = workflowInfo();
-  const acts = proxyActivities<Record<string, UntypedAction>>({
-    startToCloseTimeout: o.timeoutMs,
-    ...(o.heartbeatTimeoutMs ? { heartbeatTimeout: o.heartbeatTimeoutMs } : {}),
-    retry: retryPolicy(o.retry, [FAILURE.InvalidInput, ...(o.nonRetryable ?? [])]),
-    summary: `${o.id}: ${o.action}`,
-  });
+  const retry = retryPolicy(o.retry, [FAILURE.InvalidInput, ...(o.nonRetryable ?? [])]);
+  const summary = `${o.id}: ${o.action}`;
+  const acts = o.local
+    ? proxyLocalActivities<Record<string, UntypedAction>>({ startToCloseTimeout: o.timeoutMs, retry, summary })
+    : proxyActivities<Record<string, UntypedAction>>({
+        startToCloseTimeout: o.timeoutMs,
+        ...(o.heartbeatTimeoutMs ? { heartbeatTimeout: o.heartbeatTimeoutMs } : {}),
+        retry,
+        summary,
+      });
   const fn = acts[activity] as UntypedAction;
   return fn({
     step: {
