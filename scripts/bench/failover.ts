@@ -184,7 +184,7 @@ async function product(env: BenchEnv, w: FailoverWorker, c: PgCluster): Promise<
     const r = await run();
     if (r.outcome !== 'succeeded' || !r.rto)
       throw new Error(`the failover ended ${r.outcome}: ${r.error?.message ?? ''}`);
-      console.log(JSON.stringify({ phases: r.phases, events: r.events, promoted: r.promoted }));
+    console.log(JSON.stringify({ phases: r.phases, events: r.events, promoted: r.promoted }));
     return r.rto.seconds * 1000;
   }
 }

@@ -17,7 +17,12 @@ export interface KindContext {
   library: RunbookLibrary;
   /** Incident starts also read the incident rules, channels and targets when given (defaults otherwise); backup starts the plans. */
   config: Pick<AppConfig, 'approverGroups'> &
-    Partial<Pick<AppConfig, 'incidents' | 'incidentSetup' | 'notifyTargets' | 'backupPlans' | 'recoveryObjectives' | 'failoverPlans'>>;
+    Partial<
+      Pick<
+        AppConfig,
+        'incidents' | 'incidentSetup' | 'notifyTargets' | 'backupPlans' | 'recoveryObjectives' | 'failoverPlans'
+      >
+    >;
 }
 
 /** A start as a trigger asks for it, whatever the kind. */
