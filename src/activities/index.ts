@@ -29,6 +29,8 @@ import type { SecretResolver } from './secrets';
 import { createKubernetesActivities } from './kubernetes';
 import { connectKube, type KubeClients } from './kubernetes/client';
 import { createPostgresActivities } from './postgres';
+import { drReportArchive } from '../catalog/recovery';
+import { createArchiveAction } from './recovery/archive';
 import { createRedisActivities } from './redis';
 import { createRedisConnect, type RedisConnect } from './redis/client';
 import type { RedisServerConfig } from '../config/redis-schema';
@@ -109,6 +111,7 @@ export function createActionActivities(deps: ActivityDeps) {
   });
   const http = createHttpActivities({ ...deps, egress });
   const pgResolve = createPgResolve({ databases: deps.databases ?? {}, secrets: deps.secrets });
+  const archiveReport = createArchiveAction({ openStore: deps.openStore ?? noStores });
   const notify = createNotifyActivities({
     ...deps,
     ...(deps.onNotificationSent ? { onSent: deps.onNotificationSent } : {}),
@@ -163,6 +166,12 @@ export function createActionActivities(deps: ActivityDeps) {
       metrics: deps.metrics,
       redact: deps.secrets.redactor,
     }),
+    [drReportArchive.id]: envelope(
+      drReportArchive,
+      (i, ctx) => archiveReport(i, ctx),
+      deps.metrics,
+      deps.secrets.redactor,
+    ),
     ...createRedisActivities({
       connect: deps.redisConnect ?? createRedisConnect({ servers: deps.redisServers ?? {}, secrets: deps.secrets }),
       openStore: deps.openStore ?? noStores,

@@ -25,6 +25,7 @@ import { notifyPagerDutyEvent } from './pagerduty';
 import { notifySlackPost, notifySlackUpdate } from './slack';
 import { notifyRedisPublish } from './redis-event';
 import { REDIS_ENTRIES } from './redis';
+import { drReportArchive } from './recovery';
 import { notifyStatuspageIncident } from './statuspage';
 import { notifyEmailSend } from './email';
 import { ticketIssueClose, ticketIssueComment, ticketIssueCreate } from './tickets';
@@ -62,6 +63,7 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
     ...PITR_ENTRIES,
   ],
   redis: REDIS_ENTRIES,
+  dr: [drReportArchive],
   k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
 };
 

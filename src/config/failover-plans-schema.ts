@@ -64,6 +64,22 @@ export const failoverPlanConfig = z
     integrity: z.array(query).max(20).default([]),
     /** Where the phases are announced (a notify target: Slack, email, a status page). */
     notify: z.string().min(1).optional(),
+    /**
+     * Drill mode: the same procedure against a standby environment (its own primary, standby,
+     * traffic and deploy runbooks), then `reset` runbooks that restore its starting state; each
+     * drill's report is kept in `archive.store` and compared with the ones before.
+     */
+    drill: z
+      .object({
+        primary: name,
+        standby: name,
+        traffic: runbookRef.extend({ undo: runbookRef.optional() }).strict().optional(),
+        deploy: z.array(runbookRef).max(10).default([]),
+        reset: z.array(runbookRef).min(1).max(10),
+        archive: z.object({ store: name }).strict().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type FailoverPlanConfig = z.infer<typeof failoverPlanConfig>;

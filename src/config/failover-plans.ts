@@ -6,11 +6,29 @@ import type { FailoverPlanConfig } from './failover-plans-schema';
 
 const msOf = (d: string): number => parseDuration(d) ?? 0;
 
+/** The plan as the workflow runs it; a drill runs it against the plan's standby environment. */
 export function failoverDefinition(
   name: string,
   p: FailoverPlanConfig,
   objectives: RecoveryObjectives = recoveryObjectivesOf(undefined),
+  drill = false,
 ): FailoverPlanDefinition {
+  const real = failoverOf(name, p, objectives);
+  if (!drill) return real;
+  const d = p.drill;
+  if (!d) throw new TypeError(`failover plan '${name}' has no drill: section`);
+  const { traffic: _traffic, ...rest } = real;
+  return {
+    ...rest,
+    primary: d.primary,
+    standby: d.standby,
+    ...(d.traffic ? { traffic: structuredClone(d.traffic) } : {}),
+    deploy: structuredClone(d.deploy),
+    drill: { reset: structuredClone(d.reset), ...(d.archive ? { archiveStore: d.archive.store } : {}) },
+  };
+}
+
+function failoverOf(name: string, p: FailoverPlanConfig, objectives: RecoveryObjectives): FailoverPlanDefinition {
   return {
     name,
     primary: p.primary,
@@ -29,16 +47,20 @@ export function failoverDefinition(
 }
 
 /** The runbooks a plan starts (checked against the library when a failover is started). */
-export function failoverRunbooks(p: Pick<FailoverPlanDefinition, 'traffic' | 'deploy'>): string[] {
-  return [p.traffic?.runbook, p.traffic?.undo?.runbook, ...p.deploy.map((d) => d.runbook)].filter(
-    (r): r is string => r !== undefined,
-  );
+export function failoverRunbooks(p: Pick<FailoverPlanDefinition, 'traffic' | 'deploy' | 'drill'>): string[] {
+  return [
+    p.traffic?.runbook,
+    p.traffic?.undo?.runbook,
+    ...p.deploy.map((d) => d.runbook),
+    ...(p.drill?.reset ?? []).map((d) => d.runbook),
+  ].filter((r): r is string => r !== undefined);
 }
 
 export function checkFailoverPlans(c: {
   failoverPlans: Record<string, FailoverPlanConfig>;
   databases: Record<string, unknown>;
   notifyTargets: Record<string, unknown>;
+  backupStores: Record<string, unknown>;
 }): string[] {
   const out: string[] = [];
   const known = (m: Record<string, unknown>) => Object.keys(m).join(', ') || 'none';
@@ -50,6 +72,22 @@ export function checkFailoverPlans(c: {
     if (p.primary === p.standby) out.push(`${at}.standby: the standby must be another database than the primary`);
     if (p.notify !== undefined && !(p.notify in c.notifyTargets))
       out.push(`${at}.notify: no notify target '${p.notify}' (known: ${known(c.notifyTargets)})`);
+    const d = p.drill;
+    if (d) {
+      for (const field of ['primary', 'standby'] as const) {
+        if (!(d[field] in c.databases))
+          out.push(`${at}.drill.${field}: no database '${d[field]}' under databases: (known: ${known(c.databases)})`);
+        // A drill promotes and resets its own pair: never the production ones.
+        if (d[field] === p.primary || d[field] === p.standby)
+          out.push(
+            `${at}.drill.${field}: a drill runs against a standby environment, not '${d[field]}' of the plan itself`,
+          );
+      }
+      if (d.archive && !(d.archive.store in c.backupStores))
+        out.push(
+          `${at}.drill.archive.store: no store '${d.archive.store}' under backupStores: (known: ${known(c.backupStores)})`,
+        );
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { recoveryObjectivesOf } from '../config/backup-plans';
 import { failoverDefinition, failoverRunbooks } from '../config/failover-plans';
 import { FAILOVER_WORKFLOW, SA } from '../shared/constants';
 import type { FailoverWorkflowInput } from '../shared/failover';
+import type { ParamValue } from '../shared/model';
 import { RunError } from './errors';
 import type { KindContext, KindStart, KindStartRequest, WorkflowKindEntry } from './kind-types';
 
@@ -16,7 +17,8 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
   workflowType: FAILOVER_WORKFLOW,
   targetNoun: 'failover plan',
   targetExists: ({ config }, id) => id in (config.failoverPlans ?? {}),
-  exactWorkflowId: (start) => start.workflowIdPrefix,
+  // One failover per plan at a time; drills are many over time, each its own id.
+  exactWorkflowId: (start) => (start.params.drill === true ? undefined : start.workflowIdPrefix),
   resolvedStarts: false,
   prepare(ctx: KindContext, req: KindStartRequest): KindStart<FailoverWorkflowInput> {
     const raw = ctx.config.failoverPlans?.[req.target];
@@ -29,13 +31,30 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
       );
     }
     for (const k of Object.keys(req.params))
+      if (k !== 'drill')
+        throw new RunError(
+          'invalid',
+          `unknown param '${k}' (a failover takes only drill: it does what its plan says)`,
+          `params.${k}`,
+        );
+    const d = req.params.drill;
+    if (d !== undefined && d !== true && d !== false && d !== 'true' && d !== 'false')
+      throw new RunError('invalid', 'drill must be true or false', 'params.drill');
+    const drill = d === true || d === 'true';
+    if (drill && !raw.drill)
       throw new RunError(
         'invalid',
-        `unknown param '${k}' (a failover takes none: it does what its plan says)`,
-        `params.${k}`,
+        `failover plan '${req.target}' has no drill: section (its standby environment)`,
+        'params.drill',
       );
     if (req.dryRun) throw new RunError('invalid', 'a failover has no dry run', 'dryRun');
-    const plan = failoverDefinition(req.target, raw, ctx.config.recoveryObjectives ?? recoveryObjectivesOf(undefined));
+    const plan = failoverDefinition(
+      req.target,
+      raw,
+      ctx.config.recoveryObjectives ?? recoveryObjectivesOf(undefined),
+      drill,
+    );
+    const params: Record<string, ParamValue> = drill ? { drill: true } : {};
     for (const id of failoverRunbooks(plan))
       if (!ctx.library.runbooks.has(id))
         throw new RunError(
@@ -48,7 +67,7 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
       kind: 'dr-failover',
       workflowType: FAILOVER_WORKFLOW,
       target: plan.name,
-      params: {},
+      params,
       input: { plan, trigger: req.trigger, approverGroups },
       typedSearchAttributes: [
         { key: SA.runbookId, value: plan.name },
@@ -57,18 +76,18 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
         { key: SA.requestedBy, value: req.trigger.requestedBy },
         { key: SA.phase, value: 'assessment' },
       ],
-      staticSummary: `DR failover: ${plan.name} (${plan.primary} → ${plan.standby})`,
+      staticSummary: `DR ${drill ? 'drill' : 'failover'}: ${plan.name} (${plan.primary} → ${plan.standby})`,
       staticDetails:
         `Failover of \`${plan.primary}\` to its standby \`${plan.standby}\` (plan \`${plan.name}\`, ${plan.tier}), ` +
         `started by ${req.trigger.requestedBy} (${req.trigger.source}). It waits for an approval before the ` +
         'irreversible part; its phases, RTO and RPO are in the `failoverReport` query.',
-      workflowIdPrefix: `dr-failover-${plan.name}`,
-      request: { plan },
+      workflowIdPrefix: `${drill ? 'dr-drill' : 'dr-failover'}-${plan.name}`,
+      request: { plan, drill },
       intent: {
         workflowType: FAILOVER_WORKFLOW,
         runbookId: plan.name,
         definition: plan,
-        params: {},
+        params,
         trigger: req.trigger,
         approverGroups,
         emergency: false,

@@ -88,7 +88,7 @@ export interface WorkflowKindEntry<I extends KindInput = KindInput> {
    * Kinds that name their runs themselves (an incident per service): the start's exact workflow
    * id, used again once its run has closed (one open at a time). Absent: `<prefix>-<time>-<random>`.
    */
-  exactWorkflowId?(start: KindStart<I>): string;
+  exactWorkflowId?(start: KindStart<I>): string | undefined;
   /** Whether a resolved alert may start one (an incident: no; a resolution only reaches an open one). @default true */
   resolvedStarts?: boolean;
   /** Whether the target exists (routes are checked when the API starts, not per alert). */

@@ -55,6 +55,7 @@ export function createRecoveryService(deps: {
         standby: p.standby,
         tier: p.tier,
         objectives: objectives[p.tier],
+        drill: p.drill ? { primary: p.drill.primary, standby: p.drill.standby } : null,
       })),
     };
   }
@@ -63,11 +64,12 @@ export function createRecoveryService(deps: {
     kind: RecoveryKind,
     plan: string,
     who: { actor: string; via: 'api' | 'cli'; reason?: string },
+    o: { drill?: boolean } = {},
   ): Promise<StartedRun> {
     return runs.start({
       kind,
       target: plan,
-      params: {},
+      params: o.drill ? { drill: true } : {},
       ...(who.reason ? { reason: who.reason } : {}),
       trigger: { source: who.via, requestedBy: who.actor },
     });

@@ -27,6 +27,8 @@ export interface FailoverPlanDefinition {
   smoke: SmokeQuery[];
   integrity: Array<{ name: string; sql: string }>;
   notify?: string;
+  /** A drill: against the plan's standby environment, its starting state restored after. */
+  drill?: { reset: RunbookRef[]; archiveStore?: string };
 }
 
 export interface FailoverWorkflowInput {
@@ -37,7 +39,7 @@ export interface FailoverWorkflowInput {
   approverGroups?: Record<string, string[]>;
 }
 
-export const FAILOVER_PHASES = ['assessment', 'approval', 'failover', 'validation', 'communication'] as const;
+export const FAILOVER_PHASES = ['assessment', 'approval', 'failover', 'validation', 'communication', 'reset'] as const;
 export type FailoverPhaseName = (typeof FAILOVER_PHASES)[number];
 
 export interface PhaseTiming {
@@ -91,6 +93,19 @@ export interface FailoverReport {
   };
   compensations: string[];
   error?: { message: string; type?: string; phase?: FailoverPhaseName };
+  /** A drill: the reset runbooks' outcome, where its report was kept, and the drills before it. */
+  drill?: {
+    reset: Array<{ runbook: string; ok: boolean; error?: string }>;
+    archived?: string;
+    archiveError?: string;
+    previous: Array<{
+      startedAt: string;
+      outcome: string;
+      rtoSeconds: number | null;
+      rpoSeconds: number | null;
+      rpoRows: number | null;
+    }>;
+  };
 }
 
 export const failoverReportQuery = defineQuery<FailoverReport>('failoverReport');

@@ -52,3 +52,45 @@ test('a plan naming databases or a target that are not configured is refused at 
     /failoverPlans\.orders\.standby: the standby must be another database than the primary[\s\S]*failoverPlans\.orders\.notify: no notify target 'ops'[\s\S]*failoverPlans\.other\.standby: no database 'replica'/,
   );
 });
+
+test('a drill runs against its own environment, never the plan’s production databases', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'failover-drill-'));
+  const path = join(dir, 'c.yaml');
+  writeFileSync(
+    path,
+    [
+      'databases:',
+      '  orders: { host: a, database: orders, user: u }',
+      '  orders-standby: { host: b, database: orders, user: u }',
+      'failoverPlans:',
+      '  orders:',
+      '    primary: orders',
+      '    standby: orders-standby',
+      '    drill: { primary: orders, standby: drill-b, reset: [{ runbook: rebuild }], archive: { store: reports } }',
+      '',
+    ].join('\n'),
+  );
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: path }, dir)).toThrow(
+    /drill\.primary: a drill runs against a standby environment, not 'orders'[\s\S]*drill\.standby: no database 'drill-b'[\s\S]*drill\.archive\.store: no store 'reports'/,
+  );
+  const p = failoverPlanConfig.parse({
+    primary: 'orders',
+    standby: 'orders-standby',
+    traffic: { runbook: 'switch-traffic' },
+    drill: { primary: 'drill', standby: 'drill-b', reset: [{ runbook: 'rebuild' }] },
+  });
+  const d = failoverDefinition('orders', p, undefined, true);
+  expect(d).toMatchObject({
+    primary: 'drill',
+    standby: 'drill-b',
+    deploy: [],
+    drill: { reset: [{ runbook: 'rebuild', params: {} }] },
+  });
+  expect(d.traffic).toBeUndefined();
+  expect(() =>
+    failoverKind.prepare(
+      { library: libraryOf(), config: { approverGroups: {}, failoverPlans: { orders: plan } } },
+      { target: 'orders', params: { drill: true }, trigger: { source: 'api', requestedBy: 'alice' } },
+    ),
+  ).toThrow("failover plan 'orders' has no drill: section");
+});

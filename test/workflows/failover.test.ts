@@ -203,3 +203,133 @@ test('the primary killed under writes: approved, traffic moved, standby promoted
     expect((await h.describe()).searchAttributes.Phase).toEqual(['done']);
   });
 }, 180_000);
+
+test('a drill runs the same procedure on the standby environment, resets it, keeps its report and compares it', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const archive = mkdtempSync(join(tmpdir(), 'drills-'));
+  const pairs = [await startPostgres({ standby: true }), await startPostgres({ standby: true })];
+  const db = (port: number) => ({
+    host: '127.0.0.1',
+    port,
+    database: 'postgres',
+    user: 'postgres',
+    application_name: 'dr',
+  });
+  // The worker reads these at each call: the reset points the drill's names at a fresh pair.
+  const databases: Record<string, ReturnType<typeof db>> = {
+    orders: db(cluster.primary.port),
+    'orders-standby': db(cluster.standby!.port),
+  };
+  const point = (c: PgCluster): void => {
+    databases.drill = db(c.primary.port);
+    databases['drill-standby'] = db(c.standby!.port);
+  };
+  point(pairs[0]!);
+  for (const c of pairs) {
+    await sql(c.primary.port, 'CREATE TABLE events (id bigint PRIMARY KEY)');
+    await sql(c.primary.port, 'INSERT INTO events SELECT g FROM generate_series(1, 1000) g');
+  }
+  const resets: unknown[] = [];
+  dns.on('/environments/drill/reset', (req) => {
+    resets.push(JSON.parse(req.body));
+    point(pairs[1]!);
+    return { status: 200, body: { ok: true } };
+  });
+  const reset = runbookFromYaml(`
+id: reset-drill-env
+title: Rebuild the drill environment
+steps:
+  - id: rebuild
+    action: http:request:send
+    with: { method: POST, url: "${dns.url}/environments/drill/reset", body: { from: "snapshot" } }
+`);
+  const library = libraryOf(switchRunbook(dns.url), reset);
+  const plan = failoverPlanConfig.parse({
+    primary: 'orders',
+    standby: 'orders-standby',
+    approvers: ['bob'],
+    smoke: [{ name: 'events', sql: 'SELECT id FROM events LIMIT 1', expectRows: { min: 1 } }],
+    integrity: [{ name: 'events', sql: 'SELECT count(*) FROM events' }],
+    drill: {
+      primary: 'drill',
+      standby: 'drill-standby',
+      traffic: { runbook: 'switch-traffic', params: { site: 'drill-b' } },
+      reset: [{ runbook: 'reset-drill-env' }],
+      archive: { store: 'drills' },
+    },
+  });
+  const tw = await createTestWorker(env, {
+    library,
+    postgres: { databases, stores: { drills: archive }, binDir: pgBin() },
+  });
+  try {
+    await tw.worker.runUntil(async () => {
+      const drill = async (): Promise<FailoverReport> => {
+        // The standby has caught up with every row: nothing may be lost.
+        await waitFor(
+          'the drill standby caught up',
+          async () =>
+            Number(
+              (await sql<{ n: string }>(databases['drill-standby']!.port, 'SELECT count(*) AS n FROM events'))[0]?.n,
+            ) === 1000,
+        );
+        const p = workflowKind('dr-failover').prepare(
+          { library, config: { approverGroups: {}, failoverPlans: { orders: plan } } },
+          { target: 'orders', params: { drill: true }, trigger: { source: 'api', requestedBy: 'alice' } },
+        );
+        expect(workflowKind('dr-failover').exactWorkflowId?.(p)).toBeUndefined();
+        const workflowId = `${p.workflowIdPrefix}-${Date.now()}`;
+        const h = await env.client.workflow.start(p.workflowType, {
+          taskQueue: tw.taskQueue,
+          workflowId,
+          args: [{ ...(p.input as FailoverWorkflowInput), signed: signStart(TEST_KEYS, p.intent, { workflowId }) }],
+        });
+        await waitFor('the approval gate', async () => (await h.query(statusQuery)).pendingApprovals.length > 0);
+        await h.executeUpdate(decideApprovalUpdate, {
+          args: [await signedDecision(h, { stepId: 'failover', decision: 'approve', actor: 'bob' })],
+        });
+        return h.result();
+      };
+      const first = await drill();
+      expect(first.outcome).toBe('succeeded');
+      expect(first.phases.map((x) => x.name)).toEqual([
+        'assessment',
+        'approval',
+        'failover',
+        'validation',
+        'communication',
+        'reset',
+      ]);
+      // The drill environment, never production: its primary answered, a caught-up standby lost nothing.
+      expect(first.assessment).toMatchObject({ primaryReachable: true, standbyInRecovery: true });
+      expect(first.integrity).toEqual([{ name: 'events', before: 1000, after: 1000, lost: 0 }]);
+      expect(first.rpo).toMatchObject({ rows: 0, met: true });
+      // The drill promoted the drill standby (the reset restores it).
+      expect((await sql<{ r: boolean }>(pairs[0]!.standby!.port, 'SELECT pg_is_in_recovery() AS r'))[0]?.r).toBe(false);
+      expect(first.drill).toMatchObject({ reset: [{ runbook: 'reset-drill-env', ok: true }], previous: [] });
+      expect(resets).toEqual([{ from: 'snapshot' }]);
+      const kept = join(archive, 'objects', first.drill!.archived!);
+      expect(JSON.parse(readFileSync(join(kept, 'report.json'), 'utf8')).outcome).toBe('succeeded');
+      expect(readFileSync(join(kept, 'report.md'), 'utf8')).toContain('| reset |');
+      expect(readFileSync(join(kept, 'timeline.svg'), 'utf8')).toContain('<svg');
+
+      // The next drill, on the environment the reset restored, is compared with the first.
+      const second = await drill();
+      expect(second.outcome).toBe('succeeded');
+      expect(second.drill?.previous).toEqual([
+        {
+          startedAt: first.startedAt,
+          outcome: 'succeeded',
+          rtoSeconds: first.rto!.seconds,
+          rpoSeconds: first.rpo!.seconds,
+          rpoRows: 0,
+        },
+      ]);
+      expect(resets).toHaveLength(2);
+    });
+  } finally {
+    for (const c of pairs) await c.stop();
+    rmSync(archive, { recursive: true, force: true });
+  }
+}, 240_000);

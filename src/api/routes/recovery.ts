@@ -23,20 +23,26 @@ export function recoveryRoutes(
   const { recovery } = deps;
   app.get('/v1/recovery/plans', { preHandler: deps.role('viewer') }, async () => recovery.plans());
 
-  const starter = (path: string, kind: RecoveryKind) =>
+  const starter = (path: string, kind: RecoveryKind, drill = false) =>
     app.post<{ Params: { plan: string } }>(path, { preHandler: deps.role('operator') }, async (req, reply) => {
       const body = await parseOr400(startBody, req.body ?? {}, reply);
       if (!body) return reply;
-      const started = await recovery.start(kind, req.params.plan, {
-        actor: req.principal?.identity as string,
-        via: body.via,
-        ...(body.reason ? { reason: body.reason } : {}),
-      });
+      const started = await recovery.start(
+        kind,
+        req.params.plan,
+        {
+          actor: req.principal?.identity as string,
+          via: body.via,
+          ...(body.reason ? { reason: body.reason } : {}),
+        },
+        { drill },
+      );
       return reply.code(started.created ? 201 : 200).send(started);
     });
   starter('/v1/backups/:plan/runs', 'backup');
   starter('/v1/backups/:plan/verifications', 'restore-verification');
   starter('/v1/failovers/:plan', 'dr-failover');
+  starter('/v1/failovers/:plan/drills', 'dr-failover', true);
 
   app.get<{ Params: { id: string } }>(
     '/v1/recovery/runs/:id',

@@ -47,24 +47,32 @@ export function registerRecoveryCommands(program: Command, context: ContextFacto
       );
     });
 
-  const starter = (name: string, description: string, path: (plan: string) => string, after: string) =>
-    program
+  const starter = (
+    name: string,
+    description: string,
+    path: (plan: string, drill: boolean) => string,
+    after: string,
+    drillable = false,
+  ) => {
+    const c = program
       .command(name)
       .description(description)
       .argument('<plan>', 'the plan’s name in configuration')
-      .option('--reason <text>', 'why, shown in the run summary')
-      .action(async (plan: string, opts: { reason?: string }, cmd: Command) => {
-        const ctx = context(cmd);
-        const s = await ctx.api.post<StartedRun>(path(plan), {
-          via: 'cli',
-          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-        });
-        ctx.print(
-          s,
-          () =>
-            `${s.created ? 'started' : 'already started'} ${s.workflowId}\n${s.url}\n${after.replace('<id>', s.workflowId)}`,
-        );
+      .option('--reason <text>', 'why, shown in the run summary');
+    if (drillable) c.option('--drill', 'a drill: against the plan’s standby environment, reset after');
+    return c.action(async (plan: string, opts: { reason?: string; drill?: boolean }, cmd: Command) => {
+      const ctx = context(cmd);
+      const s = await ctx.api.post<StartedRun>(path(plan, opts.drill === true), {
+        via: 'cli',
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
       });
+      ctx.print(
+        s,
+        () =>
+          `${s.created ? 'started' : 'already started'} ${s.workflowId}\n${s.url}\n${after.replace('<id>', s.workflowId)}`,
+      );
+    });
+  };
   starter(
     'backup',
     'back up a plan’s database now (and apply its retention)',
@@ -79,9 +87,10 @@ export function registerRecoveryCommands(program: Command, context: ContextFacto
   );
   starter(
     'failover',
-    'fail a database over to its standby (waits for an approval before promoting)',
-    (p) => pathOf('/v1/failovers', p),
+    'fail a database over to its standby (waits for an approval before promoting); --drill: against its standby environment',
+    (p, drill) => (drill ? `${pathOf('/v1/failovers', p)}/drills` : pathOf('/v1/failovers', p)),
     'approve: runbook approve <id> failover    report: runbook recovery-report <id> --markdown',
+    true,
   );
 
   program

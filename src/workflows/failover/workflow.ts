@@ -19,6 +19,7 @@ import { approvalClaims, verifiedStart } from '../kit/trust';
 import { errorOf, planCaller } from '../backup/common';
 import { assess, probe, smoke } from './checks';
 import { childError, runChild } from './children';
+import { archiveDrill, resetDrill } from './drill';
 import { FailoverRecorder } from './recorder';
 
 const PROMOTE_RETRY = { maxAttempts: 3, initialIntervalMs: 2000, backoff: 2 };
@@ -59,9 +60,38 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
   const tell = async (text: string, severity = 'critical'): Promise<void> => {
     if (plan.notify) await notifier.notify(plan.notify, `DR failover ${plan.name}: ${text}`, severity);
   };
+  let approved = false;
+  let drillEnded = false;
+  /**
+   * A drill's end, whatever its outcome (once): its environment reset if it may have changed
+   * anything, and its report kept with a reset that failed counted as the drill failing.
+   */
+  const endDrill = async (): Promise<void> => {
+    if (!plan.drill || drillEnded) return;
+    drillEnded = true;
+    if (approved) {
+      rec.phase('reset');
+      await resetDrill(plan, r, claims.trigger.requestedBy);
+      const bad = (r.drill?.reset ?? []).filter((x) => !x.ok);
+      for (const x of r.drill?.reset ?? [])
+        rec.event(`reset ${x.runbook}: ${x.ok ? 'ok' : (x.error ?? 'failed')}`, x.ok);
+      if (bad.length) {
+        r.outcome = 'failed';
+        r.error ??= {
+          message: `the drill could not reset its environment: ${bad.map((x) => x.runbook).join(', ')}`,
+          type: FAILURE.StepFailed,
+          phase: 'reset',
+        };
+      }
+    }
+    rec.endPhase();
+    await archiveDrill(call, plan, r);
+  };
   const stop = async (outcome: FailoverReport['outcome'], message: string, type: string): Promise<never> => {
     r.error = { message, type, ...(rec.report.phases.at(-1) ? { phase: rec.report.phases.at(-1)?.name } : {}) };
     rec.event(message, false);
+    r.outcome = outcome;
+    await CancellationScope.nonCancellable(endDrill);
     rec.finish(outcome);
     await CancellationScope.nonCancellable(() => tell(`${outcome}: ${message}\n\n${failoverMarkdown(r)}`));
     throw ApplicationFailure.create({ message, type, nonRetryable: true, details: [r] });
@@ -115,6 +145,7 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
     },
   );
   r.approval = { waitMs: Date.now() - asked, by: gate.outcome === 'approved' ? gate.votes.map((v) => v.actor) : [] };
+  approved = gate.outcome === 'approved';
   if (gate.outcome === 'rejected')
     return stop('rejected', `${gate.by.actor} rejected the failover`, FAILURE.ApprovalRejected);
   if (gate.outcome !== 'approved')
@@ -198,8 +229,12 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
       `smoke queries failed on the new primary: ${failed.map((s) => s.name).join(', ')}`,
       FAILURE.CheckFailed,
     );
+  r.outcome = 'succeeded';
+  await endDrill();
+  if ((r.outcome as FailoverReport['outcome']) === 'failed' && r.error)
+    return stop('failed', r.error.message, r.error.type ?? FAILURE.StepFailed);
   await tell(
-    `succeeded: ${plan.standby} is the primary.\n\n${failoverMarkdown({ ...r, outcome: 'succeeded' })}`,
+    `${plan.drill ? 'drill succeeded' : 'succeeded'}: ${plan.standby} is the primary.\n\n${failoverMarkdown({ ...r, outcome: 'succeeded' })}`,
     'warning',
   );
   rec.finish('succeeded');
