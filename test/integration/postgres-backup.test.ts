@@ -301,6 +301,61 @@ test('a rows-only backup (checksums: false) records counts, and its restore is c
   await drop({ name: 'copy_counts' });
 }, 120_000);
 
+test('a pg_dump that fails after writing its whole output leaves no dump in the store', async () => {
+  const real = deps.runTool;
+  const failing: BackupDeps['runTool'] = async (r) => {
+    await real(r);
+    if (r.tool === 'pg_dump') throw new Error('pg_dump exited with status 1: simulated after its output');
+  };
+  const run = createBackupAction({ ...deps, runTool: failing });
+  await expect(
+    run(pgBackupCreate.input.parse({ database: 'orders', store: 'backups', id: 'dump-failed' }), ctx('dump-failed')),
+  ).rejects.toThrow('simulated after its output');
+  const store = await deps.openStore('backups');
+  expect(await store.list('postgres/orders/dump-failed/')).toEqual([]);
+}, 120_000);
+
+test('tables are checked as pg_restore commits them, a name in two schemas after it exits; a difference in either is caught', async () => {
+  await sql(`CREATE SCHEMA other`);
+  await sql(`CREATE TABLE other.pgbench_tellers (tid int PRIMARY KEY, note text)`);
+  await sql(`INSERT INTO other.pgbench_tellers SELECT g, 'teller ' || g FROM generate_series(1, 500) g`);
+  try {
+    const b = await backup({ id: 'two-schemas' });
+    const checkedAtVerify: number[] = [];
+    const watching: ActivityProgress = {
+      heartbeat: (d) => {
+        if (d.phase === 'verify') checkedAtVerify.push(Number(d.tablesChecked));
+      },
+      signal: undefined,
+    };
+    const r = await restore(
+      { backup: b.id, into: 'copy_schemas', scratch: true, jobs: 2 },
+      { progress: () => watching },
+    );
+    expect(r).toMatchObject({ verified: true, tables: b.tables });
+    // Summed while pg_restore went on: the small tables were done before it exited.
+    expect(checkedAtVerify[0]).toBeGreaterThan(0);
+    expect(checkedAtVerify[0]).toBeLessThan(b.tables);
+    await drop({ name: 'copy_schemas' });
+
+    const store = await deps.openStore('backups');
+    const m = JSON.parse((await store.getBytes(b.manifestKey, 1 << 24)).body.toString()) as {
+      tables: Array<{ schema: string; name: string; checksum: string | null }>;
+    };
+    for (const t of m.tables) if (t.schema === 'other') t.checksum = '12345';
+    await store.putBytes(b.manifestKey, Buffer.from(JSON.stringify(m)));
+    const before = await databases();
+    const f = await failure(restore({ backup: b.id, into: 'copy_schemas_lying', jobs: 2 }));
+    expect(f).toMatchObject({ type: FAILURE.IntegrityFailed });
+    expect(f.message).toMatch(
+      /in 1 table\(s\): other\.pgbench_tellers \(expected 500 rows, got 500 rows, checksum differs\)/,
+    );
+    expect(await databases()).toEqual(before);
+  } finally {
+    await sql(`DROP SCHEMA other CASCADE`);
+  }
+}, 120_000);
+
 test('a restore cancelled in the middle leaves neither the database nor its staging copy', async () => {
   const abort = new AbortController();
   const phases: string[] = [];

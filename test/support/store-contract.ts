@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAILURE } from '../../src/shared/failures';
-import type { BackupStore, StoredObject } from '../../src/activities/storage/store';
+import type { BackupStore, StagedObject, StoredObject } from '../../src/activities/storage/store';
 
 export interface StoreUnderTest {
   store: BackupStore;
@@ -86,6 +86,44 @@ export function describeStoreContract(label: string, makeStore: () => Promise<St
         expect(p.length).toBeLessThanOrEqual(2 * Math.ceil(BIG / MB4) + 2);
       }
       expect(scratch()).toEqual(['restored.bin', 'src.bin']); // no partial file left beside it
+    });
+
+    const stage = (key: string): Promise<StagedObject> => {
+      if (!store.stage) throw new Error(`${label} has no stage`);
+      return store.stage(key);
+    };
+
+    test('a staged file is invisible until committed, then the object, hashed, and gone as a file', async () => {
+      const body = randomBytes(BIG);
+      const staged = await stage('orders/staged/dump.pgdump');
+      writeFileSync(staged.path, body); // as pg_dump --file would
+      expect(await store.head('orders/staged/dump.pgdump')).toBeUndefined();
+      expect(await store.list('orders/')).toEqual([]);
+      const progress: number[] = [];
+      const put = await staged.commit({ onProgress: (n) => progress.push(n) });
+      expect(put).toMatchObject({ key: 'orders/staged/dump.pgdump', size: BIG, sha256: sha256(body) });
+      expect(await store.head('orders/staged/dump.pgdump')).toEqual(put);
+      expect(existsSync(staged.path)).toBe(false);
+      await staged.discard(); // after a commit: nothing to remove, the object stays
+      expect(await store.head('orders/staged/dump.pgdump')).toEqual(put);
+      await store.getFile('orders/staged/dump.pgdump', join(dir, 'restored.bin'));
+      expect(sha256(readFileSync(join(dir, 'restored.bin')))).toBe(sha256(body));
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      expect(progress.length).toBeLessThanOrEqual(2 * (Math.ceil(BIG / MB4) + 1));
+      expect(scratch()).toEqual(['restored.bin']);
+    });
+
+    test('a discarded stage keeps nothing (an older object at the key stays); one never written fails NotFound', async () => {
+      const old = await store.putBytes('orders/failed/dump.pgdump', Buffer.from('the older object'));
+      const staged = await stage('orders/failed/dump.pgdump');
+      writeFileSync(staged.path, randomBytes(BIG));
+      await staged.discard();
+      expect(existsSync(staged.path)).toBe(false);
+      expect(await store.head('orders/failed/dump.pgdump')).toEqual(old);
+      expect((await store.list('orders/')).map((o) => o.key)).toEqual(['orders/failed/dump.pgdump']);
+      const empty = await stage('orders/never/dump.pgdump');
+      expect(await rejection(empty.commit())).toMatchObject({ type: FAILURE.NotFound });
+      expect(await store.head('orders/never/dump.pgdump')).toBeUndefined();
     });
 
     test('small bytes round-trip; getBytes refuses more than it may hold', async () => {

@@ -5,12 +5,11 @@
  *
  * The manifest's table sums and pg_dump see one snapshot: our connection opens a REPEATABLE READ
  * transaction and exports its snapshot, pg_dump imports it (--snapshot) and the sums are read on
- * our connection while pg_dump runs, both as of the same instant.
+ * our connection while pg_dump runs, both as of the same instant. pg_dump writes its file where
+ * the store keeps it (`stage`), committed, hashed, only once pg_dump exited 0 and the sums are read.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type {
   PgBackupCreateInput,
   PgBackupCreateResult,
@@ -23,9 +22,18 @@ import { FAILURE } from '../../shared/failures';
 import { permanent } from '../errors';
 import type { ActivityProgress } from '../progress';
 import { throttled } from '../progress';
-import type { BackupStore, OpenStore } from '../storage/store';
+import { stageObject } from '../storage/stage';
+import type { BackupStore, OpenStore, StoredObject } from '../storage/store';
 import { records, withDatabase, type PgConnect, type PgResolve } from './client';
-import { listTables, MANIFEST_FORMAT, parseManifest, relName, sumTables, type BackupManifest } from './manifest';
+import {
+  listTables,
+  MANIFEST_FORMAT,
+  parseManifest,
+  relName,
+  sumTables,
+  type BackupManifest,
+  type TableSum,
+} from './manifest';
 import type { RunPgTool } from './tools';
 
 export interface BackupDeps {
@@ -34,7 +42,7 @@ export interface BackupDeps {
   openStore: OpenStore;
   runTool: RunPgTool;
   progress: () => ActivityProgress;
-  /** Where dumps are written before upload and fetched before restore. @default os.tmpdir() */
+  /** Where dumps are fetched before restore (and staged for a store without `stage`). @default os.tmpdir() */
   workDir?: string;
   now?: () => Date;
 }
@@ -93,12 +101,18 @@ export function createBackupAction(deps: BackupDeps) {
     const p = deps.progress();
     const beat = throttled(p);
     const target = await deps.resolve(i.database);
-    const work = await mkdtemp(join(deps.workDir ?? tmpdir(), 'pg-backup-'));
-    const file = join(work, DUMP_FILE);
+    const dumpKey = `${folder}${DUMP_FILE}`;
+    // pg_dump writes where the store will keep it: for a local store beside the object, so the
+    // upload is one read to hash it and a rename (no copy); for S3 a temporary file.
+    const staged = await stageObject(store, dumpKey, deps.workDir);
+    let put: StoredObject;
+    let snap: Record<string, unknown>;
+    let tables: TableSum[];
+    const startedAt = now().toISOString();
+    const dumpStarted = performance.now();
+    let uploadStarted = dumpStarted;
     try {
-      const startedAt = now().toISOString();
-      const dumpStarted = performance.now();
-      const { snap, tables } = await withDatabase(deps.connect, i.database, async (c) => {
+      ({ snap, tables } = await withDatabase(deps.connect, i.database, async (c) => {
         // Cancelled: closing the connection fails the sum under way now rather than after it.
         p.signal?.addEventListener('abort', () => void c.end().catch(() => undefined), { once: true });
         await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -117,7 +131,7 @@ export function createBackupAction(deps: BackupDeps) {
         let dumped = 0;
         let summed = 0;
         const timer = setInterval(() => {
-          void stat(file).then(
+          void stat(staged.path).then(
             (st) => {
               dumped = st.size;
               beat({ phase: 'dump', bytes: dumped, tablesSummed: summed });
@@ -137,7 +151,7 @@ export function createBackupAction(deps: BackupDeps) {
                 args: [
                   '--format=custom',
                   `--snapshot=${String(s.snapshot)}`,
-                  `--file=${file}`,
+                  `--file=${staged.path}`,
                   '--no-password',
                   ...(i.compress !== undefined ? [`--compress=${i.compress}`] : []),
                 ],
@@ -164,43 +178,43 @@ export function createBackupAction(deps: BackupDeps) {
           clearInterval(timer);
           await c.query('ROLLBACK').catch(() => undefined);
         }
-      });
-      const dumpMs = Math.round(performance.now() - dumpStarted);
-      const uploadStarted = performance.now();
-      const dumpKey = `${folder}${DUMP_FILE}`;
-      const put = await store.putFile(dumpKey, file, {
+      }));
+      uploadStarted = performance.now();
+      put = await staged.commit({
         onProgress: (bytes) => beat({ phase: 'upload', bytes }),
         ...(p.signal ? { signal: p.signal } : {}),
       });
-      const manifest: BackupManifest = {
-        format: MANIFEST_FORMAT,
-        id,
-        database: i.database,
-        dbname: String(snap.dbname),
-        serverVersion: String(snap.version),
-        serverVersionNum: Number(snap.version_num),
-        ...(snap.encoding ? { encoding: String(snap.encoding) } : {}),
-        snapshotAt: new Date(snap.at as string | Date).toISOString(),
-        walLsn: snap.lsn === null || snap.lsn === undefined ? null : String(snap.lsn),
-        startedAt,
-        finishedAt: now().toISOString(),
-        dump: { key: dumpKey, size: put.size, sha256: put.sha256, format: 'custom' },
-        tables,
-        totals: { tables: tables.length, rows: tables.reduce((n, t) => n + t.rows, 0) },
-      };
-      await store.putBytes(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)));
-      const uploadMs = Math.round(performance.now() - uploadStarted);
-      beat({ phase: 'done', bytes: put.size }, true);
-      return {
-        ...summaryOf(manifest, manifestKey),
-        changed: true,
-        durationMs: Math.round(performance.now() - started),
-        dumpMs,
-        uploadMs,
-      };
     } finally {
-      await rm(work, { recursive: true, force: true });
+      // Failed or cancelled: nothing of the dump stays (after a commit there is nothing to remove).
+      await staged.discard();
     }
+    const dumpMs = Math.round(uploadStarted - dumpStarted);
+    const manifest: BackupManifest = {
+      format: MANIFEST_FORMAT,
+      id,
+      database: i.database,
+      dbname: String(snap.dbname),
+      serverVersion: String(snap.version),
+      serverVersionNum: Number(snap.version_num),
+      ...(snap.encoding ? { encoding: String(snap.encoding) } : {}),
+      snapshotAt: new Date(snap.at as string | Date).toISOString(),
+      walLsn: snap.lsn === null || snap.lsn === undefined ? null : String(snap.lsn),
+      startedAt,
+      finishedAt: now().toISOString(),
+      dump: { key: dumpKey, size: put.size, sha256: put.sha256, format: 'custom' },
+      tables,
+      totals: { tables: tables.length, rows: tables.reduce((n, t) => n + t.rows, 0) },
+    };
+    await store.putBytes(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)));
+    const uploadMs = Math.round(performance.now() - uploadStarted);
+    beat({ phase: 'done', bytes: put.size }, true);
+    return {
+      ...summaryOf(manifest, manifestKey),
+      changed: true,
+      durationMs: Math.round(performance.now() - started),
+      dumpMs,
+      uploadMs,
+    };
   };
 }
 

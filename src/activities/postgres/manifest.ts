@@ -98,6 +98,25 @@ export const relName = (t: TableRef): string => `${quoteIdent(t.schema)}.${quote
 const COLUMNS = `SELECT attname FROM pg_attribute
   WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attname`;
 
+/** Fixes the output settings (CHECKSUM_SETTINGS) on a connection, once, before it sums tables. */
+export async function applyChecksumSettings(c: PgClient): Promise<void> {
+  for (const s of CHECKSUM_SETTINGS) await c.query(s);
+}
+
+/** One table's rows and checksum (null when `checksums` is false), on a connection with the settings applied. */
+export async function sumTable(c: PgClient, t: TableRef, checksums: boolean): Promise<TableSum> {
+  const rel = relName(t);
+  let sum = 'NULL';
+  if (checksums) {
+    const cols = records(await c.query(COLUMNS, [rel])).map((r) => `r.${quoteIdent(String(r.attname))}`);
+    const row = cols.length ? `ROW(${cols.join(', ')})::text` : `''`;
+    sum = `coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text`;
+  }
+  const [r] = records(await c.query(`SELECT count(*)::bigint::text AS rows, ${sum} AS checksum FROM ${rel} AS r`));
+  const checksum = r?.checksum === null || r?.checksum === undefined ? null : String(r.checksum);
+  return { ...t, rows: Number(r?.rows ?? 0), checksum };
+}
+
 /** Every user table's rows and checksum, on a connection already in the snapshot to read. */
 export async function sumTables(
   c: PgClient,
@@ -106,20 +125,11 @@ export async function sumTables(
   o: { checksums?: boolean } = {},
 ): Promise<TableSum[]> {
   const checksums = o.checksums ?? true;
-  for (const s of CHECKSUM_SETTINGS) await c.query(s);
+  await applyChecksumSettings(c);
   const list = tables ?? (await listTables(c));
   const out: TableSum[] = [];
   for (const t of list) {
-    const rel = relName(t);
-    let sum = 'NULL';
-    if (checksums) {
-      const cols = records(await c.query(COLUMNS, [rel])).map((r) => `r.${quoteIdent(String(r.attname))}`);
-      const row = cols.length ? `ROW(${cols.join(', ')})::text` : `''`;
-      sum = `coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text`;
-    }
-    const [r] = records(await c.query(`SELECT count(*)::bigint::text AS rows, ${sum} AS checksum FROM ${rel} AS r`));
-    const checksum = r?.checksum === null || r?.checksum === undefined ? null : String(r.checksum);
-    out.push({ ...t, rows: Number(r?.rows ?? 0), checksum });
+    out.push(await sumTable(c, t, checksums));
     onTable?.(out.length, list.length);
   }
   return out;

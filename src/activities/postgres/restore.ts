@@ -1,7 +1,8 @@
 /**
  * `pg:backup:restore` and `pg:database:drop`. A restore never leaves a half-restored database
  * under the name asked for: the dump is checked against its sha256 before anything is created,
- * restored into `<into>__restoring`, compared table by table with the manifest, marked with a
+ * restored into `<into>__restoring`, compared table by table with the manifest (each table summed as
+ * soon as pg_restore has committed its rows, while it goes on with the rest), marked with a
  * comment naming the backup, and only then renamed to `into`. A worker killed at any point leaves
  * `into` absent (or as it was) and a staging copy the retry drops, or, past the mark, renames.
  */
@@ -17,7 +18,8 @@ import { permanent } from '../errors';
 import { throttled } from '../progress';
 import { DUMP_FILE, findBackup, summaryOf, type BackupDeps } from './backup';
 import { records, withDatabase, type PgClient } from './client';
-import { compareTables, quoteIdent, sumTables, type BackupManifest } from './manifest';
+import { compareTables, quoteIdent, type BackupManifest } from './manifest';
+import { createRestoreVerifier, type RestoreVerifier } from './verify';
 
 const STAGING_SUFFIX = '__restoring';
 const MARK = 'durable-runbooks';
@@ -108,6 +110,7 @@ export function createRestoreAction(deps: BackupDeps) {
     const file = join(work, DUMP_FILE);
     let marked = false;
     let locked = false;
+    let verifier: RestoreVerifier | undefined;
     try {
       await m.query('SET statement_timeout = 0');
       const [l] = records(
@@ -153,7 +156,21 @@ export function createRestoreAction(deps: BackupDeps) {
       );
       const restoreStarted = performance.now();
       const target = await deps.resolve(i.database);
+      // Checksums where the backup took them; a rows-only backup is checked on its counts.
+      let checked = 0;
       let loaded = 0;
+      const stop = new AbortController();
+      p.signal?.addEventListener('abort', () => stop.abort(p.signal?.reason), { once: true });
+      verifier = createRestoreVerifier({
+        connect: () => deps.connect(i.database, { dbname: staging }),
+        checksums: manifest.tables.some((t) => t.checksum !== null),
+        onTable: (n) => {
+          checked = n;
+          tell({ phase: 'restore', tablesLoaded: loaded, tablesChecked: checked, of: manifest.totals.tables });
+        },
+        onError: (err) => stop.abort(err),
+      });
+      const v = verifier;
       await deps.runTool({
         tool: 'pg_restore',
         target,
@@ -168,25 +185,21 @@ export function createRestoreAction(deps: BackupDeps) {
           file,
         ],
         onLine: (line) => {
+          v.line(line);
           if (!/processing data for table/.test(line)) return;
           loaded += 1;
-          tell({ phase: 'restore', tablesLoaded: loaded, of: manifest.totals.tables });
+          tell({ phase: 'restore', tablesLoaded: loaded, tablesChecked: checked, of: manifest.totals.tables });
         },
-        ...(p.signal ? { signal: p.signal } : {}),
+        signal: stop.signal,
       });
       const restoreMs = Math.round(performance.now() - restoreStarted);
 
+      // What was not summed while pg_restore worked (all of it after a serial restore).
       const verifyStarted = performance.now();
-      const actual = await withDatabase(
-        deps.connect,
-        i.database,
-        // Checksums where the backup took them; a rows-only backup is checked on its counts.
-        (c) =>
-          sumTables(c, (n, of) => tell({ phase: 'verify', tablesChecked: n, of }), undefined, {
-            checksums: manifest.tables.some((t) => t.checksum !== null),
-          }),
-        { dbname: staging },
-      );
+      tell({ phase: 'verify', tablesChecked: checked, of: manifest.totals.tables });
+      const actual = await v.finish();
+      // Closed before the swap ends the copy's sessions.
+      await v.close();
       const differences = compareTables(manifest.tables, actual);
       if (differences.length)
         throw permanent(
@@ -206,6 +219,7 @@ export function createRestoreAction(deps: BackupDeps) {
       return result({ changed: true, replaced, downloadMs, restoreMs, verifyMs });
     } finally {
       clearInterval(keepAlive);
+      await verifier?.close();
       await rm(work, { recursive: true, force: true });
       // Failed or cancelled before it was proved: no half-restored copy stays behind.
       if (locked && !marked) await dropDb(m, staging).catch(() => undefined);

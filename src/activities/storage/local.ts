@@ -77,12 +77,22 @@ export function createLocalStore(name: string, rootDir: string): BackupStore {
       await file.sync();
       await file.close();
       file = undefined;
+    } catch (err) {
+      await file?.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw err;
+    }
+    return commitTemp(key, p, temp, digest);
+  }
+
+  /** Puts a complete, fsynced temporary file beside the object in its place, then its record. */
+  async function commitTemp(key: string, p: Paths, temp: string, digest: Digest): Promise<StoredObject> {
+    try {
       // The old record goes before the new bytes land: in between the object is invisible, never
       // old record over new bytes (which would read back as corrupted).
       await rm(p.record, { force: true });
       await rename(temp, p.data);
     } catch (err) {
-      await file?.close().catch(() => undefined);
       await rm(temp, { force: true });
       throw err;
     }
@@ -170,6 +180,34 @@ export function createLocalStore(name: string, rootDir: string): BackupStore {
       } finally {
         await source.close().catch(() => undefined);
       }
+    },
+
+    async stage(key) {
+      const p = pathsOf(key);
+      await mkdirFor(key, p);
+      // Beside the object (so the commit is a rename) under a name no key can have.
+      const temp = tempPathFor(p.data);
+      const discard = (): Promise<void> => rm(temp, { force: true });
+      return {
+        path: temp,
+        discard,
+        async commit(o = {}) {
+          try {
+            const digest = await hashFile(temp, o);
+            const file = await open(temp, constants.O_RDONLY);
+            try {
+              await file.sync();
+            } finally {
+              await file.close();
+            }
+            return await commitTemp(key, p, temp, digest);
+          } catch (err) {
+            await discard();
+            if (isAbsent(err)) throw permanent(`nothing was written to ${temp} to store`, FAILURE.NotFound);
+            throw err;
+          }
+        },
+      };
     },
 
     putBytes(key, body) {

@@ -25,6 +25,9 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FAILURE } from '../../shared/failures';
 import type { S3StoreConfig } from '../../config/stores-schema';
@@ -39,6 +42,7 @@ import {
   readBounded,
   receiveChecked,
   sha256Hex,
+  type Digest,
 } from './hash';
 import { isSafeKey, type BackupStore, type StoredObject, type TransferOptions } from './store';
 
@@ -156,7 +160,35 @@ export function createS3Store(name: string, opts: S3StoreOptions): BackupStore {
     }
   }
 
-  return {
+  /** Sends a local file whose digest is known, checking on the way that it is still those bytes. */
+  async function upload(key: string, path: string, digest: Digest, o: TransferOptions): Promise<StoredObject> {
+    const { tap, digest: sent } = hashingTap(o.onProgress);
+    const file = createReadStream(path);
+    file.on('error', (err) => tap.destroy(err));
+    try {
+      await put(key, file.pipe(tap), digest, o);
+      // The server can answer once it has ContentLength bytes, before the file's end reaches
+      // the tap (whose flush makes the digest): wait for it, it is a moment at most.
+      if (!tap.writableFinished)
+        await new Promise<void>((resolve, reject) => {
+          tap.once('finish', resolve);
+          tap.once('error', reject);
+        });
+    } finally {
+      // An abort or a refused PUT leaves the read half done.
+      file.destroy();
+    }
+    // Also checked by ChecksumSHA256 where the server verifies it; not every S3 clone does.
+    const actual = sent();
+    if (actual.size !== digest.size || actual.sha256 !== digest.sha256) {
+      await client.deleteObject({ Bucket: bucket, Key: objectKey(key) }).catch(() => undefined);
+      // Retried: the next attempt hashes the file again.
+      throw new Error(`${path} changed while it was uploaded to ${what(key)}; the object was removed`);
+    }
+    return (await head(key)) ?? fallbackRecord(key, digest);
+  }
+
+  const store: BackupStore = {
     name,
     kind: 's3',
 
@@ -166,31 +198,27 @@ export function createS3Store(name: string, opts: S3StoreOptions): BackupStore {
       // Two passes: the sha256 must travel in the PUT's headers, before the bytes. One PUT takes
       // at most 5 GiB; past that the upgrade is a multipart upload (each part's checksum, the
       // whole file's sha256 still from this pass, in the completing call's metadata).
-      const digest = await hashFile(path, o);
-      const { tap, digest: sent } = hashingTap(o.onProgress);
-      const file = createReadStream(path);
-      file.on('error', (err) => tap.destroy(err));
-      try {
-        await put(key, file.pipe(tap), digest, o);
-        // The server can answer once it has ContentLength bytes, before the file's end reaches
-        // the tap (whose flush makes the digest): wait for it, it is a moment at most.
-        if (!tap.writableFinished)
-          await new Promise<void>((resolve, reject) => {
-            tap.once('finish', resolve);
-            tap.once('error', reject);
-          });
-      } finally {
-        // An abort or a refused PUT leaves the read half done.
-        file.destroy();
-      }
-      // Also checked by ChecksumSHA256 where the server verifies it; not every S3 clone does.
-      const actual = sent();
-      if (actual.size !== digest.size || actual.sha256 !== digest.sha256) {
-        await client.deleteObject({ Bucket: bucket, Key: objectKey(key) }).catch(() => undefined);
-        // Retried: the next attempt hashes the file again.
-        throw new Error(`${path} changed while it was uploaded to ${what(key)}; the object was removed`);
-      }
-      return (await head(key)) ?? fallbackRecord(key, digest);
+      return upload(key, path, await hashFile(path, o), o);
+    },
+
+    async stage(key) {
+      objectKey(key);
+      // One PUT needs the length and sha256 before the bytes (multipart, from @aws-sdk/lib-storage,
+      // is not a dependency): a local temporary file, then putFile.
+      const dir = await mkdtemp(join(tmpdir(), 'backup-stage-'));
+      const path = join(dir, 'object');
+      const discard = (): Promise<void> => rm(dir, { recursive: true, force: true });
+      return {
+        path,
+        discard,
+        commit: async (o = {}) => {
+          try {
+            return await store.putFile(key, path, o);
+          } finally {
+            await discard();
+          }
+        },
+      };
     },
 
     async putBytes(key, body) {
@@ -263,6 +291,7 @@ export function createS3Store(name: string, opts: S3StoreOptions): BackupStore {
       return { deleted: existed };
     },
   };
+  return store;
 }
 
 /** When the object cannot be read back at once (a store with eventual listing), the record as written. */

@@ -8,7 +8,6 @@
  * no leading slash, no `.` or `..` segment, so a key can never leave the local store's directory
  * or the bucket's prefix.
  */
-
 export interface StoredObject {
   key: string;
   size: number;
@@ -25,6 +24,15 @@ export interface TransferOptions {
   signal?: AbortSignal;
 }
 
+export interface StagedObject {
+  /** Where to write the bytes (the file need not exist yet). */
+  path: string;
+  /** Makes the file the object (replacing any at the key), as putFile does; the file is gone after. */
+  commit(o?: TransferOptions): Promise<StoredObject>;
+  /** Removes the file without storing anything (idempotent; also after a failed commit). */
+  discard(): Promise<void>;
+}
+
 export interface BackupStore {
   /** Its configuration name and kind, for messages and reports. */
   readonly name: string;
@@ -34,6 +42,15 @@ export interface BackupStore {
    * size. An object is visible to `head`/`list` only once complete: a crash mid-write leaves nothing.
    */
   putFile(key: string, path: string, o?: TransferOptions): Promise<StoredObject>;
+  /**
+   * A local file to write an object into (pg_dump's --file), made the object by `commit`, which
+   * hashes it and records its sha256 and size: a local store's file is already in place beside
+   * the object (one read to hash, a rename; no copy), an S3 store's is a temporary file sent by
+   * `putFile`. Until `commit` the file is invisible to head and list; `discard` removes it.
+   * Both real kinds have it; a store without it (a test's fake) is staged through a temporary
+   * file and `putFile` (`stageObject` in stage.ts).
+   */
+  stage?(key: string): Promise<StagedObject>;
   /** Writes small bytes (a manifest) the same way. */
   putBytes(key: string, body: Buffer): Promise<StoredObject>;
   /**
