@@ -1,4 +1,8 @@
 /** Catalog activities through their envelope, against a real loopback HTTP server. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalStore } from '../../src/activities/storage/local';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -149,6 +153,8 @@ async function failure(
   return err as ApplicationFailure;
 }
 
+const exampleStoreDir = mkdtempSync(join(tmpdir(), 'example-stores-'));
+
 // Kubernetes examples run against a real control plane: test/k8s/catalog-examples.test.ts (npm run test:k8s).
 test.each([...CATALOG.values()].filter((e) => e.example.needs === undefined).map((e) => [e.id, e] as const))(
   'the documented example of %s runs',
@@ -156,7 +162,8 @@ test.each([...CATALOG.values()].filter((e) => e.example.needs === undefined).map
     const input = JSON.parse(
       JSON.stringify(entry.example.with).replace(/http:\/\/127\.0\.0\.1:9/g, target.url),
     ) as JsonObject;
-    const r = await run(entry.id, input);
+    // A store an example names is a local one in a temp folder (dr:report:archive).
+    const r = await run(entry.id, input, 1, { openStore: async (name) => createLocalStore(name, exampleStoreDir) });
     expect(entry.output.safeParse(r.output).success).toBe(true);
   },
 );

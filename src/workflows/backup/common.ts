@@ -22,8 +22,8 @@ import { verifiedStart } from '../kit/trust';
 export const READ_RETRY: RetrySpec = { maxAttempts: 5, initialIntervalMs: 2000, backoff: 2, maxIntervalMs: 30_000 };
 /** A dump or a restore: a failed attempt costs its whole length, so fewer, and spaced out. */
 export const LONG_RETRY: RetrySpec = { maxAttempts: 3, initialIntervalMs: 30_000, backoff: 2, maxIntervalMs: 300_000 };
-/** The long actions heartbeat (timer and progress): a dead worker is noticed in this time. */
-export const HEARTBEAT_MS = 60_000;
+/** The long actions heartbeat (a timer every 10 s, and progress): a dead worker is noticed in this time. */
+export const HEARTBEAT_MS = 30_000;
 
 /** Verifies the start: the plan is the one the API signed, for this kind. Throws Unverified. */
 export function checkPlanStart(input: BackupWorkflowInput): BackupPlanDefinition {
