@@ -2,22 +2,13 @@
 import { z } from 'zod';
 import { FAILURE } from '../../shared/failures';
 import type { CatalogEntry } from '../types';
-import { database, NON_RETRYABLE } from './common';
+import { backupIdText, database, keyPrefix, NON_RETRYABLE, storeName } from './common';
 
-const store = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*$/, 'a backup store name from configuration (backupStores.<name>)')
-  .describe('The backup store by its configuration name (`backupStores.<name>`): a local directory or an S3 bucket.');
-const prefix = z
-  .string()
-  .regex(/^([A-Za-z0-9][A-Za-z0-9._=+-]*\/)*$/, 'a key prefix: path segments each ending in /')
-  .max(200)
-  .optional()
-  .describe('Where in the store (default `postgres/<database>/`).');
-const backupId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'letters, digits, . _ - (at most 80)')
-  .describe('The backup’s id: its folder under the prefix.');
+const store = storeName.describe(
+  'The backup store by its configuration name (`backupStores.<name>`): a local directory or an S3 bucket.',
+);
+const prefix = keyPrefix.optional().describe('Where in the store (default `postgres/<database>/`).');
+const backupId = backupIdText.describe('The backup’s id: its folder under the prefix.');
 export const pgIdentifier = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'a plain PostgreSQL name: lower case letters, digits, _ (at most 48)');

@@ -7,20 +7,16 @@
 import { z } from 'zod';
 import { FAILURE } from '../../shared/failures';
 import type { CatalogEntry } from '../types';
-import { database, NON_RETRYABLE } from './common';
+import { backupIdText, database, keyPrefix, NON_RETRYABLE, storeName } from './common';
 import { pgQuerySmoke } from './query';
 
-const store = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*$/, 'a backup store name from configuration (backupStores.<name>)')
-  .describe('The backup store by its configuration name (`backupStores.<name>`), where the WAL is archived.');
-const prefix = z
-  .string()
-  .regex(/^([A-Za-z0-9][A-Za-z0-9._=+-]*\/)*$/, 'a key prefix: path segments each ending in /')
-  .max(200)
+const store = storeName.describe(
+  'The backup store by its configuration name (`backupStores.<name>`), where the WAL is archived.',
+);
+const prefix = keyPrefix
   .optional()
   .describe('Where in the store (default `pitr/<database>/`: `wal/` and `base/<id>/` under it).');
-const backupId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/, 'letters, digits, . _ - (at most 80)');
+const backupId = backupIdText;
 const scratchName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower case letters, digits and -, at most 40')

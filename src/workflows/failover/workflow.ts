@@ -13,9 +13,9 @@ import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/w
 import { FAILURE } from '../../shared/failures';
 import { failoverReportQuery, type FailoverReport, type FailoverWorkflowInput } from '../../shared/failover';
 import { failoverMarkdown, rpoOf, rtoOf } from '../../shared/failover-report';
-import { approvalDecisionSignal, decideApprovalUpdate, statusQuery } from '../../shared/messages';
-import { ApprovalVoting, installDecisionHandlers, Notifier } from '../kit';
-import { approvalClaims, verifiedStart } from '../kit/trust';
+import { statusQuery } from '../../shared/messages';
+import { ApprovalVoting, installApprovalHandlers, Notifier } from '../kit';
+import { noteUnverified, verifiedStart } from '../kit/trust';
 import { errorOf, planCaller } from '../backup/common';
 import { assess, probe, smoke } from './checks';
 import { childError, runChild } from './children';
@@ -40,21 +40,13 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
     description: 'The failover as a run: its phase and the approval it waits for.',
   });
   setHandler(failoverReportQuery, () => r, { description: 'The failover: phases timed, what it did, RTO and RPO.' });
-  installDecisionHandlers(
-    decideApprovalUpdate,
-    approvalDecisionSignal,
-    {
-      validate: (d) => gates.validate(d),
-      apply: (d, via) => gates.apply(d, via),
-      describe: {
-        update: 'Approve or reject the failover: signed by the API (CLI, HTTP API, Slack).',
-        signal: 'Approve or reject the failover: {stepId: failover, decision, actor, comment}.',
-      },
-      claims: approvalClaims,
-      unverified: () => undefined,
-    },
-    true,
-  );
+  installApprovalHandlers(gates, {
+    what: 'the failover',
+    shape: '{stepId: failover, decision, actor, comment}',
+    // The Web UI's form and raw signals decide nothing: shown on the run's status, never counted.
+    unverified: (message, payload, reason) => noteUnverified((rec.status.unverified ??= []), message, payload, reason),
+    signed: true,
+  });
   const call = planCaller('dr-failover', plan);
   const notifier = new Notifier({ runbookId: `dr-failover:${plan.name}`, dryRun: false });
   const tell = async (text: string, severity = 'critical'): Promise<void> => {

@@ -50,3 +50,4 @@ export {
   type OpenGate,
   type VotingRecorder,
 } from './voting';
+export { installApprovalHandlers } from './approval-handlers';

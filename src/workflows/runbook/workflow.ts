@@ -21,11 +21,9 @@ import type { RunEventOutcome } from '../../shared/sinks';
 import { toText, render } from '../../shared/template';
 import type { RunbookWorkflowInput } from '../../shared/workflow-types';
 import type { Activities } from '../../activities';
-import { decideApprovalUpdate, approvalDecisionSignal } from '../../shared/messages';
 import {
-  approvalClaims,
   ApprovalVoting,
-  installDecisionHandlers,
+  installApprovalHandlers,
   KillSwitch,
   Notifier,
   signedRun,
@@ -135,21 +133,12 @@ export async function runbookWorkflow(input: RunbookWorkflowInput): Promise<RunR
   gates.interrupt = () => alerts.stopping();
   // Handlers first, so decisions sent early are not lost.
   setHandler(statusQuery, () => state.status, { description: 'The run: phase, steps, approvals, decisions.' });
-  installDecisionHandlers(
-    decideApprovalUpdate,
-    approvalDecisionSignal,
-    {
-      validate: (d) => gates.validate(d),
-      apply: (d, via) => gates.apply(d, via),
-      describe: {
-        update: 'Approve or reject a pending approval step: signed by the API (CLI, HTTP API, Slack).',
-        signal: 'Approve or reject a pending approval step: {stepId, decision, actor, comment}.',
-      },
-      claims: approvalClaims,
-      unverified: (message, payload, reason) => state.unverified(message, payload, reason),
-    },
+  installApprovalHandlers(gates, {
+    what: 'a pending approval step',
+    shape: '{stepId, decision, actor, comment}',
+    unverified: (message, payload, reason) => state.unverified(message, payload, reason),
     signed,
-  );
+  });
   decisions.install(signed);
   alerts.install();
   killSwitch.install();
