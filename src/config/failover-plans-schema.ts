@@ -65,6 +65,21 @@ export const failoverPlanConfig = z
     /** Where the phases are announced (a notify target: Slack, email, a status page). */
     notify: z.string().min(1).optional(),
     /**
+     * Restore from a backup instead of promoting a standby: the newest backup of this backup
+     * plan is restored onto `standby` (a database entry whose `database` is the name it gets,
+     * replaced if there), for a site without a streaming standby.
+     */
+    restore: z
+      .object({
+        backupPlan: name,
+        /** pg_restore -j. @default 4 */
+        jobs: z.number().int().min(1).max(16).default(4),
+        /** A restore that runs longer is stopped. @default 4h */
+        timeout: duration.default('4h'),
+      })
+      .strict()
+      .optional(),
+    /**
      * Drill mode: the same procedure against a standby environment (its own primary, standby,
      * traffic and deploy runbooks), then `reset` runbooks that restore its starting state; each
      * drill's report is kept in `archive.store` and compared with the ones before.

@@ -2,6 +2,7 @@
 import { parseDuration } from '../shared/duration';
 import type { FailoverPlanDefinition } from '../shared/failover';
 import { recoveryObjectivesOf, type RecoveryObjectives } from './backup-plans';
+import type { BackupPlanConfig } from './backup-plans-schema';
 import type { FailoverPlanConfig } from './failover-plans-schema';
 
 const msOf = (d: string): number => parseDuration(d) ?? 0;
@@ -12,8 +13,22 @@ export function failoverDefinition(
   p: FailoverPlanConfig,
   objectives: RecoveryObjectives = recoveryObjectivesOf(undefined),
   drill = false,
+  /** What restore mode reads: the backup plan and the standby's database entry. */
+  c: { backupPlans?: Record<string, BackupPlanConfig>; databases?: Record<string, { database: string }> } = {},
 ): FailoverPlanDefinition {
   const real = failoverOf(name, p, objectives);
+  const r = p.restore;
+  const bp = r ? c.backupPlans?.[r.backupPlan] : undefined;
+  const into = c.databases?.[p.standby]?.database;
+  if (r && bp && into && !drill)
+    real.restore = {
+      from: bp.database,
+      store: bp.store,
+      ...(bp.prefix !== undefined ? { prefix: bp.prefix } : {}),
+      into,
+      jobs: r.jobs,
+      timeoutMs: msOf(r.timeout),
+    };
   if (!drill) return real;
   const d = p.drill;
   if (!d) throw new TypeError(`failover plan '${name}' has no drill: section`);
@@ -58,9 +73,10 @@ export function failoverRunbooks(p: Pick<FailoverPlanDefinition, 'traffic' | 'de
 
 export function checkFailoverPlans(c: {
   failoverPlans: Record<string, FailoverPlanConfig>;
-  databases: Record<string, unknown>;
+  databases: Record<string, { database: string }>;
   notifyTargets: Record<string, unknown>;
   backupStores: Record<string, unknown>;
+  backupPlans: Record<string, BackupPlanConfig>;
 }): string[] {
   const out: string[] = [];
   const known = (m: Record<string, unknown>) => Object.keys(m).join(', ') || 'none';
@@ -72,6 +88,16 @@ export function checkFailoverPlans(c: {
     if (p.primary === p.standby) out.push(`${at}.standby: the standby must be another database than the primary`);
     if (p.notify !== undefined && !(p.notify in c.notifyTargets))
       out.push(`${at}.notify: no notify target '${p.notify}' (known: ${known(c.notifyTargets)})`);
+    if (p.restore) {
+      if (!(p.restore.backupPlan in c.backupPlans))
+        out.push(`${at}.restore.backupPlan: no backup plan '${p.restore.backupPlan}' (known: ${known(c.backupPlans)})`);
+      const into = c.databases[p.standby]?.database;
+      if (into !== undefined && !/^[a-z_][a-z0-9_]{0,47}$/.test(into))
+        out.push(
+          `${at}.standby: databases.${p.standby}.database '${into}' cannot be restored into (a plain lower-case name)`,
+        );
+      if (p.drill) out.push(`${at}.drill: a restore-mode plan has no drill yet (drills promote a standby)`);
+    }
     const d = p.drill;
     if (d) {
       for (const field of ['primary', 'standby'] as const) {

@@ -53,7 +53,17 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
       raw,
       ctx.config.recoveryObjectives ?? recoveryObjectivesOf(undefined),
       drill,
+      {
+        ...(ctx.config.backupPlans ? { backupPlans: ctx.config.backupPlans } : {}),
+        ...(ctx.config.databases ? { databases: ctx.config.databases } : {}),
+      },
     );
+    if (raw.restore && !plan.restore)
+      throw new RunError(
+        'invalid',
+        `failover plan '${plan.name}' restores from backup plan '${raw.restore.backupPlan}', which configuration does not have with database '${raw.standby}'`,
+        'runbook',
+      );
     const params: Record<string, ParamValue> = drill ? { drill: true } : {};
     for (const id of failoverRunbooks(plan))
       if (!ctx.library.runbooks.has(id))

@@ -20,7 +20,13 @@ export interface KindContext {
     Partial<
       Pick<
         AppConfig,
-        'incidents' | 'incidentSetup' | 'notifyTargets' | 'backupPlans' | 'recoveryObjectives' | 'failoverPlans'
+        | 'incidents'
+        | 'incidentSetup'
+        | 'notifyTargets'
+        | 'backupPlans'
+        | 'recoveryObjectives'
+        | 'failoverPlans'
+        | 'databases'
       >
     >;
 }

@@ -35,7 +35,16 @@ export function rpoOf(r: FailoverReport, plan: FailoverPlanDefinition): NonNulla
   const rows =
     r.integrity.length && known.length === r.integrity.length ? known.reduce((n, i) => n + (i.lost ?? 0), 0) : null;
   const a = r.assessment;
-  const seconds = !a ? null : a.primaryReachable ? (a.lagBytes === 0 ? 0 : null) : a.replayDelaySeconds;
+  // Restored from a backup: what is lost is everything after its snapshot.
+  const seconds = r.restored
+    ? r.restored.backupAgeSeconds
+    : !a
+      ? null
+      : a.primaryReachable
+        ? a.lagBytes === 0
+          ? 0
+          : null
+        : a.replayDelaySeconds;
   const met = rows === 0 ? true : seconds !== null ? seconds <= objectiveSeconds : null;
   return { rows, seconds, objectiveSeconds, met };
 }
@@ -66,6 +75,10 @@ export function failoverMarkdown(r: FailoverReport): string {
       '',
       `- primary: ${r.assessment.primaryReachable ? 'answered' : `unreachable (${r.assessment.primaryError ?? 'no answer'})`}`,
       `- standby: ${r.assessment.standbyInRecovery ? 'in recovery' : 'NOT in recovery'}; lag ${r.assessment.lagBytes ?? 'unknown'} bytes; last replayed commit ${secs(r.assessment.replayDelaySeconds)} before`,
+    );
+  if (r.restored)
+    lines.push(
+      `- restored: backup ${r.restored.backupId} (data as of ${r.restored.snapshotAt}, ${secs(r.restored.backupAgeSeconds)} old), ${r.restored.tables} tables proved, in ${secs(r.restored.durationMs / 1000)}`,
     );
   if (r.promoted)
     lines.push(

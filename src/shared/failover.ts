@@ -27,6 +27,16 @@ export interface FailoverPlanDefinition {
   smoke: SmokeQuery[];
   integrity: Array<{ name: string; sql: string }>;
   notify?: string;
+  /** Restore mode: the backup to restore onto `standby` instead of promoting it. */
+  restore?: {
+    from: string;
+    store: string;
+    prefix?: string;
+    /** The database name it gets on the standby's server (its configured `database`). */
+    into: string;
+    jobs: number;
+    timeoutMs: number;
+  };
   /** A drill: against the plan's standby environment, its starting state restored after. */
   drill?: { reset: RunbookRef[]; archiveStore?: string };
 }
@@ -76,6 +86,15 @@ export interface FailoverReport {
   };
   approval?: { waitMs: number; by: string[] };
   promoted?: { lsn: string; timeline: number; durationMs: number; changed: boolean };
+  /** Restore mode: the backup restored onto the standby's server, proved against its manifest. */
+  restored?: {
+    backupId: string;
+    snapshotAt: string;
+    backupAgeSeconds: number;
+    tables: number;
+    rows: number;
+    durationMs: number;
+  };
   smoke: Array<{ name: string; ok: boolean; rows?: number; error?: string }>;
   integrity: Array<{ name: string; before: number | null; after: number | null; lost: number | null; error?: string }>;
   /** Time from the start to a validated standby, the approval wait excluded. */

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { failoverDefinition } from '../../src/config/failover-plans';
+import { backupPlanConfig } from '../../src/config/backup-plans-schema';
 import { failoverPlanConfig } from '../../src/config/failover-plans-schema';
 import { loadConfig } from '../../src/config/load';
 import { failoverKind } from '../../src/runs/failover-kind';
@@ -93,4 +94,36 @@ test('a drill runs against its own environment, never the plan’s production da
       { target: 'orders', params: { drill: true }, trigger: { source: 'api', requestedBy: 'alice' } },
     ),
   ).toThrow("failover plan 'orders' has no drill: section");
+});
+
+test('restore mode reads its backup plan and the standby’s database name, checked at load', () => {
+  const p = failoverPlanConfig.parse({ primary: 'orders', standby: 'site', restore: { backupPlan: 'nightly' } });
+  const d = failoverDefinition('orders', p, undefined, false, {
+    backupPlans: { nightly: backupPlanConfig.parse({ database: 'orders', store: 'offsite', prefix: 'prod/' }) },
+    databases: { site: { database: 'orders_restored' } },
+  });
+  expect(d.restore).toEqual({
+    from: 'orders',
+    store: 'offsite',
+    prefix: 'prod/',
+    into: 'orders_restored',
+    jobs: 4,
+    timeoutMs: 14_400_000,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'failover-restore-'));
+  const path = join(dir, 'c.yaml');
+  writeFileSync(
+    path,
+    [
+      'databases:',
+      '  orders: { host: a, database: orders, user: u }',
+      '  site: { host: b, database: Orders-Copy, user: u }',
+      'failoverPlans:',
+      '  orders: { primary: orders, standby: site, restore: { backupPlan: nightly } }',
+      '',
+    ].join('\n'),
+  );
+  expect(() => loadConfig({ RUNBOOKS_CONFIG: path }, dir)).toThrow(
+    /restore\.backupPlan: no backup plan 'nightly'[\s\S]*databases\.site\.database 'Orders-Copy' cannot be restored into/,
+  );
 });

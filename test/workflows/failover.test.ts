@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client as PgClient } from 'pg';
+import { backupPlanConfig } from '../../src/config/backup-plans-schema';
 import { failoverPlanConfig } from '../../src/config/failover-plans-schema';
 import { workflowKind } from '../../src/runs/kinds';
 import { signStart } from '../../src/runs/sign';
@@ -331,5 +332,85 @@ steps:
   } finally {
     for (const c of pairs) await c.stop();
     rmSync(archive, { recursive: true, force: true });
+  }
+}, 240_000);
+
+test('restore mode: with no streaming standby, the newest backup is restored onto the standby site and proved', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const store = mkdtempSync(join(tmpdir(), 'failover-restore-'));
+  const primary = await startPostgres();
+  const site = await startPostgres();
+  const db = (port: number, database = 'postgres') => ({
+    host: '127.0.0.1',
+    port,
+    database,
+    user: 'postgres',
+    application_name: 'dr',
+  });
+  const databases = { 'orders-primary': db(primary.primary.port), 'orders-site': db(site.primary.port, 'orders') };
+  await sql(primary.primary.port, 'CREATE TABLE events (id bigint PRIMARY KEY)');
+  await sql(primary.primary.port, 'INSERT INTO events SELECT g FROM generate_series(1, 5000) g');
+  const backupPlans = { orders: backupPlanConfig.parse({ database: 'orders-primary', store: 'backups' }) };
+  const plan = failoverPlanConfig.parse({
+    primary: 'orders-primary',
+    standby: 'orders-site',
+    approvers: ['bob'],
+    restore: { backupPlan: 'orders', jobs: 2 },
+    smoke: [{ name: 'events', sql: 'SELECT id FROM events ORDER BY id DESC LIMIT 1', expectRows: { min: 1 } }],
+    integrity: [{ name: 'events', sql: 'SELECT count(*) FROM events' }],
+  });
+  const tw = await createTestWorker(env, {
+    library: libraryOf(),
+    postgres: { databases, stores: { backups: store }, binDir: pgBin() },
+  });
+  try {
+    await tw.worker.runUntil(async () => {
+      const ctx = {
+        library: libraryOf(),
+        config: { approverGroups: {}, backupPlans, databases, failoverPlans: { orders: plan } },
+      };
+      const startKind = async (kind: 'backup' | 'dr-failover') => {
+        const p = workflowKind(kind).prepare(ctx, {
+          target: 'orders',
+          params: {},
+          trigger: { source: 'api', requestedBy: 'alice' },
+        });
+        const workflowId = `${p.workflowIdPrefix}-${Date.now()}`;
+        return env.client.workflow.start(p.workflowType, {
+          taskQueue: tw.taskQueue,
+          workflowId,
+          args: [{ ...(p.input as object), signed: signStart(TEST_KEYS, p.intent, { workflowId }) }],
+        });
+      };
+      await (await startKind('backup')).result();
+      // Rows written after the backup are what a restore loses.
+      await sql(primary.primary.port, 'INSERT INTO events SELECT g FROM generate_series(5001, 5100) g');
+      process.kill(
+        Number(readFileSync(join(primary.primary.data, 'postmaster.pid'), 'utf8').split('\n')[0]),
+        'SIGKILL',
+      );
+
+      const h = await startKind('dr-failover');
+      await waitFor('the approval gate', async () => (await h.query(statusQuery)).pendingApprovals.length > 0);
+      const gate = (await h.query(statusQuery)).pendingApprovals[0];
+      expect(gate?.guards.map((g) => g.action)).toEqual(['pg:backup:restore']);
+      await h.executeUpdate(decideApprovalUpdate, {
+        args: [await signedDecision(h, { stepId: 'failover', decision: 'approve', actor: 'bob' })],
+      });
+      const r: FailoverReport = await h.result();
+      expect(r.outcome).toBe('succeeded');
+      expect(r.promoted).toBeUndefined();
+      expect(r.restored).toMatchObject({ tables: 1, rows: 5000 });
+      expect(r.smoke).toEqual([{ name: 'events', ok: true, rows: 1 }]);
+      expect(r.integrity[0]).toMatchObject({ before: null, after: 5000, lost: null });
+      // The RPO is the backup's age: everything after its snapshot (here the last 100 rows).
+      expect(r.rpo?.seconds).toBe(r.restored?.backupAgeSeconds);
+      expect(failoverMarkdown(r)).toContain('- restored: backup');
+    });
+  } finally {
+    await primary.stop();
+    await site.stop();
+    rmSync(store, { recursive: true, force: true });
   }
 }, 240_000);

@@ -35,7 +35,8 @@ export async function assess(
       primaryError = errorOf(err).message;
       return undefined;
     }),
-    health(call, plan.standby, 'assess-standby'),
+    // Restore mode: the standby site's server gets a restore, not a promotion; its state is the restore's to check.
+    plan.restore ? Promise.resolve(undefined) : health(call, plan.standby, 'assess-standby'),
   ]);
   if (primary) {
     primaryReachable = true;
@@ -45,9 +46,9 @@ export async function assess(
   return {
     primaryReachable,
     ...(primaryError ? { primaryError } : {}),
-    standbyInRecovery: s.inRecovery,
+    standbyInRecovery: s?.inRecovery ?? false,
     lagBytes,
-    replayDelaySeconds: s.replication.standby?.replayDelaySeconds ?? null,
+    replayDelaySeconds: s?.replication.standby?.replayDelaySeconds ?? null,
   };
 }
 

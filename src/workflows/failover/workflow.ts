@@ -20,9 +20,8 @@ import { errorOf, planCaller } from '../backup/common';
 import { assess, probe, smoke } from './checks';
 import { childError, runChild } from './children';
 import { archiveDrill, resetDrill } from './drill';
+import { promote, restoreOnto } from './promote';
 import { FailoverRecorder } from './recorder';
-
-const PROMOTE_RETRY = { maxAttempts: 3, initialIntervalMs: 2000, backoff: 2 };
 
 export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<FailoverReport> {
   const plan = input.plan;
@@ -103,7 +102,7 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
       : `primary ${plan.primary} unreachable: ${a.primaryError ?? ''}`,
     true,
   );
-  if (!a.standbyInRecovery)
+  if (!plan.restore && !a.standbyInRecovery)
     return stop(
       'failed',
       `${plan.standby} is not a standby (not in recovery): nothing to promote`,
@@ -111,7 +110,10 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
     );
   const before = a.primaryReachable ? await probe(call, plan, plan.primary, 'before') : [];
   await tell(
-    `started by ${claims.trigger.requestedBy}. Primary ${a.primaryReachable ? 'answers' : 'is unreachable'}; the standby's last replayed commit was ${a.replayDelaySeconds ?? '?'} s ago. Waiting for approval to promote ${plan.standby}.`,
+    `started by ${claims.trigger.requestedBy}. Primary ${a.primaryReachable ? 'answers' : 'is unreachable'}; ` +
+      (plan.restore
+        ? `waiting for approval to restore the newest backup of ${plan.restore.from} onto ${plan.standby}.`
+        : `the standby's last replayed commit was ${a.replayDelaySeconds ?? '?'} s ago. Waiting for approval to promote ${plan.standby}.`),
   );
 
   // 2. Approval before the irreversible part.
@@ -131,7 +133,19 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
         ...(plan.traffic
           ? [{ stepId: 'traffic', action: `runbook:${plan.traffic.runbook}`, inputs: plan.traffic.params }]
           : []),
-        { stepId: 'promote', action: 'pg:server:promote', inputs: { database: plan.standby } },
+        plan.restore
+          ? {
+              stepId: 'restore',
+              action: 'pg:backup:restore',
+              inputs: {
+                database: plan.standby,
+                from: plan.restore.from,
+                backup: 'newest',
+                into: plan.restore.into,
+                replace: true,
+              },
+            }
+          : { stepId: 'promote', action: 'pg:server:promote', inputs: { database: plan.standby } },
         ...plan.deploy.map((d, i) => ({ stepId: `deploy-${i}`, action: `runbook:${d.runbook}`, inputs: d.params })),
       ],
     },
@@ -154,17 +168,8 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
     }
   }
   try {
-    const p = await call(
-      'pg:server:promote',
-      'promote',
-      { database: plan.standby, waitSeconds: plan.promoteWaitSeconds },
-      {
-        retry: PROMOTE_RETRY,
-        timeoutMs: (plan.promoteWaitSeconds + 30) * 1000,
-      },
-    );
-    r.promoted = { lsn: p.lsn, timeline: p.timeline, durationMs: p.durationMs, changed: p.changed };
-    rec.event(`${plan.standby} promoted: timeline ${p.timeline} at ${p.lsn}`);
+    if (plan.restore) await restoreOnto(call, plan, r, rec);
+    else await promote(call, plan, r, rec);
   } catch (err) {
     const why = errorOf(err).message;
     await CancellationScope.nonCancellable(async () => {
@@ -176,7 +181,11 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
         r.compensations.push(`moving traffic back FAILED: ${childError(e)}`);
       }
     });
-    return stop('failed', `promoting ${plan.standby} failed: ${why}`, FAILURE.StepFailed);
+    return stop(
+      'failed',
+      `${plan.restore ? 'restoring onto' : 'promoting'} ${plan.standby} failed: ${why}`,
+      FAILURE.StepFailed,
+    );
   }
   for (const [i, d] of plan.deploy.entries()) {
     try {

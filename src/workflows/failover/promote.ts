@@ -1,0 +1,65 @@
+/**
+ * The failover's irreversible step, one of two: promote the streaming standby (pg_promote), or,
+ * for a site without one, restore the newest backup onto the standby's server (pg:backup:restore
+ * with replace: the copy is proved against its manifest before it takes the name, so the site
+ * holds either the old database or the complete restored one, never half of it).
+ */
+import type { FailoverPlanDefinition, FailoverReport } from '../../shared/failover';
+import { HEARTBEAT_MS, LONG_RETRY, type PlanCaller } from '../backup/common';
+import type { FailoverRecorder } from './recorder';
+
+const PROMOTE_RETRY = { maxAttempts: 3, initialIntervalMs: 2000, backoff: 2 };
+
+export async function promote(
+  call: PlanCaller,
+  plan: FailoverPlanDefinition,
+  r: FailoverReport,
+  rec: FailoverRecorder,
+): Promise<void> {
+  const p = await call(
+    'pg:server:promote',
+    'promote',
+    { database: plan.standby, waitSeconds: plan.promoteWaitSeconds },
+    { retry: PROMOTE_RETRY, timeoutMs: (plan.promoteWaitSeconds + 30) * 1000 },
+  );
+  r.promoted = { lsn: p.lsn, timeline: p.timeline, durationMs: p.durationMs, changed: p.changed };
+  rec.event(`${plan.standby} promoted: timeline ${p.timeline} at ${p.lsn}`);
+}
+
+export async function restoreOnto(
+  call: PlanCaller,
+  plan: FailoverPlanDefinition,
+  r: FailoverReport,
+  rec: FailoverRecorder,
+): Promise<void> {
+  const x = plan.restore;
+  if (!x) throw new TypeError('not a restore-mode plan');
+  const o = await call(
+    'pg:backup:restore',
+    'restore',
+    {
+      database: plan.standby,
+      from: x.from,
+      store: x.store,
+      ...(x.prefix ? { prefix: x.prefix } : {}),
+      backup: 'newest',
+      into: x.into,
+      // Covered by the failover's approval: the standby site's copy is replaced by the backup.
+      replace: true,
+      jobs: x.jobs,
+      owners: false,
+      scratch: false,
+      maintenanceDatabase: 'postgres',
+    },
+    { retry: LONG_RETRY, timeoutMs: x.timeoutMs, heartbeatTimeoutMs: HEARTBEAT_MS },
+  );
+  r.restored = {
+    backupId: o.backup.id,
+    snapshotAt: o.backup.snapshotAt,
+    backupAgeSeconds: o.backupAgeSeconds,
+    tables: o.tables,
+    rows: o.rows,
+    durationMs: o.durationMs,
+  };
+  rec.event(`backup ${o.backup.id} (${o.backup.snapshotAt}) restored onto ${plan.standby}: ${o.tables} tables proved`);
+}
