@@ -3,7 +3,8 @@ import type { FailureType } from '../shared/failures';
 import type { JsonObject } from '../shared/model';
 
 /** What an example needs to run, beyond a loopback HTTP receiver (which test tier runs it). */
-export type ExampleNeeds = 'kubernetes' | 'postgres' | 'redis';
+/** `pitr`: a primary archiving its WAL into a store, with a base backup there (test/integration/postgres-pitr.test.ts). */
+export type ExampleNeeds = 'kubernetes' | 'postgres' | 'pitr' | 'redis';
 
 /**
  * One entry of the action catalog: what a runbook step may name in `action:`. One name per

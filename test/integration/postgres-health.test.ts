@@ -141,6 +141,13 @@ test('the postgres examples are the pg system', () => {
     'pg:server:promote',
     'pg:table:vacuum',
   ]);
+  // Point-in-time recovery's need a primary archiving into a store: postgres-pitr.test.ts runs them.
+  expect(
+    [...CATALOG.values()]
+      .filter((e) => e.example.needs === 'pitr')
+      .map((e) => e.id)
+      .sort(),
+  ).toEqual(['pg:basebackup:create', 'pg:pitr:restore', 'pg:scratch:query', 'pg:scratch:remove']);
 });
 
 test('health on the primary: version, connections and the streaming standby with its lag', async () => {

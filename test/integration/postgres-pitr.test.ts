@@ -34,6 +34,7 @@ import { createSecretResolver } from '../../src/activities/secrets';
 import { createLocalStore } from '../../src/activities/storage/local';
 import type { ActivityProgress } from '../../src/activities/progress';
 import { projectRoot } from '../../src/platform/project-root';
+import { CATALOG } from '../../src/catalog';
 import { FAILURE } from '../../src/shared/failures';
 import type { StepContext } from '../../src/shared/activity-types';
 import { buildOnce } from '../support/build';
@@ -186,6 +187,8 @@ beforeAll(async () => {
     `CREATE TABLE events (id bigserial PRIMARY KEY, batch int NOT NULL, at timestamptz DEFAULT clock_timestamp())`,
   );
   await batch(0);
+  // What the catalog's examples query in the copy they restore.
+  await sql(`CREATE TABLE orders AS SELECT g AS id FROM generate_series(1, 3) g`);
   base = await basebackup({ id: 'base1' });
   // Two batches after the base backup, each in its own closed (archived) segment; the targets sit between.
   t1 = await batch(1);
@@ -390,3 +393,25 @@ test('targets out of reach are refused before anything is made', async () => {
   expect(await failure(remove('foreign'))).toMatchObject({ type: FAILURE.InvalidInput });
   expect(existsSync(foreign.data)).toBe(true);
 });
+
+test('the documented examples run, in order (the restore to a time this archive holds)', async () => {
+  const example = (id: string) => {
+    const e = CATALOG.get(id);
+    if (!e) throw new Error(`no catalog entry ${id}`);
+    return e.example.with;
+  };
+  const b = await createBaseBackupAction(deps)(
+    pgBasebackupCreate.input.parse(example('pg:basebackup:create')),
+    ctx('example-base'),
+  );
+  expect(pgBasebackupCreate.output.safeParse(b).success).toBe(true);
+  const r = await createPitrRestoreAction(deps)(
+    pgPitrRestore.input.parse({ ...example('pg:pitr:restore'), targetTime: 'latest' }),
+    ctx('example-restore'),
+  );
+  expect(pgPitrRestore.output.safeParse(r).success).toBe(true);
+  const q = await createScratchQueryAction(deps)(pgScratchQuery.input.parse(example('pg:scratch:query')));
+  expect(q.rows).toEqual([{ n: '3' }]);
+  const gone = await createScratchRemoveAction(deps)(pgScratchRemove.input.parse(example('pg:scratch:remove')));
+  expect(pgScratchRemove.output.safeParse(gone).success).toBe(true);
+}, 120_000);

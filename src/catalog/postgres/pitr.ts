@@ -73,7 +73,7 @@ export const pgBasebackupCreate: CatalogEntry<typeof baseInput, typeof baseOutpu
   heartbeatTimeoutMs: 60_000,
   nonRetryable: [...NON_RETRYABLE, FAILURE.IntegrityFailed],
   describe: (i) => `take a base backup of ${i.database} into store ${i.store}`,
-  example: { needs: 'postgres', with: { database: 'orders', store: 'backups' } },
+  example: { needs: 'pitr', with: { database: 'orders', store: 'backups' } },
 };
 
 const targetTime = z
@@ -143,7 +143,7 @@ export const pgPitrRestore: CatalogEntry<typeof restoreInput, typeof restoreOutp
   describe: (i) =>
     `restore ${i.database} to ${i.targetTime} into scratch cluster ${i.name ?? '(named by the step)'} on the worker`,
   example: {
-    needs: 'postgres',
+    needs: 'pitr',
     with: { database: 'orders', store: 'backups', targetTime: '2026-12-01T06:30:00Z', name: 'orders-pitr' },
   },
 };
@@ -169,7 +169,7 @@ export const pgScratchQuery: CatalogEntry<typeof queryInput, typeof pgQuerySmoke
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `run a smoke query on scratch cluster ${i.scratch}`,
   example: {
-    needs: 'postgres',
+    needs: 'pitr',
     with: { scratch: 'orders-pitr', sql: 'SELECT count(*) AS n FROM orders', expectRows: { min: 1 } },
   },
 };
@@ -189,7 +189,7 @@ export const pgScratchRemove: CatalogEntry<typeof removeInput, typeof removeOutp
   mutating: true,
   nonRetryable: NON_RETRYABLE,
   describe: (i) => `stop and delete scratch cluster ${i.name}`,
-  example: { needs: 'postgres', with: { name: 'orders-pitr' } },
+  example: { needs: 'pitr', with: { name: 'orders-pitr' } },
 };
 
 export const PITR_ENTRIES = [pgBasebackupCreate, pgPitrRestore, pgScratchQuery, pgScratchRemove] as const;
