@@ -38,6 +38,12 @@ export const failoverPlanConfig = z
     approvers: z.array(z.string().min(1)).min(1).optional(),
     /** No decision in this time: the failover stops before anything changed. @default 30m */
     approvalTimeout: duration.default('30m'),
+    /**
+     * How the standby replicates: `sync` (the primary's `synchronous_standby_names` names it, so
+     * every acknowledged commit is on it) lets the report count a promotion as losing nothing
+     * when the primary is gone; `async` bounds the loss by the standby's replay delay. @default async
+     */
+    replication: z.enum(['async', 'sync']).default('async'),
     /** How long promotion may take. @default 60s */
     promoteWait: duration.default('60s'),
     /** The runbook that moves traffic to the standby (DNS, a load balancer's API, a service patch), and the one that moves it back. */

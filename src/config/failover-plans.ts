@@ -53,6 +53,7 @@ function failoverOf(name: string, p: FailoverPlanConfig, objectives: RecoveryObj
     ...(p.approvers ? { approvers: [...p.approvers] } : {}),
     approvalTimeoutMs: msOf(p.approvalTimeout),
     promoteWaitSeconds: Math.max(1, Math.round(msOf(p.promoteWait) / 1000)),
+    replication: p.replication,
     ...(p.traffic ? { traffic: structuredClone(p.traffic) } : {}),
     deploy: structuredClone(p.deploy),
     smoke: structuredClone(p.smoke),

@@ -32,22 +32,40 @@ export function rtoOf(
 export function rpoOf(r: FailoverReport, plan: FailoverPlanDefinition): NonNullable<FailoverReport['rpo']> {
   const objectiveSeconds = plan.objectives.rpoMs / 1000;
   const known = r.integrity.filter((i) => i.lost !== null);
-  const rows =
-    r.integrity.length && known.length === r.integrity.length ? known.reduce((n, i) => n + (i.lost ?? 0), 0) : null;
+  const probed = r.integrity.length > 0 && known.length === r.integrity.length;
   const a = r.assessment;
+  const out = (
+    rows: number | null,
+    seconds: number | null,
+    basis: NonNullable<FailoverReport['rpo']>['basis'],
+  ): NonNullable<FailoverReport['rpo']> => ({
+    rows,
+    seconds,
+    objectiveSeconds,
+    met: rows === 0 ? true : seconds !== null ? seconds <= objectiveSeconds : null,
+    basis,
+  });
+  if (probed)
+    return out(
+      known.reduce((n, i) => n + (i.lost ?? 0), 0),
+      a?.lagBytes === 0 ? 0 : null,
+      'probes',
+    );
   // Restored from a backup: what is lost is everything after its snapshot.
-  const seconds = r.restored
-    ? r.restored.backupAgeSeconds
-    : !a
-      ? null
-      : a.primaryReachable
-        ? a.lagBytes === 0
-          ? 0
-          : null
-        : a.replayDelaySeconds;
-  const met = rows === 0 ? true : seconds !== null ? seconds <= objectiveSeconds : null;
-  return { rows, seconds, objectiveSeconds, met };
+  if (r.restored) return out(null, r.restored.backupAgeSeconds, 'backup-age');
+  if (r.promoted && plan.replication === 'sync') return out(0, 0, 'synchronous-standby');
+  if (a?.primaryReachable && a.lagBytes === 0) return out(null, 0, 'probes');
+  if (a && !a.primaryReachable && a.replayDelaySeconds !== null) return out(null, a.replayDelaySeconds, 'replay-delay');
+  return out(null, null, 'none');
 }
+
+const RPO_BASIS: Record<NonNullable<FailoverReport['rpo']>['basis'], string> = {
+  probes: 'the integrity probes, read on the primary before and on the new primary after',
+  'synchronous-standby': 'a synchronous standby (every acknowledged commit was on it)',
+  'replay-delay': 'the standby’s replay delay when the primary was gone (an upper bound)',
+  'backup-age': 'the restored backup’s age (everything after its snapshot)',
+  none: 'nothing measurable',
+};
 
 export function failoverMarkdown(r: FailoverReport): string {
   const lines = [
@@ -59,6 +77,8 @@ export function failoverMarkdown(r: FailoverReport): string {
     '|---|---|---|---|',
     `| RTO | ${secs(r.rto?.seconds)} | ${secs(r.rto?.objectiveSeconds ?? null)} | ${r.rto ? (r.rto.met ? 'yes' : 'NO') : '-'} |`,
     `| RPO | ${r.rpo?.rows !== null && r.rpo?.rows !== undefined ? `${r.rpo.rows} rows lost` : `at most ${secs(r.rpo?.seconds)} of writes`} | ${secs(r.rpo?.objectiveSeconds ?? null)} | ${r.rpo?.met === true ? 'yes' : r.rpo?.met === false ? 'NO' : 'not measurable'} |`,
+    '',
+    `RPO from: ${RPO_BASIS[r.rpo?.basis ?? 'none']}.`,
     '',
     '## Phases',
     '',

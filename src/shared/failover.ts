@@ -22,6 +22,8 @@ export interface FailoverPlanDefinition {
   approvers?: string[];
   approvalTimeoutMs: number;
   promoteWaitSeconds: number;
+  /** `sync`: the standby is synchronous, so a promotion loses no acknowledged commit. */
+  replication: 'async' | 'sync';
   traffic?: RunbookRef & { undo?: RunbookRef };
   deploy: RunbookRef[];
   smoke: SmokeQuery[];
@@ -109,6 +111,12 @@ export interface FailoverReport {
     objectiveSeconds: number;
     /** null: not measurable (the primary was gone and no probe could compare). */
     met: boolean | null;
+    /**
+     * What the figures rest on: the integrity probes before and after; a synchronous standby
+     * (every acknowledged commit was on it); the standby's replay delay (an upper bound); the
+     * restored backup's age; or nothing.
+     */
+    basis: 'probes' | 'synchronous-standby' | 'replay-delay' | 'backup-age' | 'none';
   };
   compensations: string[];
   error?: { message: string; type?: string; phase?: FailoverPhaseName };

@@ -80,6 +80,8 @@ export interface StartOptions {
    * `archiveDir`: e.g. the product's wal-archive.js into a backup store.
    */
   archiveCommand?: string;
+  /** The standby synchronous (`synchronous_standby_names`): a commit returns once the standby has it. */
+  synchronous?: boolean;
 }
 
 export async function startPostgres(o: StartOptions = {}): Promise<PgCluster> {
@@ -139,6 +141,16 @@ export async function startPostgres(o: StartOptions = {}): Promise<PgCluster> {
       ]);
       await pgCtl(bin, standbyData, 'start', ['-l', standbyLog, '-o', `-p ${sPort}`]);
       started.push(standbyData);
+      if (o.synchronous)
+        await asPostgres(join(bin, 'psql'), [
+          ...['-h', sock, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1'],
+          ...[
+            '-c',
+            `ALTER SYSTEM SET synchronous_standby_names = '${applicationName}'`,
+            '-c',
+            'SELECT pg_reload_conf()',
+          ],
+        ]);
       standby = {
         host: '127.0.0.1',
         port: sPort,

@@ -38,7 +38,7 @@ const report: FailoverReport = {
   integrity: [],
   compensations: [],
   rto: { seconds: 42, objectiveSeconds: 3600, met: true },
-  rpo: { rows: null, seconds: 0.4, objectiveSeconds: 300, met: true },
+  rpo: { rows: null, seconds: 0.4, objectiveSeconds: 300, met: true, basis: 'replay-delay' },
 };
 
 function api() {

@@ -174,7 +174,7 @@ test('the primary killed under writes: approved, traffic moved, standby promoted
     // The primary was gone: its count unknown, so the rows lost are measured below, and the
     // report bounds the loss by the standby's replay delay.
     expect(r.integrity[0]).toMatchObject({ name: 'events', before: null, lost: null });
-    expect(r.rpo?.rows).toBeNull();
+    expect(r.rpo).toMatchObject({ rows: null, basis: 'replay-delay' });
     expect(r.rpo?.seconds).toBeGreaterThanOrEqual(0);
     expect(r.rto?.objectiveSeconds).toBe(3600);
     expect(r.rto?.met).toBe(true);
@@ -305,7 +305,7 @@ steps:
       // The drill environment, never production: its primary answered, a caught-up standby lost nothing.
       expect(first.assessment).toMatchObject({ primaryReachable: true, standbyInRecovery: true });
       expect(first.integrity).toEqual([{ name: 'events', before: 1000, after: 1000, lost: 0 }]);
-      expect(first.rpo).toMatchObject({ rows: 0, met: true });
+      expect(first.rpo).toMatchObject({ rows: 0, met: true, basis: 'probes' });
       // The drill promoted the drill standby (the reset restores it).
       expect((await sql<{ r: boolean }>(pairs[0]!.standby!.port, 'SELECT pg_is_in_recovery() AS r'))[0]?.r).toBe(false);
       expect(first.drill).toMatchObject({ reset: [{ runbook: 'reset-drill-env', ok: true }], previous: [] });
@@ -405,7 +405,7 @@ test('restore mode: with no streaming standby, the newest backup is restored ont
       expect(r.smoke).toEqual([{ name: 'events', ok: true, rows: 1 }]);
       expect(r.integrity[0]).toMatchObject({ before: null, after: 5000, lost: null });
       // The RPO is the backup's age: everything after its snapshot (here the last 100 rows).
-      expect(r.rpo?.seconds).toBe(r.restored?.backupAgeSeconds);
+      expect(r.rpo).toMatchObject({ seconds: r.restored?.backupAgeSeconds, basis: 'backup-age' });
       expect(failoverMarkdown(r)).toContain('- restored: backup');
     });
   } finally {
@@ -414,3 +414,90 @@ test('restore mode: with no streaming standby, the newest backup is restored ont
     rmSync(store, { recursive: true, force: true });
   }
 }, 240_000);
+
+test('a synchronous standby, the primary killed under writes: every acknowledged commit survives, and the report says so', async () => {
+  const pair = await startPostgres({ standby: true, synchronous: true });
+  const databases = {
+    orders: {
+      host: '127.0.0.1',
+      port: pair.primary.port,
+      database: 'postgres',
+      user: 'postgres',
+      application_name: 'dr',
+    },
+    'orders-standby': {
+      host: '127.0.0.1',
+      port: pair.standby!.port,
+      database: 'postgres',
+      user: 'postgres',
+      application_name: 'dr',
+    },
+  };
+  const plan = failoverPlanConfig.parse({
+    primary: 'orders',
+    standby: 'orders-standby',
+    replication: 'sync',
+    approvers: ['bob'],
+    smoke: [{ name: 'events', sql: 'SELECT 1 FROM events LIMIT 1', expectRows: { min: 1 } }],
+  });
+  const tw = await createTestWorker(env, {
+    library: libraryOf(),
+    postgres: { databases, stores: {}, binDir: pgBin() },
+  });
+  try {
+    await sql(pair.primary.port, 'CREATE TABLE events (id bigint PRIMARY KEY)');
+    await waitFor(
+      'the standby synchronous',
+      async () =>
+        (await sql<{ s: string }>(pair.primary.port, 'SELECT sync_state AS s FROM pg_stat_replication'))[0]?.s ===
+        'sync',
+    );
+    const writer = client(pair.primary.port);
+    writer.on('error', () => undefined);
+    await writer.connect();
+    const acked: number[] = [];
+    const load = (async () => {
+      for (let id = 1; ; id++) {
+        try {
+          await writer.query('INSERT INTO events (id) VALUES ($1)', [id]);
+          acked.push(id);
+        } catch {
+          return;
+        }
+      }
+    })();
+    await waitFor('rows committed synchronously', () => acked.length > 300);
+    process.kill(Number(readFileSync(join(pair.primary.data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+    await load;
+    await writer.end().catch(() => undefined);
+
+    await tw.worker.runUntil(async () => {
+      const p = workflowKind('dr-failover').prepare(
+        { library: libraryOf(), config: { approverGroups: {}, failoverPlans: { orders: plan } } },
+        { target: 'orders', params: {}, trigger: { source: 'api', requestedBy: 'alice' } },
+      );
+      const workflowId = `${p.workflowIdPrefix}-sync-${Date.now()}`;
+      const h = await env.client.workflow.start(p.workflowType, {
+        taskQueue: tw.taskQueue,
+        workflowId,
+        args: [{ ...(p.input as FailoverWorkflowInput), signed: signStart(TEST_KEYS, p.intent, { workflowId }) }],
+      });
+      await waitFor('the approval gate', async () => (await h.query(statusQuery)).pendingApprovals.length > 0);
+      await h.executeUpdate(decideApprovalUpdate, {
+        args: [await signedDecision(h, { stepId: 'failover', decision: 'approve', actor: 'bob' })],
+      });
+      const r: FailoverReport = await h.result();
+      expect(r.outcome).toBe('succeeded');
+      expect(r.rpo).toMatchObject({ rows: 0, seconds: 0, met: true, basis: 'synchronous-standby' });
+      // Measured: every commit the old primary acknowledged is on the new one (an unacknowledged
+      // last one may be there too).
+      const present = new Set(
+        (await sql<{ id: string }>(pair.standby!.port, 'SELECT id FROM events')).map((x) => Number(x.id)),
+      );
+      expect(acked.filter((id) => !present.has(id))).toEqual([]);
+      expect(failoverMarkdown(r)).toContain('RPO from: a synchronous standby');
+    });
+  } finally {
+    await pair.stop();
+  }
+}, 180_000);
