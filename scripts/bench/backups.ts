@@ -20,12 +20,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { createBackupAction, type BackupDeps } from '../../src/activities/postgres/backup';
-import { createPgConnect, createPgResolve } from '../../src/activities/postgres/client';
 import { createRestoreAction } from '../../src/activities/postgres/restore';
-import { createRunPgTool } from '../../src/activities/postgres/tools';
-import { createSecretResolver } from '../../src/activities/secrets';
 import { createLocalStore } from '../../src/activities/storage/local';
 import { pgBackupCreate, pgBackupRestore } from '../../src/catalog/postgres/backup';
+import { backupDeps } from '../../test/support/backup-deps';
 import { pgBin, startPostgres } from '../../test/support/postgres';
 import { fmt, median, type Row, type Section } from './report';
 
@@ -51,27 +49,13 @@ export async function backups(o: { scale: number; reps: number }): Promise<Secti
     });
     const [size] = await sql(`SELECT pg_database_size('postgres')::float8 AS b`);
     const mb = Number(size?.b) / 1e6;
-    const resolve = createPgResolve({
-      databases: {
-        orders: {
-          host: '127.0.0.1',
-          port: cluster.primary.port,
-          database: 'postgres',
-          user: 'postgres',
-          application_name: 'bench',
-        },
-      },
-      secrets: createSecretResolver({ env: {} }),
-    });
-    const store = createLocalStore('bench', join(work, 'store'));
-    const deps: BackupDeps = {
-      connect: createPgConnect({ resolve }),
-      resolve,
-      runTool: createRunPgTool({ binDir: bin }),
-      openStore: async () => store,
-      progress: () => ({ heartbeat: () => undefined, signal: undefined }),
+    const deps: BackupDeps = backupDeps({
+      port: cluster.primary.port,
+      store: createLocalStore('bench', join(work, 'store')),
       workDir: work,
-    };
+      application: 'bench',
+    });
+
     const backup = createBackupAction(deps);
     const restore = createRestoreAction(deps);
     const ctx = (n: number) => ({

@@ -11,14 +11,10 @@ import { CreateBucketCommand, ListBucketsCommand, ListObjectsV2Command, S3Client
 import { ApplicationFailure } from '@temporalio/common';
 import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from '../../src/catalog/postgres/backup';
 import { createBackupAction, createListAction, type BackupDeps } from '../../src/activities/postgres/backup';
-import { createPgConnect, createPgResolve } from '../../src/activities/postgres/client';
 import { createRestoreAction } from '../../src/activities/postgres/restore';
 import { createPruneAction } from '../../src/activities/postgres/retention';
-import { createRunPgTool } from '../../src/activities/postgres/tools';
-import { createSecretResolver } from '../../src/activities/secrets';
 import { createS3Store, s3Api } from '../../src/activities/storage/s3';
-import type { ActivityProgress } from '../../src/activities/progress';
-import type { StepContext } from '../../src/shared/activity-types';
+import { backupDeps, stepContext } from '../support/backup-deps';
 import { pgBin, startPostgres, type PgCluster } from '../support/postgres';
 import { startSeaweedS3, type SeaweedS3 } from '../support/seaweedfs';
 
@@ -28,15 +24,7 @@ let cluster: PgCluster;
 let weed: SeaweedS3;
 let admin: S3Client;
 let deps: BackupDeps;
-const inert: ActivityProgress = { heartbeat: () => undefined, signal: undefined };
-const ctx = (key: string): StepContext => ({
-  workflowId: 'wf-s3',
-  runId: 'r',
-  stepId: key,
-  runbookId: 'pg',
-  idempotencyKey: `wf-s3/${key}`,
-  dryRun: false,
-});
+const ctx = stepContext('wf-s3', 'pg');
 const where = { database: 'orders', store: 'offsite' };
 
 beforeAll(async () => {
@@ -53,25 +41,7 @@ beforeAll(async () => {
   admin = new S3Client({ endpoint: weed.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: weed.admin });
   await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const store = createS3Store('offsite', { client: s3Api(admin), bucket: BUCKET, prefix: 'prod/' });
-  const resolve = createPgResolve({
-    databases: {
-      orders: {
-        host: '127.0.0.1',
-        port: cluster.primary.port,
-        database: 'postgres',
-        user: 'postgres',
-        application_name: 't',
-      },
-    },
-    secrets: createSecretResolver({ env: {} }),
-  });
-  deps = {
-    connect: createPgConnect({ resolve }),
-    resolve,
-    runTool: createRunPgTool({ binDir: pgBin() }),
-    openStore: async () => store,
-    progress: () => inert,
-  };
+  deps = backupDeps({ port: cluster.primary.port, store });
 }, 120_000);
 
 afterAll(async () => {

@@ -17,17 +17,14 @@ import { Client } from 'pg';
 import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from '../../src/catalog/postgres/backup';
 import { pgDatabaseDrop } from '../../src/catalog/postgres/database';
 import { createBackupAction, createListAction, type BackupDeps } from '../../src/activities/postgres/backup';
-import { createPgConnect, createPgResolve } from '../../src/activities/postgres/client';
 import { createDropAction, createRestoreAction } from '../../src/activities/postgres/restore';
 import { createPruneAction } from '../../src/activities/postgres/retention';
-import { createRunPgTool } from '../../src/activities/postgres/tools';
 import { parseManifest } from '../../src/activities/postgres/manifest';
-import { createSecretResolver } from '../../src/activities/secrets';
 import { createLocalStore } from '../../src/activities/storage/local';
 import type { ActivityProgress } from '../../src/activities/progress';
 import { FAILURE } from '../../src/shared/failures';
-import type { StepContext } from '../../src/shared/activity-types';
 import { buildOnce } from '../support/build';
+import { backupDeps, stepContext } from '../support/backup-deps';
 import { pgBin, startPostgres, type PgCluster } from '../support/postgres';
 import { waitFor } from '../support/wait';
 
@@ -37,15 +34,7 @@ const SCALE = 6;
 let cluster: PgCluster;
 let storeDir: string;
 let deps: BackupDeps;
-const inert: ActivityProgress = { heartbeat: () => undefined, signal: undefined };
-const ctx = (key: string): StepContext => ({
-  workflowId: 'wf',
-  runId: 'r',
-  stepId: key,
-  runbookId: 'pg',
-  idempotencyKey: `wf/${key}`,
-  dryRun: false,
-});
+const ctx = stepContext('wf', 'pg');
 
 const backup = (input: Record<string, unknown>, key = 'backup') =>
   createBackupAction(deps)(pgBackupCreate.input.parse({ database: 'orders', store: 'backups', ...input }), ctx(key));
@@ -91,26 +80,7 @@ beforeAll(async () => {
   ]);
   await sql('CREATE TABLE events (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), note text)');
   storeDir = mkdtempSync(join(tmpdir(), 'pg-backups-'));
-  const resolve = createPgResolve({
-    databases: {
-      orders: {
-        host: '127.0.0.1',
-        port: cluster.primary.port,
-        database: 'postgres',
-        user: 'postgres',
-        application_name: 'test',
-      },
-    },
-    secrets: createSecretResolver({ env: {} }),
-  });
-  const store = createLocalStore('backups', storeDir);
-  deps = {
-    connect: createPgConnect({ resolve }),
-    resolve,
-    runTool: createRunPgTool({ binDir: pgBin() }),
-    openStore: async () => store,
-    progress: () => inert,
-  };
+  deps = backupDeps({ port: cluster.primary.port, store: createLocalStore('backups', storeDir) });
 }, 120_000);
 
 afterAll(async () => {

@@ -36,7 +36,7 @@ import type { ActivityProgress } from '../../src/activities/progress';
 import { projectRoot } from '../../src/platform/project-root';
 import { CATALOG } from '../../src/catalog';
 import { FAILURE } from '../../src/shared/failures';
-import type { StepContext } from '../../src/shared/activity-types';
+import { inertProgress, stepContext } from '../support/backup-deps';
 import { buildOnce } from '../support/build';
 import { startPostgres, type PgCluster } from '../support/postgres';
 import { waitFor } from '../support/wait';
@@ -50,15 +50,8 @@ let dir: string;
 let storeDir: string;
 let configFile: string;
 let deps: PitrDeps;
-const inert: ActivityProgress = { heartbeat: () => undefined, signal: undefined };
-const ctx = (key: string): StepContext => ({
-  workflowId: 'wf',
-  runId: 'r',
-  stepId: key,
-  runbookId: 'pitr',
-  idempotencyKey: `wf/${key}`,
-  dryRun: false,
-});
+const inert = inertProgress;
+const ctx = stepContext('wf', 'pitr');
 
 const basebackup = (input: Record<string, unknown>, key = 'base') =>
   createBaseBackupAction(deps)(
