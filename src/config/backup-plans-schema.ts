@@ -12,6 +12,12 @@ const name = z
   .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, starting with a letter');
 import { parseDuration } from '../shared/duration';
 
+/** Where in a backup store: path segments each ending in `/`. */
+export const storePrefix = z
+  .string()
+  .regex(/^([A-Za-z0-9][A-Za-z0-9._=+-]*\/)*$/, 'path segments each ending in /')
+  .max(200);
+
 const duration = z.string().refine((d) => parseDuration(d) !== undefined, 'a duration such as 90s, 15m, 4h or 7d');
 const pgName = z.string().regex(/^[a-z_][a-z0-9_]{0,47}$/, 'a plain PostgreSQL name (lower case, digits, _)');
 
@@ -78,11 +84,7 @@ export const backupPlanConfig = z
     /** Where the backups go: a store under `backupStores:`. */
     store: name,
     /** Where in the store. @default postgres/<database>/ */
-    prefix: z
-      .string()
-      .regex(/^([A-Za-z0-9][A-Za-z0-9._=+-]*\/)*$/, 'path segments each ending in /')
-      .max(200)
-      .optional(),
+    prefix: storePrefix.optional(),
     /** The tier whose RTO and RPO the runs are measured against. @default tier2 */
     tier: z.enum(TIERS).default('tier2'),
     /** Sum every row into the manifest (false: row counts only, for very large databases). @default true */

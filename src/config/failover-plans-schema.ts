@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../shared/duration';
-import { TIERS } from './backup-plans-schema';
+import { storePrefix, TIERS } from './backup-plans-schema';
 
 const name = z
   .string()
@@ -71,19 +71,38 @@ export const failoverPlanConfig = z
     /** Where the phases are announced (a notify target: Slack, email, a status page). */
     notify: z.string().min(1).optional(),
     /**
-     * Restore from a backup instead of promoting a standby: the newest backup of this backup
-     * plan is restored onto `standby` (a database entry whose `database` is the name it gets,
-     * replaced if there), for a site without a streaming standby.
+     * Restore from a backup instead of promoting a standby, for a site without a streaming
+     * standby, one of two ways. `backupPlan`: the newest logical backup of that plan is restored
+     * onto `standby` (a database entry whose `database` is the name it gets, replaced if there).
+     * `pitr`: the primary's base backup and archived WAL are recovered to the last safe point
+     * (the end of the archive, or the time a failover is started with) into a new cluster on the
+     * worker's host, serving on the port of `standby`'s entry (docs/dr-failover.md).
      */
     restore: z
       .object({
-        backupPlan: name,
-        /** pg_restore -j. @default 4 */
+        backupPlan: name.optional(),
+        pitr: z
+          .object({
+            /** The backup store the primary's WAL is archived into (`backupStores.<name>`). */
+            store: name,
+            /** Where in the store. @default pitr/<primary>/ */
+            prefix: storePrefix.optional(),
+            /** The new cluster's name, its folder under `postgres.workDir`/pitr/. @default dr-<plan> */
+            cluster: name.optional(),
+            /** The address it listens on (the worker host's, for the application to reach). @default 127.0.0.1 */
+            listen: z.ipv4().default('127.0.0.1'),
+          })
+          .strict()
+          .optional(),
+        /** pg_restore -j (logical restores). @default 4 */
         jobs: z.number().int().min(1).max(16).default(4),
         /** A restore that runs longer is stopped. @default 4h */
         timeout: duration.default('4h'),
       })
       .strict()
+      .refine((r) => (r.backupPlan === undefined) !== (r.pitr === undefined), {
+        message: 'exactly one of backupPlan (a logical backup) or pitr (base backup and WAL archive)',
+      })
       .optional(),
     /**
      * Drill mode: the same procedure against a standby environment (its own primary, standby,

@@ -13,20 +13,40 @@ export function failoverDefinition(
   p: FailoverPlanConfig,
   objectives: RecoveryObjectives = recoveryObjectivesOf(undefined),
   drill = false,
-  /** What restore mode reads: the backup plan and the standby's database entry. */
-  c: { backupPlans?: Record<string, BackupPlanConfig>; databases?: Record<string, { database: string }> } = {},
+  /**
+   * What restore mode reads: the backup plan and the standby's database entry; for PITR, the
+   * last safe point the failover was started with (default the end of the archive).
+   */
+  c: {
+    backupPlans?: Record<string, BackupPlanConfig>;
+    databases?: Record<string, { database: string; port: number }>;
+    pointInTime?: string;
+  } = {},
 ): FailoverPlanDefinition {
   const real = failoverOf(name, p, objectives);
   const r = p.restore;
-  const bp = r ? c.backupPlans?.[r.backupPlan] : undefined;
-  const into = c.databases?.[p.standby]?.database;
-  if (r && bp && into && !drill)
+  const bp = r?.backupPlan !== undefined ? c.backupPlans?.[r.backupPlan] : undefined;
+  const standby = c.databases?.[p.standby];
+  if (r && bp && standby && !drill)
     real.restore = {
+      mode: 'logical',
       from: bp.database,
       store: bp.store,
       ...(bp.prefix !== undefined ? { prefix: bp.prefix } : {}),
-      into,
+      into: standby.database,
       jobs: r.jobs,
+      timeoutMs: msOf(r.timeout),
+    };
+  if (r?.pitr && standby && !drill)
+    real.restore = {
+      mode: 'pitr',
+      database: p.primary,
+      store: r.pitr.store,
+      ...(r.pitr.prefix !== undefined ? { prefix: r.pitr.prefix } : {}),
+      cluster: r.pitr.cluster ?? `dr-${name}`.slice(0, 40),
+      port: standby.port,
+      listen: r.pitr.listen,
+      targetTime: c.pointInTime ?? 'latest',
       timeoutMs: msOf(r.timeout),
     };
   if (!drill) return real;
@@ -74,7 +94,7 @@ export function failoverRunbooks(p: Pick<FailoverPlanDefinition, 'traffic' | 'de
 
 export function checkFailoverPlans(c: {
   failoverPlans: Record<string, FailoverPlanConfig>;
-  databases: Record<string, { database: string }>;
+  databases: Record<string, { database: string; port: number }>;
   notifyTargets: Record<string, unknown>;
   backupStores: Record<string, unknown>;
   backupPlans: Record<string, BackupPlanConfig>;
@@ -90,10 +110,22 @@ export function checkFailoverPlans(c: {
     if (p.notify !== undefined && !(p.notify in c.notifyTargets))
       out.push(`${at}.notify: no notify target '${p.notify}' (known: ${known(c.notifyTargets)})`);
     if (p.restore) {
-      if (!(p.restore.backupPlan in c.backupPlans))
-        out.push(`${at}.restore.backupPlan: no backup plan '${p.restore.backupPlan}' (known: ${known(c.backupPlans)})`);
+      const bp = p.restore.backupPlan;
+      if (bp !== undefined && !(bp in c.backupPlans))
+        out.push(`${at}.restore.backupPlan: no backup plan '${bp}' (known: ${known(c.backupPlans)})`);
+      const pitr = p.restore.pitr;
+      if (pitr && !(pitr.store in c.backupStores))
+        out.push(
+          `${at}.restore.pitr.store: no store '${pitr.store}' under backupStores: (known: ${known(c.backupStores)})`,
+        );
+      // The new cluster takes this port on the worker's host, where the application's entry points.
+      const port = c.databases[p.standby]?.port;
+      if (pitr && port !== undefined && port < 1024)
+        out.push(
+          `${at}.standby: databases.${p.standby}.port ${port} is privileged: a PITR restore serves on 1024 or above`,
+        );
       const into = c.databases[p.standby]?.database;
-      if (into !== undefined && !/^[a-z_][a-z0-9_]{0,47}$/.test(into))
+      if (bp !== undefined && into !== undefined && !/^[a-z_][a-z0-9_]{0,47}$/.test(into))
         out.push(
           `${at}.standby: databases.${p.standby}.database '${into}' cannot be restored into (a plain lower-case name)`,
         );

@@ -31,12 +31,13 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
       );
     }
     for (const k of Object.keys(req.params))
-      if (k !== 'drill')
+      if (k !== 'drill' && k !== 'pointInTime')
         throw new RunError(
           'invalid',
-          `unknown param '${k}' (a failover takes only drill: it does what its plan says)`,
+          `unknown param '${k}' (a failover takes drill and pointInTime: it does what its plan says)`,
           `params.${k}`,
         );
+    const pointInTime = pointInTimeOf(req.params.pointInTime, raw.restore?.pitr !== undefined, req.target);
     const d = req.params.drill;
     if (d !== undefined && d !== true && d !== false && d !== 'true' && d !== 'false')
       throw new RunError('invalid', 'drill must be true or false', 'params.drill');
@@ -56,15 +57,21 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
       {
         ...(ctx.config.backupPlans ? { backupPlans: ctx.config.backupPlans } : {}),
         ...(ctx.config.databases ? { databases: ctx.config.databases } : {}),
+        ...(pointInTime ? { pointInTime } : {}),
       },
     );
-    if (raw.restore && !plan.restore)
+    if (raw.restore && !plan.restore && !drill)
       throw new RunError(
         'invalid',
-        `failover plan '${plan.name}' restores from backup plan '${raw.restore.backupPlan}', which configuration does not have with database '${raw.standby}'`,
+        raw.restore.backupPlan !== undefined
+          ? `failover plan '${plan.name}' restores from backup plan '${raw.restore.backupPlan}', which configuration does not have with database '${raw.standby}'`
+          : `failover plan '${plan.name}' recovers onto '${raw.standby}', which is not under databases:`,
         'runbook',
       );
-    const params: Record<string, ParamValue> = drill ? { drill: true } : {};
+    const params: Record<string, ParamValue> = {
+      ...(drill ? { drill: true } : {}),
+      ...(pointInTime ? { pointInTime } : {}),
+    };
     for (const id of failoverRunbooks(plan))
       if (!ctx.library.runbooks.has(id))
         throw new RunError(
@@ -110,3 +117,30 @@ export const failoverKind: WorkflowKindEntry<FailoverWorkflowInput> & { kind: 'd
     throw new RunError('invalid', 'failovers are not started by schedules', 'kind');
   },
 };
+
+/**
+ * The last safe point a PITR failover recovers to, when not the end of the archive (a
+ * corruption's time, say): an ISO 8601 time with its offset, in the past.
+ */
+function pointInTimeOf(v: unknown, pitr: boolean, plan: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (!pitr)
+    throw new RunError(
+      'invalid',
+      `failover plan '${plan}' does not recover from a WAL archive (restore.pitr): it has no point in time`,
+      'params.pointInTime',
+    );
+  const ok =
+    typeof v === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(v) &&
+    !Number.isNaN(Date.parse(v));
+  if (!ok)
+    throw new RunError(
+      'invalid',
+      'pointInTime must be an ISO 8601 time with its offset (2026-12-01T06:30:00Z)',
+      'params.pointInTime',
+    );
+  if (Date.parse(v) > Date.now())
+    throw new RunError('invalid', `pointInTime ${v} is in the future`, 'params.pointInTime');
+  return v;
+}

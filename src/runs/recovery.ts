@@ -64,12 +64,15 @@ export function createRecoveryService(deps: {
     kind: RecoveryKind,
     plan: string,
     who: { actor: string; via: 'api' | 'cli'; reason?: string },
-    o: { drill?: boolean } = {},
+    o: { drill?: boolean; pointInTime?: string } = {},
   ): Promise<StartedRun> {
     return runs.start({
       kind,
       target: plan,
-      params: o.drill ? { drill: true } : {},
+      params: {
+        ...(o.drill ? { drill: true } : {}),
+        ...(o.pointInTime !== undefined ? { pointInTime: o.pointInTime } : {}),
+      },
       ...(who.reason ? { reason: who.reason } : {}),
       trigger: { source: who.via, requestedBy: who.actor },
     });

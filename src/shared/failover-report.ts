@@ -53,6 +53,10 @@ export function rpoOf(r: FailoverReport, plan: FailoverPlanDefinition): NonNulla
     );
   // Restored from a backup: what is lost is everything after its snapshot.
   if (r.restored) return out(null, r.restored.backupAgeSeconds, 'backup-age');
+  // Recovered from the archive: the writes between its last commit and the failover's start.
+  const last = r.recovered?.reachedTime ?? r.recovered?.baseConsistentAt;
+  if (r.recovered && last)
+    return out(null, Math.max(0, Math.round((Date.parse(r.startedAt) - Date.parse(last)) / 100) / 10), 'wal-archive');
   if (r.promoted && plan.replication === 'sync') return out(0, 0, 'synchronous-standby');
   if (a?.primaryReachable && a.lagBytes === 0) return out(null, 0, 'probes');
   if (a && !a.primaryReachable && a.replayDelaySeconds !== null) return out(null, a.replayDelaySeconds, 'replay-delay');
@@ -64,6 +68,7 @@ const RPO_BASIS: Record<NonNullable<FailoverReport['rpo']>['basis'], string> = {
   'synchronous-standby': 'a synchronous standby (every acknowledged commit was on it)',
   'replay-delay': 'the standby’s replay delay when the primary was gone (an upper bound)',
   'backup-age': 'the restored backup’s age (everything after its snapshot)',
+  'wal-archive': 'the last commit recovered from the WAL archive, to the failover’s start (an upper bound)',
   none: 'nothing measurable',
 };
 
@@ -99,6 +104,10 @@ export function failoverMarkdown(r: FailoverReport): string {
   if (r.restored)
     lines.push(
       `- restored: backup ${r.restored.backupId} (data as of ${r.restored.snapshotAt}, ${secs(r.restored.backupAgeSeconds)} old), ${r.restored.tables} tables proved, in ${secs(r.restored.durationMs / 1000)}`,
+    );
+  if (r.recovered)
+    lines.push(
+      `- recovered: cluster ${r.recovered.cluster} from base backup ${r.recovered.backupId} and ${r.recovered.segmentsRestored} WAL segments to ${r.recovered.targetTime === 'latest' ? 'the end of the archive' : r.recovered.targetTime} (last commit ${r.recovered.reachedTime ?? 'none after the base backup'}), in ${secs(r.recovered.durationMs / 1000)}`,
     );
   if (r.promoted)
     lines.push(

@@ -29,18 +29,41 @@ export interface FailoverPlanDefinition {
   smoke: SmokeQuery[];
   integrity: Array<{ name: string; sql: string }>;
   notify?: string;
-  /** Restore mode: the backup to restore onto `standby` instead of promoting it. */
-  restore?: {
-    from: string;
-    store: string;
-    prefix?: string;
-    /** The database name it gets on the standby's server (its configured `database`). */
-    into: string;
-    jobs: number;
-    timeoutMs: number;
-  };
+  /** Restore mode: a backup restored onto the standby site instead of a standby promoted. */
+  restore?: LogicalRestore | PitrRestore;
   /** A drill: against the plan's standby environment, its starting state restored after. */
   drill?: { reset: RunbookRef[]; archiveStore?: string };
+}
+
+/** The newest logical backup restored onto `standby`'s server. */
+export interface LogicalRestore {
+  /** Absent in plans signed before there was a PITR mode. */
+  mode?: 'logical';
+  from: string;
+  store: string;
+  prefix?: string;
+  /** The database name it gets on the standby's server (its configured `database`). */
+  into: string;
+  jobs: number;
+  timeoutMs: number;
+}
+
+/**
+ * The primary's base backup and archived WAL recovered (pg:pitr:restore) into a new cluster on
+ * the worker's host, serving on `standby`'s port: the standby site for a primary without a replica.
+ */
+export interface PitrRestore {
+  mode: 'pitr';
+  /** The primary's name under `databases:`: whose archive (`pitr/<database>/`) is read. */
+  database: string;
+  store: string;
+  prefix?: string;
+  cluster: string;
+  port: number;
+  listen: string;
+  /** The last safe point: `latest` (the end of the archive) or the time the failover was started with. */
+  targetTime: string;
+  timeoutMs: number;
 }
 
 export interface FailoverWorkflowInput {
@@ -97,6 +120,18 @@ export interface FailoverReport {
     rows: number;
     durationMs: number;
   };
+  /** PITR restore mode: the cluster recovered from the base backup and the WAL archive. */
+  recovered?: {
+    cluster: string;
+    backupId: string;
+    baseConsistentAt: string;
+    targetTime: string;
+    /** The last commit recovery applied: every write after it is lost (or, to a target, left out). */
+    reachedTime: string | null;
+    endedAtArchiveEnd: boolean;
+    segmentsRestored: number;
+    durationMs: number;
+  };
   smoke: Array<{ name: string; ok: boolean; rows?: number; error?: string }>;
   integrity: Array<{ name: string; before: number | null; after: number | null; lost: number | null; error?: string }>;
   /** Time from the start to a validated standby, the approval wait excluded. */
@@ -114,9 +149,9 @@ export interface FailoverReport {
     /**
      * What the figures rest on: the integrity probes before and after; a synchronous standby
      * (every acknowledged commit was on it); the standby's replay delay (an upper bound); the
-     * restored backup's age; or nothing.
+     * restored backup's age; the WAL archive's last commit recovered; or nothing.
      */
-    basis: 'probes' | 'synchronous-standby' | 'replay-delay' | 'backup-age' | 'none';
+    basis: 'probes' | 'synchronous-standby' | 'replay-delay' | 'backup-age' | 'wal-archive' | 'none';
   };
   compensations: string[];
   error?: { message: string; type?: string; phase?: FailoverPhaseName };

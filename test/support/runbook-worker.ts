@@ -83,7 +83,13 @@ export async function createTestWorker(
     /** Where operational events go, as the worker wires them. @default none are published */
     events?: EventPublisher;
     /** PostgreSQL databases (`AppConfig.databases`) and local backup stores by name (their directories). @default none */
-    postgres?: { databases: Record<string, DatabaseConfig>; stores: Record<string, string>; binDir: string };
+    postgres?: {
+      databases: Record<string, DatabaseConfig>;
+      stores: Record<string, string>;
+      binDir: string;
+      /** Where PITR restores make their clusters (`postgres.workDir`). @default the OS temp folder */
+      workDir?: string;
+    };
   } = {},
 ): Promise<TestWorker> {
   const taskQueue = o.taskQueue ?? uniqueQueue();
@@ -117,6 +123,8 @@ export async function createTestWorker(
         ? {
             databases: o.postgres.databases,
             pgTool: createRunPgTool({ binDir: o.postgres.binDir }),
+            pgBinDir: o.postgres.binDir,
+            ...(o.postgres.workDir ? { workDir: o.postgres.workDir } : {}),
             openStore: createOpenStore({
               stores: Object.fromEntries(
                 Object.entries(o.postgres.stores).map(([n, path]) => [n, { kind: 'local' as const, path }]),

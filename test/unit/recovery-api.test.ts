@@ -114,6 +114,20 @@ test('each route starts its plan’s kind as the token says, and refuses what it
     payload: { actor: 'eve' },
   });
   expect(bad.statusCode).toBe(400);
+  // A failover's last safe point goes to the kind as a param (checked there against its plan); a backup takes none.
+  const at = await app.inject({
+    method: 'POST',
+    url: '/v1/failovers/orders',
+    headers: alice,
+    payload: { pointInTime: '2026-12-01T06:29:00Z' },
+  });
+  expect(at.statusCode).toBe(201);
+  expect(started.at(-1)?.params).toEqual({ pointInTime: '2026-12-01T06:29:00Z' });
+  for (const url of ['/v1/backups/orders/runs', '/v1/failovers/orders/drills']) {
+    const refused = await app.inject({ method: 'POST', url, headers: alice, payload: { pointInTime: 'x' } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error).toContain('pointInTime');
+  }
 });
 
 test('the plans, and a failover’s report as JSON and Markdown', async () => {
@@ -164,10 +178,15 @@ test('the CLI sends those requests', async () => {
   const r = await runCli(['failover', 'orders', '--reason', 'region down'], registerRecoveryCommands, fakeFetch);
   expect(r.code).toBe(0);
   expect(r.out).toContain('runbook approve dr-failover-orders failover');
+  await runCli(['failover', 'orders', '--to', '2026-12-01T06:29:00Z'], registerRecoveryCommands, fakeFetch);
+  const drillTo = await runCli(['failover', 'orders', '--drill', '--to', 'x'], registerRecoveryCommands, fakeFetch);
+  expect(drillTo).toMatchObject({ code: 2 });
+  expect(drillTo.err).toContain('--to is for a failover, not a drill');
   await runCli(['backup', 'orders'], registerRecoveryCommands, fakeFetch);
   await runCli(['verify-restore', 'orders'], registerRecoveryCommands, fakeFetch);
   expect(sent).toEqual([
     { method: 'POST', path: '/v1/failovers/orders', body: { via: 'cli', reason: 'region down' } },
+    { method: 'POST', path: '/v1/failovers/orders', body: { via: 'cli', pointInTime: '2026-12-01T06:29:00Z' } },
     { method: 'POST', path: '/v1/backups/orders/runs', body: { via: 'cli' } },
     { method: 'POST', path: '/v1/backups/orders/verifications', body: { via: 'cli' } },
   ]);

@@ -16,6 +16,8 @@ import type { ScratchPaths } from './pitr-scratch';
 
 export interface ScratchConfig {
   port: number;
+  /** listen_addresses. @default 127.0.0.1 */
+  listen?: string;
   /** The restore_command line (the fetch helper); absent once recovery is over. */
   restoreCommand?: string;
   /** The target (ISO 8601); absent: recover to the end of the archive. */
@@ -25,7 +27,7 @@ export interface ScratchConfig {
 export function postgresqlConf(p: ScratchPaths, c: ScratchConfig): string {
   return [
     '# Written by durable-runbooks pg:pitr:restore for a scratch cluster; the source is in *.source.',
-    `listen_addresses = '127.0.0.1'`,
+    `listen_addresses = ${confValue(c.listen ?? LOOPBACK)}`,
     `port = ${c.port}`,
     `unix_socket_directories = ${confValue(p.sock)}`,
     `hot_standby = off`,
@@ -47,9 +49,15 @@ export function postgresqlConf(p: ScratchPaths, c: ScratchConfig): string {
   ].join('\n');
 }
 
-// Our own socket (its folder the server user's alone) trusts; TCP on loopback takes the source's
-// passwords, so a workflow connects as the source database's configured user.
-const HBA = ['local all all trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n');
+const LOOPBACK = '127.0.0.1';
+
+// Our own socket (its folder the server user's alone) trusts; TCP takes the source's passwords,
+// so a workflow connects as the source database's configured user. A DR site's copy (listening
+// beyond loopback) is the application's new primary: any client address, passwords still asked.
+const hbaOf = (listen: string): string =>
+  ['local all all trust', `host all all ${listen === LOOPBACK ? '127.0.0.1/32' : '0.0.0.0/0'} scram-sha-256`, ''].join(
+    '\n',
+  );
 
 async function put(path: string, text: string, as: OsUser | undefined): Promise<void> {
   await writeFile(path, text, { mode: 0o600 });
@@ -63,7 +71,7 @@ export async function writeScratchConfig(p: ScratchPaths, c: ScratchConfig, as: 
       await rename(join(p.data, f), join(p.data, `${f}.source`));
   await put(join(p.data, 'postgresql.conf'), postgresqlConf(p, c), as);
   await put(join(p.data, 'postgresql.auto.conf'), '', as);
-  await put(join(p.data, 'pg_hba.conf'), HBA, as);
+  await put(join(p.data, 'pg_hba.conf'), hbaOf(c.listen ?? LOOPBACK), as);
   if (!existsSync(join(p.data, 'pg_ident.conf'))) await put(join(p.data, 'pg_ident.conf'), '', as);
   await rm(join(p.data, 'standby.signal'), { force: true });
   if (c.restoreCommand) await put(join(p.data, 'recovery.signal'), '', as);

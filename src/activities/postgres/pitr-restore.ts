@@ -15,7 +15,7 @@ import { chown, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PgPitrRestoreInput, PgPitrRestoreResult } from '../../catalog/postgres/pitr';
 import { projectRoot } from '../../platform/project-root';
-import { freePort } from '../../platform/ports';
+import { freePort, portFree } from '../../platform/ports';
 import type { StepContext } from '../../shared/activity-types';
 import { FAILURE } from '../../shared/failures';
 import { permanent } from '../errors';
@@ -104,6 +104,12 @@ export function createPitrRestoreAction(deps: PitrRestoreDeps) {
       if (existing) await removeScratch(p, as, deps.binDir);
       else await rm(p.dir, { recursive: true, force: true });
 
+      // A fixed port is the application's: something there (the old primary on this host) is not ours to share.
+      if (i.port !== undefined && !(await portFree(i.listen, i.port)))
+        throw permanent(
+          `port ${i.port} on ${i.listen} is in use on the worker's host: stop what listens there or choose another port`,
+          FAILURE.InvalidInput,
+        );
       const store = await deps.openStore(i.store);
       const root = pitrPrefixOf(i.database, i.prefix);
       const base = await chooseBase(store, root, i.backup, target);
@@ -146,7 +152,8 @@ export function createPitrRestoreAction(deps: PitrRestoreDeps) {
       name: o.name,
       stepKey: o.ctx.idempotencyKey,
       phase: 'recovering',
-      port: await freePort(),
+      port: i.port ?? (await freePort()),
+      listen: i.listen,
       majorVersion: major,
       superuser: base.superuser,
       dbname: base.dbname,
@@ -154,6 +161,7 @@ export function createPitrRestoreAction(deps: PitrRestoreDeps) {
       targetTime: i.targetTime,
       createdAt: now().toISOString(),
     };
+    const where = { port: state.port, listen: i.listen };
     await writeState(p, state);
 
     const downloadStarted = performance.now();
@@ -202,7 +210,7 @@ export function createPitrRestoreAction(deps: PitrRestoreDeps) {
     let endedAtArchiveEnd = i.targetTime === 'latest';
     try {
       const targetTime = i.targetTime === 'latest' ? undefined : i.targetTime;
-      await writeScratchConfig(p, { port: state.port, restoreCommand, ...(targetTime ? { targetTime } : {}) }, as);
+      await writeScratchConfig(p, { ...where, restoreCommand, ...(targetTime ? { targetTime } : {}) }, as);
       await startServer(p, major, as, deps.binDir, false);
       let outcome = await waitForPromotion(p, state, fetch.log, beat, signal, pollMs);
       if (outcome === 'ended-early') {
@@ -223,7 +231,7 @@ export function createPitrRestoreAction(deps: PitrRestoreDeps) {
         endedAtArchiveEnd = true;
         // A fresh log, so the next diagnosis does not read the last run's lines.
         await rename(p.log, `${p.log}.1`).catch(() => undefined);
-        await writeScratchConfig(p, { port: state.port, restoreCommand }, as);
+        await writeScratchConfig(p, { ...where, restoreCommand }, as);
         await startServer(p, major, as, deps.binDir, false);
         outcome = await waitForPromotion(p, state, fetch.log, beat, signal, pollMs);
         if (outcome === 'ended-early') throw new Error('recovery to the end of the archive ended early');
@@ -232,7 +240,7 @@ export function createPitrRestoreAction(deps: PitrRestoreDeps) {
       await fetch.close();
     }
     // Recovery is over: a later restart of the copy must not look for WAL.
-    await writeScratchConfig(p, { port: state.port }, as);
+    await writeScratchConfig(p, where, as);
     const recoveryMs = Math.round(performance.now() - recoveryStarted);
     const c = await connectScratch(p, state);
     let facts: Record<string, unknown> | undefined;
@@ -247,7 +255,7 @@ export function createPitrRestoreAction(deps: PitrRestoreDeps) {
     const at = facts?.at;
     const result: PgPitrRestoreResult = {
       name: o.name,
-      host: '127.0.0.1',
+      host: i.listen,
       port: state.port,
       socketDir: p.sock,
       dataDir: p.data,

@@ -27,6 +27,8 @@ export interface ScratchState {
   stepKey: string;
   phase: 'recovering' | 'ready';
   port: number;
+  /** The address it listens on (absent in a state written before there was a choice: loopback). */
+  listen?: string;
   majorVersion: number;
   superuser: string;
   dbname: string;

@@ -14,6 +14,15 @@ const startBody = z
   .object({ reason: z.string().max(500).optional(), via: z.enum(['api', 'cli']).default('api') })
   .strict()
   .default({ via: 'api' });
+// A PITR failover's last safe point (checked against its plan by the kind: the field is named in a 400).
+const failoverBody = z
+  .object({
+    reason: z.string().max(500).optional(),
+    via: z.enum(['api', 'cli']).default('api'),
+    pointInTime: z.string().max(40).optional(),
+  })
+  .strict()
+  .default({ via: 'api' });
 const reportQuery = z.object({ format: z.enum(['json', 'markdown', 'svg']).default('json') }).strict();
 
 export function recoveryRoutes(
@@ -25,7 +34,11 @@ export function recoveryRoutes(
 
   const starter = (path: string, kind: RecoveryKind, drill = false) =>
     app.post<{ Params: { plan: string } }>(path, { preHandler: deps.role('operator') }, async (req, reply) => {
-      const body = await parseOr400(startBody, req.body ?? {}, reply);
+      const body: z.infer<typeof failoverBody> | undefined = await parseOr400(
+        kind === 'dr-failover' && !drill ? failoverBody : startBody,
+        req.body ?? {},
+        reply,
+      );
       if (!body) return reply;
       const started = await recovery.start(
         kind,
@@ -35,7 +48,7 @@ export function recoveryRoutes(
           via: body.via,
           ...(body.reason ? { reason: body.reason } : {}),
         },
-        { drill },
+        { drill, ...(body.pointInTime !== undefined ? { pointInTime: body.pointInTime } : {}) },
       );
       return reply.code(started.created ? 201 : 200).send(started);
     });

@@ -98,11 +98,28 @@ const restoreInput = z
     name: scratchName
       .optional()
       .describe('The scratch cluster’s name (default: derived from the run and step, so a retry finds it).'),
+    port: z
+      .number()
+      .int()
+      .min(1024)
+      .max(65535)
+      .optional()
+      .describe(
+        'A fixed port, the one the application’s configuration names (a DR failover restoring onto the worker’s ' +
+          'host); refused when something listens there. Default: a free port.',
+      ),
+    listen: z
+      .ipv4()
+      .default('127.0.0.1')
+      .describe(
+        'The address it listens on: loopback for a scratch copy; the host’s address for a DR site that the ' +
+          'application reaches (TCP always asks for the source’s passwords).',
+      ),
   })
   .strict();
 const restoreOutput = z.object({
   name: z.string(),
-  host: z.literal('127.0.0.1').describe('The scratch server listens on loopback only, on the worker’s host.'),
+  host: z.string().describe('Where it listens (the `listen` address), on the worker’s host.'),
   port: z.number(),
   socketDir: z.string(),
   dataDir: z.string(),
@@ -130,7 +147,8 @@ export const pgPitrRestore: CatalogEntry<typeof restoreInput, typeof restoreOutp
   id: 'pg:pitr:restore',
   description:
     'Restore a base backup and the archived WAL to a target time into a new scratch cluster on the worker ' +
-    '(`postgres.workDir`/pitr/<name>), started on a loopback port: WAL is fetched from the store with its sha256 ' +
+    '(`postgres.workDir`/pitr/<name>), started on a loopback port (or a fixed `port` and `listen` address: a DR ' +
+    'failover onto the worker’s host): WAL is fetched from the store with its sha256 ' +
     'checked (a segment or base backup that does not check fails IntegrityFailed and recovery is aborted, never ' +
     'ended early), and the action waits until PostgreSQL has promoted, answering the time, LSN and timeline ' +
     'reached. A target older than the base backup is refused. Nothing in production changes; a retry finds its ' +

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { RecoveryReport } from '../../runs/recovery';
 import type { StartedRun } from '../../runs/service';
 import type { ContextFactory } from '../context';
+import { CliError, EXIT } from '../errors';
 import { table } from '../format';
 import { pathOf } from '../http';
 
@@ -59,12 +60,18 @@ export function registerRecoveryCommands(program: Command, context: ContextFacto
       .description(description)
       .argument('<plan>', 'the plan’s name in configuration')
       .option('--reason <text>', 'why, shown in the run summary');
-    if (drillable) c.option('--drill', 'a drill: against the plan’s standby environment, reset after');
-    return c.action(async (plan: string, opts: { reason?: string; drill?: boolean }, cmd: Command) => {
+    if (drillable)
+      c.option('--drill', 'a drill: against the plan’s standby environment, reset after').option(
+        '--to <time>',
+        'a PITR plan’s last safe point (ISO 8601 with its offset); default the end of the WAL archive',
+      );
+    return c.action(async (plan: string, opts: { reason?: string; drill?: boolean; to?: string }, cmd: Command) => {
       const ctx = context(cmd);
+      if (opts.to !== undefined && opts.drill) throw new CliError('--to is for a failover, not a drill', EXIT.badInput);
       const s = await ctx.api.post<StartedRun>(path(plan, opts.drill === true), {
         via: 'cli',
         ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+        ...(opts.to !== undefined ? { pointInTime: opts.to } : {}),
       });
       ctx.print(
         s,

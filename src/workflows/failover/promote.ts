@@ -1,10 +1,12 @@
 /**
- * The failover's irreversible step, one of two: promote the streaming standby (pg_promote), or,
- * for a site without one, restore the newest backup onto the standby's server (pg:backup:restore
- * with replace: the copy is proved against its manifest before it takes the name, so the site
- * holds either the old database or the complete restored one, never half of it).
+ * The failover's irreversible step, one of three: promote the streaming standby (pg_promote),
+ * or, for a site without one, restore the newest backup onto the standby's server
+ * (pg:backup:restore with replace: the copy is proved against its manifest before it takes the
+ * name, so the site holds either the old database or the complete restored one, never half of
+ * it), or recover the primary's base backup and WAL archive to the last safe point into a new
+ * cluster on the worker's host (pg:pitr:restore: it takes connections only once recovered).
  */
-import type { FailoverPlanDefinition, FailoverReport } from '../../shared/failover';
+import type { FailoverPlanDefinition, FailoverReport, PitrRestore } from '../../shared/failover';
 import { HEARTBEAT_MS, LONG_RETRY, type PlanCaller } from '../backup/common';
 import type { FailoverRecorder } from './recorder';
 
@@ -34,6 +36,7 @@ export async function restoreOnto(
 ): Promise<void> {
   const x = plan.restore;
   if (!x) throw new TypeError('not a restore-mode plan');
+  if (x.mode === 'pitr') return recoverOnto(call, x, r, rec);
   const o = await call(
     'pg:backup:restore',
     'restore',
@@ -62,4 +65,38 @@ export async function restoreOnto(
     durationMs: o.durationMs,
   };
   rec.event(`backup ${o.backup.id} (${o.backup.snapshotAt}) restored onto ${plan.standby}: ${o.tables} tables proved`);
+}
+
+/** What pg:pitr:restore is asked (also the approval's guard: what the approvers see). */
+export const pitrInputs = (x: PitrRestore) => ({
+  database: x.database,
+  store: x.store,
+  ...(x.prefix ? { prefix: x.prefix } : {}),
+  targetTime: x.targetTime,
+  backup: 'auto' as const,
+  name: x.cluster,
+  port: x.port,
+  listen: x.listen,
+});
+
+async function recoverOnto(call: PlanCaller, x: PitrRestore, r: FailoverReport, rec: FailoverRecorder): Promise<void> {
+  const o = await call('pg:pitr:restore', 'recover', pitrInputs(x), {
+    retry: LONG_RETRY,
+    timeoutMs: x.timeoutMs,
+    heartbeatTimeoutMs: HEARTBEAT_MS,
+  });
+  r.recovered = {
+    cluster: o.name,
+    backupId: o.backupId,
+    baseConsistentAt: o.baseConsistentAt,
+    targetTime: o.targetTime,
+    reachedTime: o.reachedTime,
+    endedAtArchiveEnd: o.endedAtArchiveEnd,
+    segmentsRestored: o.segmentsRestored,
+    durationMs: o.durationMs,
+  };
+  rec.event(
+    `${x.database} recovered into cluster ${o.name} on ${o.host}:${o.port} (base backup ${o.backupId}, ` +
+      `${o.segmentsRestored} WAL segments, last commit ${o.reachedTime ?? 'none after the base backup'})`,
+  );
 }

@@ -20,7 +20,7 @@ import { errorOf, planCaller } from '../backup/common';
 import { assess, probe, smoke } from './checks';
 import { childError, runChild } from './children';
 import { archiveDrill, resetDrill } from './drill';
-import { promote, restoreOnto } from './promote';
+import { pitrInputs, promote, restoreOnto } from './promote';
 import { FailoverRecorder } from './recorder';
 
 export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<FailoverReport> {
@@ -111,9 +111,11 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
   const before = a.primaryReachable ? await probe(call, plan, plan.primary, 'before') : [];
   await tell(
     `started by ${claims.trigger.requestedBy}. Primary ${a.primaryReachable ? 'answers' : 'is unreachable'}; ` +
-      (plan.restore
-        ? `waiting for approval to restore the newest backup of ${plan.restore.from} onto ${plan.standby}.`
-        : `the standby's last replayed commit was ${a.replayDelaySeconds ?? '?'} s ago. Waiting for approval to promote ${plan.standby}.`),
+      (plan.restore?.mode === 'pitr'
+        ? `waiting for approval to recover ${plan.restore.database} from its WAL archive to ${plan.restore.targetTime} onto ${plan.standby}.`
+        : plan.restore
+          ? `waiting for approval to restore the newest backup of ${plan.restore.from} onto ${plan.standby}.`
+          : `the standby's last replayed commit was ${a.replayDelaySeconds ?? '?'} s ago. Waiting for approval to promote ${plan.standby}.`),
   );
 
   // 2. Approval before the irreversible part.
@@ -127,25 +129,29 @@ export async function failoverWorkflow(input: FailoverWorkflowInput): Promise<Fa
       onTimeout: 'abort',
     },
     {
-      message: `Promote ${plan.standby} to primary in place of ${plan.primary} (cannot be undone)`,
+      message: plan.restore
+        ? `Make ${plan.standby} the primary in place of ${plan.primary}, restored from backup (cannot be undone)`
+        : `Promote ${plan.standby} to primary in place of ${plan.primary} (cannot be undone)`,
       needed: 1,
       guards: [
         ...(plan.traffic
           ? [{ stepId: 'traffic', action: `runbook:${plan.traffic.runbook}`, inputs: plan.traffic.params }]
           : []),
-        plan.restore
-          ? {
-              stepId: 'restore',
-              action: 'pg:backup:restore',
-              inputs: {
-                database: plan.standby,
-                from: plan.restore.from,
-                backup: 'newest',
-                into: plan.restore.into,
-                replace: true,
-              },
-            }
-          : { stepId: 'promote', action: 'pg:server:promote', inputs: { database: plan.standby } },
+        plan.restore?.mode === 'pitr'
+          ? { stepId: 'recover', action: 'pg:pitr:restore', inputs: pitrInputs(plan.restore) }
+          : plan.restore
+            ? {
+                stepId: 'restore',
+                action: 'pg:backup:restore',
+                inputs: {
+                  database: plan.standby,
+                  from: plan.restore.from,
+                  backup: 'newest',
+                  into: plan.restore.into,
+                  replace: true,
+                },
+              }
+            : { stepId: 'promote', action: 'pg:server:promote', inputs: { database: plan.standby } },
         ...plan.deploy.map((d, i) => ({ stepId: `deploy-${i}`, action: `runbook:${d.runbook}`, inputs: d.params })),
       ],
     },
