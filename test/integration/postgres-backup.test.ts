@@ -19,7 +19,7 @@ import { pgDatabaseDrop } from '../../src/catalog/postgres/database';
 import { createBackupAction, createListAction, type BackupDeps } from '../../src/activities/postgres/backup';
 import { createDropAction, createRestoreAction } from '../../src/activities/postgres/restore';
 import { createPruneAction } from '../../src/activities/postgres/retention';
-import { parseManifest } from '../../src/activities/postgres/manifest';
+import { applyChecksumSettings, parseManifest, sumTable } from '../../src/activities/postgres/manifest';
 import { createLocalStore } from '../../src/activities/storage/local';
 import type { ActivityProgress } from '../../src/activities/progress';
 import { FAILURE } from '../../src/shared/failures';
@@ -250,10 +250,34 @@ test('awkward tables restore equal: an inheritance child whose columns moved, mo
     expect(names).not.toContain('scratchpad');
     expect(names).not.toContain('mine');
     expect(m.encoding).toBe('UTF8');
+    // Rows hashed by their types' hash functions where every column has one; money has none: its row text.
+    const hashOf = (name: string) => m.tables.find((t) => t.name === name)?.hash;
+    expect([hashOf('parent'), hashOf('child'), hashOf('odd')]).toEqual(['record', 'record', 'text']);
+    expect(m.format).toBe('durable-runbooks/pg-backup@2');
     expect(await restore({ backup: 'awkward', into: 'copy_awkward', scratch: true })).toMatchObject({
       verified: true,
     });
     await drop({ name: 'copy_awkward' });
+
+    // A manifest written before `hash` (format @1: every row as text) still proves its restore.
+    const c = await deps.connect('orders');
+    const v1 = { ...m, format: 'durable-runbooks/pg-backup@1', tables: [] as unknown[] };
+    try {
+      await applyChecksumSettings(c);
+      for (const t of m.tables) {
+        const { hash: _hash, ...text } = await sumTable(c, t, true, 'text');
+        v1.tables.push(text);
+      }
+    } finally {
+      await c.end();
+    }
+    expect(v1.tables).not.toEqual(m.tables.map(({ hash: _h, ...t }) => t));
+    const store = await deps.openStore('backups');
+    await store.putBytes(b.manifestKey, Buffer.from(JSON.stringify(v1)));
+    expect(await restore({ backup: 'awkward', into: 'copy_awkward_v1', scratch: true })).toMatchObject({
+      verified: true,
+    });
+    await drop({ name: 'copy_awkward_v1' });
   } finally {
     await other.end();
     await sql('DROP TABLE child, parent, odd, scratchpad');

@@ -18,7 +18,7 @@ import { permanent } from '../errors';
 import { throttled } from '../progress';
 import { DUMP_FILE, findBackup, summaryOf, type BackupDeps } from './backup';
 import { records, withDatabase, type PgClient } from './client';
-import { compareTables, quoteIdent, type BackupManifest } from './manifest';
+import { compareTables, quoteIdent, type BackupManifest, type RowHash } from './manifest';
 import { createRestoreVerifier, type RestoreVerifier } from './verify';
 
 const STAGING_SUFFIX = '__restoring';
@@ -164,6 +164,7 @@ export function createRestoreAction(deps: BackupDeps) {
       verifier = createRestoreVerifier({
         connect: () => deps.connect(i.database, { dbname: staging }),
         checksums: manifest.tables.some((t) => t.checksum !== null),
+        hashOf: hashesOf(manifest),
         onTable: (n) => {
           checked = n;
           tell({ phase: 'restore', tablesLoaded: loaded, tablesChecked: checked, of: manifest.totals.tables });
@@ -226,6 +227,12 @@ export function createRestoreAction(deps: BackupDeps) {
       await m.end().catch(() => undefined);
     }
   };
+}
+
+/** Each table's row hash as the manifest took it, to take the copy's the same way. */
+function hashesOf(m: BackupManifest): (t: { schema: string; name: string }) => RowHash {
+  const byName = new Map(m.tables.map((t) => [`${t.schema}.${t.name}`, t.hash ?? 'text']));
+  return (t) => byName.get(`${t.schema}.${t.name}`) ?? 'text';
 }
 
 function describeDifference(d: ReturnType<typeof compareTables>[number]): string {

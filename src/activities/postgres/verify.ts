@@ -9,7 +9,7 @@
  * manifest does not name is still seen.
  */
 import type { PgClient } from './client';
-import { applyChecksumSettings, listTables, sumTable, type TableRef, type TableSum } from './manifest';
+import { applyChecksumSettings, listTables, sumTable, type RowHash, type TableRef, type TableSum } from './manifest';
 
 const FINISHED_DATA = /^pg_restore: finished item \d+ TABLE DATA (.+)$/;
 
@@ -17,6 +17,8 @@ export interface RestoreVerifierOptions {
   /** A connection to the staging copy. */
   connect: () => Promise<PgClient>;
   checksums: boolean;
+  /** How the manifest hashed a table's rows (a table it does not name: `text`, it differs anyway). */
+  hashOf?: (t: TableRef) => RowHash;
   /** Told each table summed, early or late. */
   onTable?: (checked: number) => void;
   /** An early sum failed: stop pg_restore (the same error is thrown by `finish`). */
@@ -52,7 +54,7 @@ export function createRestoreVerifier(o: RestoreVerifierOptions): RestoreVerifie
   const sum = async (t: TableRef): Promise<TableSum> => {
     const had = done.get(keyOf(t));
     if (had) return had;
-    const s = await sumTable(await conn(), t, o.checksums);
+    const s = await sumTable(await conn(), t, o.checksums, o.hashOf?.(t) ?? 'text');
     done.set(keyOf(t), s);
     o.onTable?.(done.size);
     return s;
