@@ -6,6 +6,7 @@
  * it), or recover the primary's base backup and WAL archive to the last safe point into a new
  * cluster on the worker's host (pg:pitr:restore: it takes connections only once recovered).
  */
+import { patched } from '@temporalio/workflow';
 import type { FailoverPlanDefinition, FailoverReport, PitrRestore } from '../../shared/failover';
 import { HEARTBEAT_MS, LONG_RETRY, type PlanCaller } from '../backup/common';
 import type { FailoverRecorder } from './recorder';
@@ -22,7 +23,15 @@ export async function promote(
     'pg:server:promote',
     'promote',
     { database: plan.standby, waitSeconds: plan.promoteWaitSeconds },
-    { retry: PROMOTE_RETRY, timeoutMs: (plan.promoteWaitSeconds + 30) * 1000 },
+    // A local activity: on the RTO's path with no server round trip. pg:server:promote reads the
+    // standby's state first (a promoted one answers changed: false), so a worker that dies in it
+    // and the replay that runs it again promote once. Patched: failovers started before it
+    // scheduled a server activity here, and replay must see the same.
+    {
+      retry: PROMOTE_RETRY,
+      timeoutMs: (plan.promoteWaitSeconds + 30) * 1000,
+      local: patched('failover-local-promotion'),
+    },
   );
   r.promoted = { lsn: p.lsn, timeline: p.timeline, durationMs: p.durationMs, changed: p.changed };
   rec.event(`${plan.standby} promoted: timeline ${p.timeline} at ${p.lsn}`);
