@@ -41,6 +41,7 @@ import { withSigningKeys } from '../src/worker/signing-bundle';
 import { signDecision, signStart, signStepDecision } from '../src/runs/sign';
 import { workerSinks } from '../src/worker/events';
 import { recordIncidentHistories } from './record-incident-histories';
+import { recordRecoveryHistories } from './record-recovery-histories';
 
 const TASK_QUEUE = 'record-histories';
 /** What the API signs with when these runs are recorded; the replay test verifies with the same. */
@@ -436,6 +437,7 @@ async function main(): Promise<void> {
       force,
       approveRun: (id) => decide(id, 'approve'),
     });
+    await recordRecoveryHistories({ client, address: server.address, keys: KEYS, force });
   });
   await client.connection.close();
   await server.stop();
