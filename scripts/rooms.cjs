@@ -16,6 +16,8 @@ const ROOMS = {
   catalog: ['shared'],
   config: ['shared', 'files'],
   runbooks: ['shared', 'files', 'catalog'],
+  // Chaos experiment files (experiments/*.yaml): loaded and checked like runbooks.
+  experiments: ['shared', 'files', 'catalog'],
   // Side effects and clients.
   activities: ['shared', 'catalog', 'config', 'runbooks', 'platform'],
   runs: ['shared', 'config', 'runbooks', 'platform'],
@@ -25,14 +27,15 @@ const ROOMS = {
   // Operational events to Redis (Pub/Sub and a stream); Node-side, never reached from workflows.
   events: ['shared', 'config'],
   // Process roots.
-  worker: ['shared', 'config', 'runbooks', 'catalog', 'activities', 'platform', 'devserver', 'events'],
-  api: ['shared', 'config', 'runbooks', 'catalog', 'files', 'runs', 'schedules', 'alerts', 'platform'],
-  cli: ['shared', 'config', 'runbooks', 'files', 'runs', 'schedules', 'alerts'],
+  worker: ['shared', 'config', 'runbooks', 'experiments', 'catalog', 'activities', 'platform', 'devserver', 'events'],
+  api: ['shared', 'config', 'runbooks', 'experiments', 'catalog', 'files', 'runs', 'schedules', 'alerts', 'platform'],
+  cli: ['shared', 'config', 'runbooks', 'experiments', 'files', 'runs', 'schedules', 'alerts'],
   // src/main.ts (npm start) composes every room but the CLI.
   main: [
     'shared',
     'config',
     'runbooks',
+    'experiments',
     'catalog',
     'files',
     'runs',

@@ -1,13 +1,11 @@
 /** Loads one runbook file: YAML with line numbers, schema validation, compilation to the model. */
 import { createHash } from 'node:crypto';
-import { LineCounter, parseDocument } from 'yaml';
 import type { ParamSpec, RunbookDefinition } from '../shared/model';
 import { assignGuards } from './guards';
 import { compileSteps } from './compile-step';
 import { ms } from './compile-util';
-import { RunbookLoadError, type RunbookProblem } from './errors';
-import { formatPath } from '../files/problems';
-import { locate } from '../files/locate';
+import { RunbookLoadError } from './errors';
+import { parseYamlFile } from '../files/yaml-file';
 import { checkTemplates } from './references';
 import { checkParamSpec } from './params';
 import { runbookFile, type AuthoredRunbook } from './schema';
@@ -23,29 +21,8 @@ export function loadRunbookText(text: string, file: string): RunbookDefinition {
 
 /** As loadRunbookText, with the runbook's schedules (which never travel into a run). */
 export function loadRunbook(text: string, file: string): { runbook: RunbookDefinition; schedules: ScheduleDef[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const problems: RunbookProblem[] = [];
-  const report = (path: ReadonlyArray<PropertyKey>, message: string): void => {
-    problems.push({ file, ...locate(doc, lines, path), field: formatPath(path), message });
-  };
-
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      // With prettyErrors off the yaml library leaves linePos unset; map the offset ourselves.
-      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      problems.push({
-        file,
-        line: pos.line,
-        column: pos.col,
-        field: '(yaml)',
-        message: e.message.split('\n')[0] as string,
-      });
-    }
-    throw new RunbookLoadError(problems);
-  }
-
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const { raw, problems, report } = parseYamlFile(text, file);
+  if (problems.length > 0) throw new RunbookLoadError(problems);
   const parsed = runbookFile.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) report(issue.path, issue.message);

@@ -1,7 +1,7 @@
 /**
  * The hand-written docs stay true (STYLE.md 14): every ```yaml block in README.md and docs/*.md
  * goes through the code it documents (runbooks and steps through the runbook loader,
- * configuration through the config loader), blocks that show an error are rejected with the very
+ * configuration through the config loader, experiment files through the experiment loader), blocks that show an error are rejected with the very
  * text the doc prints after them, and every action id docs/seed-coverage.md names exists in the
  * catalog or is marked planned. No server, no build: a doc edit that breaks an example fails here
  * with the doc's file and line.
@@ -13,7 +13,8 @@
  *   <!-- yaml: not-a-runbook <kind> --> not for our loaders; parsed as YAML and given a shape check.
  *                                       Kinds: docker-compose, kubernetes, prometheus-rules,
  *                                       alertmanager, other
- * Unmarked blocks are classified by content: a runbook (has id and steps), a step or a list of
+ * Unmarked blocks are classified by content: a runbook (has id and steps), an experiment (id and
+ * method), a step or a list of
  * steps, a runbook fragment (only runbook keys), a configuration file or fragment (only keys of
  * the configuration file). Anything else fails until it is marked.
  *
@@ -26,6 +27,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { catalogEntry } from '../../src/catalog';
 import { ConfigError, loadConfig } from '../../src/config/load';
+import { ExperimentLoadError, loadExperiment } from '../../src/experiments/load';
 import { configFile } from '../../src/config/schema';
 import { RunbookLoadError } from '../../src/runbooks/errors';
 import { loadRunbookText } from '../../src/runbooks/load';
@@ -146,7 +148,7 @@ interface Wrapped {
   blockLines: number;
 }
 
-type Kind = 'runbook' | 'steps' | 'step' | 'runbook-fragment' | 'config';
+type Kind = 'runbook' | 'steps' | 'step' | 'runbook-fragment' | 'config' | 'experiment';
 
 function classify(block: Block, value: unknown): Kind {
   if (Array.isArray(value)) {
@@ -155,6 +157,7 @@ function classify(block: Block, value: unknown): Kind {
   } else if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value);
     if (keys.includes('id') && keys.includes('steps')) return 'runbook';
+    if (keys.includes('id') && keys.includes('method')) return 'experiment';
     if (keys.includes('id') && STEP_KIND_KEYS.some((k) => keys.includes(k))) return 'step';
     if (keys.length > 0 && keys.every((k) => RUNBOOK_KEYS.has(k))) return 'runbook-fragment';
     if (keys.length > 0 && keys.every((k) => CONFIG_KEYS.has(k))) return 'config';
@@ -285,6 +288,17 @@ function numbered(text: string): string {
     .join('\n');
 }
 
+/** Loads an experiment file's text; returns the loader's message (or undefined when it loads). */
+function tryExperiment(text: string, file: string): string | undefined {
+  try {
+    loadExperiment(text, file);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ExperimentLoadError) return err.message;
+    throw err;
+  }
+}
+
 /** Loads runbook text; returns the load error (or undefined when it loads). */
 function tryRunbook(text: string, file: string): RunbookLoadError | undefined {
   try {
@@ -403,6 +417,20 @@ function checkBlock(block: Block): void {
   const value: unknown = parsed.toJS();
   const kind = classify(block, value);
   const error = block.marker.error;
+
+  if (kind === 'experiment') {
+    const fileName = error?.file ?? 'experiment.yaml';
+    const message = tryExperiment(block.text, fileName);
+    if (!error) {
+      if (message !== undefined)
+        throw new Error(`${block.doc}:${block.fenceLine}: the experiment example does not load:\n${message}`);
+      return;
+    }
+    if (message === undefined)
+      throw new Error(`${block.doc}:${block.fenceLine}: marked error, but the experiment loader accepts it`);
+    checkShownError(block, message);
+    return;
+  }
 
   if (kind === 'config') {
     const fileName = error?.file ?? 'config.yaml';
