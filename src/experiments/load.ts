@@ -10,8 +10,9 @@ import { formatProblem, type FileProblem } from '../files/problems';
 import { parseYamlFile } from '../files/yaml-file';
 import { parseDuration } from '../shared/duration';
 import type { ExperimentDefinition, MethodStepDefinition, ProbeDefinition } from '../shared/experiment';
+import { probeCall } from '../shared/probes';
 import { faultNamespace, faultOf } from './compile';
-import { experimentFile, PROBE_KINDS, type AuthoredExperiment } from './schema';
+import { experimentFile, MAX_RANGE_SAMPLES, PROBE_KINDS, type AuthoredExperiment } from './schema';
 
 export class ExperimentLoadError extends Error {
   constructor(readonly problems: FileProblem[]) {
@@ -34,6 +35,12 @@ export function loadExperiment(text: string, file: string): ExperimentDefinition
   }
   const x = parsed.data;
   checkNames(x, report);
+  const probes = x.steadyState.probes.map(probeOf);
+  // Each probe is a read action of the catalog: its call must be one that action takes.
+  probes.forEach((p, i) => {
+    const call = probeCall(p, 0);
+    checkCall(call.action, call.input, ['steadyState', 'probes', i], report, p.kind);
+  });
   const method = x.method.map((m, i) => compileStep(m, i, report));
   checkBudget(x, method, report);
   const rollbacks = x.rollbacks.map((r, i) => {
@@ -54,7 +61,7 @@ export function loadExperiment(text: string, file: string): ExperimentDefinition
       timeoutMs: ms(x.approval.timeout),
     },
     budget: x.budget,
-    probes: x.steadyState.probes.map(probeOf),
+    probes,
     everyMs: ms(x.steadyState.every),
     method,
     observeMs: ms(x.observe),
@@ -81,6 +88,14 @@ function checkNames(x: AuthoredExperiment, report: Report): void {
   x.steadyState.probes.forEach((p, i) => claim(p.name, ['steadyState', 'probes', i, 'name']));
   x.method.forEach((m, i) => claim(m.name, ['method', i, 'name']));
   x.rollbacks.forEach((r, i) => claim(r.name, ['rollbacks', i, 'name']));
+  x.steadyState.probes.forEach((p, i) => {
+    const q = p.prometheus;
+    if (q?.over !== undefined && ms(q.over) / Math.max(1, ms(q.step)) > MAX_RANGE_SAMPLES)
+      report(
+        ['steadyState', 'probes', i, 'prometheus', 'over'],
+        `${q.over} at a step of ${q.step} is more than ${MAX_RANGE_SAMPLES} samples: a longer step, or a shorter range`,
+      );
+  });
   const probes = new Set(x.steadyState.probes.map((p) => p.name));
   x.abort.onDeviation.forEach((n, i) => {
     if (!probes.has(n)) report(['abort', 'onDeviation', i], `no probe '${n}' (probes: ${[...probes].join(', ')})`);

@@ -36,8 +36,8 @@ const httpProbe = z
   .strict();
 const prometheusProbe = z
   .object({
-    /** Which `prometheus.<name>` of configuration answers. @default default */
-    source: name.default('default'),
+    /** Prometheus' base URL (read through `http:request:send`, so the egress policy applies). */
+    url: z.url({ protocol: /^https?$/ }),
     /** PromQL answering one number (the first series' value); no series is a deviation. */
     query: z.string().min(1).max(4000),
     min: z.number().optional(),
@@ -51,7 +51,7 @@ const prometheusProbe = z
 const kubernetesProbe = z
   .object({
     namespace: k8sName,
-    /** The deployment must be available (its available replicas at least `minReady`, default all desired). */
+    /** A deployment's pods: at least `minReady` ready (default: at least one, and none not ready). */
     deployment: k8sName.optional(),
     /** Or pods by selector: at least `minReady` ready. */
     selector: selector.optional(),
@@ -64,6 +64,8 @@ const kubernetesProbe = z
   .refine((p) => p.selector === undefined || p.minReady !== undefined, {
     message: 'a selector probe needs minReady',
   });
+/** At most this many samples in a range probe: its answer is read in one capped HTTP body. */
+export const MAX_RANGE_SAMPLES = 240;
 const sqlProbe = z
   .object({
     /** A database under `databases:` of configuration. */
@@ -78,8 +80,8 @@ const sqlProbe = z
   .strict();
 const redisProbe = z
   .object({
-    /** A Redis instance under `redis:` of configuration. */
-    instance: name,
+    /** A Redis server of configuration, as `redis:health:read` names it: it must answer and not be loading. */
+    server: name,
   })
   .strict();
 

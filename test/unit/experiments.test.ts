@@ -110,7 +110,7 @@ steadyState:
   probes:
     - name: twice
       http: { url: "http://a/health" }
-      redis: { instance: cache }
+      redis: { server: cache }
     - name: kill
       sql: { database: orders, query: "SELECT 1" }
 method:
@@ -130,7 +130,7 @@ abort:
   expect(problemsOf(text)).toEqual([
     'x.yaml:6:7: steadyState.probes[0]: a probe has exactly one of: http, prometheus, kubernetes, sql, redis',
   ]);
-  expect(problemsOf(text.replace('      redis: { instance: cache }\n', ''))).toEqual([
+  expect(problemsOf(text.replace('      redis: { server: cache }\n', ''))).toEqual([
     "x.yaml:11:11: method[0].name: name 'kill' is also used by steadyState.probes.1.name",
     "x.yaml:21:17: abort.onDeviation[0]: no probe 'nothing' (probes: twice, kill)",
     "x.yaml:12:13: method[0].action: no action 'k8s:pods:zap' in the catalog (docs/actions.md)",
