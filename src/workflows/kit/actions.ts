@@ -44,8 +44,9 @@ export interface CallOptions {
   /**
    * Run it as a local activity: in the worker that runs the workflow, with no server round trip
    * to schedule it (its result is recorded as a marker). For quick reads on a path where every
-   * round trip counts (a failover's assessment and validation); never for a mutation, a long
-   * operation or one that heartbeats. @default false
+   * round trip counts (a failover's assessment and validation). A mutation only when it reads
+   * state first, as a replay after a worker's death runs it again (the failover's
+   * pg:server:promote); never a long operation or one that heartbeats. @default false
    */
   local?: boolean;
 }
