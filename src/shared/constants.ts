@@ -15,6 +15,7 @@ export const BACKUP_WORKFLOW = 'backupWorkflow';
 export const RESTORE_VERIFICATION_WORKFLOW = 'restoreVerificationWorkflow';
 /** A database's failover to its standby, in the seeds' phases, with its RTO/RPO report. */
 export const FAILOVER_WORKFLOW = 'failoverWorkflow';
+export const CHAOS_DRILL_WORKFLOW = 'chaosDrillWorkflow';
 
 /**
  * Search attributes the product registers and sets, so runs are easy to find in the Web UI

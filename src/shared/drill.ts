@@ -4,6 +4,18 @@
  * over many drills) and drill-svg.ts (the timeline picture). Times are ISO strings from the
  * workflow's clock, so the report replays the same.
  */
+import { defineQuery } from '@temporalio/workflow';
+import type { ExperimentDefinition } from './experiment';
+import type { TriggerInfo } from './model';
+import type { SignedStart } from './signed';
+
+export interface DrillWorkflowInput {
+  experiment: ExperimentDefinition;
+  trigger?: TriggerInfo;
+  signed?: SignedStart;
+  /** Who may decide: the approver groups as configured when it started (signed with the start). */
+  approverGroups?: Record<string, string[]>;
+}
 export const DRILL_PHASES = ['steady-state', 'approval', 'inject', 'observe', 'rollback', 'verify'] as const;
 export type DrillPhaseName = (typeof DRILL_PHASES)[number];
 
@@ -87,3 +99,5 @@ export interface DrillReport {
   error?: string;
   events: Array<{ at: string; phase: DrillPhaseName; what: string; ok: boolean }>;
 }
+
+export const drillReportQuery = defineQuery<DrillReport>('drillReport');

@@ -7,3 +7,4 @@ export { postmortemWorkflow } from './postmortem/workflow';
 export { backupWorkflow } from './backup/workflow';
 export { restoreVerificationWorkflow } from './backup/verify';
 export { failoverWorkflow } from './failover/workflow';
+export { chaosDrillWorkflow } from './drill/workflow';
