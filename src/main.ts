@@ -22,6 +22,7 @@ import { reportTemporalStartup } from './api/app';
 import { startDevServer, type DevServer } from './devserver/server';
 import { freePort } from './platform/ports';
 import { loadLibraryForProcess } from './runbooks/report';
+import { loadExperimentsForProcess } from './experiments/library';
 import { RunbookLoadError } from './runbooks/errors';
 import { createWorker } from './worker/create-worker';
 import { startWorkerMetricsServer } from './worker/metrics-server';
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
   const say = (msg: string): void => console.log(`[durable-runbooks] ${msg}`);
   const library = loadLibraryForProcess(config.runbooksDir, say);
   say(`${library.runbooks.size} runbooks loaded from ${config.runbooksDir}`);
+  const experiments = loadExperimentsForProcess(config.experimentsDir, say);
+  if (experiments.experiments.size)
+    say(`${experiments.experiments.size} experiments loaded from ${config.experimentsDir}`);
 
   let server: DevServer | undefined;
   let address = config.temporalAddress;
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
   // retries and /readyz says why meanwhile.
   const startup = new TemporalStartup(address);
   const client = lazyClient(cfg);
-  const { app } = buildProductApi({ client, config: cfg, library: () => library });
+  const { app } = buildProductApi({ client, config: cfg, library: () => library, experiments: () => experiments });
   reportTemporalStartup(app, () => startup.problem());
   const workerMetrics = createWorkerMetrics();
   // A no-op unless OPERATIONAL_EVENT_STREAM_ENABLED=true and REDIS_URL are set (docs/events.md).

@@ -18,6 +18,8 @@ import { runRoutes } from './routes/runs';
 import { devInboxRoutes } from './routes/dev-inbox';
 import { freezeRoutes } from './routes/freezes';
 import { recoveryRoutes } from './routes/recovery';
+import { drillRoutes } from './routes/drills';
+import type { DrillService } from '../runs/drills';
 import type { RecoveryService } from '../runs/recovery';
 import type { ControlService } from '../runs/control';
 import type { AlertTrigger } from '../alerts';
@@ -61,6 +63,7 @@ export interface AppDeps {
   incidents?: IncidentService;
   /** Backups, restore verifications and failovers (absent: their routes answer 404). */
   recovery?: RecoveryService;
+  drills?: DrillService;
   /** Postmortems and their action items; without it /v1/postmortems and the tracker webhooks are not mounted. */
   postmortems?: PostmortemService;
   /** The secrets trackers sign their webhooks with (config `tickets.webhooks`). */
@@ -183,6 +186,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
   if (deps.control) freezeRoutes(app, { control: deps.control, role });
   if (deps.recovery) recoveryRoutes(app, { recovery: deps.recovery, role });
+  if (deps.drills) drillRoutes(app, { drills: deps.drills, role });
   if (deps.schedules) scheduleRoutes(app, { schedules: deps.schedules, role });
   if (deps.alerts) alertRoutes(app, { trigger: deps.alerts, registry: deps.registry, role });
   if (deps.slack) {

@@ -3,6 +3,7 @@
  * at once and reaches Temporal in the background, retrying until it answers: /healthz says the
  * process is alive, /readyz says why it is not ready yet.
  */
+import { loadExperimentsForProcess } from '../experiments/library';
 import { loadConfig } from '../config/load';
 import { lazyClient, probeTemporal, retryUntilConnected, TemporalStartup } from '../config/temporal';
 import { loadLibraryForProcess } from '../runbooks/report';
@@ -19,7 +20,14 @@ async function main(): Promise<void> {
   const say = (line: string): void => console.log(`[api] ${line}`);
   const library = loadLibraryForProcess(config.runbooksDir, (line) => console.error(`[api] ${line}`));
   const client = lazyClient(cfg);
-  const { app } = buildProductApi({ client, config, library: () => library, logger: true });
+  const experiments = loadExperimentsForProcess(config.experimentsDir, (line) => console.error(`[api] ${line}`));
+  const { app } = buildProductApi({
+    client,
+    config,
+    library: () => library,
+    experiments: () => experiments,
+    logger: true,
+  });
   const startup = new TemporalStartup(cfg.temporalAddress);
   reportTemporalStartup(app, () => startup.problem());
   await app.listen({ host: config.api.host, port: config.api.port });

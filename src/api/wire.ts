@@ -9,6 +9,8 @@ import { createControlService } from '../runs/control';
 import { createRunService, type RunService } from '../runs/service';
 import { createIncidentService } from '../runs/incidents';
 import { createRecoveryService } from '../runs/recovery';
+import { createDrillService } from '../runs/drills';
+import type { ExperimentLibrary } from '../experiments/library';
 import { createPostmortemService } from '../runs/postmortems';
 import { createScheduleService } from '../schedules/service';
 import { buildApp } from './app';
@@ -17,15 +19,32 @@ import { join } from 'node:path';
 import type { AuditEntry } from './audit';
 import { createJsonLines } from '../platform/json-lines';
 
+const NO_EXPERIMENTS: ExperimentLibrary = { dir: '', experiments: new Map(), files: new Map(), problems: [] };
+
 export function buildProductApi(o: {
   client: Client;
   config: AppConfig;
   library: () => RunbookLibrary;
+  /** The experiment library (chaos drills). @default none loaded */
+  experiments?: () => ExperimentLibrary;
   logger?: boolean;
   deadlineMs?: number;
 }): { app: FastifyInstance; runs: RunService } {
   const { client, config, library } = o;
-  const runs = createRunService({ client, config, library, ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}) });
+  const experiments = o.experiments ?? (() => NO_EXPERIMENTS);
+  const runs = createRunService({
+    client,
+    config,
+    library,
+    experiments: () => experiments().experiments,
+    ...(o.deadlineMs ? { deadlineMs: o.deadlineMs } : {}),
+  });
+  const drills = createDrillService({
+    runs,
+    client,
+    experiments: () => experiments().experiments,
+    files: () => experiments().files,
+  });
   const alerts = createAlertTrigger({ client, config, library, call: runs.call });
   const deadline = o.deadlineMs ? { deadlineMs: o.deadlineMs } : {};
   const incidents = createIncidentService({ client, config, runs, ...deadline });
@@ -37,6 +56,7 @@ export function buildProductApi(o: {
     alerts,
     incidents,
     recovery,
+    drills,
     postmortems,
     ticketWebhooks: config.ticketWebhooks,
     schedules: createScheduleService({

@@ -89,6 +89,7 @@ export interface AppConfig {
   /** Operational events to Redis (docs/events.md), from the environment only; off by default. */
   events: EventsConfig;
   runbooksDir: string;
+  experimentsDir: string;
   secretsDir?: string;
   /** Where each named secret may be sent (origins); a secret not listed is sent nowhere. */
   secretBindings: Record<string, string[]>;
@@ -288,6 +289,7 @@ export function loadConfig(
     },
     events: readEventsConfig(env),
     runbooksDir: resolve(root, env.RUNBOOKS_DIR || file.runbooksDir || 'runbooks'),
+    experimentsDir: resolve(root, env.RUNBOOKS_EXPERIMENTS_DIR || file.experimentsDir || 'experiments'),
     ...(env.RUNBOOKS_SECRETS_DIR || file.secretsDir
       ? { secretsDir: resolve(root, (env.RUNBOOKS_SECRETS_DIR || file.secretsDir) as string) }
       : {}),

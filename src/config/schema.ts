@@ -169,6 +169,8 @@ export const configFile = z
       .strict()
       .optional(),
     runbooksDir: z.string().optional(),
+    /** Chaos experiment files (docs/experiments.md). @default experiments */
+    experimentsDir: z.string().optional(),
     secretsDir: z.string().optional(),
     /**
      * Where each named secret may be sent: origins, `https://host[:port]` or `https://*.domain`.

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { loadFileSet } from '../files/yaml-file';
-import type { FileProblem } from '../files/problems';
+import { formatProblem, type FileProblem } from '../files/problems';
 import type { ExperimentDefinition } from '../shared/experiment';
 import { loadExperiment } from './load';
 
@@ -22,4 +22,15 @@ export function loadExperimentLibrary(dir: string): ExperimentLibrary {
   if (!existsSync(dir)) return { dir, experiments: new Map(), files: new Map(), problems: [] };
   const set = loadFileSet(dir, { load: loadExperiment, idOf: (x) => x.id, noun: 'experiment' });
   return { dir, experiments: set.items, files: set.files, problems: set.problems };
+}
+
+/** Loads the library, logging each invalid file with file:line:column; never throws for a bad file. */
+export function loadExperimentsForProcess(dir: string, log: (line: string) => void): ExperimentLibrary {
+  const lib = loadExperimentLibrary(dir);
+  if (lib.problems.length > 0) {
+    const files = new Set(lib.problems.map((p) => p.file)).size;
+    log(`${files} experiment file(s) did not load and are left out:`);
+    for (const p of lib.problems) log(`  ${formatProblem(p)}`);
+  }
+  return lib;
 }

@@ -6,6 +6,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { AppConfig } from '../config/load';
 import type { RunbookLibrary } from '../runbooks/library';
 import type { AlertNotice } from '../shared/alert';
+import type { ExperimentDefinition } from '../shared/experiment';
 import type { ParamValue, RunbookDefinition, TriggerInfo } from '../shared/model';
 import type { ScheduleDef } from '../shared/schedule';
 import type { SignedStart } from '../shared/signed';
@@ -15,6 +16,8 @@ import type { StartIntent } from './sign';
 /** What preparing a start may read: the library and configuration loaded now. */
 export interface KindContext {
   library: RunbookLibrary;
+  /** The experiment library (chaos drills start from it). @default none */
+  experiments?: ReadonlyMap<string, ExperimentDefinition>;
   /** Incident starts also read the incident rules, channels and targets when given (defaults otherwise); backup starts the plans. */
   config: Pick<AppConfig, 'approverGroups'> &
     Partial<

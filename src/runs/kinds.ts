@@ -14,6 +14,7 @@ import type { RunbookWorkflowInput } from '../shared/workflow-types';
 import { prepareStart } from './start-options';
 import { incidentKind } from './incident-kind';
 import { backupKind, restoreVerificationKind } from './backup-kind';
+import { drillKind } from './drill-kind';
 import { failoverKind } from './failover-kind';
 
 export type {
@@ -112,6 +113,7 @@ export const WORKFLOW_KIND_REGISTRY: { readonly [K in WorkflowKind]: WorkflowKin
   backup: backupKind,
   'restore-verification': restoreVerificationKind,
   'dr-failover': failoverKind as WorkflowKindEntry & { kind: 'dr-failover' },
+  'chaos-drill': drillKind as WorkflowKindEntry & { kind: 'chaos-drill' },
 };
 
 /** The entry of a kind (the default kind, `runbook`, when none is named). */

@@ -3,6 +3,7 @@
  * The HTTP API is a thin layer over this; alert triggers and schedules reuse it. What a start
  * sends depends on the workflow kind (src/runs/kinds.ts); runbook unless the caller names one.
  */
+import type { ExperimentDefinition } from '../shared/experiment';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -96,6 +97,8 @@ export interface RunServiceDeps {
   client: Client;
   config: AppConfig;
   library: () => RunbookLibrary;
+  /** The experiment library, for chaos drills. @default none */
+  experiments?: () => ReadonlyMap<string, ExperimentDefinition>;
   /**
    * Deadline of one operation. The SDK retries an unreachable server for ~25 s by default; a
    * caller (a person, or Alertmanager waiting for a 5xx to retry) is better served by a prompt 503.
@@ -117,7 +120,7 @@ export function createRunService(deps: RunServiceDeps) {
     const trigger: TriggerInfo = { ...req.trigger, ...(req.reason ? { reason: req.reason } : {}) };
     const entry = workflowKind(req.kind);
     const p = entry.prepare(
-      { library: deps.library(), config },
+      { library: deps.library(), config, ...(deps.experiments ? { experiments: deps.experiments() } : {}) },
       {
         target: 'target' in req ? req.target : req.runbookId,
         params: req.params,

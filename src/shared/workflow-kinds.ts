@@ -4,7 +4,14 @@
  * each kind is started is its entry in the client-side registry (`src/runs/kinds.ts`), which the
  * type checker holds complete against this list.
  */
-export const WORKFLOW_KINDS = ['runbook', 'incident', 'backup', 'restore-verification', 'dr-failover'] as const;
+export const WORKFLOW_KINDS = [
+  'runbook',
+  'incident',
+  'backup',
+  'restore-verification',
+  'dr-failover',
+  'chaos-drill',
+] as const;
 export type WorkflowKind = (typeof WORKFLOW_KINDS)[number];
 
 /** What a trigger starts when it names no kind. */

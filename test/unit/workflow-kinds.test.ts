@@ -51,7 +51,7 @@ describe('the registry', () => {
 
   it('refuses a kind it does not know (a route or def built in code)', () => {
     expect(() => workflowKind('drill' as WorkflowKind)).toThrow(
-      "unknown workflow kind 'drill' (known: runbook, incident, backup, restore-verification, dr-failover)",
+      "unknown workflow kind 'drill' (known: runbook, incident, backup, restore-verification, dr-failover, chaos-drill)",
     );
   });
 
