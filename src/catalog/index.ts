@@ -6,6 +6,7 @@
 import { httpCheck, httpRequest } from './http';
 import { CLUSTER_ENTRIES } from './kubernetes/cluster';
 import { DEPLOYMENT_ENTRIES } from './kubernetes/deployment';
+import { NODE_ENTRIES } from './kubernetes/nodes';
 import { POD_ENTRIES } from './kubernetes/pods';
 import { WORKLOAD_ENTRIES } from './kubernetes/workloads';
 import { pgBackupCreate, pgBackupList, pgBackupPrune, pgBackupRestore } from './postgres/backup';
@@ -64,7 +65,13 @@ export const CATALOG_SYSTEMS: Readonly<Record<string, readonly CatalogEntry[]>> 
   ],
   redis: REDIS_ENTRIES,
   dr: [drReportArchive],
-  k8s: [...DEPLOYMENT_ENTRIES, ...POD_ENTRIES, ...WORKLOAD_ENTRIES, ...CLUSTER_ENTRIES] as CatalogEntry[],
+  k8s: [
+    ...DEPLOYMENT_ENTRIES,
+    ...POD_ENTRIES,
+    ...WORKLOAD_ENTRIES,
+    ...CLUSTER_ENTRIES,
+    ...NODE_ENTRIES,
+  ] as CatalogEntry[],
 };
 
 /** Every action a runbook may use, by id. */

@@ -43,6 +43,8 @@ export const FAILURE = {
   EgressRefused: 'EgressRefused',
   /** Not retried. A rollout did not finish within its timeout (the pods not ready are named). */
   RolloutTimeout: 'RolloutTimeout',
+  /** Not retried. A node drain did not finish within its timeout (the pods left on the node are named). */
+  DrainTimeout: 'DrainTimeout',
   /** Not retried. A rollout exceeded its progress deadline (Kubernetes gave up on it). */
   RolloutFailed: 'RolloutFailed',
   /** Not retried. Pods were not ready within the timeout (those not ready and why are named). */

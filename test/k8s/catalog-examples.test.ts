@@ -44,6 +44,11 @@ const ORDER = [
   'k8s:service:patch',
   'k8s:job:from-cronjob',
   'k8s:job:wait',
+  // Uncordon right after drain (kwok-node-0 is not left cordoned); delete removes apply's ConfigMap.
+  'k8s:node:cordon',
+  'k8s:node:drain',
+  'k8s:node:uncordon',
+  'k8s:manifest:delete',
 ];
 
 beforeAll(async () => {

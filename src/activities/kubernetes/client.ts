@@ -27,11 +27,15 @@ export interface KubeClients {
     | 'readNamespacedService'
     | 'patchNamespacedService'
     | 'listNode'
+    | 'readNode'
+    | 'patchNode'
+    | 'listPodForAllNamespaces'
+    | 'createNamespacedPodEviction'
   >;
   batch: Pick<BatchV1Api, 'readNamespacedCronJob' | 'createNamespacedJob' | 'readNamespacedJob'>;
   autoscaling: Pick<AutoscalingV2Api, 'listNamespacedHorizontalPodAutoscaler'>;
-  /** Any kind, for server-side apply. */
-  objects: Pick<KubernetesObjectApi, 'read' | 'patch'>;
+  /** Any kind, for server-side apply and delete. */
+  objects: Pick<KubernetesObjectApi, 'read' | 'patch' | 'delete'>;
   /** Request options for a PATCH with this content type (client-node sends JSON patch otherwise). */
   patchAs(contentType: PatchContentType): ConfigurationOptions<ObservableMiddleware>;
 }

@@ -1,6 +1,6 @@
 /**
- * Applying manifests (server-side apply, then waiting until what they declare is ready) and
- * reading cluster state: HPAs, node conditions.
+ * Applying manifests (server-side apply, then waiting until what they declare is ready),
+ * deleting one object of any kind, and reading cluster state: HPAs, node conditions.
  */
 import { FAILURE } from '../../shared/failures';
 import { Context } from '@temporalio/activity';
@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { PATCH, type KubeClients } from './client';
-import { kube } from './errors';
+import { kube, kubeFailure, statusOf } from './errors';
 import { rolloutState } from './deployments';
 
 export const FIELD_MANAGER = 'durable-runbooks';
@@ -34,6 +34,18 @@ function parseManifest(text: string, namespace: string | undefined): KubernetesO
   }
   if (objects.length === 0) throw ApplicationFailure.nonRetryable('the manifest holds no object', FAILURE.InvalidInput);
   return objects;
+}
+
+/**
+ * Whether a read failed because the server serves no such kind: client-node resolves the kind
+ * through discovery first and fails with a plain Error when the group version lacks it, or with
+ * the discovery request's 404 when the group version itself is unknown (its CRDs not installed).
+ */
+function unknownKind(err: unknown): boolean {
+  const s = statusOf(err);
+  const message = (err as Error | undefined)?.message ?? '';
+  if (!s) return /^Unrecognized API version and kind/.test(message);
+  return s.code === 404 && /^Failed to fetch resource metadata/.test(message);
 }
 
 const label = (o: KubernetesObject): string =>
@@ -84,6 +96,44 @@ export function createClusterStateActions(
         }
       }
       return { changed: results.some((r) => r.changed), objects: results };
+    },
+
+    /** `kubectl delete <kind> <name>`: read first, so an object already gone is changed: false. */
+    async delete(i: {
+      apiVersion: string;
+      kind: string;
+      namespace?: string;
+      name: string;
+    }): Promise<{ changed: boolean; reason?: string }> {
+      const k = await clients();
+      const spec = (): KubernetesObject => ({
+        apiVersion: i.apiVersion,
+        kind: i.kind,
+        metadata: { name: i.name, ...(i.namespace ? { namespace: i.namespace } : {}) },
+      });
+      const what = label(spec());
+      const gone = { changed: false, reason: `${what} does not exist` };
+      try {
+        const o: KubernetesObject = await k.objects.read(spec() as never);
+        // Finalizers hold it: deleting it again would change nothing.
+        if (o.metadata?.deletionTimestamp) return { changed: false, reason: `${what} is being deleted already` };
+      } catch (err) {
+        if (unknownKind(err))
+          throw ApplicationFailure.nonRetryable(
+            `the server knows no kind ${i.kind} in ${i.apiVersion} (a custom resource needs its CRD installed)`,
+            FAILURE.NotFound,
+          );
+        if (statusOf(err)?.code === 404) return gone;
+        return kubeFailure(err, `read ${what}`);
+      }
+      try {
+        await k.objects.delete(spec());
+      } catch (err) {
+        // Deleted by someone else between the read and the delete: as asked.
+        if (statusOf(err)?.code === 404) return gone;
+        return kubeFailure(err, `delete ${what}`);
+      }
+      return { changed: true };
     },
 
     async listHpas(i: { namespace: string }): Promise<{

@@ -10,7 +10,8 @@ interface StatusBody {
   reason?: string;
 }
 
-function statusOf(err: unknown): { code: number; message: string } | undefined {
+/** The HTTP status and the server's message of a client-node error; undefined for others. */
+export function statusOf(err: unknown): { code: number; message: string } | undefined {
   const e = err as { code?: unknown; body?: unknown; message?: string };
   if (typeof e?.code !== 'number' || e.code < 100) return undefined;
   let body: StatusBody | undefined;

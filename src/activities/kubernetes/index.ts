@@ -17,7 +17,9 @@ import { createDeploymentActions } from './deployments';
 import { createPodActions } from './pods';
 import { createWorkloadActions } from './workloads';
 import { createClusterStateActions } from './cluster-state';
-import { applyManifest, listHpas, nodeConditions } from '../../catalog/kubernetes/cluster';
+import { createNodeActions } from './nodes';
+import { applyManifest, deleteManifest, listHpas, nodeConditions } from '../../catalog/kubernetes/cluster';
+import { cordonNode, drainNode, uncordonNode } from '../../catalog/kubernetes/nodes';
 import { jobFromCronJob, patchService, waitForJob } from '../../catalog/kubernetes/workloads';
 import { deletePods, listPods, podLogs, waitPodsReady } from '../../catalog/kubernetes/pods';
 
@@ -33,6 +35,7 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
   const p = createPodActions(connect);
   const w = createWorkloadActions(connect);
   const c = createClusterStateActions(connect);
+  const n = createNodeActions(connect);
   const m = deps.metrics;
   return {
     [restartDeployment.id]: envelope(restartDeployment, (i, ctx) => d.restart(i, ctx), m),
@@ -52,5 +55,9 @@ export function createKubernetesActivities(deps: { kube: () => Promise<KubeClien
     [applyManifest.id]: envelope(applyManifest, (i) => c.apply(i), m),
     [listHpas.id]: envelope(listHpas, (i) => c.listHpas(i), m),
     [nodeConditions.id]: envelope(nodeConditions, () => c.nodeConditions(), m),
+    [deleteManifest.id]: envelope(deleteManifest, (i) => c.delete(i), m),
+    [cordonNode.id]: envelope(cordonNode, (i) => n.cordon(i), m),
+    [uncordonNode.id]: envelope(uncordonNode, (i) => n.uncordon(i), m),
+    [drainNode.id]: envelope(drainNode, (i) => n.drain(i), m),
   };
 }

@@ -1,8 +1,8 @@
-/** Catalog entries for manifests (server-side apply and wait) and cluster state (HPAs, nodes). */
+/** Catalog entries for manifests (server-side apply and wait, delete) and cluster state (HPAs, nodes). */
 import { FAILURE } from '../../shared/failures';
 import { z } from 'zod';
 import type { CatalogEntry } from '../types';
-import { namespace, NON_RETRYABLE } from './common';
+import { changed, k8sName, namespace, NON_RETRYABLE } from './common';
 
 const applyInput = z
   .object({
@@ -33,6 +33,30 @@ export const applyManifest: CatalogEntry<typeof applyInput, typeof applyOutput, 
       namespace: 'production',
       manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: feature-flags }\ndata: { checkout-v2: "off" }\n',
     },
+  },
+};
+
+const deleteInput = z
+  .object({
+    apiVersion: z.string().min(1).describe('e.g. v1, apps/v1, chaos-mesh.org/v1alpha1'),
+    kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'a Kubernetes kind, e.g. ConfigMap'),
+    namespace: namespace.optional().describe("For namespaced kinds; default: the kubeconfig context's namespace."),
+    name: k8sName('object'),
+  })
+  .strict();
+const deleteOutput = z.object(changed);
+export const deleteManifest: CatalogEntry<typeof deleteInput, typeof deleteOutput, 'k8s:manifest:delete'> = {
+  id: 'k8s:manifest:delete',
+  description:
+    'Delete one object by apiVersion, kind and name, as `kubectl delete <kind> <name>`: any kind the server serves, custom resources included (a Chaos Mesh PodChaos). An object already gone (or already being deleted) reports changed: false; a kind the server does not know fails (NotFound) naming it.',
+  input: deleteInput,
+  output: deleteOutput,
+  mutating: true,
+  nonRetryable: NON_RETRYABLE,
+  describe: (i) => `delete ${i.kind} ${i.namespace ? `${i.namespace}/` : ''}${i.name} (${i.apiVersion})`,
+  example: {
+    needs: 'kubernetes',
+    with: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'production', name: 'feature-flags' },
   },
 };
 
@@ -87,4 +111,4 @@ export const nodeConditions: CatalogEntry<typeof nodesInput, typeof nodesOutput,
   },
 };
 
-export const CLUSTER_ENTRIES = [applyManifest, listHpas, nodeConditions] as const;
+export const CLUSTER_ENTRIES = [applyManifest, deleteManifest, listHpas, nodeConditions] as const;
