@@ -3,9 +3,8 @@
  * signed is run), how they call the catalog, and the RPO available now (the newest backup's age,
  * or with WAL archived continuously the seconds since the last archived segment).
  */
-import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { BackupPlanDefinition, BackupWorkflowInput, RpoReading } from '../../shared/backup';
-import { SA } from '../../shared/constants';
 import { FAILURE } from '../../shared/failures';
 import type { RetrySpec } from '../../shared/model';
 import {
@@ -90,10 +89,7 @@ export async function readRpo(
   return { seconds, objectiveSeconds, met: seconds !== null && seconds <= objectiveSeconds, from: plan.rpoFrom };
 }
 
-/** Shows the run's phase in the Web UI's list (`Phase` search attribute). */
-export function showPhase(phase: string): void {
-  upsertSearchAttributes([{ key: SA.phase, value: phase }]);
-}
+export { showPhase } from '../kit/phase';
 
 export const seconds = (ms: number): string =>
   ms >= 3_600_000

@@ -1,30 +1,33 @@
 /**
  * The drill's record: its report (phases timed, readings, faults, rollbacks, the measures) and
- * the run status the approval path reads (`statusQuery`), as the failover keeps its own. The
- * kit's approval voting writes through it.
+ * the run status the approval path reads (`statusQuery`, kept by the kit's GateRecorder), as the
+ * failover keeps its own.
  */
 import type { DrillOutcome, DrillPhaseName, DrillReport, ProbeReading } from '../../shared/drill';
 import type { ExperimentDefinition } from '../../shared/experiment';
 import type { TriggerInfo } from '../../shared/model';
-import type { ApprovalDecisionRecord, PendingApproval, RunStatus } from '../../shared/status';
-import type { VotingRecorder } from '../kit';
-import { showPhase } from '../backup/common';
+import { GateRecorder } from '../kit/gate-recorder';
+import { showPhase } from '../kit/phase';
 
-const EVENTS_KEPT = 200;
 /** Readings kept: a long observation at a short interval must not grow history without bound. */
 const READINGS_KEPT = 2000;
 
-export class DrillRecorder implements VotingRecorder {
+export class DrillRecorder extends GateRecorder<DrillPhaseName> {
   readonly report: DrillReport;
-  readonly status: RunStatus;
-  readonly requester: string;
-  readonly onBehalfOf: string | undefined = undefined;
-  private waits = 0;
-  private current: DrillPhaseName = 'steady-state';
+  protected readonly decidedWhat = 'the drill';
+
+  protected get timeline() {
+    return this.report;
+  }
 
   constructor(x: ExperimentDefinition, trigger: TriggerInfo) {
     const now = new Date().toISOString();
-    this.requester = trigger.requestedBy;
+    super(
+      { id: `chaos-drill:${x.id}`, title: `Chaos drill ${x.id}`, version: x.version },
+      trigger,
+      now,
+      'steady-state',
+    );
     this.report = {
       experiment: x.id,
       version: x.version,
@@ -43,41 +46,6 @@ export class DrillRecorder implements VotingRecorder {
       rollbacks: [],
       events: [],
     };
-    this.status = {
-      runbook: { id: `chaos-drill:${x.id}`, title: `Chaos drill ${x.id}`, version: x.version },
-      params: {},
-      trigger,
-      dryRun: false,
-      phase: 'running',
-      startedAt: now,
-      steps: [],
-      pendingApprovals: [],
-      decisions: [],
-      pendingStepDecisions: [],
-      stepDecisions: [],
-      gates: [],
-      emergency: false,
-      locks: [],
-    };
-  }
-
-  phase(name: DrillPhaseName): void {
-    this.endPhase();
-    this.current = name;
-    this.report.phases.push({ name, startedAt: new Date().toISOString() });
-    showPhase(name);
-  }
-
-  endPhase(): void {
-    const p = this.report.phases.at(-1);
-    if (!p || p.endedAt) return;
-    p.endedAt = new Date().toISOString();
-    p.durationMs = Date.parse(p.endedAt) - Date.parse(p.startedAt);
-  }
-
-  event(what: string, ok = true): void {
-    this.report.events.push({ at: new Date().toISOString(), phase: this.current, what, ok });
-    if (this.report.events.length > EVENTS_KEPT) this.report.events.splice(0, this.report.events.length - EVENTS_KEPT);
   }
 
   readings(rs: ProbeReading[]): void {
@@ -93,26 +61,5 @@ export class DrillRecorder implements VotingRecorder {
     this.status.phase = outcome === 'passed' ? 'succeeded' : 'failed';
     this.status.finishedAt = this.report.finishedAt;
     showPhase(outcome === 'passed' ? 'done' : outcome);
-  }
-
-  // VotingRecorder
-  wait(): () => void {
-    this.waits++;
-    this.status.phase = 'waiting_approval';
-    showPhase('waiting_approval');
-    return () => {
-      if (--this.waits === 0) this.status.phase = 'running';
-    };
-  }
-  publish(): void {}
-  opened(p: PendingApproval): void {
-    this.status.pendingApprovals.push(p);
-  }
-  closed(p: PendingApproval): void {
-    this.status.pendingApprovals = this.status.pendingApprovals.filter((x) => x !== p);
-  }
-  decided(d: ApprovalDecisionRecord & { stepId: string }): void {
-    this.status.decisions.push(d);
-    this.event(`${d.actor} ${d.decision === 'approve' ? 'approved' : 'rejected'} the drill (via ${d.via})`);
   }
 }

@@ -79,3 +79,8 @@ export class PhaseOwner {
     this.changed(next);
   }
 }
+
+/** Shows a hand-written workflow's phase in the Web UI's list (`Phase` search attribute). */
+export function showPhase(phase: string): void {
+  upsertSearchAttributes([{ key: SA.phase, value: phase }]);
+}
